@@ -1,0 +1,3 @@
+from fastapi_lint.cli import entry
+
+entry()

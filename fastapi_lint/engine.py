@@ -1,0 +1,329 @@
+"""Lint one file: read -> decode -> prefilter -> parse once -> facts -> one traversal -> findings.
+
+Every failure is contained: an unreadable file is an FAPI002 finding, a syntax error an
+FAPI001 finding, and a rule that raises is switched off for that file and reported as an
+internal error while every other rule's findings are kept.
+"""
+from __future__ import annotations
+
+import ast
+import fnmatch
+import io
+import os
+import stat
+import sys
+import tokenize
+import traceback
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Type
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from fastapi_lint.config import Config
+from fastapi_lint.context import FileContext, ScopeTracker, rule_options
+from fastapi_lint.facts import ModuleFacts
+from fastapi_lint.project import ProjectIndex, module_name_for
+from fastapi_lint.rule import Edit, Finding, Fix, PendingFinding, Rule
+from fastapi_lint.suppression import parse_suppressions
+
+SYNTAX_ERROR = "FAPI001"
+UNREADABLE = "FAPI002"
+
+
+@dataclass
+class FileResult:
+    findings: List[Finding] = field(default_factory=list)
+    errors: List[str] = field(default_factory=list)  # internal errors (rule crashes)
+
+
+@dataclass(frozen=True)
+class LintSettings:
+    """Everything a worker needs to lint a file; picklable."""
+
+    config: Config
+    rules: Tuple[Type[Rule], ...]
+    project: Optional[ProjectIndex] = None
+
+    @property
+    def codes(self) -> frozenset:
+        return frozenset(rule.CODE for rule in self.rules)
+
+
+def glob_match(rel_posix: str, pattern: str) -> bool:
+    """fnmatch where a leading ``**/`` also matches at the top level."""
+    if fnmatch.fnmatch(rel_posix, pattern):
+        return True
+    if pattern.startswith("**/") and fnmatch.fnmatch(rel_posix, pattern[3:]):
+        return True
+    if "/" not in pattern and fnmatch.fnmatch(rel_posix.rsplit("/", 1)[-1], pattern):
+        return True
+    return False
+
+
+def relative_to_root(absolute: str, root: str) -> str:
+    rel = os.path.relpath(absolute, root)
+    return rel.replace(os.sep, "/")
+
+
+def is_test_path(rel_posix: str, patterns: Sequence[str]) -> bool:
+    return any(glob_match(rel_posix, p) for p in patterns)
+
+
+def ignored_codes_for(rel_posix: str, config: Config) -> Tuple[str, ...]:
+    codes: List[str] = []
+    for pattern, ignored in config.per_file_ignores:
+        if glob_match(rel_posix, pattern):
+            codes.extend(ignored)
+    return tuple(codes)
+
+
+# -- reading ---------------------------------------------------------------------------------
+class Unreadable(Exception):
+    pass
+
+
+def read_source(absolute: str) -> bytes:
+    try:
+        mode = os.stat(absolute).st_mode
+    except OSError as exc:
+        raise Unreadable(f"cannot read file: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        raise Unreadable("not a regular file")
+    try:
+        with open(absolute, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise Unreadable(f"cannot read file: {exc.strerror or exc}") from None
+
+
+def decode_source(data: bytes) -> str:
+    """Decode per PEP 263 (cookie or BOM, else UTF-8); binary content is refused."""
+    if b"\x00" in data:
+        raise Unreadable("binary file (contains NUL bytes)")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        if "invalid or missing" in str(exc.msg):
+            raise Unreadable("not valid UTF-8 and no PEP 263 coding declaration says otherwise") from None
+        raise Unreadable(f"invalid encoding declaration: {exc.msg}") from None
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise Unreadable(f"cannot decode as {encoding} (PEP 263): {exc.reason if isinstance(exc, UnicodeDecodeError) else exc}") from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+# -- traversal -------------------------------------------------------------------------------
+_HANDLER_CACHE: Dict[type, List[Tuple[str, type, bool]]] = {}
+
+
+def _handlers_of(cls: type) -> List[Tuple[str, type, bool]]:
+    """(method name, node type, is_leave) for every visit_/leave_ method of a rule class."""
+    cached = _HANDLER_CACHE.get(cls)
+    if cached is None:
+        cached = []
+        for name in dir(cls):
+            for prefix, leave in (("visit_", False), ("leave_", True)):
+                if name.startswith(prefix):
+                    node_type = getattr(cst, name[len(prefix):], None)
+                    if isinstance(node_type, type) and issubclass(node_type, cst.CSTNode):
+                        cached.append((name, node_type, leave))
+        _HANDLER_CACHE[cls] = cached
+    return cached
+
+
+class _Dispatcher(cst.CSTVisitor):
+    """One traversal that fans each node out to every rule interested in its type."""
+
+    def __init__(self, tracker: ScopeTracker, rules: Sequence[Rule], on_crash: Callable[[object, BaseException], None]) -> None:
+        self._visits: Dict[type, List[Tuple[object, Callable]]] = {}
+        self._leaves: Dict[type, List[Tuple[object, Callable]]] = {}
+        self._on_crash = on_crash
+        for owner in [tracker, *rules]:
+            for name, node_type, leave in _handlers_of(type(owner)):
+                table = self._leaves if leave else self._visits
+                table.setdefault(node_type, []).append((owner, getattr(owner, name)))
+        # the tracker leaves last, so rules still see the scope of the node they leave
+        for handlers in self._leaves.values():
+            handlers.sort(key=lambda pair: pair[0] is tracker)
+
+    def drop(self, owner: object) -> None:
+        for table in (self._visits, self._leaves):
+            for node_type, handlers in table.items():
+                table[node_type] = [pair for pair in handlers if pair[0] is not owner]
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        handlers = self._visits.get(type(node))
+        if handlers:
+            for owner, handler in handlers:
+                try:
+                    handler(node)
+                except Exception as exc:  # a rule must never stop the run
+                    self._on_crash(owner, exc)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        handlers = self._leaves.get(type(original_node))
+        if handlers:
+            for owner, handler in handlers:
+                try:
+                    handler(original_node)
+                except Exception as exc:
+                    self._on_crash(owner, exc)
+
+    # libcst calls these for every field of every node; nothing here needs them
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        return None
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        return None
+
+
+def _crash_line(rule: object, path: str, exc: BaseException) -> str:
+    code = getattr(rule, "CODE", "engine")
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" ({os.path.basename(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
+    detail = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{path}: internal error in {code}: {type(exc).__name__}: {detail}{where}".rstrip()
+
+
+def _syntax_error_location(text: str, exc: Exception) -> Tuple[int, int, str]:
+    """Line, column (1-based) and message of a parse failure, preferring CPython's own."""
+    try:
+        ast.parse(text)
+    except SyntaxError as err:
+        line = err.lineno or 1
+        column = max(err.offset or 1, 1)
+        return line, column, f"SyntaxError: {err.msg}"
+    except (ValueError, RecursionError, MemoryError) as err:
+        return 1, 1, f"cannot parse: {type(err).__name__}"
+    if isinstance(exc, cst.ParserSyntaxError):
+        return max(exc.raw_line, 1), exc.raw_column + 1, f"SyntaxError: {exc.message}"
+    return 1, 1, f"cannot parse: {type(exc).__name__}"
+
+
+def _run_level(code: str, rules: Dict[str, Type[Rule]], display: str, line: int, column: int, message: str, source_line: str = "") -> List[Finding]:
+    rule = rules.get(code)
+    if rule is None:
+        return []
+    return [Finding(display, line, column, code, line, column, rule.NAME, rule.SEVERITY.value, message, source_line)]
+
+
+def lint_file(display: str, absolute: str, settings: LintSettings, data: Optional[bytes] = None) -> FileResult:
+    """Lint one file; ``data`` lets callers (stdin, tests) pass the bytes directly."""
+    by_code = {rule.CODE: rule for rule in settings.rules}
+    config = settings.config
+    rel = relative_to_root(absolute, config.root)
+    ignored = ignored_codes_for(rel, config)
+    active = [r for r in settings.rules if not any(r.CODE.startswith(c) for c in ignored)]
+    active_codes = {r.CODE: r for r in active}
+    try:
+        if data is None:
+            data = read_source(absolute)
+        text = decode_source(data)
+    except Unreadable as exc:
+        return FileResult(_run_level(UNREADABLE, active_codes, display, 1, 1, str(exc)))
+
+    test_file = is_test_path(rel, config.test_paths)
+    tree_rules = [
+        r for r in active
+        if r.CODE not in (SYNTAX_ERROR, UNREADABLE) and not (test_file and r.SKIP_TEST_FILES)
+    ]
+    needs_parse = SYNTAX_ERROR in active_codes or any(
+        not r.TRIGGERS or any(t in text for t in r.TRIGGERS) for r in tree_rules
+    )
+    if not needs_parse:
+        return FileResult()
+    try:
+        module = cst.parse_module(text)
+    except Exception as exc:  # ParserSyntaxError, RecursionError, or a parser bug
+        line, column, message = _syntax_error_location(text, exc)
+        lines = text.splitlines()
+        source_line = lines[line - 1] if 0 < line <= len(lines) else ""
+        return FileResult(_run_level(SYNTAX_ERROR, active_codes, display, line, column, message, source_line))
+
+    rules_here = [r for r in tree_rules if not r.TRIGGERS or any(t in text for t in r.TRIGGERS)]
+    if not rules_here:
+        return FileResult()
+    return _lint_module(display, absolute, text, module, rules_here, settings, test_file)
+
+
+def _lint_module(display: str, absolute: str, text: str, module: cst.Module, rule_classes: Sequence[Type[Rule]], settings: LintSettings, test_file: bool) -> FileResult:
+    result = FileResult()
+    module_name, is_package = module_name_for(absolute, settings.config.root)
+    facts = ModuleFacts.build(module, display, module_name, settings.project, is_package)
+    ctx = FileContext(display, facts, text, is_test_file=test_file, project=settings.project)
+    crashed: List[object] = []
+
+    def on_crash(owner: object, exc: BaseException) -> None:
+        result.errors.append(_crash_line(owner, display, exc))
+        crashed.append(owner)
+        dispatcher.drop(owner)
+
+    rules: List[Rule] = []
+    for rule_class in rule_classes:
+        options = rule_options(settings.config.options_for(rule_class.CODE), rule_class.option_defaults())
+        try:
+            rules.append(rule_class(ctx, options))
+        except Exception as exc:
+            result.errors.append(_crash_line(rule_class, display, exc))
+    dispatcher = _Dispatcher(ScopeTracker(ctx), rules, on_crash)
+    try:
+        module.visit(dispatcher)
+    except RecursionError:
+        result.errors.append(f"{display}: too deeply nested to analyse; file skipped")
+        return result
+    for rule in rules:
+        if rule in crashed:
+            continue
+        try:
+            rule.finish()
+        except Exception as exc:
+            on_crash(rule, exc)
+    pending = [p for p in ctx.pending if p.rule not in crashed]
+    if pending:
+        result.findings = _resolve(display, text, module, pending)
+    return result
+
+
+def _resolve(display: str, text: str, module: cst.Module, pending: List[PendingFinding]) -> List[Finding]:
+    """Give pending findings their positions (computed once, only for files that need them)."""
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    suppressions = parse_suppressions(text)
+    lines = text.splitlines()
+    findings = []
+    seen = set()
+    for item in pending:
+        span = positions.get(item.node)
+        if span is None:
+            continue
+        line, column = span.start.line, span.start.column + 1
+        code = item.rule.CODE
+        if suppressions.is_suppressed(line, code):
+            continue
+        key = (line, column, code, item.message)
+        if key in seen:
+            continue
+        seen.add(key)
+        source_line = lines[line - 1] if 0 < line <= len(lines) else ""
+        findings.append(Finding(
+            display, line, column, code, span.end.line, span.end.column + 1,
+            item.rule.NAME, item.rule.SEVERITY.value, item.message, source_line,
+            _make_fix(module, positions, item),
+        ))
+    return findings
+
+
+def _make_fix(module: cst.Module, positions, item: PendingFinding) -> Optional[Fix]:
+    if item.fix_node is None:
+        return None
+    edits = []
+    for old, new in (item.fix_node, *item.fix_extra):
+        span = positions.get(old)
+        if span is None:
+            return None
+        edits.append(Edit(span.start.line, span.start.column + 1, span.end.line, span.end.column + 1,
+                          module.code_for_node(new)))
+    applicability = item.rule.FIX.value
+    return Fix(applicability, item.fix_message or f"Fix {item.rule.CODE}", tuple(edits))

@@ -1,0 +1,131 @@
+"""The cross-module index of the linted project, built in a cheap first pass.
+
+It never parses with libcst: each collector scans the file text (and, only where a
+collector needs it and the text has its triggers, a shared ``ast`` parse). The index is
+built once per run in the main process and handed to the workers.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
+
+# `name = FastAPI(...)` / `name: APIRouter = APIRouter(...)` at the start of a line
+_APP_ASSIGN = re.compile(
+    r"^(?P<name>[A-Za-z_]\w*)\s*(?::[^=\n]+)?=\s*(?:[\w.]+\.)?(?P<kind>FastAPI|APIRouter)\s*\(",
+    re.M,
+)
+
+
+def module_name_for(path: str, root: str) -> Tuple[str, bool]:
+    """The dotted module name of ``path`` relative to ``root`` and whether it is a package."""
+    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+    if rel.startswith(".."):
+        rel = os.path.basename(path)
+    parts = rel.replace(os.sep, "/").split("/")
+    last = parts[-1]
+    for suffix in (".pyi", ".py"):
+        if last.endswith(suffix):
+            last = last[: -len(suffix)]
+            break
+    is_package = last == "__init__"
+    parts = parts[:-1] if is_package else parts[:-1] + [last]
+    parts = [p for p in parts if p and p != "."]
+    return ".".join(parts), is_package
+
+
+@dataclass
+class ModuleSummary:
+    """What the project pass knows about one module."""
+
+    module: str
+    apps: Set[str] = field(default_factory=set)
+    # free-form facts contributed by collectors, keyed by collector name
+    extra: Dict[str, object] = field(default_factory=dict)
+
+
+Collector = Callable[[str, str, "ModuleSummary", "LazyAst"], None]
+_COLLECTORS: List[Tuple[str, Tuple[str, ...], Collector]] = []
+
+
+def collector(name: str, triggers: Tuple[str, ...] = ()) -> Callable[[Collector], Collector]:
+    """Register a project-pass collector that runs on files containing any of ``triggers``."""
+
+    def register(fn: Collector) -> Collector:
+        _COLLECTORS.append((name, triggers, fn))
+        return fn
+
+    return register
+
+
+class LazyAst:
+    """One ``ast`` parse per file, made only when a collector asks for it."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._tree: Optional[ast.Module] = None
+        self._failed = False
+
+    def get(self) -> Optional[ast.Module]:
+        if self._tree is None and not self._failed:
+            try:
+                self._tree = ast.parse(self._text)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                self._failed = True
+        return self._tree
+
+
+@dataclass
+class ProjectIndex:
+    root: str
+    modules: Dict[str, ModuleSummary] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, files: Iterable[Tuple[str, str]], root: str) -> "ProjectIndex":
+        """``files``: (path, text) pairs of every module of the run."""
+        index = cls(root=root)
+        for path, text in files:
+            index.add(path, text)
+        return index
+
+    def add(self, path: str, text: str) -> None:
+        module, _ = module_name_for(path, self.root)
+        summary = ModuleSummary(module)
+        for match in _APP_ASSIGN.finditer(text):
+            summary.apps.add(match.group("name"))
+        tree = LazyAst(text)
+        for name, triggers, fn in _COLLECTORS:
+            if not triggers or any(t in text for t in triggers):
+                fn(path, text, summary, tree)
+        self.modules[module] = summary
+
+    def find_module(self, dotted_module: str) -> Optional[ModuleSummary]:
+        """The module named ``dotted_module``; a src-layout prefix (``src.app``) also matches."""
+        found = self.modules.get(dotted_module)
+        if found is not None:
+            return found
+        suffix = "." + dotted_module
+        for name, summary in self.modules.items():
+            if name.endswith(suffix):
+                return summary
+        return None
+
+    def is_app_or_router(self, resolved: str) -> bool:
+        module, _, name = resolved.rpartition(".")
+        if not module or name.endswith("()"):
+            return False
+        summary = self.find_module(module)
+        return summary is not None and name in summary.apps
+
+    def fingerprint(self) -> str:
+        """A digest of the whole index, for cache keys of rules that read other modules."""
+        digest = hashlib.sha256()
+        for name in sorted(self.modules):
+            summary = self.modules[name]
+            digest.update(name.encode())
+            digest.update(repr(sorted(summary.apps)).encode())
+            digest.update(repr(sorted(summary.extra.items(), key=lambda kv: kv[0])).encode())
+        return digest.hexdigest()

@@ -1,0 +1,42 @@
+"""Output formats. Each module exposes ``render(report, stream)``; reporters never analyse."""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import IO, Dict, List, Tuple, Type
+
+from fastapi_lint.rule import Finding, Rule
+
+FORMATS = ("text", "json", "flake8", "github")
+
+
+@dataclass(frozen=True)
+class Report:
+    findings: Tuple[Finding, ...]
+    rules: Tuple[Type[Rule], ...]  # the rules that ran (enabled in this configuration)
+    files_checked: int
+    root: str
+    errors: Tuple[str, ...] = ()
+    color: bool = False
+    show_source: bool = True
+
+    def counts_by_code(self) -> Dict[str, int]:
+        counts: Dict[str, int] = {}
+        for finding in self.findings:
+            counts[finding.code] = counts.get(finding.code, 0) + 1
+        return dict(sorted(counts.items()))
+
+    def counts_by_severity(self) -> Dict[str, int]:
+        counts = {"error": 0, "warning": 0, "info": 0}
+        for finding in self.findings:
+            counts[finding.severity] = counts.get(finding.severity, 0) + 1
+        return counts
+
+
+def render(fmt: str, report: Report, stream: IO[str]) -> None:
+    module = importlib.import_module(f"fastapi_lint.reporters.{fmt}")
+    module.render(report, stream)
+
+
+def available_formats() -> List[str]:
+    return list(FORMATS)

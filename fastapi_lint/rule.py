@@ -1,0 +1,133 @@
+"""The rule API: the base class every rule subclasses, and the values rules produce."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Optional, Tuple
+
+import libcst as cst
+
+if TYPE_CHECKING:
+    from fastapi_lint.context import FileContext
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def sarif_level(self) -> str:
+        return {"error": "error", "warning": "warning", "info": "note"}[self.value]
+
+
+class Default(str, enum.Enum):
+    ON = "on"
+    PREVIEW = "preview"
+
+
+class FixAvailability(str, enum.Enum):
+    NONE = "-"
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text between two 1-based (line, column) positions; end is exclusive."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    content: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    applicability: str  # "safe" | "unsafe"
+    message: str
+    edits: Tuple[Edit, ...]
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    path: str
+    line: int
+    column: int
+    code: str
+    end_line: int
+    end_column: int
+    name: str = field(compare=False)
+    severity: str = field(compare=False)
+    message: str = field(compare=False)
+    source_line: str = field(default="", compare=False)
+    fix: Optional[Fix] = field(default=None, compare=False)
+
+    def sort_key(self) -> Tuple[str, int, int, str, str]:
+        return (self.path, self.line, self.column, self.code, self.message)
+
+
+@dataclass
+class PendingFinding:
+    """A finding before positions are known: positions are computed only for files that have one."""
+
+    rule: "Rule"
+    node: cst.CSTNode
+    message: str
+    fix_node: Optional[Tuple[cst.CSTNode, cst.CSTNode]] = None
+    fix_message: str = ""
+    # Extra module-level edits (e.g. an added import) that go with the fix.
+    fix_extra: Tuple[Tuple[cst.CSTNode, cst.CSTNode], ...] = ()
+    position: Optional[Tuple[int, int, int, int]] = None
+
+
+class Rule:
+    """Base class of every rule.
+
+    A rule defines ``visit_<Node>``/``leave_<Node>`` methods like a libcst visitor. All
+    enabled rules share one traversal; they read the shared facts through ``self.ctx`` and
+    report with ``self.report(node, message)``.
+    """
+
+    CODE: ClassVar[str] = ""
+    NAME: ClassVar[str] = ""
+    SEVERITY: ClassVar[Severity] = Severity.WARNING
+    DEFAULT: ClassVar[Default] = Default.ON
+    FIX: ClassVar[FixAvailability] = FixAvailability.NONE
+    TAGS: ClassVar[Tuple[str, ...]] = ()
+    CWE: ClassVar[Optional[int]] = None
+    # Seed guidance documents (file prefixes under shared/seeds) the rule comes from.
+    SEEDS: ClassVar[Tuple[str, ...]] = ()
+    # Substrings without which the rule cannot fire; a file containing none of the enabled
+    # rules' triggers is not parsed. Empty tuple: the rule needs every file.
+    TRIGGERS: ClassVar[Tuple[str, ...]] = ()
+    # Rules whose checks read test code too (see RULES.md "Test code").
+    SKIP_TEST_FILES: ClassVar[bool] = False
+    # Default options; [tool.fastapi-lint.options.<CODE>] overrides them.
+    OPTIONS: ClassVar[Mapping[str, Any]] = {}
+
+    def __init__(self, ctx: "FileContext", options: Mapping[str, Any]) -> None:
+        self.ctx = ctx
+        self.options = options
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: str,
+        *,
+        replace: Optional[Tuple[cst.CSTNode, cst.CSTNode]] = None,
+        fix_message: str = "",
+        extra: Tuple[Tuple[cst.CSTNode, cst.CSTNode], ...] = (),
+    ) -> None:
+        """Report ``node``. ``replace=(old, new)`` attaches a fix replacing ``old`` by ``new``."""
+        self.ctx.pending.append(
+            PendingFinding(self, node, message, replace, fix_message, extra)
+        )
+
+    def finish(self) -> None:
+        """Called once after the traversal, for rules that decide at the end of the module."""
+
+    @classmethod
+    def option_defaults(cls) -> Mapping[str, Any]:
+        return cls.OPTIONS

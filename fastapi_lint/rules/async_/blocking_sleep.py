@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import libcst as cst
+
+from fastapi_lint.rule import Default, FixAvailability, Severity
+from fastapi_lint.rules.async_._blocking import BlockingCallRule
+
+
+class BlockingSleepInAsync(BlockingCallRule):
+    """
+    ## What it does
+    Reports `time.sleep(...)` called in async context (the body of an `async def`, nested
+    `def`/`lambda`/class bodies excluded), through any import alias.
+
+    ## Why is this bad?
+    `time.sleep` blocks the event loop thread: while one request sleeps, no other request on
+    that worker makes progress. In an `async def` route this stalls the whole server.
+
+    ## Example
+    ```python
+    import time
+
+    @router.get("/slow")
+    async def slow() -> dict:
+        time.sleep(1)
+        return {"ok": True}
+    ```
+
+    ## Use instead
+    ```python
+    import asyncio
+
+    @router.get("/slow")
+    async def slow() -> dict:
+        await asyncio.sleep(1)
+        return {"ok": True}
+    ```
+
+    ## Fix safety
+    The fix replaces the call with `await asyncio.sleep(...)` and adds `import asyncio` when
+    needed. It is safe: the coroutine yields instead of blocking, with the same delay.
+
+    ## References
+    - [FastAPI: Concurrency and async / await](https://fastapi.tiangolo.com/async/)
+    """
+
+    CODE = "FAPI101"
+    NAME = "blocking-sleep-in-async"
+    SEVERITY = Severity.ERROR
+    DEFAULT = Default.ON
+    FIX = FixAvailability.SAFE
+    TAGS = ("async",)
+    SEEDS = ("000", "001", "002", "004")
+    TRIGGERS = ("sleep",)
+    BLOCKING = frozenset({"time.sleep"})
+
+    def on_blocking_call(self, node: cst.Call, name: str) -> None:
+        asyncio_name = self._asyncio_name()
+        replacement = cst.Await(
+            expression=node.with_changes(func=cst.Attribute(cst.Name(asyncio_name), cst.Name("sleep")))
+        )
+        self.report(
+            node,
+            "`time.sleep()` blocks the event loop in async code; use `await asyncio.sleep()`",
+            replace=(node, replacement),
+            fix_message="Replace with `await asyncio.sleep(...)`",
+        )
+
+    def _asyncio_name(self) -> str:
+        for name, target in self.ctx.facts.names.items():
+            if target == "asyncio":
+                return name
+        return "asyncio"
