@@ -52,7 +52,6 @@ class BlockingSleepInAsync(BlockingCallRule):
     TAGS = ("async",)
     SEEDS = ("000", "001", "002", "004")
     TRIGGERS = ("sleep",)
-    BLOCKING = frozenset({"time.sleep"})
 
     def on_blocking_call(self, node: cst.Call, name: str) -> None:
         asyncio_name = self._asyncio_name()
