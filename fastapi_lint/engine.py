@@ -309,7 +309,7 @@ def _resolve(display: str, text: str, module: cst.Module, pending: List[PendingF
         source_line = lines[line - 1] if 0 < line <= len(lines) else ""
         findings.append(Finding(
             display, line, column, code, span.end.line, span.end.column + 1,
-            item.rule.NAME, item.rule.SEVERITY.value, item.message, source_line,
+            item.rule.NAME, (item.severity or item.rule.SEVERITY).value, item.message, source_line,
             _make_fix(module, positions, item),
         ))
     return findings

@@ -80,6 +80,8 @@ class PendingFinding:
     # Extra module-level edits (e.g. an added import) that go with the fix.
     fix_extra: Tuple[Tuple[cst.CSTNode, cst.CSTNode], ...] = ()
     position: Optional[Tuple[int, int, int, int]] = None
+    # a lower severity for this finding than the rule's default (RULES gives some cases one)
+    severity: Optional[Severity] = None
 
 
 class Rule:
@@ -119,10 +121,12 @@ class Rule:
         replace: Optional[Tuple[cst.CSTNode, cst.CSTNode]] = None,
         fix_message: str = "",
         extra: Tuple[Tuple[cst.CSTNode, cst.CSTNode], ...] = (),
+        severity: Optional[Severity] = None,
     ) -> None:
-        """Report ``node``. ``replace=(old, new)`` attaches a fix replacing ``old`` by ``new``."""
+        """Report ``node``. ``replace=(old, new)`` attaches a fix replacing ``old`` by ``new``;
+        ``severity`` overrides the rule's ``SEVERITY`` for this one finding."""
         self.ctx.pending.append(
-            PendingFinding(self, node, message, replace, fix_message, extra)
+            PendingFinding(self, node, message, replace, fix_message, extra, severity=severity)
         )
 
     def finish(self) -> None:
