@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import libcst as cst
+
+from fastapi_lint.rule import Default, Rule, Severity
+
+_DEPRECATED = ("on_event", "add_event_handler")
+
+
+class DeprecatedOnEvent(Rule):
+    """
+    ## What it does
+    Reports `@app.on_event("startup"/"shutdown")` decorators and `app.add_event_handler(...)`
+    calls on a FastAPI app or APIRouter (resolved through imports and aliases, and the
+    `.router` of an app).
+
+    ## Why is this bad?
+    Startup/shutdown event handlers are deprecated in FastAPI and Starlette. They cannot share
+    state between startup and shutdown, are skipped entirely once a `lifespan` is given, and
+    will be removed. A `lifespan` context manager keeps acquisition and release in one place.
+
+    ## Example
+    ```python
+    app = FastAPI()
+
+    @app.on_event("startup")
+    async def connect() -> None:
+        await database.connect()
+
+    @app.on_event("shutdown")
+    async def disconnect() -> None:
+        await database.disconnect()
+    ```
+
+    ## Use instead
+    ```python
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await database.connect()
+        yield
+        await database.disconnect()
+
+    app = FastAPI(lifespan=lifespan)
+    ```
+
+    ## References
+    - [FastAPI: Lifespan Events](https://fastapi.tiangolo.com/advanced/events/)
+    """
+
+    CODE = "FAPI401"
+    NAME = "deprecated-on-event"
+    SEVERITY = Severity.WARNING
+    DEFAULT = Default.ON
+    TAGS = ("lifecycle",)
+    SEEDS = ("001", "003", "004")
+    TRIGGERS = _DEPRECATED
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value in _DEPRECATED):
+            return
+        receiver = self.ctx.resolve(func.value)
+        # `app.router.add_event_handler(...)` reaches the same deprecated API
+        if receiver is not None and receiver.endswith(".router"):
+            receiver = receiver[: -len(".router")]
+        if not self.ctx.facts.is_app_or_router(receiver):
+            return
+        what = "`on_event`" if func.attr.value == "on_event" else "`add_event_handler`"
+        self.report(node, f"{what} is deprecated; use a `lifespan` context manager")

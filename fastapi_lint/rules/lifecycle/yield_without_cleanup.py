@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+from typing import Dict, Optional, Sequence, Set
+
+import libcst as cst
+import libcst.matchers as m
+
+from fastapi_lint.rule import Default, Rule, Severity
+from fastapi_lint.rules.lifecycle._dependencies import is_dependency
+from fastapi_lint.rules.lifecycle._resources import CREATORS, is_session_factory
+
+_CLEANUP = frozenset({
+    "close", "aclose", "dispose", "release", "disconnect", "shutdown", "terminate", "stop",
+    "cleanup", "quit", "remove",
+})
+# constructors of clients and connections that hold sockets (resolved names)
+_CLIENTS = frozenset({
+    "httpx.Client", "httpx.AsyncClient", "aiohttp.ClientSession", "requests.Session",
+    "redis.Redis", "redis.asyncio.Redis", "redis.from_url", "redis.asyncio.from_url",
+    "redis.Redis.from_url", "redis.asyncio.Redis.from_url", "psycopg2.connect", "sqlite3.connect",
+    "pymysql.connect", "aiosqlite.connect", "motor.motor_asyncio.AsyncIOMotorClient",
+    "pymongo.MongoClient",
+})
+# `engine.connect()`, `pool.acquire()`: methods that hand out a connection
+_ACQUIRE_METHODS = ("connect", "acquire", "begin")
+
+
+class YieldDependencyWithoutCleanup(Rule):
+    """
+    ## What it does
+    Reports a generator dependency that yields an acquired resource outside `try/finally`
+    and outside `with`/`async with`.
+
+    A *generator dependency* is a function containing `yield` whose name is passed to
+    `Depends(...)`/`Security(...)` somewhere in the project. An *acquired resource* is the
+    result of a call (possibly awaited) that is yielded directly or through a local name,
+    when the call creates a database session, engine, connection or network client
+    (session factories, `Session(...)`, `connect()`, `acquire()`, `httpx.AsyncClient()`,
+    Redis clients...) or when the function calls a cleanup method (`close`, `aclose`,
+    `dispose`, `release`, `disconnect`...) on that name.
+
+    ## Why is this bad?
+    When the endpoint (or a later dependency) raises, FastAPI throws the exception into the
+    generator at the `yield`. Cleanup written after the `yield` without `finally` is then
+    skipped and the session or connection leaks until the pool is exhausted.
+
+    ## Example
+    ```python
+    def get_db():
+        db = SessionLocal()
+        yield db
+        db.close()
+    ```
+
+    ## Use instead
+    ```python
+    def get_db():
+        db = SessionLocal()
+        try:
+            yield db
+        finally:
+            db.close()
+    ```
+    or `with SessionLocal() as db: yield db`.
+
+    ## References
+    - [FastAPI: Dependencies with yield](https://fastapi.tiangolo.com/tutorial/dependencies/dependencies-with-yield/)
+    """
+
+    CODE = "FAPI404"
+    NAME = "yield-dependency-without-cleanup"
+    SEVERITY = Severity.INFO
+    DEFAULT = Default.PREVIEW
+    TAGS = ("lifecycle", "database")
+    SEEDS = ("004",)
+    TRIGGERS = ("yield",)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if not is_dependency(self.ctx, node):
+            return
+        self._function = node
+        self._cleaned: Optional[Set[str]] = None
+        self._walk(node.body.body, protected=False, acquired={})
+
+    def _walk(self, body: Sequence[cst.CSTNode], protected: bool,
+              acquired: Dict[str, cst.BaseExpression]) -> None:
+        for stmt in body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    self._small(small, protected, acquired)
+            elif isinstance(stmt, cst.With):
+                self._walk(stmt.body.body, True, acquired)
+            elif isinstance(stmt, (cst.Try, cst.TryStar)):
+                inner = protected or stmt.finalbody is not None
+                self._walk(stmt.body.body, inner, acquired)
+                for handler in stmt.handlers:
+                    self._walk(handler.body.body, protected, acquired)
+                if stmt.orelse is not None:
+                    self._walk(stmt.orelse.body.body, inner, acquired)
+                if stmt.finalbody is not None:
+                    self._walk(stmt.finalbody.body.body, protected, acquired)
+            elif isinstance(stmt, (cst.If, cst.For, cst.While)):
+                self._walk(stmt.body.body, protected, acquired)
+                orelse = stmt.orelse
+                while orelse is not None:
+                    self._walk(orelse.body.body, protected, acquired)
+                    orelse = orelse.orelse if isinstance(orelse, cst.If) else None
+
+    def _small(self, small: cst.BaseSmallStatement, protected: bool,
+               acquired: Dict[str, cst.BaseExpression]) -> None:
+        value = getattr(small, "value", None)
+        if isinstance(value, cst.Yield):
+            self._yield(value, protected, acquired)
+        elif isinstance(small, cst.Assign) and len(small.targets) == 1:
+            target = small.targets[0].target
+            if isinstance(target, cst.Name):
+                call = _call_of(small.value)
+                if call is not None:
+                    acquired[target.value] = call
+                else:
+                    acquired.pop(target.value, None)
+
+    def _yield(self, node: cst.Yield, protected: bool,
+               acquired: Dict[str, cst.BaseExpression]) -> None:
+        if protected or not isinstance(node.value, cst.BaseExpression):
+            return
+        value = node.value
+        name = value.value if isinstance(value, cst.Name) else None
+        call = acquired.get(name) if name is not None else _call_of(value)
+        if call is None:
+            return
+        if self._acquires(call) or (name is not None and name in self._cleaned_names()):
+            self.report(
+                node,
+                "dependency yields a resource outside `try/finally` or `with`: its cleanup "
+                "is skipped when the request fails",
+            )
+
+    def _cleaned_names(self) -> Set[str]:
+        if self._cleaned is None:
+            self._cleaned = _cleaned_names(self._function)
+        return self._cleaned
+
+    def _acquires(self, call: cst.BaseExpression) -> bool:
+        assert isinstance(call, cst.Call)
+        name = self.ctx.resolve(call.func)
+        if name is None:
+            return False
+        if name in CREATORS or name in _CLIENTS or is_session_factory(self.ctx, name):
+            return True
+        return "()." in name and name.rsplit(".", 1)[-1] in _ACQUIRE_METHODS
+
+
+def _call_of(expr: Optional[cst.BaseExpression]) -> Optional[cst.Call]:
+    if isinstance(expr, cst.Await):
+        expr = expr.expression
+    return expr if isinstance(expr, cst.Call) else None
+
+
+def _cleaned_names(function: cst.FunctionDef) -> Set[str]:
+    """Names the function calls a cleanup method on (``db.close()``)."""
+    found: Set[str] = set()
+    for call in m.findall(function.body, m.Call(func=m.Attribute(value=m.Name(), attr=m.Name()))):
+        assert isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+        if call.func.attr.value in _CLEANUP:
+            found.add(call.func.value.value)  # type: ignore[attr-defined]
+    return found
