@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Mapping, Optional, Union
 
 import libcst as cst
 
-from fastapi_lint.facts import ModuleFacts, RouteInfo, import_bindings
+from fastapi_lint.facts import ModuleFacts, ParamSource, RouteInfo, import_bindings
 from fastapi_lint.names import iter_params
 from fastapi_lint.rule import PendingFinding
 
@@ -114,6 +114,10 @@ class FileContext:
 
     def annotation_type(self, annotation: cst.BaseExpression) -> Optional[str]:
         return self.facts.annotation_type(annotation, self.lookup)
+
+    def param_source(self, param: cst.Param, route: Optional[RouteInfo] = None) -> ParamSource:
+        """Where FastAPI takes ``param`` from; ``route`` gives the path placeholders."""
+        return self.facts.param_source(param, route.path_params if route is not None else (), self.lookup)
 
     def constant(self, expr: cst.BaseExpression) -> cst.BaseExpression:
         return self.facts.constant(expr)

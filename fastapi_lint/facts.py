@@ -13,11 +13,13 @@ Resolved names are dotted strings. An *instance* of something is written with ``
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
+import re
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Collection, Dict, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
+from fastapi_lint import signatures
 from fastapi_lint.names import dotted, iter_params, keyword, positional, string_value
 
 if TYPE_CHECKING:
@@ -33,6 +35,42 @@ _BUILTINS = frozenset(dir(builtins))
 _TYPE_WRAPPERS = {"typing.Optional", "typing_extensions.Optional", "typing.Union"}
 _ANNOTATED = {"typing.Annotated", "typing_extensions.Annotated"}
 
+# Where FastAPI takes a route/dependency parameter from (ParamSource.kind).
+DEPENDS, PATH, QUERY, HEADER, COOKIE, BODY, SPECIAL = (
+    "depends", "path", "query", "header", "cookie", "body", "special",
+)
+_MARKER_KINDS = {
+    "Depends": DEPENDS, "Security": DEPENDS, "Path": PATH, "Query": QUERY, "Header": HEADER,
+    "Cookie": COOKIE, "Body": BODY, "Form": BODY, "File": BODY,
+}
+# Parameters FastAPI fills itself, by annotation.
+SPECIAL_PARAM_TYPES = frozenset(
+    f"{module}.{name}"
+    for modules, name in (
+        (("fastapi", "fastapi.requests", "starlette.requests"), "Request"),
+        (("fastapi", "fastapi.websockets", "starlette.websockets"), "WebSocket"),
+        (("fastapi.requests", "starlette.requests"), "HTTPConnection"),
+        (("fastapi", "fastapi.responses", "starlette.responses"), "Response"),
+        (("fastapi", "fastapi.background", "starlette.background"), "BackgroundTasks"),
+        (("fastapi.security", "fastapi.security.oauth2"), "SecurityScopes"),
+    )
+    for module in modules
+)
+_SCALAR_TYPES = frozenset({
+    "builtins.int", "builtins.str", "builtins.float", "builtins.bool", "builtins.bytes",
+    "builtins.complex", "builtins.object", "typing.Any", "typing_extensions.Any",
+})
+_SCALAR_MODULES = ("datetime.", "uuid.", "decimal.", "pathlib.", "ipaddress.", "enum.", "pydantic.")
+_PYDANTIC_COMPLEX = frozenset({"BaseModel", "RootModel"})
+_LITERAL = frozenset({"typing.Literal", "typing_extensions.Literal"})
+# short names (lower case) of mapping/sequence types: FastAPI reads them from the body
+_COMPLEX_GENERICS = frozenset({
+    "dict", "list", "set", "frozenset", "tuple", "sequence", "mapping", "mutablemapping",
+    "mutablesequence", "abstractset", "mutableset", "iterable", "collection", "deque",
+    "defaultdict", "ordereddict", "counter",
+})
+_PATH_PARAM = re.compile(r"\{([A-Za-z_]\w*)(?::[^}]*)?\}")
+
 
 @dataclass
 class RouteInfo:
@@ -45,10 +83,22 @@ class RouteInfo:
     call: Optional[cst.Call]  # the decorator or add_api_route call
     decorator: Optional[cst.Decorator]
     methods: Tuple[str, ...]  # HTTP methods, upper case ("GET", ...); empty for websocket
+    # prefix= of the router when it is created in this module (``APIRouter(prefix="/items")``)
+    prefix: str = ""
 
     @property
     def is_websocket(self) -> bool:
         return self.method == "websocket"
+
+    @property
+    def full_path(self) -> Optional[str]:
+        """The router prefix and the path; None when the path is not a literal."""
+        return None if self.path is None else self.prefix + self.path
+
+    @property
+    def path_params(self) -> Tuple[str, ...]:
+        """Names of the ``{name}``/``{name:converter}`` placeholders of the prefixed path."""
+        return path_parameters(self.full_path or "")
 
     def keyword(self, name: str) -> Optional[cst.BaseExpression]:
         if self.call is None:
@@ -160,7 +210,8 @@ class ModuleFacts:
         if function is None:
             return
         method = methods[0].lower() if len(methods) == 1 else "api_route"
-        info = RouteInfo(function, method, path, dotted(receiver) or "", call, None, methods)
+        info = RouteInfo(function, method, path, dotted(receiver) or "", call, None, methods,
+                         self.router_prefix(receiver))
         self.api_routes.setdefault(endpoint.value.value, []).append(info)
 
     # -- names ---------------------------------------------------------------------------
@@ -245,7 +296,114 @@ class ModuleFacts:
             methods = ()
         else:
             methods = (method.upper(),)
-        return RouteInfo(function, method, path, dotted(receiver) or "", call, decorator, methods)
+        return RouteInfo(function, method, path, dotted(receiver) or "", call, decorator, methods,
+                         self.router_prefix(receiver))
+
+    def router_prefix(self, receiver: cst.BaseExpression) -> str:
+        """The literal ``prefix=`` of a router created at module level as ``receiver``."""
+        if not isinstance(receiver, cst.Name):
+            return ""
+        created = self.assignments.get(receiver.value)
+        if not isinstance(created, cst.Call) or self.resolve(created.func) not in ROUTER_TYPES:
+            return ""
+        prefix = keyword(created, "prefix")
+        return (string_value(self.constant(prefix.value)) or "") if prefix is not None else ""
+
+    # -- parameters ----------------------------------------------------------------------
+    def param_source(
+        self, param: cst.Param, path_params: Collection[str] = (), lookup=None
+    ) -> "ParamSource":
+        """Where FastAPI takes ``param`` from (see :class:`ParamSource`).
+
+        ``path_params`` are the route's path placeholders (``RouteInfo.path_params``); for a
+        dependency function, whose routes are not known here, pass none: a plain scalar
+        parameter is then classified ``query``.
+        """
+        lookup = lookup or self.names.get
+        resolve = lambda e: self.resolve(e, lookup)  # noqa: E731
+        annotation = param.annotation.annotation if param.annotation is not None else None
+        found = self._explicit_source(annotation, param.default, resolve, 0)
+        if found is not None:
+            return found
+        plain = unwrap_annotation(annotation, resolve) if annotation is not None else None
+        if plain is not None and resolve(plain) in SPECIAL_PARAM_TYPES:
+            return ParamSource(SPECIAL)
+        if param.name.value in path_params:
+            return ParamSource(PATH)
+        if annotation is None:
+            return ParamSource(QUERY)  # FastAPI reads an unannotated parameter as Any: a query
+        return ParamSource(BODY if self._is_complex(annotation, param.default, resolve) else QUERY)
+
+    def _explicit_source(
+        self,
+        annotation: Optional[cst.BaseExpression],
+        default: Optional[cst.BaseExpression],
+        resolve,
+        depth: int,
+    ) -> Optional["ParamSource"]:
+        """A marker in Annotated metadata (FastAPI takes the last), an alias's, or the default's."""
+        for meta in reversed(annotated_metadata(annotation, resolve)):
+            kind = marker_kind(meta, resolve)
+            if kind is not None:
+                assert isinstance(meta, cst.Call)
+                inner = annotation.slice[0].slice  # type: ignore[union-attr]
+                value = inner.value if isinstance(inner, cst.Index) else None
+                return _source(kind, meta, True, value, resolve)
+        if isinstance(annotation, (cst.Name, cst.Attribute)) and depth < 3:
+            from_alias = self._alias_source(annotation, resolve, depth)
+            if from_alias is not None:
+                return from_alias
+        kind = marker_kind(default, resolve) if default is not None else None
+        if kind is not None:
+            assert isinstance(default, cst.Call)
+            plain = unwrap_annotation(annotation, resolve) if annotation is not None else None
+            return _source(kind, default, False, plain, resolve)
+        return None
+
+    def _alias_source(self, annotation: cst.BaseExpression, resolve, depth: int) -> Optional["ParamSource"]:
+        """``x: CurrentUser`` where ``CurrentUser = Annotated[User, Depends(...)]`` here or in the project."""
+        if isinstance(annotation, cst.Name) and annotation.value in self.assignments:
+            value = self.assignments[annotation.value]
+            if isinstance(value, cst.Subscript):
+                found = self._explicit_source(value, None, resolve, depth + 1)
+                return replace(found, annotated=True) if found is not None else None
+            return None
+        target = resolve(annotation)
+        if target is None or target.startswith(f"{self.module_name}."):
+            return None
+        marker = signatures.annotated_alias(self.project, target)
+        if marker is None:
+            return None
+        kind, dependency = marker
+        return ParamSource(kind, None, True, dependency or None)
+
+    def _is_complex(self, annotation: cst.BaseExpression, default: Optional[cst.BaseExpression], resolve) -> bool:
+        """FastAPI's "not a scalar" (models, mappings, sequences, files): read from the body."""
+        members = _union_members(annotation, resolve)
+        if members is None:
+            plain = unwrap_annotation(annotation, resolve)
+            members = [plain] if plain is not None else []
+        return any(self._is_complex_type(m, default, resolve) for m in members)
+
+    def _is_complex_type(self, ann: cst.BaseExpression, default: Optional[cst.BaseExpression], resolve) -> bool:
+        if isinstance(ann, cst.Subscript):
+            name = resolve(ann.value) or ""
+            return name not in _LITERAL and name.rpartition(".")[2].lower() in _COMPLEX_GENERICS
+        name = resolve(ann)
+        if name is None:
+            # an unknown name: a model unless an enum member default says otherwise
+            return not isinstance(default, (cst.Attribute, cst.SimpleString, cst.Integer, cst.Float))
+        short = name.rpartition(".")[2]
+        if short.lower() in _COMPLEX_GENERICS or short in _PYDANTIC_COMPLEX or short == "UploadFile":
+            return True
+        if name in _SCALAR_TYPES or name.startswith(_SCALAR_MODULES):
+            return False
+        local = self.classes.get(short) if name == self.local(short) else None
+        if local is not None:
+            return not any((resolve(b.value) or "").endswith(("Enum", "IntFlag", "Flag")) for b in local.bases)
+        if short[:1].isupper():
+            return not isinstance(default, (cst.Attribute, cst.SimpleString, cst.Integer, cst.Float))
+        return False
 
     # -- constants -----------------------------------------------------------------------
     def constant(self, expr: cst.BaseExpression, depth: int = 0) -> cst.BaseExpression:
@@ -340,3 +498,77 @@ def _string_list(expr: cst.BaseExpression) -> Tuple[str, ...]:
         values = [string_value(e.value) for e in expr.elements]
         return tuple(v.upper() for v in values if v)
     return ()
+
+
+@dataclass(frozen=True)
+class ParamSource:
+    """Where FastAPI takes a route or dependency parameter from.
+
+    ``kind`` is one of ``depends`` (a ``Depends``/``Security`` default or ``Annotated``
+    metadata, also through an ``Annotated`` alias defined here or in another project
+    module), ``path``, ``query``, ``header``, ``cookie``, ``body`` (``Body``/``Form``/
+    ``File``, or a model/mapping/sequence annotation without a marker) and ``special``
+    (``Request``, ``WebSocket``, ``Response``, ``BackgroundTasks``, ``SecurityScopes``,
+    ``HTTPConnection``).
+    """
+
+    kind: str
+    # the Depends()/Query()/... call that decided it, when it is in this module
+    marker: Optional[cst.Call] = None
+    # the marker sits in Annotated metadata (directly or through an alias), not the default
+    annotated: bool = False
+    # depends: dotted name of the dependency callable ("?" when not statically known)
+    target: Optional[str] = None
+    # alias= of a Path/Query/Header/Cookie/Body marker: the name FastAPI reads
+    alias: Optional[str] = None
+
+    @property
+    def explicit(self) -> bool:
+        """Decided by a marker (default, Annotated metadata or alias), not inferred."""
+        return self.marker is not None or self.annotated
+
+
+def marker_kind(expr: Optional[cst.BaseExpression], resolve) -> Optional[str]:
+    """The ParamSource kind of a FastAPI marker call (``Depends(...)``, ``Query()``...)."""
+    if not isinstance(expr, cst.Call):
+        return None
+    name = resolve(expr.func)
+    if not name or not name.startswith("fastapi."):
+        return None
+    return _MARKER_KINDS.get(name.rpartition(".")[2])
+
+
+def _source(kind: str, call: cst.Call, annotated: bool, inner: Optional[cst.BaseExpression], resolve) -> ParamSource:
+    if kind != DEPENDS:
+        alias = keyword(call, "alias")
+        return ParamSource(kind, call, annotated, alias=string_value(alias.value) if alias is not None else None)
+    dependency = positional(call, 0) or keyword(call, "dependency")
+    # Depends() without a callable: FastAPI calls the annotated class itself
+    expr = dependency.value if dependency is not None else inner
+    target = resolve(expr) if expr is not None else None
+    return ParamSource(DEPENDS, call, annotated, target or signatures.UNKNOWN)
+
+
+def _union_members(annotation: cst.BaseExpression, resolve) -> Optional[List[cst.BaseExpression]]:
+    """The non-None members of a ``Union[...]``/``A | B`` with two or more of them, else None."""
+    if isinstance(annotation, cst.Subscript) and resolve(annotation.value) in _ANNOTATED:
+        first = annotation.slice[0].slice
+        annotation = first.value if isinstance(first, cst.Index) else annotation
+    members: List[cst.BaseExpression] = []
+    if isinstance(annotation, cst.Subscript) and resolve(annotation.value) == "typing.Union":
+        members = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
+    elif isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        stack = [annotation]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+                stack.extend((node.right, node.left))
+            else:
+                members.append(node)
+    members = [m for m in members if not (isinstance(m, cst.Name) and m.value == "None")]
+    return members if len(members) > 1 else None
+
+
+def path_parameters(path: str) -> Tuple[str, ...]:
+    """``"/items/{item_id}/{file:path}"`` -> ``("item_id", "file")``."""
+    return tuple(match.group(1) for match in _PATH_PARAM.finditer(path))

@@ -1,0 +1,372 @@
+"""The project-wide index of dependency signatures, built in the cheap project pass.
+
+FastAPI reads a route's parameters from the route function *and* from every dependency it
+declares, recursively. Rules that reason about which request values a route consumes
+(FAPI206's path parameters) and the shared parameter classification (an ``Annotated`` alias
+such as ``CurrentUser = Annotated[User, Depends(get_current_user)]`` imported from another
+module) need that information for callables defined in any module of the project.
+
+For each module the collector records, from one ``ast`` parse:
+
+- ``callables``: the parameters FastAPI would see for every module-level function
+  (``name``), class (``Class``: ``__init__`` parameters, or the annotated class fields of a
+  dataclass/pydantic model), callable instance type (``Class()``: ``__call__`` parameters)
+  and dependency factory (``factory()``: the signature of the nested function it returns);
+- ``aliases``: module-level names bound to another dotted name (``checker = Checker()``
+  -> ``"pkg.mod.Checker()"``, and imports, so re-exports resolve);
+- ``annotated``: module-level ``Annotated[...]`` aliases carrying a FastAPI marker.
+
+Each parameter is ``(name, dependency)``: the name FastAPI reads (the marker's ``alias=``
+when given), and ``""`` for a plain parameter, ``"?"`` for a dependency whose target is not
+statically known, the dotted name of the dependency callable, or ``"alias:<dotted>"`` when
+the annotation is a name that may be an ``Annotated`` alias (decided at query time, since
+the alias may live in a module the pass has not read yet).
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, Optional, Set, Tuple
+
+from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
+
+SIGNATURES = "signatures"
+UNKNOWN = "?"
+ALIAS = "alias:"
+_NOT_ALIASES = ("builtins.", "typing.", "fastapi.", "starlette.", "pydantic.", "datetime.", "uuid.")
+_DEPENDS_MARKERS = frozenset({"Depends", "Security"})
+_FIELD_MARKERS = frozenset({"Path", "Query", "Header", "Cookie", "Body", "Form", "File"})
+_TRIGGERS = ("Depends", "Security", "Annotated")
+_MAX_DEPTH = 8
+
+Param = Tuple[str, str]
+Signature = Tuple[Param, ...]
+
+
+@dataclass(frozen=True)
+class ModuleSignatures:
+    callables: Dict[str, Signature] = field(default_factory=dict)
+    aliases: Dict[str, str] = field(default_factory=dict)
+    # alias name -> (marker kind: "depends"/"path"/..., dependency target or "")
+    annotated: Dict[str, Tuple[str, str]] = field(default_factory=dict)
+
+
+@collector(SIGNATURES)
+def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
+    # Packages' __init__ files are read even without triggers: they re-export dependencies.
+    if not any(t in text for t in _TRIGGERS) and not path.endswith("__init__.py"):
+        return
+    module = tree.get()
+    if module is None:
+        return
+    package = summary.module if path.endswith("__init__.py") else summary.module.rpartition(".")[0]
+    found = _Collector(summary.module, package).run(module)
+    if found.callables or found.aliases or found.annotated:
+        summary.extra[SIGNATURES] = found
+
+
+class _Collector:
+    def __init__(self, module: str, package: str) -> None:
+        self.module = module
+        self.package = package
+        self.names: Dict[str, str] = {}
+        self.out = ModuleSignatures()
+
+    def run(self, tree: ast.Module) -> ModuleSignatures:
+        statements = list(_module_statements(tree.body))
+        for stmt in statements:  # bind every name first: definitions may come in any order
+            self._bind(stmt)
+        for stmt in statements:
+            self._record(stmt)
+        return self.out
+
+    # -- names ---------------------------------------------------------------------------
+    def _bind(self, stmt: ast.stmt) -> None:
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                if alias.asname:
+                    self.names[alias.asname] = alias.name
+                else:
+                    head = alias.name.split(".", 1)[0]
+                    self.names[head] = head
+        elif isinstance(stmt, ast.ImportFrom):
+            base = self._import_base(stmt)
+            for alias in stmt.names:
+                if alias.name != "*":
+                    target = f"{base}.{alias.name}" if base else alias.name
+                    self.names[alias.asname or alias.name] = target
+                    self.out.aliases[alias.asname or alias.name] = target
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            self.names[stmt.name] = self._local(stmt.name)
+
+    def _import_base(self, stmt: ast.ImportFrom) -> str:
+        base = stmt.module or ""
+        if not stmt.level:
+            return base
+        parts = self.package.split(".") if self.package else []
+        parent = parts[: max(len(parts) - (stmt.level - 1), 0)]
+        return ".".join(p for p in parent + ([base] if base else []) if p)
+
+    def _local(self, name: str) -> str:
+        return f"{self.module}.{name}" if self.module else name
+
+    def resolve(self, expr: ast.expr) -> Optional[str]:
+        if isinstance(expr, ast.Name):
+            return self.names.get(expr.id, f"builtins.{expr.id}" if expr.id in _BUILTIN_TYPES else None)
+        if isinstance(expr, ast.Attribute):
+            base = self.resolve(expr.value)
+            return f"{base}.{expr.attr}" if base else None
+        if isinstance(expr, ast.Call):
+            func = self.resolve(expr.func)
+            return f"{func}()" if func else None
+        return None
+
+    # -- records -------------------------------------------------------------------------
+    def _record(self, stmt: ast.stmt) -> None:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self.out.callables[stmt.name] = self._signature(stmt.args, skip_first=False)
+            factory = _returned_function(stmt)
+            if factory is not None:
+                self.out.callables[stmt.name + "()"] = self._signature(factory.args, skip_first=False)
+        elif isinstance(stmt, ast.ClassDef):
+            self._record_class(stmt)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    self._record_assignment(target.id, stmt.value)
+
+    def _record_class(self, node: ast.ClassDef) -> None:
+        methods = {
+            s.name: s for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+        }
+        init = methods.get("__init__")
+        if init is not None:
+            self.out.callables[node.name] = self._signature(init.args, skip_first=True)
+        else:
+            fields = tuple(
+                (s.target.id, "") for s in node.body
+                if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)
+            )
+            # without fields or __init__ the parameters come from a base class we do not follow
+            if fields or not node.bases:
+                self.out.callables[node.name] = fields
+        call = methods.get("__call__")
+        if call is not None:
+            self.out.callables[node.name + "()"] = self._signature(call.args, skip_first=True)
+
+    def _record_assignment(self, name: str, value: ast.expr) -> None:
+        if isinstance(value, ast.Subscript) and self._is_annotated(value.value):
+            marker = self._annotated_marker(value)
+            if marker is not None:
+                self.out.annotated[name] = marker
+            return
+        if isinstance(value, (ast.Name, ast.Attribute, ast.Call)):
+            target = self.resolve(value)
+            if target is not None:
+                self.out.aliases[name] = target
+
+    def _is_annotated(self, expr: ast.expr) -> bool:
+        return (self.resolve(expr) or "").rpartition(".")[2] == "Annotated"
+
+    def _annotated_marker(self, node: ast.Subscript) -> Optional[Tuple[str, str]]:
+        elements = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        for meta in reversed(elements[1:]):  # FastAPI uses the last marker
+            kind = self._marker_kind(meta)
+            if kind is not None:
+                target = self._depends_target(meta, elements[0]) if kind == "depends" else ""
+                return kind, target
+        return None
+
+    def _marker_kind(self, expr: Optional[ast.expr]) -> Optional[str]:
+        if not isinstance(expr, ast.Call):
+            return None
+        name = (self.resolve(expr.func) or "").rpartition(".")[2]
+        if name in _DEPENDS_MARKERS:
+            return "depends"
+        if name in _FIELD_MARKERS:
+            return name.lower()
+        return None
+
+    def _depends_target(self, call: ast.Call, annotation: Optional[ast.expr]) -> str:
+        dependency = call.args[0] if call.args else next(
+            (k.value for k in call.keywords if k.arg == "dependency"), None
+        )
+        if dependency is None:  # Depends(): the annotated class itself
+            dependency = _unwrap(annotation) if annotation is not None else None
+        if dependency is None:
+            return UNKNOWN
+        return self.resolve(dependency) or UNKNOWN
+
+    def _signature(self, args: ast.arguments, skip_first: bool) -> Signature:
+        positional = args.posonlyargs + args.args
+        defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+        pairs = list(zip(positional, defaults)) + list(zip(args.kwonlyargs, args.kw_defaults))
+        if skip_first and pairs:
+            pairs = pairs[1:]
+        return tuple(self._param(arg, default) for arg, default in pairs)
+
+    def _param(self, arg: ast.arg, default: Optional[ast.expr]) -> Param:
+        annotation = arg.annotation
+        metadata = []
+        if isinstance(annotation, ast.Subscript) and self._is_annotated(annotation.value):
+            elements = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else []
+            metadata = elements[1:]
+        for marker in [default, *reversed(metadata)]:
+            kind = self._marker_kind(marker)
+            if kind == "depends":
+                assert isinstance(marker, ast.Call)
+                inner = annotation.slice.elts[0] if metadata else annotation  # type: ignore[union-attr]
+                return arg.arg, self._depends_target(marker, inner)
+            if kind is not None:
+                assert isinstance(marker, ast.Call)
+                return _alias_of(marker) or arg.arg, ""
+        if isinstance(annotation, (ast.Name, ast.Attribute)):
+            target = self.resolve(annotation)
+            if target is not None and not target.startswith(_NOT_ALIASES):
+                # maybe an Annotated alias (of this or another module): decided when read
+                return arg.arg, ALIAS + target
+        return arg.arg, ""
+
+
+_BUILTIN_TYPES = frozenset({"int", "str", "float", "bool", "bytes", "dict", "list", "set", "tuple", "object"})
+
+
+def _module_statements(body):
+    """Module-level statements, looking into if/try blocks (optional imports, TYPE_CHECKING)."""
+    for stmt in body:
+        if isinstance(stmt, ast.If):
+            yield from _module_statements(stmt.body)
+            yield from _module_statements(stmt.orelse)
+        elif isinstance(stmt, ast.Try):
+            yield from _module_statements(stmt.body)
+            for handler in stmt.handlers:
+                yield from _module_statements(handler.body)
+            yield from _module_statements(stmt.orelse)
+        else:
+            yield stmt
+
+
+def _returned_function(func: ast.AST) -> Optional[ast.AST]:
+    """The nested function a dependency factory returns (``def factory(): def dep(): ...; return dep``)."""
+    nested = {
+        s.name: s for s in func.body  # type: ignore[attr-defined]
+        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    if not nested:
+        return None
+    for stmt in func.body:  # type: ignore[attr-defined]
+        if isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Name) and stmt.value.id in nested:
+            return nested[stmt.value.id]
+    return None
+
+
+def _unwrap(annotation: ast.expr) -> Optional[ast.expr]:
+    if isinstance(annotation, ast.Subscript):
+        return None  # List[X], Optional[X]...: not a class FastAPI can call
+    return annotation
+
+
+def _alias_of(call: ast.Call) -> Optional[str]:
+    for kw in call.keywords:
+        if kw.arg == "alias" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
+            return kw.value.value
+    return None
+
+
+# -- queries -----------------------------------------------------------------------------
+_MODULES: Dict[int, Tuple[ProjectIndex, Dict[str, Optional[ModuleSummary]]]] = {}
+
+
+def _find_module(project: ProjectIndex, module: str) -> Optional[ModuleSummary]:
+    """``project.find_module`` memoized per index: its suffix match scans every module."""
+    cached = _MODULES.get(id(project))
+    if cached is None or cached[0] is not project:
+        _MODULES.clear()  # one index per run: keep only the current one alive
+        cached = _MODULES[id(project)] = (project, {})
+    memo = cached[1]
+    if module not in memo:
+        memo[module] = project.find_module(module)
+    return memo[module]
+
+
+def _lookup(project: ProjectIndex, dotted_name: str) -> Tuple[Optional[ModuleSignatures], str, bool]:
+    """(signatures of the module defining ``dotted_name``, the local name, module is in the project)."""
+    module, _, name = dotted_name.rpartition(".")
+    if not module or dotted_name.startswith(_NOT_ALIASES):
+        return None, name, False
+    summary = _find_module(project, module)
+    if summary is None:
+        return None, name, False
+    found = summary.extra.get(SIGNATURES)
+    return (found if isinstance(found, ModuleSignatures) else None), name, True
+
+
+def annotated_alias(project: Optional[ProjectIndex], dotted_name: str) -> Optional[Tuple[str, str]]:
+    """``(kind, dependency)`` of an ``Annotated`` alias defined in a project module, else None."""
+    if project is None:
+        return None
+    for _ in range(_MAX_DEPTH):
+        found, name, _ = _lookup(project, dotted_name)
+        if found is None:
+            return None
+        if name in found.annotated:
+            return found.annotated[name]
+        target = found.aliases.get(name)
+        if target is None or target == dotted_name:
+            return None
+        dotted_name = target
+    return None
+
+
+def consumed_names(project: Optional[ProjectIndex], target: str) -> Optional[FrozenSet[str]]:
+    """Every request parameter name the dependency ``target`` reads, through sub-dependencies.
+
+    None when some callable on the way cannot be found in the project (its parameters are
+    unknown). A target outside the project (a library) reads no names of interest.
+    """
+    names: Set[str] = set()
+    if _consume(project, target, names, set(), 0):
+        return frozenset(names)
+    return None
+
+
+def _consume(project: Optional[ProjectIndex], target: str, names: Set[str], seen: Set[str], depth: int) -> bool:
+    """Add the names ``target`` reads to ``names``; False when they cannot be known."""
+    if project is None or target == UNKNOWN or depth > _MAX_DEPTH:
+        return False
+    if target in seen:
+        return True
+    seen.add(target)
+    signature = _signature_of(project, target)
+    if signature is None:
+        return False
+    for name, dependency in signature:
+        if dependency.startswith(ALIAS):
+            marker = annotated_alias(project, dependency[len(ALIAS):])
+            dependency = marker[1] if marker is not None and marker[0] == "depends" else ""
+        if not dependency:
+            names.add(name)
+        elif not _consume(project, dependency, names, seen, depth + 1):
+            return False
+    return True
+
+
+def _signature_of(project: ProjectIndex, target: str) -> Optional[Signature]:
+    """The signature of ``target``; ``()`` for callables outside the project; None if unknown."""
+    for _ in range(_MAX_DEPTH):
+        instance = target.endswith("()")
+        base = target[:-2] if instance else target
+        found, name, in_project = _lookup(project, base)
+        if not in_project:
+            return ()
+        if found is None:
+            return None
+        key = name + "()" if instance else name
+        if key in found.callables:
+            return found.callables[key]
+        alias = found.aliases.get(name)
+        if alias is None or alias == base:
+            return None
+        target = alias + "()" if instance else alias
+    return None
