@@ -234,11 +234,15 @@ class ModuleFacts:
             return f"{func}()" if func is not None else None
         if isinstance(expr, cst.Await):
             return self.resolve(expr.expression, lookup)
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
+            # ``Path(a) / "b"`` is a Path again (FAPI104 follows paths built this way)
+            left = self.resolve(expr.left, lookup)
+            return "pathlib.Path()" if left is not None and left.startswith("pathlib.Path") else None
         return None
 
     def value_binding(self, value: cst.BaseExpression, lookup) -> Optional[str]:
         """What a name bound to ``value`` resolves to: an alias or an instance."""
-        if isinstance(value, (cst.Name, cst.Attribute, cst.Call, cst.Await)):
+        if isinstance(value, (cst.Name, cst.Attribute, cst.Call, cst.Await, cst.BinaryOperation)):
             return self.resolve(value, lookup)
         return None
 

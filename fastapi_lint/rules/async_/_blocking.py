@@ -2,16 +2,23 @@
 
 ``classify_blocking`` is the one vocabulary of blocking calls: the direct rules use it on
 calls in async context, and FAPI106's project pass uses it on calls inside sync helpers.
+
+Names follow the facts' resolution convention: an instance is written with ``()``, so
+``db: Session`` makes ``db.query`` resolve to ``"sqlalchemy.orm.Session().query"`` and
+``SessionLocal = sessionmaker(); SessionLocal().get`` to ``"sqlalchemy.orm.sessionmaker()().get"``.
 """
 from __future__ import annotations
 
-from typing import ClassVar, Dict, Optional
+from typing import Dict, FrozenSet, Optional, Set
 
 import libcst as cst
 
+from fastapi_lint.names import dotted
 from fastapi_lint.rule import Rule
 
 _HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
+_PATH_IO = ("read_text", "read_bytes", "write_text", "write_bytes", "open")
+_DBAPI_MODULES = ("psycopg2", "psycopg", "pymysql", "sqlite3", "mysql.connector", "MySQLdb")
 
 # exact resolved names -> the rule that reports them
 BLOCKING_CALLS: Dict[str, str] = {
@@ -24,31 +31,128 @@ BLOCKING_CALLS: Dict[str, str] = {
     **{f"httpx.{verb}": "FAPI102" for verb in _HTTP_VERBS + ("stream",)},
     **{f"httpx.Client().{verb}": "FAPI102" for verb in _HTTP_VERBS + ("send", "stream")},
     "urllib.request.urlopen": "FAPI102",
-    **{f"urllib3.PoolManager().{m}": "FAPI102" for m in ("request", "urlopen", "request_encode_url", "request_encode_body")},
-    **{f"urllib3.{m}": "FAPI102" for m in ("request",)},
-    **{f"urllib3.HTTPConnectionPool().{m}": "FAPI102" for m in ("request", "urlopen")},
-    **{f"urllib3.HTTPSConnectionPool().{m}": "FAPI102" for m in ("request", "urlopen")},
+    "urllib3.request": "FAPI102",
+    **{
+        f"urllib3.{pool}().{m}": "FAPI102"
+        for pool in (
+            "PoolManager", "ProxyManager", "poolmanager.PoolManager", "HTTPConnectionPool",
+            "HTTPSConnectionPool", "connectionpool.HTTPConnectionPool", "connection_from_url",
+        )
+        for m in ("request", "urlopen", "request_encode_url", "request_encode_body")
+    },
     **{f"subprocess.{f}": "FAPI103" for f in ("run", "call", "check_call", "check_output", "getoutput", "getstatusoutput")},
     **{f"subprocess.Popen().{m}": "FAPI103" for m in ("wait", "communicate")},
     **{f"os.{f}": "FAPI103" for f in ("system", "popen", "wait", "waitpid", "wait3", "wait4", "waitid")},
     "builtins.open": "FAPI104",
     "io.open": "FAPI104",
-    **{f"pathlib.Path().{m}": "FAPI104" for m in ("read_text", "read_bytes", "write_text", "write_bytes", "open")},
-    **{f"pathlib.Path.{m}": "FAPI104" for m in ("read_text", "read_bytes", "write_text", "write_bytes", "open")},
-    **{f"shutil.{f}": "FAPI104" for f in ("copy", "copy2", "copyfile", "copyfileobj", "copytree", "move", "rmtree")},
-    **{f"{mod}.connect": "FAPI105" for mod in ("psycopg2", "pymysql", "sqlite3", "mysql.connector", "MySQLdb")},
+    **{f"pathlib.Path.{m}": "FAPI104" for m in _PATH_IO},
+    **{
+        f"shutil.{f}": "FAPI104"
+        for f in ("copy", "copy2", "copyfile", "copyfileobj", "copytree", "copymode", "copystat", "move", "rmtree")
+    },
+    **{f"{mod}.connect": "FAPI105" for mod in _DBAPI_MODULES},
 }
+
+# Database (FAPI105) instances whose methods block: receiver -> blocking methods.
+_SESSION_METHODS = frozenset({
+    "query", "execute", "scalars", "scalar", "get", "get_one", "commit", "flush", "refresh",
+    "rollback", "merge", "delete", "connection", "bulk_save_objects", "bulk_insert_mappings",
+    "bulk_update_mappings",
+})
+_SYNC_SESSIONS = (
+    "sqlalchemy.orm.Session()", "sqlalchemy.orm.session.Session()", "sqlmodel.Session()",
+    "sqlmodel.orm.session.Session()", "sqlalchemy.orm.sessionmaker()()",
+    "sqlalchemy.orm.session.sessionmaker()()", "sqlalchemy.orm.sessionmaker().begin()",
+    "sqlalchemy.orm.scoped_session()", "sqlalchemy.orm.scoping.scoped_session()",
+    "sqlalchemy.orm.scoped_session()()",
+)
+_ENGINES = (
+    "sqlalchemy.create_engine()", "sqlalchemy.engine.create_engine()", "sqlmodel.create_engine()",
+    "sqlalchemy.Engine()", "sqlalchemy.engine.Engine()",
+)
+_CONNECTION_METHODS = frozenset({"execute", "exec_driver_sql", "scalar", "scalars", "commit", "rollback"})
+_DBAPI_CONNECTION_METHODS = frozenset({"execute", "executemany", "executescript", "commit", "rollback"})
+_DBAPI_CURSOR_METHODS = frozenset({"execute", "executemany", "fetchone", "fetchall", "fetchmany", "callproc"})
+
+_DB_INSTANCE_METHODS: Dict[str, FrozenSet[str]] = {
+    **{session: _SESSION_METHODS for session in _SYNC_SESSIONS},
+    **{engine: frozenset({"connect", "begin", "execute", "raw_connection"}) for engine in _ENGINES},
+    **{f"{engine}.{m}()": _CONNECTION_METHODS for engine in _ENGINES for m in ("connect", "begin")},
+    **{f"{mod}.connect()": _DBAPI_CONNECTION_METHODS for mod in _DBAPI_MODULES},
+    **{f"{mod}.connect().cursor()": _DBAPI_CURSOR_METHODS for mod in _DBAPI_MODULES},
+    **{f"{client}.pipeline()": frozenset({"execute"}) for client in (
+        "redis.Redis()", "redis.StrictRedis()", "redis.client.Redis()", "redis.from_url()",
+        "redis.Redis.from_url()", "redis.StrictRedis.from_url()",
+    )},
+}
+
+# Every command of a sync redis client is a network round trip, except these local helpers.
+_REDIS_CLIENTS = frozenset({
+    "redis.Redis()", "redis.StrictRedis()", "redis.client.Redis()", "redis.client.StrictRedis()",
+    "redis.from_url()", "redis.Redis.from_url()", "redis.StrictRedis.from_url()",
+    "redis.client.Redis.from_url()",
+})
+_REDIS_LOCAL = frozenset({
+    "pipeline", "pubsub", "lock", "register_script", "get_encoder", "get_connection_kwargs",
+    "set_response_callback", "close", "from_url",
+})
+
+# ``pathlib`` expressions that are Path instances, and the steps that keep them one.
+_PATH_INSTANCES = (
+    "pathlib.Path()", "pathlib.PosixPath()", "pathlib.WindowsPath()", "pathlib.Path.home()",
+    "pathlib.Path.cwd()",
+)
+_PATH_STEPS = frozenset({
+    "parent", "resolve()", "absolute()", "expanduser()", "with_name()", "with_suffix()",
+    "with_stem()", "joinpath()", "relative_to()",
+})
 
 
 def classify_blocking(resolved: Optional[str]) -> Optional[str]:
-    """The FAPI10x code of a blocking call, given the call's resolved function name.
-
-    Instance-typed receivers (sync SQLAlchemy sessions, redis clients...) are matched by the
-    rules that own them; this table is extended there as the vocabulary grows.
-    """
+    """The FAPI10x code of a blocking call, given the call's resolved function name."""
     if resolved is None:
         return None
-    return BLOCKING_CALLS.get(resolved)
+    code = BLOCKING_CALLS.get(resolved)
+    if code is not None:
+        return code
+    receiver, _, method = resolved.rpartition(".")
+    if not receiver or method.startswith("_"):
+        return None
+    methods = _DB_INSTANCE_METHODS.get(receiver)
+    if methods is not None:
+        return "FAPI105" if method in methods else None
+    if receiver in _REDIS_CLIENTS:
+        return None if method in _REDIS_LOCAL else "FAPI105"
+    if method in _PATH_IO and is_path_instance(receiver):
+        return "FAPI104"
+    return None
+
+
+def is_path_instance(resolved: str) -> bool:
+    """``pathlib.Path()``, ``pathlib.Path().parent.resolve()`` and the like."""
+    for prefix in _PATH_INSTANCES:
+        if resolved == prefix:
+            return True
+        if resolved.startswith(prefix + "."):
+            return all(step in _PATH_STEPS for step in resolved[len(prefix) + 1:].split("."))
+    return False
+
+
+def blocking_kind(resolved: str) -> str:
+    """Which family a FAPI105 name belongs to, for the rule's message."""
+    if resolved.startswith("redis."):
+        return "redis"
+    if any(resolved.startswith(mod + ".connect") for mod in _DBAPI_MODULES):
+        return "dbapi"
+    return "sqlalchemy"
+
+
+def call_text(node: cst.Call, resolved: str) -> str:
+    """How the user wrote the called function (``db.query``), else its resolved name."""
+    written = dotted(node.func)
+    if written is not None:
+        return written
+    return resolved[len("builtins."):] if resolved.startswith("builtins.") else resolved
 
 
 class BlockingCallRule(Rule):
@@ -60,8 +164,18 @@ class BlockingCallRule(Rule):
 
     SKIP_TEST_FILES = True
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # ids of calls written as ``await call(...)``: whatever the names suggest, an
+        # awaited call is not a sync one (e.g. ``sessionmaker(class_=AsyncSession)``)
+        self._awaited: Set[int] = set()
+
+    def visit_Await(self, node: cst.Await) -> None:
+        if isinstance(node.expression, cst.Call):
+            self._awaited.add(id(node.expression))
+
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.ctx.in_async_context:
+        if not self.ctx.in_async_context or id(node) in self._awaited:
             return
         name = self.blocking_name(node)
         if name is not None:
@@ -72,7 +186,7 @@ class BlockingCallRule(Rule):
         return name if classify_blocking(name) == self.CODE else None
 
     def on_blocking_call(self, node: cst.Call, name: str) -> None:
-        self.report(node, self.message(name))
+        self.report(node, self.message(call_text(node, name), name))
 
-    def message(self, name: str) -> str:
+    def message(self, written: str, resolved: str) -> str:
         raise NotImplementedError

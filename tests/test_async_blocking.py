@@ -1,0 +1,112 @@
+"""FAPI101-105/112 behaviour the fixtures cannot express, and the classify_blocking contract."""
+from __future__ import annotations
+
+import pytest
+
+from fastapi_lint.rules.async_._blocking import classify_blocking
+from tests.helpers import found, lint_text
+
+CODES = ("FAPI101", "FAPI102", "FAPI103", "FAPI104", "FAPI105", "FAPI112")
+
+BLOCKING_ROUTE = """\
+import subprocess
+import time
+
+import requests
+from sqlalchemy.orm import Session
+
+
+async def handler(db: Session, url: str) -> None:
+    time.sleep(1)
+    requests.get(url)
+    subprocess.run(["ls"])
+    open("x")
+    db.commit()
+"""
+
+
+@pytest.mark.parametrize(
+    "filename", ["tests/test_x.py", "test/api.py", "app/test_routes.py", "app/routes_test.py", "conftest.py"]
+)
+def test_test_files_are_exempt(filename: str) -> None:
+    assert found(lint_text(BLOCKING_ROUTE, CODES, filename=filename)) == set()
+
+
+def test_same_code_outside_tests_is_reported() -> None:
+    got = {code for _, _, code in found(lint_text(BLOCKING_ROUTE, CODES, filename="app/routes.py"))}
+    assert got == set(CODES)
+
+
+def test_configured_test_paths_decide() -> None:
+    result = lint_text(BLOCKING_ROUTE, CODES, filename="qa/checks.py", test_paths=("qa/**",))
+    assert found(result) == set()
+
+
+def test_messages_name_the_call_and_the_alternative() -> None:
+    messages = {f.code: f.message for f in lint_text(BLOCKING_ROUTE, CODES).findings}
+    assert "`requests.get()`" in messages["FAPI102"] and "httpx.AsyncClient" in messages["FAPI102"]
+    assert "asyncio.create_subprocess_exec" in messages["FAPI103"]
+    assert "`open()`" in messages["FAPI104"] and "aiofiles" in messages["FAPI104"]
+    assert "`db.commit()`" in messages["FAPI105"] and "AsyncSession" in messages["FAPI105"]
+    assert "timeout=" in messages["FAPI112"] and "forever" in messages["FAPI112"]
+
+
+def test_httpx_message_states_the_implicit_default() -> None:
+    result = lint_text("import httpx\nclient = httpx.AsyncClient()\n", ("FAPI112",))
+    assert "5 s default" in result.findings[0].message
+
+
+def test_redis_and_driver_messages() -> None:
+    text = "import redis, psycopg2\nr = redis.Redis()\n\nasync def f():\n    r.get('k')\n    psycopg2.connect('')\n"
+    messages = [f.message for f in lint_text(text, ("FAPI105",)).findings]
+    assert "redis.asyncio" in messages[0] and "asyncpg" in messages[1]
+
+
+@pytest.mark.parametrize(
+    "resolved,code",
+    [
+        ("time.sleep", "FAPI101"),
+        ("requests.get", "FAPI102"),
+        ("requests.Session().post", "FAPI102"),
+        ("httpx.Client().get", "FAPI102"),
+        ("urllib.request.urlopen", "FAPI102"),
+        ("urllib3.PoolManager().request", "FAPI102"),
+        ("subprocess.run", "FAPI103"),
+        ("subprocess.Popen().communicate", "FAPI103"),
+        ("os.system", "FAPI103"),
+        ("builtins.open", "FAPI104"),
+        ("pathlib.Path().read_text", "FAPI104"),
+        ("pathlib.Path().parent.resolve().write_bytes", "FAPI104"),
+        ("shutil.copyfileobj", "FAPI104"),
+        ("psycopg2.connect", "FAPI105"),
+        ("sqlalchemy.orm.Session().query", "FAPI105"),
+        ("sqlmodel.Session().exec", None),
+        ("sqlmodel.Session().get", "FAPI105"),
+        ("sqlalchemy.orm.sessionmaker()().commit", "FAPI105"),
+        ("sqlalchemy.orm.scoped_session().execute", "FAPI105"),
+        ("sqlalchemy.create_engine().connect", "FAPI105"),
+        ("sqlalchemy.create_engine().connect().execute", "FAPI105"),
+        ("sqlite3.connect().cursor().fetchall", "FAPI105"),
+        ("redis.Redis().hgetall", "FAPI105"),
+        ("redis.from_url().set", "FAPI105"),
+        ("redis.Redis().pipeline().execute", "FAPI105"),
+        # not blocking
+        ("sqlalchemy.orm.Session().add", None),
+        ("sqlalchemy.orm.Session().query().filter", None),
+        ("sqlalchemy.ext.asyncio.AsyncSession().execute", None),
+        ("redis.asyncio.Redis().get", None),
+        ("redis.Redis().pipeline", None),
+        ("httpx.AsyncClient().get", None),
+        ("subprocess.Popen", None),
+        ("asyncio.create_subprocess_exec", None),
+        ("aiofiles.open", None),
+        ("anyio.Path().read_text", None),
+        ("pathlib.Path().exists", None),
+        ("pathlib.Path().name.open", None),
+        ("pathlib.PurePath().read_text", None),
+        ("<local>.open", None),
+        (None, None),
+    ],
+)
+def test_classify_blocking(resolved, code) -> None:
+    assert classify_blocking(resolved) == code
