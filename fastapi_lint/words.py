@@ -66,6 +66,9 @@ def says_secret(name: str, words: Sequence[str] = SECRET_WORDS,
     if word is None:
         return None
     parts = name_parts(name)
+    # a name ending with the word itself (`session_id`, `user_session_id`) is the secret
+    if "_".join(parts).endswith(word) or "".join(parts).endswith(word):
+        return word
     if parts and (parts[-1] in not_suffixes or "_".join(parts[-2:]) in not_suffixes):
         return None
     return word

@@ -1,0 +1,101 @@
+"""FAPI601/FAPI602 behaviour that a single fixture cannot show: options from a real
+pyproject.toml, and the test-file exemption."""
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+
+from click.testing import CliRunner
+
+from fastapi_lint.cli import main
+from tests.helpers import found, lint_text
+
+SOURCE = textwrap.dedent(
+    """\
+    import logging
+
+    logger = logging.getLogger(__name__)
+
+
+    def verify(otp: str, iban: str, password: str) -> None:
+        logger.info("otp %s iban %s pw %s", otp, iban, password)
+    """
+)
+
+
+def _run(tmp_path, options: str):
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.fastapi-lint]\nselect = [\"FAPI601\"]\n" + options, encoding="utf-8"
+    )
+    (tmp_path / "app").mkdir(exist_ok=True)
+    (tmp_path / "app" / "auth.py").write_text(SOURCE, encoding="utf-8")
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        result = CliRunner().invoke(main, ["app", "--format", "json", "--no-cache"])
+    finally:
+        os.chdir(cwd)
+    data = json.loads(result.output)
+    findings = data["findings"] if isinstance(data, dict) else data
+    return {(f["line"], f["column"], f["message"]) for f in findings}
+
+
+def test_extra_words_from_pyproject_change_the_result(tmp_path) -> None:
+    default = _run(tmp_path, "")
+    assert {(line, col) for line, col, _ in default} == {(7, 52)}
+
+    configured = _run(
+        tmp_path,
+        '[tool.fastapi-lint.options.FAPI601]\nextra-secret-words = ["otp"]\nextra-pii-words = ["iban"]\n',
+    )
+    by_column = {col: message for _, col, message in configured}
+    assert set(by_column) == {41, 46, 52}
+    assert "secret" in by_column[41]
+    assert "PII" in by_column[46]
+
+
+def test_test_files_are_not_checked() -> None:
+    assert found(lint_text(SOURCE, ["FAPI601"], filename="app/main.py"))
+    assert not found(lint_text(SOURCE, ["FAPI601"], filename="tests/test_auth.py"))
+
+
+EAGER = textwrap.dedent(
+    """\
+    import logging
+
+    logger = logging.getLogger(__name__)
+
+
+    def work(order, user) -> None:
+        logger.info(f"Order {order.id} at 100% {{ok}}")
+        logger.error(f"failed for {user!r}", exc_info=True)
+        logger.debug("user %s/%s" % (user.id, order.id))
+        logger.info(f"{order.total:.2f}")
+    """
+)
+EAGER_FIXED = textwrap.dedent(
+    """\
+    import logging
+
+    logger = logging.getLogger(__name__)
+
+
+    def work(order, user) -> None:
+        logger.info("Order %s at 100%% {ok}", order.id)
+        logger.error("failed for %r", user, exc_info=True)
+        logger.debug("user %s/%s", user.id, order.id)
+        logger.info(f"{order.total:.2f}")
+    """
+)
+
+
+def test_eager_formatting_unsafe_fix_is_idempotent() -> None:
+    from fastapi_lint.fix import apply_fixes, parses
+
+    result = lint_text(EAGER, ["FAPI602"])
+    assert len(result.findings) == 4
+    fixed, count = apply_fixes(EAGER, [f.fix for f in result.findings if f.fix is not None])
+    assert count == 3 and fixed == EAGER_FIXED and parses(fixed)
+    again = lint_text(fixed, ["FAPI602"])
+    assert [f.fix for f in again.findings] == [None]  # the format spec is left to a human
