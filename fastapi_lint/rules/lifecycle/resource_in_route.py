@@ -6,7 +6,7 @@ import libcst as cst
 
 from fastapi_lint.names import positional
 from fastapi_lint.rule import Default, Rule, Severity
-from fastapi_lint.rules.lifecycle._resources import CREATORS, is_session_factory
+from fastapi_lint.rules.lifecycle._resources import CREATORS, SESSION_FACTORIES, is_session_factory
 from fastapi_lint.words import name_parts
 
 _DB_WORDS = {"db", "database", "session", "conn", "connection"}
@@ -62,6 +62,7 @@ class ResourceCreatedInRoute(Rule):
     TAGS = ("lifecycle", "database")
     SEEDS = ("001", "003", "004")
     TRIGGERS = ("engine", "sessionmaker", "Session", "connect", "create_pool", "next(", "scoped_session")
+    PROJECT_FACTS = (SESSION_FACTORIES,)
 
     def visit_Call(self, node: cst.Call) -> None:
         function = self.ctx.current_function

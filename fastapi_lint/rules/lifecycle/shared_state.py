@@ -5,7 +5,7 @@ from typing import List, Optional
 import libcst as cst
 
 from fastapi_lint.rule import Default, Rule, Severity
-from fastapi_lint.rules.lifecycle._dependencies import is_dependency
+from fastapi_lint.rules.lifecycle._dependencies import DEPENDS_TARGETS, is_dependency
 from fastapi_lint.words import name_parts
 
 _MUTATORS = frozenset({
@@ -75,6 +75,7 @@ class SharedMutableState(Rule):
     SEEDS = ("003",)
     # a module-level container is bound to a literal or a constructor call
     TRIGGERS = ("= [", "= {", "=[", "={", "list(", "dict(", "set(", "deque(", "Counter(", "OrderedDict(")
+    PROJECT_FACTS = (DEPENDS_TARGETS,)
 
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)

@@ -6,8 +6,8 @@ import libcst as cst
 import libcst.matchers as m
 
 from fastapi_lint.rule import Default, Rule, Severity
-from fastapi_lint.rules.lifecycle._dependencies import is_dependency
-from fastapi_lint.rules.lifecycle._resources import CREATORS, is_session_factory
+from fastapi_lint.rules.lifecycle._dependencies import DEPENDS_TARGETS, is_dependency
+from fastapi_lint.rules.lifecycle._resources import CREATORS, SESSION_FACTORIES, is_session_factory
 
 _CLEANUP = frozenset({
     "close", "aclose", "dispose", "release", "disconnect", "shutdown", "terminate", "stop",
@@ -74,6 +74,7 @@ class YieldDependencyWithoutCleanup(Rule):
     TAGS = ("lifecycle", "database")
     SEEDS = ("004",)
     TRIGGERS = ("yield",)
+    PROJECT_FACTS = (DEPENDS_TARGETS, SESSION_FACTORIES)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if not is_dependency(self.ctx, node):
