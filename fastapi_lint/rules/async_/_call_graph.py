@@ -1,0 +1,455 @@
+"""FAPI106's project facts: which sync functions of the project block, directly or through others.
+
+The project pass (:func:`collect_calls`, an ``ast`` walk of sync function bodies only) records
+for every module-level sync ``def`` and every sync method of a module-level class the dotted
+names it calls — resolved through the module's imports, its module-level names and the
+function's own parameters and local bindings, with the same conventions as
+:mod:`fastapi_lint.facts` (``db: Session`` -> ``"sqlalchemy.orm.Session()"``, ``self`` ->
+``"<module>.<Class>()"``) — and its first direct blocking call (:func:`classify_blocking`).
+
+:func:`blocking_chain` then answers, for a resolved call name, the shortest chain of project
+functions that ends in a blocking call. The whole-project resolution is one breadth-first
+search backwards from the functions that block directly, so cycles need no special care and
+every chain is a shortest one.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import os
+import re
+import sys
+from collections import deque
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Set, Tuple
+
+from fastapi_lint.facts import _ANNOTATED, _TYPE_WRAPPERS
+from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
+from fastapi_lint.rules.async_._blocking import classify_blocking
+
+CALL_GRAPH = "call_graph"
+_BUILTINS = frozenset(dir(builtins))
+# calls into the standard library are never project functions: not worth keeping
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins", "<local>"}
+# a decorator with one of these words turns the sync function into something awaitable or
+# threaded (asyncify, sync_to_async, run_in_threadpool...): calling it does not block
+_OFFLOADING_DECORATOR_WORDS = ("async", "thread", "executor")
+_REEXPORT_DEPTH = 4
+_SYNC_DEF = re.compile(r"^[ \t]*def ", re.M)
+
+
+@dataclass(frozen=True)
+class FunctionCalls:
+    calls: Tuple[str, ...]  # resolved dotted names of calls that may be project functions
+    blocking: Optional[str]  # the first direct blocking call, as displayed ("requests.get")
+
+
+@dataclass(frozen=True)
+class ModuleCalls:
+    functions: Dict[str, FunctionCalls]  # "helper" or "Class.method"
+    imports: Dict[str, str]  # module-level imported names (followed for re-exports)
+
+
+# -- the project pass ------------------------------------------------------------------------
+# "import": a package __init__ without functions may still re-export one
+@collector(CALL_GRAPH, triggers=("def ", "import "))
+def collect_calls(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
+    is_package = os.path.basename(path).startswith("__init__.")
+    if not is_package and not _SYNC_DEF.search(text):
+        return  # nothing to record, and re-exports are a package's business: spare the parse
+    module = tree.get()
+    if module is None:
+        return
+    package = summary.module if is_package else summary.module.rpartition(".")[0]
+    scanner = _ModuleScanner(summary.module, package)
+    scanner.scan(module.body)
+    if scanner.functions or scanner.imports:
+        summary.extra[CALL_GRAPH] = ModuleCalls(scanner.functions, scanner.imports)
+
+
+def display_name(resolved: str) -> str:
+    return resolved[len("builtins."):] if resolved.startswith("builtins.") else resolved
+
+
+class _ModuleScanner:
+    def __init__(self, module: str, package: str) -> None:
+        self.module = module
+        self.package = package
+        self.names: Dict[str, str] = {}
+        self.imports: Dict[str, str] = {}
+        self.functions: Dict[str, FunctionCalls] = {}
+        self._pending: List[Tuple[str, ast.FunctionDef, Optional[str], Dict[str, str]]] = []
+
+    def local(self, name: str) -> str:
+        return f"{self.module}.{name}" if self.module else name
+
+    def scan(self, body: List[ast.stmt]) -> None:
+        # names first (a function may call one defined below it), then the function bodies
+        self._scan_names(body)
+        for key, function, class_name, attributes in self._pending:
+            self.functions[key] = _FunctionScanner(self, function, class_name, attributes).run()
+
+    def _scan_names(self, body: List[ast.stmt]) -> None:
+        for stmt in body:
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                bound = import_bindings(stmt, self.package)
+                self.names.update(bound)
+                self.imports.update({k: v for k, v in bound.items() if _worth_keeping(v)})
+            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.names[stmt.name] = self.local(stmt.name)
+                if isinstance(stmt, ast.FunctionDef) and _runs_when_called(stmt):
+                    self._pending.append((stmt.name, stmt, None, {}))
+            elif isinstance(stmt, ast.ClassDef):
+                self.names[stmt.name] = self.local(stmt.name)
+                self._scan_class(stmt)
+            elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                self._scan_assignment(stmt)
+            elif isinstance(stmt, ast.If):
+                self._scan_names(stmt.body)
+                self._scan_names(stmt.orelse)
+            elif isinstance(stmt, ast.Try):
+                self._scan_names(stmt.body)
+                for handler in stmt.handlers:
+                    self._scan_names(handler.body)
+                self._scan_names(stmt.orelse)
+
+    def _scan_assignment(self, stmt: ast.stmt) -> None:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        bound = self.resolve(stmt.value, {}) if stmt.value is not None else None
+        if bound is None and isinstance(stmt, ast.AnnAssign):
+            bound = self.annotation_type(stmt.annotation, {})
+        for target in targets:
+            if isinstance(target, ast.Name):
+                self.names[target.id] = bound or self.local(target.id)
+
+    def _scan_class(self, node: ast.ClassDef) -> None:
+        attributes: Dict[str, str] = {}
+        methods = [s for s in node.body if isinstance(s, ast.FunctionDef)]
+        init = next((m for m in methods if m.name == "__init__"), None)
+        if init is not None:
+            attributes = _FunctionScanner(self, init, node.name, {}).self_attributes()
+        for method in methods:
+            if _runs_when_called(method):
+                self._pending.append((f"{node.name}.{method.name}", method, node.name, attributes))
+
+    # -- names (the ast twin of ModuleFacts.resolve) --------------------------------------
+    def resolve(self, node: ast.expr, local: Dict[str, str]) -> Optional[str]:
+        if isinstance(node, ast.Name):
+            found = local.get(node.id) or self.names.get(node.id)
+            if found is not None:
+                return found
+            return f"builtins.{node.id}" if node.id in _BUILTINS else None
+        if isinstance(node, ast.Attribute):
+            base = self.resolve(node.value, local)
+            return f"{base}.{node.attr}" if base is not None else None
+        if isinstance(node, ast.Call):
+            func = self.resolve(node.func, local)
+            return f"{func}()" if func is not None else None
+        if isinstance(node, ast.Await):
+            return self.resolve(node.value, local)
+        return None
+
+    def annotation_type(self, annotation: ast.expr, local: Dict[str, str]) -> Optional[str]:
+        """The instance type an annotation declares, unwrapping Annotated/Optional/``| None``."""
+        for _ in range(5):
+            if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+                try:
+                    annotation = ast.parse(annotation.value, mode="eval").body
+                except SyntaxError:
+                    return None
+            elif isinstance(annotation, ast.Subscript):
+                name = self.resolve(annotation.value, local)
+                if name not in _ANNOTATED and name not in _TYPE_WRAPPERS:
+                    break
+                elements = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+                if name in _ANNOTATED:
+                    elements = elements[:1]
+                kept = [e for e in elements if not _is_none(e)]
+                if len(kept) != 1:
+                    return None
+                annotation = kept[0]
+            elif isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+                kept = [s for s in (annotation.left, annotation.right) if not _is_none(s)]
+                if len(kept) != 1:
+                    return None
+                annotation = kept[0]
+            else:
+                break
+        base = self.resolve(annotation, local)
+        return f"{base}()" if base is not None else None
+
+
+class _FunctionScanner:
+    """One sync function body, in source order, nested def/lambda/class bodies excluded."""
+
+    def __init__(self, module: _ModuleScanner, function: ast.FunctionDef, class_name: Optional[str],
+                 attributes: Dict[str, str]) -> None:
+        self.module = module
+        self.function = function
+        self.class_name = class_name
+        self.attributes = attributes
+        self.local: Dict[str, str] = {}
+        self.calls: List[str] = []
+        self.blocking: Optional[str] = None
+        self._bind_params()
+
+    def _bind_params(self) -> None:
+        args = self.function.args
+        ordered = [*args.posonlyargs, *args.args]
+        for arg in [*ordered, args.vararg, *args.kwonlyargs, args.kwarg]:
+            if arg is None:
+                continue
+            bound = self.module.annotation_type(arg.annotation, self.local) if arg.annotation else None
+            self.local[arg.arg] = bound or f"<local>.{arg.arg}"
+        if self.class_name is not None and ordered and not _has_decorator(self.function, "staticmethod"):
+            cls = self.module.local(self.class_name)
+            self.local[ordered[0].arg] = cls if _has_decorator(self.function, "classmethod") else f"{cls}()"
+
+    def run(self) -> FunctionCalls:
+        for node in _body_nodes(self.function):
+            self._visit(node)
+        return FunctionCalls(tuple(dict.fromkeys(self.calls)), self.blocking)
+
+    def self_attributes(self) -> Dict[str, str]:
+        """``self.x = value`` bindings of ``__init__`` whose type is known."""
+        found: Dict[str, str] = {}
+        for node in _body_nodes(self.function):
+            self._visit(node)
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                            and target.value.id == "self"):
+                        bound = self.module.resolve(node.value, self.local)
+                        if bound is not None and not bound.startswith("<local>."):
+                            found[target.attr] = bound
+        return found
+
+    def _visit(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Call):
+            self._call(node)
+        elif isinstance(node, ast.Assign):
+            bound = self.module.resolve(node.value, self.local)
+            for target in node.targets:
+                self._bind(target, bound)
+        elif isinstance(node, ast.AnnAssign):
+            bound = self.module.resolve(node.value, self.local) if node.value is not None else None
+            self._bind(node.target, bound or self.module.annotation_type(node.annotation, self.local))
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            self._bind(node.optional_vars, self.module.resolve(node.context_expr, self.local))
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            self._bind(node.target, None)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            self.local.update(import_bindings(node, self.module.package))
+
+    def _bind(self, target: ast.expr, bound: Optional[str]) -> None:
+        if isinstance(target, ast.Name):
+            self.local[target.id] = bound or f"<local>.{target.id}"
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._bind(element, None)
+
+    def _call(self, node: ast.Call) -> None:
+        name = self._callee(node.func)
+        if name is None:
+            return
+        if classify_blocking(name) is not None:
+            if self.blocking is None:
+                self.blocking = display_name(name)
+        elif _worth_keeping(name):
+            self.calls.append(name)
+
+    def _callee(self, func: ast.expr) -> Optional[str]:
+        # ``self.client.get()``: the attribute's type comes from ``__init__``
+        if (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute)
+                and isinstance(func.value.value, ast.Name) and func.value.value.id == "self"
+                and func.value.attr in self.attributes):
+            return f"{self.attributes[func.value.attr]}.{func.attr}"
+        return self.module.resolve(func, self.local)
+
+
+# nodes that never hold a call worth seeing: nested scopes and leaves
+_SKIPPED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.Name, ast.Constant,
+            ast.Load, ast.Store, ast.Del)
+_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def _body_nodes(function: ast.FunctionDef) -> List[ast.AST]:
+    """The calls and binding nodes of ``function``'s body in source order, nested scopes excluded.
+
+    Hand-rolled rather than ``ast.walk``: the project pass runs it on every sync function
+    of the project, and skipping leaves and ``ctx`` nodes halves the work.
+    """
+    out: List[ast.AST] = []
+    stack: List[ast.AST] = list(reversed(function.body))
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind in _SKIPPED_SET:
+            continue
+        if kind in _WANTED:
+            out.append(node)
+        fields = _FIELDS.get(kind)
+        if fields is None:
+            fields = _FIELDS[kind] = tuple(f for f in kind._fields if f != "ctx")
+        children: List[ast.AST] = []
+        for name in fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                children.extend(v for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST):
+                children.append(value)
+        children.reverse()
+        stack.extend(children)
+    return out
+
+
+_SKIPPED_SET = frozenset(_SKIPPED)
+# what _FunctionScanner._visit looks at
+_WANTED = frozenset((ast.Call, ast.Assign, ast.AnnAssign, ast.withitem, ast.For, ast.AsyncFor,
+                     ast.comprehension, ast.Import, ast.ImportFrom))
+
+
+def _runs_when_called(function: ast.FunctionDef) -> bool:
+    for decorator in function.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        text = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+        if any(word in text.lower() for word in _OFFLOADING_DECORATOR_WORDS):
+            return False
+    return True
+
+
+def _has_decorator(function: ast.FunctionDef, name: str) -> bool:
+    return any(isinstance(d, ast.Name) and d.id == name for d in function.decorator_list)
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _worth_keeping(name: str) -> bool:
+    return "." in name and name.split(".", 1)[0] not in _STDLIB
+
+
+def import_bindings(node: ast.stmt, package: str) -> Dict[str, str]:
+    """The ``ast`` twin of :func:`fastapi_lint.facts.import_bindings`."""
+    out: Dict[str, str] = {}
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            if alias.asname:
+                out[alias.asname] = alias.name
+            else:
+                head = alias.name.split(".", 1)[0]
+                out[head] = head
+    elif isinstance(node, ast.ImportFrom):
+        base = node.module or ""
+        if node.level:
+            parts = package.split(".") if package else []
+            parent = parts[: max(len(parts) - (node.level - 1), 0)]
+            base = ".".join(p for p in parent + ([base] if base else []) if p)
+        for alias in node.names:
+            if alias.name == "*":
+                continue
+            out[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+    return out
+
+
+# -- the project-wide resolution -------------------------------------------------------------
+FunctionKey = Tuple[str, str]  # (module, "helper" or "Class.method")
+
+
+class CallGraph:
+    def __init__(self, project: ProjectIndex) -> None:
+        self.modules: Dict[str, ModuleCalls] = {}
+        for name, summary in project.modules.items():
+            calls = summary.extra.get(CALL_GRAPH)
+            if isinstance(calls, ModuleCalls):
+                self.modules[name] = calls
+        self._suffixes = self._suffix_table()
+        self._next: Dict[FunctionKey, Optional[FunctionKey]] = {}
+        self._search()
+
+    def _suffix_table(self) -> Dict[str, Optional[str]]:
+        """``app.helpers`` -> ``src.app.helpers`` (src layouts); None when ambiguous."""
+        table: Dict[str, Optional[str]] = {}
+        for name in self.modules:
+            parts = name.split(".")
+            for start in range(1, len(parts)):
+                suffix = ".".join(parts[start:])
+                table[suffix] = None if suffix in table else name
+        return table
+
+    def _module(self, name: str) -> Optional[str]:
+        if name in self.modules:
+            return name
+        return self._suffixes.get(name)
+
+    def lookup(self, resolved: str, depth: int = 0) -> Optional[FunctionKey]:
+        """The project function a resolved call name designates, following re-exports."""
+        if depth > _REEXPORT_DEPTH:
+            return None
+        head, _, last = resolved.rpartition(".")
+        if head.endswith("()"):
+            head = head[:-2]  # an instance's method is the class's method
+        if not head or "()" in head:
+            return None
+        module = self._module(head)
+        if module is not None:
+            calls = self.modules[module]
+            if last in calls.functions:
+                return module, last
+            target = calls.imports.get(last)
+            return self.lookup(target, depth + 1) if target is not None else None
+        owner, _, class_name = head.rpartition(".")
+        module = self._module(owner) if owner else None
+        if module is not None and f"{class_name}.{last}" in self.modules[module].functions:
+            return module, f"{class_name}.{last}"
+        return None
+
+    def _search(self) -> None:
+        callers: Dict[FunctionKey, Set[FunctionKey]] = {}
+        queue: deque = deque()
+        for module, calls in self.modules.items():
+            for qualname, function in calls.functions.items():
+                key = (module, qualname)
+                if function.blocking is not None:
+                    self._next[key] = None
+                    queue.append(key)
+                for callee in function.calls:
+                    target = self.lookup(callee)
+                    if target is not None and target != key:
+                        callers.setdefault(target, set()).add(key)
+        while queue:
+            key = queue.popleft()
+            for caller in sorted(callers.get(key, ())):
+                if caller not in self._next:
+                    self._next[caller] = key
+                    queue.append(caller)
+
+    def chain(self, resolved: str) -> Optional[List[str]]:
+        key = self.lookup(resolved)
+        if key is None or key not in self._next:
+            return None
+        names: List[str] = []
+        current: Optional[FunctionKey] = key
+        while current is not None:
+            names.append(current[1])
+            last = current
+            current = self._next[current]
+        blocking = self.modules[last[0]].functions[last[1]].blocking
+        assert blocking is not None
+        names.append(blocking)
+        return names
+
+
+# The graph is derived from the (immutable once built) index: built once per index, on the
+# first question. Keyed by identity so that the index itself stays a plain picklable value.
+_GRAPH: List[Tuple[ProjectIndex, CallGraph]] = []
+
+
+def blocking_chain(project: Optional[ProjectIndex], resolved: str) -> Optional[List[str]]:
+    """``["fetch_price", "requests.get"]`` when calling ``resolved`` blocks, else None."""
+    if project is None:
+        return None
+    if not _GRAPH or _GRAPH[0][0] is not project:
+        _GRAPH[:] = [(project, CallGraph(project))]
+    return _GRAPH[0][1].chain(resolved)

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from fastapi_lint.rule import Default, Rule, Severity
+from fastapi_lint.rules.async_._blocking import classify_blocking
+from fastapi_lint.rules.async_._call_graph import blocking_chain
+
+
+class TransitiveBlockingCall(Rule):
+    """
+    ## What it does
+    Reports a call, in async context, of a sync function of this project (same module or
+    imported from another project module) that makes a blocking call (FAPI101-FAPI105) itself
+    or through further project functions, at any depth. The message names the chain, e.g.
+    `get_file -> read_user_file -> open`.
+
+    Module-level functions and the methods of module-level classes are followed: `helper()`,
+    `helpers.helper()`, `from .helpers import helper`, re-exports through a package
+    `__init__`, `self.method()`, `Class.method()` and `instance.method()` when the instance's
+    class is known (annotation or construction). Functions referenced rather than called —
+    handed to `asyncio.to_thread`, `loop.run_in_executor`, `run_in_threadpool` or
+    `BackgroundTasks.add_task` — are not reported, and neither are sync functions whose
+    decorator offloads them (`@asyncify`, `@sync_to_async`, `@run_in_threadpool`...).
+
+    ## Why is this bad?
+    The blocking call is one function away from the route, so the direct checks cannot see
+    it, but it blocks the event loop all the same: while it runs, no other request on that
+    worker makes progress.
+
+    ## Example
+    ```python
+    def read_user_file(name: str) -> str:
+        with open(name) as f:
+            return f.read()
+
+    @app.get("/files/{name}")
+    async def get_file(name: str) -> dict:
+        return {"content": read_user_file(name)}
+    ```
+
+    ## Use instead
+    ```python
+    @app.get("/files/{name}")
+    async def get_file(name: str) -> dict:
+        return {"content": await asyncio.to_thread(read_user_file, name)}
+    ```
+    Or make the route a plain `def`, which FastAPI runs in a thread pool.
+
+    ## References
+    - [FastAPI: Concurrency and async / await](https://fastapi.tiangolo.com/async/)
+    - [asyncio.to_thread](https://docs.python.org/3/library/asyncio-task.html#asyncio.to_thread)
+    """
+
+    CODE = "FAPI106"
+    NAME = "transitive-blocking-call"
+    SEVERITY = Severity.WARNING
+    DEFAULT = Default.ON
+    TAGS = ("async",)
+    SEEDS = ("000", "001", "002", "004")
+    TRIGGERS = ("async ",)
+    SKIP_TEST_FILES = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self.ctx.in_async_context or self.ctx.project is None:
+            return
+        name = self._callee(node.func)
+        # a call the direct rules (FAPI101-105) report is theirs
+        if name is None or classify_blocking(name) is not None:
+            return
+        chain = blocking_chain(self.ctx.project, name)
+        if chain is None:
+            return
+        caller = self.ctx.current_function
+        shown = ([caller.name.value] if caller is not None else []) + chain
+        self.report(
+            node,
+            f"`{chain[0]}()` blocks the event loop ({' -> '.join(shown)}); "
+            f"run it in a thread: `await asyncio.to_thread({chain[0]}, ...)`",
+        )
+
+    def _callee(self, func: cst.BaseExpression) -> Optional[str]:
+        """The resolved name of a call, with ``self.method``/``cls.method`` of the class."""
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value in ("self", "cls")
+        ):
+            owner = self.ctx.enclosing_class
+            if owner is not None and self.ctx.facts.classes.get(owner.name.value) is owner:
+                return f"{self.ctx.facts.local(owner.name.value)}.{func.attr.value}"
+        name = self.ctx.resolve(func)
+        if name is None or name.startswith(("builtins.", "<local>.")):
+            return None
+        return name
