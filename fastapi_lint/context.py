@@ -104,6 +104,10 @@ class FileContext:
             attr_type = self._self_attribute(expr.attr.value)
             if attr_type is not None:
                 return attr_type
+        elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Attribute):
+            # ``self.session.execute``: the method of a typed ``self`` attribute
+            base = self.resolve(expr.value)
+            return f"{base}.{expr.attr.value}" if base is not None else None
         return self.facts.resolve(expr, self.lookup)
 
     def _self_attribute(self, attr: str) -> Optional[str]:
