@@ -6,7 +6,7 @@ import libcst as cst
 
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules.async_._blocking import classify_blocking
-from fastapi_lint.rules.async_._call_graph import blocking_chain
+from fastapi_lint.rules.async_._call_graph import CALL_GRAPH, blocking_chain
 
 
 class TransitiveBlockingCall(Rule):
@@ -61,6 +61,7 @@ class TransitiveBlockingCall(Rule):
     TAGS = ("async",)
     SEEDS = ("000", "001", "002", "004")
     TRIGGERS = ("async ",)
+    PROJECT_FACTS = (CALL_GRAPH,)
     SKIP_TEST_FILES = True
 
     def visit_Call(self, node: cst.Call) -> None:

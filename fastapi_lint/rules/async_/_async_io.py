@@ -1,0 +1,59 @@
+"""The async I/O objects FAPI111, FAPI113 and FAPI114 recognize, by resolved instance type.
+
+Types follow the resolution convention of :mod:`fastapi_lint.facts`: an instance is written
+with ``()`` (``db: AsyncSession`` -> ``"sqlalchemy.ext.asyncio.AsyncSession()"``).
+"""
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+# Database sessions and connections: one query at a time, and every query is a coroutine.
+DB_TYPES = frozenset({
+    "sqlalchemy.ext.asyncio.AsyncSession()",
+    "sqlalchemy.ext.asyncio.session.AsyncSession()",
+    "sqlmodel.ext.asyncio.session.AsyncSession()",
+    "sqlalchemy.ext.asyncio.async_sessionmaker()()",
+    "sqlalchemy.ext.asyncio.session.async_sessionmaker()()",
+    "sqlalchemy.ext.asyncio.AsyncConnection()",
+    "sqlalchemy.ext.asyncio.engine.AsyncConnection()",
+    "sqlalchemy.ext.asyncio.create_async_engine().connect()",
+    "sqlalchemy.ext.asyncio.create_async_engine().begin()",
+    "asyncpg.Connection()",
+    "asyncpg.connection.Connection()",
+    "asyncpg.connect()",
+})
+ASYNC_HTTP_TYPES = frozenset({"httpx.AsyncClient()", "httpx._client.AsyncClient()"})
+
+# Methods that return a coroutine (AsyncSession.add/add_all/expunge are plain methods).
+DB_COROUTINES = frozenset({
+    "execute", "executemany", "commit", "refresh", "flush", "get", "get_one", "scalar", "scalars",
+    "delete", "rollback", "close", "merge", "run_sync", "fetch", "fetchrow", "fetchval", "fetchmany",
+})
+HTTP_COROUTINES = frozenset({
+    "get", "post", "put", "patch", "delete", "head", "options", "request", "send", "aclose",
+})
+# Methods that run a query (FAPI114).
+DB_QUERIES = frozenset({
+    "execute", "executemany", "get", "get_one", "scalar", "scalars", "stream", "stream_scalars",
+    "fetch", "fetchrow", "fetchval", "fetchmany",
+})
+
+
+def split_method(resolved: Optional[str]) -> Tuple[str, str]:
+    """``"httpx.AsyncClient().get"`` -> ``("httpx.AsyncClient()", "get")``."""
+    if resolved is None:
+        return "", ""
+    owner, _, method = resolved.rpartition(".")
+    return owner, method
+
+
+def is_db_query(resolved: Optional[str]) -> bool:
+    owner, method = split_method(resolved)
+    return owner in DB_TYPES and method in DB_QUERIES
+
+
+def is_async_io_coroutine(resolved: Optional[str]) -> bool:
+    owner, method = split_method(resolved)
+    if owner in DB_TYPES:
+        return method in DB_COROUTINES
+    return owner in ASYNC_HTTP_TYPES and method in HTTP_COROUTINES

@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from fastapi_lint.rule import Default, FixAvailability, Rule, Severity
+from fastapi_lint.rules.async_._async_io import is_async_io_coroutine
+
+_CONTEXT_MANAGER_WORDS = ("contextmanager",)
+
+
+class UnawaitedCoroutine(Rule):
+    """
+    ## What it does
+    Reports a call that returns a coroutine whose result is dropped: a bare expression
+    statement, or an assignment to a variable that is then never awaited nor passed on (only
+    its attributes are read, or it is not used at all). The calls recognized are:
+
+    - methods of a parameter or variable annotated or constructed as `AsyncSession`,
+      `AsyncConnection`, `httpx.AsyncClient` or `asyncpg.Connection` (`execute`, `commit`,
+      `refresh`, `flush`, `get`, `scalar(s)`, `delete`, `rollback`, `close`, `fetch*`,
+      `get/post/put/...`); `AsyncSession.add()` is a plain method and is not reported;
+    - `asyncio.sleep(...)`;
+    - `async def` functions of the same module (async generators and async context managers
+      excluded: calling them returns no coroutine).
+
+    A coroutine passed on — to `asyncio.gather`, `create_task`, `wait_for`, any other call,
+    a list, a return or `yield` — is not reported.
+
+    ## Why is this bad?
+    Calling a coroutine function only creates the coroutine: nothing runs until it is
+    awaited. The commit never happens, the request is never sent, and Python only warns
+    "coroutine was never awaited" at garbage collection, far from the bug.
+
+    ## Example
+    ```python
+    async def save(db: AsyncSession, item: Item) -> None:
+        db.add(item)
+        db.commit()
+    ```
+
+    ## Use instead
+    ```python
+    async def save(db: AsyncSession, item: Item) -> None:
+        db.add(item)
+        await db.commit()
+    ```
+
+    ## Fix safety
+    The fix inserts `await` before the call. It is offered only inside an `async def`
+    (where `await` is valid) and is safe: the code did nothing before, and now does what it
+    says.
+
+    ## References
+    - [Python: Coroutines and tasks](https://docs.python.org/3/library/asyncio-task.html#coroutines)
+    """
+
+    CODE = "FAPI111"
+    NAME = "unawaited-coroutine"
+    SEVERITY = Severity.ERROR
+    DEFAULT = Default.ON
+    FIX = FixAvailability.SAFE
+    TAGS = ("async",)
+    SEEDS = ("000", "001", "002")
+    TRIGGERS = ("async",)
+
+    def __init__(self, ctx, options) -> None:
+        super().__init__(ctx, options)
+        # variables holding a coroutine, not yet seen used whole: name -> (call, target, owner)
+        self._held: Dict[str, Tuple[cst.Call, cst.Name, Optional[cst.FunctionDef]]] = {}
+        self._attribute_bases: Set[int] = set()
+        self._async_functions: Dict[str, bool] = {}
+
+    # -- dropped results -------------------------------------------------------------------
+    def visit_Expr(self, node: cst.Expr) -> None:
+        if isinstance(node.value, cst.Call) and self._is_coroutine_call(node.value):
+            self._report(node.value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if (
+            isinstance(node.value, cst.Call)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0].target, cst.Name)
+            and self._is_coroutine_call(node.value)
+        ):
+            target = node.targets[0].target
+            self._held[target.value] = (node.value, target, self.ctx.current_function)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if self._held and isinstance(node.value, cst.Name):
+            self._attribute_bases.add(id(node.value))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        held = self._held.get(node.value)
+        # any use of the whole value (await, argument, return, rebinding...) passes it on
+        if held is not None and node is not held[1] and id(node) not in self._attribute_bases:
+            del self._held[node.value]
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        dropped: List[str] = [name for name, (_, _, owner) in self._held.items() if owner is node]
+        for name in dropped:
+            self._report(self._held.pop(name)[0])
+
+    def finish(self) -> None:
+        for call, _, _ in self._held.values():
+            self._report(call)
+
+    def _report(self, call: cst.Call) -> None:
+        text = self.ctx.facts.module.code_for_node(call.func)
+        message = f"`{text}()` returns a coroutine that is never awaited: it does not run"
+        if self.ctx.in_async_context:
+            self.report(call, message, replace=(call, cst.Await(expression=call)),
+                        fix_message="Insert `await`")
+        else:
+            self.report(call, message)
+
+    # -- what returns a coroutine ----------------------------------------------------------
+    def _is_coroutine_call(self, call: cst.Call) -> bool:
+        resolved = self.ctx.resolve(call.func)
+        if resolved is None:
+            return False
+        if resolved == "asyncio.sleep" or is_async_io_coroutine(resolved):
+            return True
+        if isinstance(call.func, cst.Name) and resolved == self.ctx.facts.local(call.func.value):
+            return self._is_coroutine_function(call.func.value)
+        return False
+
+    def _is_coroutine_function(self, name: str) -> bool:
+        known = self._async_functions.get(name)
+        if known is None:
+            function = self.ctx.facts.functions.get(name)
+            known = (
+                function is not None
+                and function.asynchronous is not None
+                and not any(_names_context_manager(d) for d in function.decorators)
+                and not _has_yield(function)
+            )
+            self._async_functions[name] = known
+        return known
+
+
+def _names_context_manager(decorator: cst.Decorator) -> bool:
+    target = decorator.decorator
+    if isinstance(target, cst.Call):
+        target = target.func
+    name = target.attr.value if isinstance(target, cst.Attribute) else getattr(target, "value", "")
+    return any(word in str(name) for word in _CONTEXT_MANAGER_WORDS)
+
+
+class _YieldFinder(cst.CSTVisitor):
+    """Whether a function body yields (nested scopes excluded): an async generator."""
+
+    def __init__(self) -> None:
+        self.found = False
+
+    def visit_Yield(self, node: cst.Yield) -> bool:
+        self.found = True
+        return False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
+def _has_yield(function: cst.FunctionDef) -> bool:
+    finder = _YieldFinder()
+    function.body.visit(finder)
+    return finder.found
