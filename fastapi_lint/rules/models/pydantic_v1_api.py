@@ -1,0 +1,195 @@
+from __future__ import annotations
+
+from typing import List
+
+import libcst as cst
+
+from fastapi_lint.names import keyword
+from fastapi_lint.rule import Default, FixAvailability, Rule, Severity
+from fastapi_lint.rules.models._model_index import MODELS, PYDANTIC_BASES, model_index
+
+_V1_DECORATORS = frozenset({
+    "pydantic.validator", "pydantic.root_validator", "pydantic.class_validators.validator",
+    "pydantic.class_validators.root_validator",
+})
+# v1 method -> its v2 name
+_V1_METHODS = {
+    "dict": "model_dump", "json": "model_dump_json", "parse_obj": "model_validate",
+    "parse_raw": "model_validate_json", "parse_file": "model_validate_json",
+    "from_orm": "model_validate", "schema": "model_json_schema", "schema_json": "model_json_schema",
+    "update_forward_refs": "model_rebuild", "construct": "model_construct",
+}
+_FIELD_FUNCTIONS = frozenset({
+    "pydantic.Field", "pydantic.fields.Field", "pydantic.conlist", "pydantic.conset",
+    "pydantic.constr", "pydantic.types.conlist", "pydantic.types.conset", "pydantic.types.constr",
+})
+# v1 keyword -> its v2 name (None: removed)
+_V1_KEYWORDS = {
+    "min_items": "min_length", "max_items": "max_length", "regex": "pattern",
+    "unique_items": None, "allow_mutation": None, "const": None,
+}
+# v1 `class Config` keys renamed in v2 (reported besides the `class Config` itself)
+_RENAMED_CONFIG = {
+    "orm_mode": "from_attributes", "allow_population_by_field_name": "populate_by_name",
+    "schema_extra": "json_schema_extra", "anystr_strip_whitespace": "str_strip_whitespace",
+    "validate_all": "validate_default", "keep_untouched": "ignored_types",
+}
+
+
+class PydanticV1Api(Rule):
+    """
+    ## What it does
+    Reports pydantic v1 API in a project that runs pydantic v2: `class Config:` inside a
+    model, v1 configuration keys renamed in v2 (`orm_mode`, `schema_extra`,
+    `allow_population_by_field_name`... — a separate finding), `@validator` /
+    `@root_validator`, `.dict()` / `.json()` / `.parse_obj()` / `.parse_raw()` /
+    `.from_orm()` / `.schema()` / `.copy(update=...)` on models, and `Field(min_items=,
+    max_items=, regex=, unique_items=, allow_mutation=, const=)`.
+
+    Methods are reported only on receivers known to be models: `self`/`cls` in a model
+    class, a model class itself (`User.parse_obj`), and names annotated or constructed as a
+    project model (`user: UserIn`, `user = UserIn(...)`). A model is a subclass of
+    `BaseModel`/`SQLModel`/`BaseSettings`, directly or through project classes in any module.
+
+    A project is taken to run pydantic v1 — and nothing is reported — when one of its
+    modules imports something that exists only in v1 (`from pydantic import BaseSettings`,
+    `pydantic.generics`, `pydantic.error_wrappers`, `pydantic.env_settings`,
+    `pydantic.fields.ModelField`). A module that imports `pydantic.v1` deliberately uses the
+    v1 API and is skipped.
+
+    ## Why is this bad?
+    The v1 API is deprecated in v2: it emits warnings on every call, behaves subtly
+    differently (`class Config` keys that were renamed are silently ignored — `orm_mode`
+    no longer enables `from_attributes`), and is removed in pydantic v3.
+
+    ## Example
+    ```python
+    class UserOut(BaseModel):
+        tags: list[str] = Field(max_items=10)
+
+        @validator("tags")
+        def strip(cls, v): ...
+
+        class Config:
+            orm_mode = True
+    ```
+
+    ## Use instead
+    ```python
+    class UserOut(BaseModel):
+        model_config = ConfigDict(from_attributes=True)
+
+        tags: list[str] = Field(max_length=10)
+
+        @field_validator("tags")
+        @classmethod
+        def strip(cls, v): ...
+    ```
+
+    ## Fix safety
+    Only the `Field` keywords `min_items`, `max_items` and `regex` are rewritten (to
+    `min_length`, `max_length`, `pattern`). The fix is unsafe: v2's `pattern` uses a
+    different regular expression engine (no look-around or back-references).
+
+    ## References
+    - [Pydantic: Migration Guide](https://docs.pydantic.dev/latest/migration/)
+    """
+
+    CODE = "FAPI502"
+    NAME = "pydantic-v1-api"
+    SEVERITY = Severity.INFO
+    DEFAULT = Default.PREVIEW
+    FIX = FixAvailability.UNSAFE
+    TAGS = ("models", "pydantic")
+    SEEDS = ("000", "001", "002", "003")
+    TRIGGERS = ("pydantic", "sqlmodel", "BaseModel", "SQLModel", "BaseSettings")
+    PROJECT_FACTS = (MODELS,)
+
+    def __init__(self, ctx, options) -> None:
+        super().__init__(ctx, options)
+        self._index = model_index(ctx.project)
+        self._active = not self._index.pydantic_v1 and not _imports_v1(ctx.facts.names.values())
+        # one entry per enclosing class: is it a model?
+        self._classes: List[bool] = []
+
+    # -- classes -------------------------------------------------------------------------
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        in_model = bool(self._classes) and self._classes[-1]
+        self._classes.append(self._is_model_class(node))
+        if self._active and in_model and node.name.value == "Config":
+            self.report(node, "`class Config:` is pydantic v1; use `model_config = ConfigDict(...)`")
+            self._renamed_keys(node)
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        self._classes.pop()
+
+    def _is_model_class(self, node: cst.ClassDef) -> bool:
+        for base in node.bases:
+            value = base.value.value if isinstance(base.value, cst.Subscript) else base.value
+            resolved = self.ctx.resolve(value)
+            if resolved in PYDANTIC_BASES or self._index.is_model_ref(resolved):
+                return True
+        return False
+
+    def _renamed_keys(self, config: cst.ClassDef) -> None:
+        for stmt in config.body.body:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else (
+                    [small.target] if isinstance(small, cst.AnnAssign) else [])
+                for target in targets:
+                    if isinstance(target, cst.Name) and target.value in _RENAMED_CONFIG:
+                        self.report(target, f"`{target.value}` is pydantic v1; v2 calls it "
+                                            f"`{_RENAMED_CONFIG[target.value]}`")
+
+    # -- decorators ----------------------------------------------------------------------
+    def visit_Decorator(self, node: cst.Decorator) -> None:
+        if not self._active:
+            return
+        expr = node.decorator
+        func = expr.func if isinstance(expr, cst.Call) else expr
+        name = self.ctx.resolve(func)
+        if name in _V1_DECORATORS:
+            short = name.rsplit(".", 1)[-1]
+            replacement = "field_validator" if short == "validator" else "model_validator"
+            self.report(expr, f"`@{short}` is pydantic v1; use `@{replacement}`")
+
+    # -- calls ---------------------------------------------------------------------------
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self._active:
+            return
+        func = node.func
+        if isinstance(func, cst.Attribute) and (
+            func.attr.value in _V1_METHODS or (func.attr.value == "copy" and keyword(node, "update"))
+        ):
+            self._method(node, func)
+        elif self.ctx.resolve(func) in _FIELD_FUNCTIONS:
+            self._keywords(node)
+
+    def _method(self, node: cst.Call, func: cst.Attribute) -> None:
+        if not self._on_model(func.value):
+            return
+        method = func.attr.value
+        self.report(node, f"`.{method}()` is pydantic v1; use `.{_V1_METHODS.get(method, 'model_copy')}()`")
+
+    def _on_model(self, receiver: cst.BaseExpression) -> bool:
+        if isinstance(receiver, cst.Name) and receiver.value in ("self", "cls"):
+            return bool(self._classes) and self._classes[-1]
+        return self._index.is_model_ref(self.ctx.resolve(receiver))
+
+    def _keywords(self, node: cst.Call) -> None:
+        for arg in node.args:
+            if arg.keyword is None or arg.keyword.value not in _V1_KEYWORDS:
+                continue
+            old = arg.keyword.value
+            new = _V1_KEYWORDS[old]
+            if new is None:
+                self.report(arg, f"`{old}=` is pydantic v1 and was removed in v2")
+            else:
+                self.report(arg, f"`{old}=` is pydantic v1; use `{new}=`",
+                            replace=(arg.keyword, cst.Name(new)), fix_message=f"Rename to `{new}=`")
+
+
+def _imports_v1(targets) -> bool:
+    return any(t == "pydantic.v1" or t.startswith("pydantic.v1.") for t in targets)

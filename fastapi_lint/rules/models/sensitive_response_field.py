@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from typing import List, Optional
+
+import libcst as cst
+
+from fastapi_lint.names import keyword
+from fastapi_lint.rule import Default, Rule, Severity
+from fastapi_lint.rules.models._model_index import MODELS, model_index
+from fastapi_lint.words import NOT_SECRET_SUFFIXES, name_parts, says_secret
+
+FIELD_WORDS = (
+    "password", "passwd", "secret", "token", "api_key", "apikey", "private_key", "secret_key",
+    "client_secret",
+)
+# `hashed_password`/`password_hash` are exactly what must not be output
+_NOT_SUFFIXES = tuple(s for s in NOT_SECRET_SUFFIXES if s not in ("hash", "hashed"))
+# tokens a login/token endpoint issues to their owner: returning them is the point
+_ISSUED_TOKENS = frozenset({"access_token", "refresh_token", "id_token"})
+# serialized as "**********" or not at all
+_MASKED_TYPES = frozenset({
+    "pydantic.SecretStr()", "pydantic.SecretBytes()", "pydantic.types.SecretStr()",
+    "pydantic.types.SecretBytes()", "builtins.bool()", "builtins.int()", "builtins.float()",
+    "datetime.datetime()", "datetime.date()", "datetime.timedelta()",
+})
+
+
+class SensitiveFieldInResponseModel(Rule):
+    """
+    ## What it does
+    Reports a field named like a credential — `password`, `hashed_password`,
+    `password_hash`, `secret`, `token`, `api_key`, `private_key`... — declared by a pydantic
+    model (a subclass of `BaseModel`/`SQLModel`, directly or through project models) whose
+    fields reach an API response: the model itself, or a subclass of it in any module of
+    the project, is a *response model*.
+
+    A response model is a model used anywhere in the project as a route's `response_model=`
+    or return annotation (also inside `List[...]`, `list[...]`, `Optional[...]`,
+    `Page[...]`), or a model named `*Response`, `*Out`, `*Public` or `*Read`. The finding
+    points at the field, in the module that declares it.
+
+    Not reported: fields excluded from output (`Field(exclude=True)`), `SecretStr`/
+    `SecretBytes` fields (serialized masked), `bool`/number/date fields (`has_password:
+    bool`), names that are metadata about a secret (`token_type`, `password_updated_at`),
+    and the tokens a token endpoint issues (`access_token`, `refresh_token`, `id_token`, or
+    any `token` field of a model named like a token).
+
+    ## Why is this bad?
+    Whatever a response model declares is serialized to the client. A password hash or an
+    API key in a response is a credential leak to every caller of the endpoint, and to every
+    proxy and log on the way.
+
+    ## Example
+    ```python
+    class UserOut(BaseModel):
+        id: int
+        email: str
+        hashed_password: str
+
+    @router.get("/users/{user_id}", response_model=UserOut)
+    def read_user(user_id: int): ...
+    ```
+
+    ## Use instead
+    ```python
+    class UserOut(BaseModel):
+        id: int
+        email: str
+
+    class UserInDB(UserOut):
+        hashed_password: str
+    ```
+
+    ## References
+    - [FastAPI: Response Model](https://fastapi.tiangolo.com/tutorial/response-model/)
+    """
+
+    CODE = "FAPI501"
+    NAME = "sensitive-field-in-response-model"
+    SEVERITY = Severity.ERROR
+    DEFAULT = Default.ON
+    TAGS = ("models", "security")
+    CWE = 200
+    SEEDS = ("001", "002")
+    TRIGGERS = ("pass", "Pass", "secret", "token", "key", "Secret", "Token", "Key", "PASS", "SECRET", "TOKEN", "KEY")
+    PROJECT_FACTS = (MODELS,)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        # the tracker has pushed the class frame: [module, class] is a top-level class
+        if len(self.ctx.frames) != 2:
+            return
+        fields = list(self._sensitive_fields(node))
+        if not fields:
+            return
+        index = model_index(self.ctx.project)
+        exposers = index.exposed_by((self.ctx.facts.module_name, node.name.value))
+        for target, word in fields:
+            shown_by = [e for e in exposers if not _issued(target.value, e)]
+            if not shown_by:
+                continue
+            if shown_by[0] == node.name.value:
+                where = f"response model `{node.name.value}`"
+            else:
+                where = f"`{node.name.value}`, whose fields response model `{shown_by[0]}` outputs"
+            self.report(target, f"field `{target.value}` (a {word}) is declared by {where}")
+
+    def _sensitive_fields(self, node: cst.ClassDef):
+        for stmt in node.body.body:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                    word = says_secret(small.target.value, FIELD_WORDS, _NOT_SUFFIXES)
+                    if word is not None and not self._hidden(small):
+                        yield small.target, word
+
+    def _hidden(self, field: cst.AnnAssign) -> bool:
+        """Excluded from the output, or serialized masked/harmless."""
+        if self.ctx.annotation_type(field.annotation.annotation) in _MASKED_TYPES:
+            return True
+        value = field.value
+        if isinstance(value, cst.Call) and self.ctx.resolve(value.func) in (
+            "pydantic.Field", "pydantic.fields.Field", "sqlmodel.Field",
+        ):
+            exclude = keyword(value, "exclude")
+            return exclude is not None and isinstance(exclude.value, cst.Name) and exclude.value.value == "True"
+        return False
+
+
+def _issued(field: str, model: str) -> bool:
+    """A token the endpoint issues to its caller (``Token.access_token``)."""
+    if field.lower() in _ISSUED_TOKENS:
+        return True
+    return "token" in name_parts(field) and "token" in name_parts(model)
