@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from typing import List, Optional, Tuple
+
+import libcst as cst
+
+from fastapi_lint.rule import Default, Rule, Severity
+from fastapi_lint.rules.async_._async_io import is_db_query
+
+_Comprehension = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+
+class QueryInLoop(Rule):
+    """
+    ## What it does
+    Reports an awaited database query (`execute`, `scalar(s)`, `get`, `fetch*` on an
+    `AsyncSession`, `AsyncConnection` or asyncpg connection) inside the body of a `for`,
+    `async for` or `while` loop or in the element of a comprehension, in the same function.
+    The loop's iterable (evaluated once) does not count.
+
+    ## Why is this bad?
+    One query per item is the N+1 pattern: a page of 100 items costs 101 round trips to the
+    database instead of two, and the latency grows with the data.
+
+    ## Example
+    ```python
+    result = await db.execute(select(Market))
+    for market in result.scalars():
+        market.position = await db.scalar(
+            select(Position).where(Position.market_id == market.id)
+        )
+    ```
+
+    ## Use instead
+    ```python
+    result = await db.execute(select(Market).options(selectinload(Market.positions)))
+    ```
+    Or load the related rows in one query with `IN` and join them in Python.
+
+    ## References
+    - [SQLAlchemy: Relationship loading techniques](https://docs.sqlalchemy.org/en/20/orm/queryguide/relationships.html)
+    """
+
+    CODE = "FAPI114"
+    NAME = "query-in-loop"
+    SEVERITY = Severity.WARNING
+    DEFAULT = Default.ON
+    TAGS = ("async", "performance", "database")
+    SEEDS = ("000", "001")
+    TRIGGERS = ("await",)
+
+    def __init__(self, ctx, options) -> None:
+        super().__init__(ctx, options)
+        # open loops: (loop node, the part evaluated once, the function it belongs to)
+        self._loops: List[Tuple[cst.CSTNode, Optional[cst.CSTNode], Optional[cst.FunctionDef]]] = []
+
+    def _enter(self, node: cst.CSTNode, once: Optional[cst.CSTNode]) -> None:
+        self._loops.append((node, once, self.ctx.current_function))
+
+    def _leave(self, node: cst.CSTNode) -> None:
+        if self._loops and self._loops[-1][0] is node:
+            self._loops.pop()
+
+    def visit_For(self, node: cst.For) -> None:
+        self._enter(node, node.iter)
+
+    def leave_For(self, node: cst.For) -> None:
+        self._leave(node)
+
+    def visit_While(self, node: cst.While) -> None:
+        self._enter(node, node.test)
+
+    def leave_While(self, node: cst.While) -> None:
+        self._leave(node)
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._enter(node, node.for_in.iter)
+
+    def leave_ListComp(self, node: cst.ListComp) -> None:
+        self._leave(node)
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self._enter(node, node.for_in.iter)
+
+    def leave_SetComp(self, node: cst.SetComp) -> None:
+        self._leave(node)
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._enter(node, node.for_in.iter)
+
+    def leave_DictComp(self, node: cst.DictComp) -> None:
+        self._leave(node)
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._enter(node, node.for_in.iter)
+
+    def leave_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._leave(node)
+
+    def visit_Await(self, node: cst.Await) -> None:
+        if not self._loops or not isinstance(node.expression, cst.Call):
+            return
+        if not is_db_query(self.ctx.resolve(node.expression.func)) or not self._in_loop(node):
+            return
+        call = node.expression
+        text = self.ctx.facts.module.code_for_node(call.func)
+        self.report(
+            node,
+            f"`await {text}()` inside a loop runs one query per iteration (N+1); load the rows "
+            "in one query (`selectinload`, `IN`)",
+        )
+
+    def _in_loop(self, node: cst.Await) -> bool:
+        function = self.ctx.current_function
+        for loop, once, owner in reversed(self._loops):
+            if owner is not function:
+                return False  # the loop is outside this function: its body is not repeated here
+            if once is None or not _contains(once, node):
+                return True
+        return False
+
+
+def _contains(root: cst.CSTNode, target: cst.CSTNode) -> bool:
+    stack: List[cst.CSTNode] = [root]
+    while stack:
+        node = stack.pop()
+        if node is target:
+            return True
+        stack.extend(node.children)
+    return False
