@@ -260,7 +260,16 @@ class ModuleFacts:
             return False
         if resolved in APP_OR_ROUTER_INSTANCES:
             return True
+        if resolved.endswith("()") and self._is_app_or_router_subclass(resolved[:-2]):
+            return True
         return self.project is not None and self.project.is_app_or_router(resolved)
+
+    def _is_app_or_router_subclass(self, class_name: str) -> bool:
+        """``class VersionedRouter(APIRouter)`` defined in this module."""
+        node = self.classes.get(class_name.rpartition(".")[2])
+        if node is None or class_name != self.local(node.name.value):
+            return False
+        return any(self.resolve(base.value) in APP_TYPES | ROUTER_TYPES for base in node.bases)
 
     # -- routes --------------------------------------------------------------------------
     def routes_of(self, function: cst.FunctionDef, lookup=None) -> List[RouteInfo]:

@@ -275,29 +275,42 @@ def _alias_of(call: ast.Call) -> Optional[str]:
 
 
 # -- queries -----------------------------------------------------------------------------
-_MODULES: Dict[int, Tuple[ProjectIndex, Dict[str, Optional[ModuleSummary]]]] = {}
+@dataclass
+class _Memo:
+    project: ProjectIndex
+    modules: Dict[str, Optional[ModuleSummary]] = field(default_factory=dict)
+    packages: Set[str] = field(default_factory=set)  # every component of a project module name
+
+
+_MEMO: Dict[int, _Memo] = {}
+
+
+def _memo(project: ProjectIndex) -> _Memo:
+    memo = _MEMO.get(id(project))
+    if memo is None or memo.project is not project:
+        _MEMO.clear()  # one index per run: keep only the current one alive
+        memo = _MEMO[id(project)] = _Memo(project)
+        memo.packages = {part for name in project.modules for part in name.split(".")}
+    return memo
 
 
 def _find_module(project: ProjectIndex, module: str) -> Optional[ModuleSummary]:
     """``project.find_module`` memoized per index: its suffix match scans every module."""
-    cached = _MODULES.get(id(project))
-    if cached is None or cached[0] is not project:
-        _MODULES.clear()  # one index per run: keep only the current one alive
-        cached = _MODULES[id(project)] = (project, {})
-    memo = cached[1]
-    if module not in memo:
-        memo[module] = project.find_module(module)
-    return memo[module]
+    modules = _memo(project).modules
+    if module not in modules:
+        modules[module] = project.find_module(module)
+    return modules[module]
 
 
 def _lookup(project: ProjectIndex, dotted_name: str) -> Tuple[Optional[ModuleSignatures], str, bool]:
-    """(signatures of the module defining ``dotted_name``, the local name, module is in the project)."""
+    """(signatures of the module defining ``dotted_name``, the local name, whether the name may
+    belong to the project: its module is found, or its top package is one of the project's)."""
     module, _, name = dotted_name.rpartition(".")
     if not module or dotted_name.startswith(_NOT_ALIASES):
         return None, name, False
     summary = _find_module(project, module)
     if summary is None:
-        return None, name, False
+        return None, name, module.split(".", 1)[0] in _memo(project).packages
     found = summary.extra.get(SIGNATURES)
     return (found if isinstance(found, ModuleSignatures) else None), name, True
 

@@ -255,3 +255,18 @@ def test_last_marker_wins(text: str, expected: str) -> None:
         def route({text}): ...
     ''')
     assert sources(facts, "route") == {"x": expected}
+
+
+def test_router_subclass_defined_in_module() -> None:
+    facts = build('''
+        from fastapi import APIRouter
+
+        class VersionedRouter(APIRouter):
+            pass
+
+        v1 = VersionedRouter(prefix="/v1")
+
+        @v1.get("/ping")
+        def ping(): ...
+    ''')
+    assert [r.path for r in facts.routes_of(facts.functions["ping"])] == ["/ping"]

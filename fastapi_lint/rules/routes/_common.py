@@ -1,0 +1,144 @@
+"""Helpers shared by the route rules: status codes, response objects and route bodies."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import List, Optional, Tuple
+
+import libcst as cst
+
+from fastapi_lint.facts import RouteInfo
+from fastapi_lint.names import dotted, keyword
+from fastapi_lint.rule import Rule
+
+# A route decorator or registration needs one of these in the text.
+ROUTE_TRIGGERS = (
+    ".get(", ".post(", ".put(", ".patch(", ".delete(", ".options(", ".head(", ".trace(",
+    ".api_route(", ".websocket(", "add_api_route",
+)
+_HTTP_STATUS_NAMES = {
+    "OK": 200, "CREATED": 201, "ACCEPTED": 202, "NO_CONTENT": 204, "RESET_CONTENT": 205,
+    "NOT_MODIFIED": 304,
+}
+_STATUS_CONSTANT = re.compile(r"^(?:HTTP|WS)_(\d{3})(?:_|$)")
+_RESPONSE_MODULES = ("fastapi.", "starlette.", "sse_starlette.")
+
+
+def status_code_number(route: RouteInfo, ctx) -> Optional[int]:
+    """The literal ``status_code=`` of a route (``204``, ``status.HTTP_204_NO_CONTENT``,
+    ``HTTPStatus.NO_CONTENT``, a module constant), else None."""
+    expr = route.keyword("status_code")
+    if expr is None:
+        return None
+    expr = ctx.constant(expr)
+    if isinstance(expr, cst.Integer):
+        return int(expr.value)
+    name = dotted(expr)
+    if name is None:
+        return None
+    last = name.rpartition(".")[2]
+    match = _STATUS_CONSTANT.match(last)
+    if match:
+        return int(match.group(1))
+    return _HTTP_STATUS_NAMES.get(last)
+
+
+def is_response_object(resolved: Optional[str]) -> bool:
+    """A Starlette/FastAPI ``Response`` instance (``"fastapi.responses.JSONResponse()"``)."""
+    if not resolved or not resolved.endswith("()"):
+        return False
+    cls = resolved[:-2]
+    short = cls.rpartition(".")[2]
+    if short == "TemplateResponse":  # templates.TemplateResponse(...)
+        return True
+    return cls.startswith(_RESPONSE_MODULES) and short.endswith("Response")
+
+
+@dataclass
+class RouteBody:
+    """What a route function's own body does (nested functions excluded)."""
+
+    value_returns: List[cst.BaseExpression] = field(default_factory=list)
+    # ``response.status_code = ...`` or a returned Response built with ``status_code=``
+    sets_status: bool = False
+    all_responses: bool = True  # every returned value is a Response object
+
+    @property
+    def returns_value(self) -> bool:
+        return bool(self.value_returns)
+
+
+class RouteBodyRule(Rule):
+    """Base of rules that judge a route by its body, decided when the function is left.
+
+    Subclasses implement ``wants(routes)`` (cheap: is this route of interest?) and
+    ``check(function, routes, body)``.
+    """
+
+    def __init__(self, ctx, options) -> None:
+        super().__init__(ctx, options)
+        self._stack: List[Tuple[cst.FunctionDef, List[RouteInfo], RouteBody]] = []
+
+    def wants(self, routes: List[RouteInfo]) -> bool:
+        raise NotImplementedError
+
+    def check(self, function: cst.FunctionDef, routes: List[RouteInfo], body: RouteBody) -> None:
+        raise NotImplementedError
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if not node.decorators and node.name.value not in self.ctx.facts.api_routes:
+            return
+        routes = self.ctx.current_routes
+        if routes and self.wants(routes):
+            self._stack.append((node, routes, RouteBody()))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        if self._stack and self._stack[-1][0] is original_node:
+            function, routes, body = self._stack.pop()
+            self.check(function, routes, body)
+
+    def _body(self) -> Optional[RouteBody]:
+        """The body record when the innermost function is the route being checked."""
+        if self._stack and self.ctx.current_function is self._stack[-1][0]:
+            return self._stack[-1][2]
+        return None
+
+    def visit_Return(self, node: cst.Return) -> None:
+        body = self._body() if self._stack else None
+        if body is None or node.value is None:
+            return
+        value = node.value
+        if isinstance(value, cst.Name) and value.value == "None":
+            return
+        body.value_returns.append(value)
+        if is_response_object(self.ctx.resolve(value)):
+            if isinstance(value, cst.Call) and keyword(value, "status_code") is not None:
+                body.sets_status = True
+        else:
+            body.all_responses = False
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if not self._stack:
+            return
+        for target in node.targets:
+            if isinstance(target.target, cst.Attribute) and target.target.attr.value == "status_code":
+                body = self._body()
+                if body is not None:
+                    body.sets_status = True
+
+
+_LIMITER_TYPES = frozenset({"slowapi.Limiter()", "slowapi.extension.Limiter()"})
+
+
+def is_limiter_decorator(decorator: cst.Decorator, ctx) -> bool:
+    """slowapi's ``@limiter.limit(...)``/``@limiter.shared_limit(...)``."""
+    call = decorator.decorator
+    if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
+        return False
+    if call.func.attr.value not in ("limit", "shared_limit"):
+        return False
+    receiver = call.func.value
+    if ctx.resolve(receiver) in _LIMITER_TYPES:
+        return True
+    # a limiter imported from another module of the project: known by its name only
+    return "limiter" in (dotted(receiver) or "").rpartition(".")[2].lower()

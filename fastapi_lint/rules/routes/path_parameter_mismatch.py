@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+import re
+from typing import FrozenSet, List, Optional, Set
+
+import libcst as cst
+
+from fastapi_lint import signatures
+from fastapi_lint.facts import DEPENDS, PATH, SPECIAL, RouteInfo, marker_kind, path_parameters
+from fastapi_lint.names import iter_params, keyword, positional
+from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
+from fastapi_lint.rule import Default, Rule, Severity
+from fastapi_lint.rules.routes._common import ROUTE_TRIGGERS
+
+PREFIX_PARAMS = "path_prefix_params"
+# `prefix="/orgs/{org_id}"` in APIRouter(...) or include_router(...), in any module
+_PREFIX = re.compile(r"""\bprefix\s*=\s*[rf]?["']([^"'\n]*\{[^"'\n]*)["']""")
+
+
+@collector(PREFIX_PARAMS, triggers=("prefix",))
+def _collect_prefix_params(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
+    names = sorted({name for m in _PREFIX.finditer(text) for name in path_parameters(m.group(1))})
+    if names:
+        summary.extra[PREFIX_PARAMS] = tuple(names)
+
+
+def _prefix_params(project: Optional[ProjectIndex]) -> FrozenSet[str]:
+    if project is None:
+        return frozenset()
+    return frozenset(
+        name for summary in project.modules.values() for name in summary.extra.get(PREFIX_PARAMS, ())  # type: ignore[union-attr]
+    )
+
+
+class PathParameterMismatch(Rule):
+    """
+    ## What it does
+    Reports a `{name}` placeholder of a route path (router `prefix=` included) that neither
+    the route function nor any of its dependencies takes as a parameter, and a `Path(...)`
+    parameter (also in `Annotated` metadata, `alias=` honoured) whose name is not a
+    placeholder of the path.
+
+    Dependencies are followed through the whole project: a function, a class used as
+    `Depends(Class)` (its `__init__` parameters or model fields), a callable instance
+    (`__call__`), a dependency factory returning a nested function, and `Annotated[...,
+    Depends(...)]` aliases, defined in any module, and their own sub-dependencies, plus the
+    route's and its router's `dependencies=[...]`. When a dependency cannot be resolved the
+    placeholder check is skipped rather than guessed. A `Path(...)` parameter is not reported
+    when some `prefix=` of the project (an `include_router` or `APIRouter` elsewhere)
+    supplies that placeholder.
+
+    ## Why is this bad?
+    A placeholder nobody reads means a typo or a renamed parameter: the handler serves the
+    path but ignores the value, or reads the wrong one from the query string instead. A
+    `Path(...)` parameter missing from the path makes FastAPI fail when it builds the
+    route, or leaves a required parameter no request can ever supply.
+
+    ## Example
+    ```python
+    @router.get("/items/{item_id}")
+    async def read_item(id: int):
+        ...
+    ```
+
+    ## Use instead
+    ```python
+    @router.get("/items/{item_id}")
+    async def read_item(item_id: int):
+        ...
+    ```
+
+    ## References
+    - [FastAPI: Path Parameters](https://fastapi.tiangolo.com/tutorial/path-params/)
+    """
+
+    CODE = "FAPI206"
+    NAME = "path-parameter-mismatch"
+    SEVERITY = Severity.ERROR
+    DEFAULT = Default.ON
+    TAGS = ("routes", "correctness")
+    SEEDS = ("000", "001", "004")
+    TRIGGERS = ROUTE_TRIGGERS
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if not node.decorators and node.name.value not in self.ctx.facts.api_routes:
+            return
+        for route in self.ctx.current_routes:
+            if route.full_path is not None:
+                self._check(node, route)
+
+    def _check(self, function: cst.FunctionDef, route: RouteInfo) -> None:
+        placeholders = route.path_params
+        consumed: Set[str] = set()
+        known = True
+        manual = False
+        for param in iter_params(function.params):
+            source = self.ctx.param_source(param, route)
+            if source.kind == DEPENDS:
+                known = self._consume(source.target, consumed) and known
+                continue
+            name = source.alias or param.name.value
+            consumed.add(name)
+            manual = manual or source.kind == SPECIAL
+            if source.kind == PATH and source.explicit and name not in placeholders:
+                if name not in _prefix_params(self.ctx.project):
+                    self.report(
+                        param.name,
+                        f"`{name}` is declared with `Path(...)` but `{route.full_path}` has no "
+                        f"`{{{name}}}` placeholder",
+                    )
+        missing = [p for p in placeholders if p not in consumed]
+        if not missing or function.params.star_kwarg is not None:
+            return
+        known = known and self._consume_all(self._listed_dependencies(route), consumed)
+        # a handler taking the Request may read request.path_params itself
+        if not known or (manual and "path_params" in self.ctx.source):
+            return
+        anchor = self._path_node(route) or function.name
+        for name in missing:
+            if name not in consumed:
+                self.report(
+                    anchor,
+                    f"Path parameter `{{{name}}}` of `{route.full_path}` is not a parameter of "
+                    f"`{function.name.value}` or of its dependencies",
+                )
+
+    def _consume(self, target: Optional[str], consumed: Set[str]) -> bool:
+        names = signatures.consumed_names(self.ctx.project, target or signatures.UNKNOWN)
+        if names is None:
+            return False
+        consumed.update(names)
+        return True
+
+    def _consume_all(self, targets: Optional[List[str]], consumed: Set[str]) -> bool:
+        if targets is None:
+            return False
+        return all(self._consume(t, consumed) for t in targets)
+
+    def _listed_dependencies(self, route: RouteInfo) -> Optional[List[str]]:
+        """Targets of ``dependencies=[...]`` of the route and of its router/app; None if unknown."""
+        lists = [route.keyword("dependencies")]
+        if isinstance(route.call, cst.Call) and isinstance(route.call.func, cst.Attribute):
+            receiver = route.call.func.value
+            created = self.ctx.facts.assignments.get(receiver.value) if isinstance(receiver, cst.Name) else None
+            if isinstance(created, cst.Call):
+                arg = keyword(created, "dependencies")
+                lists.append(arg.value if arg is not None else None)
+        targets: List[str] = []
+        for listed in lists:
+            if listed is None:
+                continue
+            found = self._targets(listed)
+            if found is None:
+                return None
+            targets.extend(found)
+        return targets
+
+    def _targets(self, listed: cst.BaseExpression) -> Optional[List[str]]:
+        if not isinstance(listed, (cst.List, cst.Tuple)):
+            return None
+        targets = []
+        for element in listed.elements:
+            call = element.value
+            if marker_kind(call, self.ctx.resolve) != DEPENDS:
+                return None
+            assert isinstance(call, cst.Call)
+            dependency = positional(call, 0) or keyword(call, "dependency")
+            resolved = self.ctx.resolve(dependency.value) if dependency is not None else None
+            targets.append(resolved or signatures.UNKNOWN)
+        return targets
+
+    @staticmethod
+    def _path_node(route: RouteInfo) -> Optional[cst.CSTNode]:
+        """The path argument of the decorator or of ``add_api_route(path, endpoint)``."""
+        if route.call is None:
+            return None
+        arg = positional(route.call, 0) or keyword(route.call, "path")
+        return arg.value if arg is not None else None
