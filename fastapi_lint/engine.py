@@ -20,11 +20,12 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Type
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from fastapi_lint.codegen import code_in_place
 from fastapi_lint.config import Config
 from fastapi_lint.context import FileContext, ScopeTracker, rule_options
 from fastapi_lint.facts import ModuleFacts
 from fastapi_lint.project import ProjectIndex, module_name_for
-from fastapi_lint.rule import Edit, Finding, Fix, PendingFinding, Rule
+from fastapi_lint.rule import Edit, Finding, Fix, LinesAbove, PendingFinding, Rule
 from fastapi_lint.suppression import parse_suppressions
 
 SYNTAX_ERROR = "FAPI001"
@@ -320,10 +321,19 @@ def _make_fix(module: cst.Module, positions, item: PendingFinding) -> Optional[F
         return None
     edits = []
     for old, new in (item.fix_node, *item.fix_extra):
+        if isinstance(new, LinesAbove):
+            # a decorated statement's position starts at `def`/`class`, below its decorators
+            anchor = getattr(old, "decorators", None) or (old,)
+            span = positions.get(anchor[0])
+            if span is None:
+                return None
+            text = new.text.replace("\n", module.default_newline)
+            edits.append(Edit(span.start.line, 1, span.start.line, 1, text))
+            continue
         span = positions.get(old)
         if span is None:
             return None
         edits.append(Edit(span.start.line, span.start.column + 1, span.end.line, span.end.column + 1,
-                          module.code_for_node(new)))
+                          code_in_place(module, positions, old, new)))
     applicability = item.rule.FIX.value
     return Fix(applicability, item.fix_message or f"Fix {item.rule.CODE}", tuple(edits))

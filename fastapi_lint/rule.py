@@ -44,6 +44,16 @@ class Edit:
 
 
 @dataclass(frozen=True)
+class LinesAbove:
+    """The "new" side of a fix pair that inserts whole lines above the "old" statement.
+
+    Used to add an import: ``extra=((first_statement, LinesAbove("import asyncio\\n")),)``.
+    """
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Fix:
     applicability: str  # "safe" | "unsafe"
     message: str

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from fastapi_lint.imports import module_alias
 from fastapi_lint.rule import Default, FixAvailability, Severity
 from fastapi_lint.rules.async_._blocking import BlockingCallRule
 
@@ -54,19 +55,19 @@ class BlockingSleepInAsync(BlockingCallRule):
     TRIGGERS = ("sleep",)
 
     def on_blocking_call(self, node: cst.Call, name: str) -> None:
-        asyncio_name = self._asyncio_name()
+        message = "`time.sleep()` blocks the event loop in async code; use `await asyncio.sleep()`"
+        spelling = module_alias(self.ctx, "asyncio")
+        if spelling is None:
+            self.report(node, message)
+            return
+        asyncio_name, extra = spelling
         replacement = cst.Await(
             expression=node.with_changes(func=cst.Attribute(cst.Name(asyncio_name), cst.Name("sleep")))
         )
         self.report(
             node,
-            "`time.sleep()` blocks the event loop in async code; use `await asyncio.sleep()`",
+            message,
             replace=(node, replacement),
             fix_message="Replace with `await asyncio.sleep(...)`",
+            extra=extra,
         )
-
-    def _asyncio_name(self) -> str:
-        for name, target in self.ctx.facts.names.items():
-            if target == "asyncio":
-                return name
-        return "asyncio"
