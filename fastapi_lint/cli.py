@@ -107,11 +107,20 @@ def _progress_callback(total_hint: bool):
 @click.option("--list-rules", is_flag=True, help="List every rule with its default and severity.")
 @click.option("--color/--no-color", default=None, help="Force or disable colours in text output.")
 @click.option("--no-show-source", is_flag=True, help="Text output: omit the offending source line.")
+@click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what remains.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix/--diff: apply the unsafe fixes too.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing (exit 1 if any).")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False),
+              help="Hide the findings recorded in this baseline file; report only new ones.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False),
+              help="Record the current findings in this baseline file and exit.")
 @click.version_option(__version__, "--version", prog_name="fastapi-lint")
 def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[str, ...],
          extend_select: Tuple[str, ...], ignore: Tuple[str, ...], preview: Optional[bool],
          exit_zero: bool, config_file: Optional[str], no_cache: bool, stdin_filename: Optional[str],
-         explain: Optional[str], list_rules: bool, color: Optional[bool], no_show_source: bool) -> None:
+         explain: Optional[str], list_rules: bool, color: Optional[bool], no_show_source: bool,
+         fix: bool, unsafe_fixes: bool, diff: bool,
+         baseline_file: Optional[str], write_baseline: Optional[str]) -> None:
     """Lint FastAPI code. PATHS are files or directories (default: "."); "-" reads stdin."""
     if explain:
         _explain(explain, fmt)
@@ -146,6 +155,16 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
         else:
             result = runner.run_paths(paths, config, rules)
 
+    fixed = 0
+    if fix or diff:
+        stdin = (stdin_filename or "-", data) if reading_stdin else None
+        fixed = _apply_fixes(result, unsafe_fixes, diff, stdin)
+        if reading_stdin and not diff and stream is sys.stdout:
+            stream = sys.stderr  # stdout carries the fixed source
+    if write_baseline:
+        _write_baseline(write_baseline, result)
+    scope = (stdin_filename,) if reading_stdin and stdin_filename else paths
+    hidden, stale = _filter_baseline(result, baseline_file, config, scope)
     for problem in result.usage_errors:
         _error(problem)
     for problem in result.errors:
@@ -153,16 +172,65 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
     use_color = color if color is not None else (output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
     report = Report(tuple(result.findings), tuple(rules), result.files_checked, result.root,
                     tuple(result.errors), color=bool(use_color) and fmt == "text",
-                    show_source=not no_show_source)
+                    show_source=not no_show_source,
+                    fixed=fixed, baseline_hidden=hidden, baseline_stale=stale)
     try:
         render(fmt, report, stream)
         stream.flush()
     finally:
-        if stream is not sys.stdout:
+        if stream not in (sys.stdout, sys.stderr):
             stream.close()
     if result.errors or result.usage_errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if result.findings and not exit_zero else EXIT_CLEAN)
+
+
+def _apply_fixes(result, unsafe: bool, diff: bool, stdin: Optional[Tuple[str, bytes]]) -> int:
+    """--fix/--diff: fix in memory, then write, print the diff, or print the fixed stdin buffer."""
+    from fastapi_lint import fix as fixing
+
+    summary = fixing.apply_to_run(result, unsafe, stdin)
+    if diff:
+        for fixed in summary.changed:
+            click.echo(fixed.diff(), nl=False)
+        count = summary.applied
+        click.echo(f"Would fix {count} finding{'s' if count != 1 else ''} in "
+                   f"{len(summary.changed)} file{'s' if len(summary.changed) != 1 else ''}.", err=True)
+        sys.exit(EXIT_ERROR if result.errors else (EXIT_FINDINGS if summary.changed else EXIT_CLEAN))
+    if stdin is not None:
+        fixed_text = summary.files[0].encoded() if summary.files else stdin[1]
+        sys.stdout.buffer.write(fixed_text)
+        sys.stdout.flush()
+    else:
+        result.errors.extend(fixing.write_fixed(summary))
+    return summary.applied
+
+
+def _write_baseline(path: str, result) -> None:
+    from fastapi_lint import baseline
+
+    try:
+        count = baseline.write(path, result.findings, result.root)
+    except baseline.BaselineError as exc:
+        raise UsageProblem(str(exc)) from None
+    click.echo(f"fastapi-lint: wrote {count} finding{'s' if count != 1 else ''} to baseline {path}", err=True)
+    sys.exit(EXIT_ERROR if result.errors or result.usage_errors else EXIT_CLEAN)
+
+
+def _filter_baseline(result, cli_value: Optional[str], config: Config, paths: Sequence[str]) -> Tuple[int, int]:
+    """Drop the findings the baseline knows; returns (hidden, stale entries)."""
+    from fastapi_lint import baseline
+
+    path = baseline.resolve_path(cli_value, config.baseline, config.root)
+    if path is None:
+        return 0, 0
+    try:
+        recorded = baseline.read(path)
+    except baseline.BaselineError as exc:
+        raise UsageProblem(str(exc)) from None
+    filtered = baseline.apply(recorded, result.findings, result.root, paths)
+    result.findings = filtered.findings
+    return filtered.hidden, filtered.stale
 
 
 def _apply_cli(config: Config, select, extend_select, ignore, preview) -> Config:

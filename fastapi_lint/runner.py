@@ -20,6 +20,8 @@ class RunResult:
     files_checked: int = 0
     rules: Tuple[Type[Rule], ...] = ()
     root: str = "."
+    # what linted the files, so that --fix can re-lint them the same way
+    settings: Optional[LintSettings] = None
 
     def sort(self) -> None:
         self.findings.sort(key=Finding.sort_key)
@@ -48,7 +50,8 @@ def run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]],
     discovery = discover(paths, config)
     project = build_project_index(discovery.files, config.root)
     settings = LintSettings(config, tuple(rules), project)
-    result = RunResult(usage_errors=list(discovery.errors), rules=tuple(rules), root=config.root)
+    result = RunResult(usage_errors=list(discovery.errors), rules=tuple(rules), root=config.root,
+                       settings=settings)
     total = len(discovery.files)
     for number, source in enumerate(discovery.files, 1):
         file_result = lint_file(source.display, source.absolute, settings)
@@ -73,6 +76,6 @@ def run_source(display: str, data: bytes, config: Config, rules: Sequence[Type[R
     settings = LintSettings(config, tuple(rules), project)
     file_result = lint_file(display, absolute, settings, data=data)
     result = RunResult(file_result.findings, file_result.errors, files_checked=1,
-                       rules=tuple(rules), root=config.root)
+                       rules=tuple(rules), root=config.root, settings=settings)
     result.sort()
     return result

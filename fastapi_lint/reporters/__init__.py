@@ -19,6 +19,9 @@ class Report:
     errors: Tuple[str, ...] = ()
     color: bool = False
     show_source: bool = True
+    fixed: int = 0  # findings fixed by --fix in this run
+    baseline_hidden: int = 0  # findings hidden because the baseline records them
+    baseline_stale: int = 0  # baseline entries that no longer match a finding
 
     def counts_by_code(self) -> Dict[str, int]:
         counts: Dict[str, int] = {}

@@ -42,6 +42,8 @@ def render(report: Report, stream: IO[str]) -> None:
             "by_code": report.counts_by_code(),
             "by_severity": report.counts_by_severity(),
             "errors": list(report.errors),
+            "fixed": report.fixed,
+            "baseline": {"hidden": report.baseline_hidden, "stale": report.baseline_stale},
         },
     }
     json.dump(payload, stream, indent=2, ensure_ascii=False)

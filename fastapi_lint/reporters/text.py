@@ -43,8 +43,10 @@ def render(report: Report, stream: IO[str]) -> None:
             table.add_row(str(count), code, names.get(code, ""))
         console.print(table)
         by_sev = report.counts_by_severity()
-        fixable = sum(1 for f in report.findings if f.fix is not None)
+        fixable = sum(1 for f in report.findings if f.fix is not None and f.fix.applicability == "safe")
+        unsafe = sum(1 for f in report.findings if f.fix is not None and f.fix.applicability == "unsafe")
         tail = f", {fixable} fixable with --fix" if fixable else ""
+        tail += f", {unsafe} more with --fix --unsafe-fixes" if unsafe else ""
         console.print(
             f"Found {len(report.findings)} finding{'s' if len(report.findings) != 1 else ''} "
             f"({by_sev.get('error', 0)} errors, {by_sev.get('warning', 0)} warnings, "
@@ -53,3 +55,20 @@ def render(report: Report, stream: IO[str]) -> None:
         )
     else:
         console.print(f"[green]All checks passed[/] ({report.files_checked} file{'s' if report.files_checked != 1 else ''} checked).")
+    notes = _fix_and_baseline_notes(report)
+    if notes:
+        console.print(notes)
+
+
+def _fix_and_baseline_notes(report: Report) -> str:
+    """One closing line on what --fix changed and what the baseline hid."""
+    notes = []
+    if report.fixed:
+        notes.append(f"Fixed {report.fixed} finding{'s' if report.fixed != 1 else ''}.")
+    if report.baseline_hidden:
+        notes.append(f"{report.baseline_hidden} known finding{'s' if report.baseline_hidden != 1 else ''} "
+                     "hidden by the baseline.")
+    if report.baseline_stale:
+        notes.append(f"{report.baseline_stale} baseline entr{'ies' if report.baseline_stale != 1 else 'y'} "
+                     "no longer match (shrink it with --write-baseline).")
+    return " ".join(notes)
