@@ -109,7 +109,8 @@ class FixedFile:
     def diff(self) -> str:
         before = self.original.splitlines(keepends=True)
         after = self.fixed.splitlines(keepends=True)
-        lines = difflib.unified_diff(before, after, f"a/{self.display}", f"b/{self.display}")
+        name = self.display.replace(os.sep, "/").lstrip("/")
+        lines = difflib.unified_diff(before, after, f"a/{name}", f"b/{name}")
         return "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n"
                        for line in lines)
 

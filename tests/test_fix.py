@@ -42,7 +42,7 @@ def test_fix_fixture(name: str) -> None:
     path = os.path.join(FIX_DIR, name)
     with open(path.replace(".py", ".fixed.py"), encoding="utf-8") as handle:
         expected = handle.read()
-    fixed, summary, _ = fix_file(path, [_code(name)])
+    fixed, summary, _ = fix_file(path, [_code(name)], unsafe=True)
     assert summary.applied > 0, "a fix fixture in which nothing is fixed cannot fail"
     assert fixed == expected
 
@@ -51,9 +51,9 @@ def test_fix_fixture(name: str) -> None:
 def test_fix_fixture_is_idempotent(name: str, tmp_path) -> None:
     target = tmp_path / name
     shutil.copy(os.path.join(FIX_DIR, name), target)
-    first, _, _ = fix_file(str(target), [_code(name)])
+    first, _, _ = fix_file(str(target), [_code(name)], unsafe=True)
     target.write_text(first, encoding="utf-8")
-    second, summary, _ = fix_file(str(target), [_code(name)])
+    second, summary, _ = fix_file(str(target), [_code(name)], unsafe=True)
     assert second == first
     assert summary.applied == 0
 
@@ -149,6 +149,10 @@ def test_unsafe_fixes_only_with_the_flag() -> None:
     assert not fixing.applicable(fix, unsafe=False)
     assert fixing.applicable(fix, unsafe=True)
     assert not fixing.applicable(None, unsafe=True)
+    path = os.path.join(FIX_DIR, "FAPI602.py")
+    assert all_rules()["FAPI602"].FIX.value == "unsafe"
+    assert fix_file(path, ["FAPI602"], unsafe=False)[1].applied == 0
+    assert fix_file(path, ["FAPI602"], unsafe=True)[1].applied > 0
 
 
 # -- command line ----------------------------------------------------------------------------
