@@ -1,0 +1,256 @@
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from fastapi_lint.names import iter_params, keyword, positional
+from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
+from fastapi_lint.rule import Default, Rule, Severity
+
+EXCEPTION_HANDLERS = "exception_handlers"
+# `app.add_exception_handler(ValueError, on_value_error)`, also `handlers.on_value_error`
+_ADD_HANDLER = re.compile(
+    r"\badd_exception_handler\(\s*([\w.]+)\s*,\s*(?:handler\s*=\s*)?(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)")
+
+_FORMAT_TRACEBACK = {"traceback.format_exc", "traceback.format_exception", "traceback.format_tb",
+                     "traceback.format_stack", "traceback.format_exception_only"}
+_ERROR_CLASSES = {"fastapi.HTTPException", "fastapi.exceptions.HTTPException",
+                  "starlette.exceptions.HTTPException", "fastapi.WebSocketException",
+                  "fastapi.exceptions.WebSocketException", "starlette.exceptions.WebSocketException"}
+# response arguments that are not the body
+_NOT_BODY = {"status_code", "headers", "media_type", "background"}
+# handlers of these report what the application chose to say: str() of them is no leak
+_CLIENT_ERRORS = ("HTTPException", "WebSocketException")
+
+
+@collector(EXCEPTION_HANDLERS, triggers=("add_exception_handler",))
+def _collect_handlers(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
+    """Handlers registered by name, so a handler defined in another module is known as one."""
+    names = sorted({m.group(2) for m in _ADD_HANDLER.finditer(text) if not m.group(1).endswith(_CLIENT_ERRORS)})
+    if names:
+        summary.extra[EXCEPTION_HANDLERS] = tuple(names)
+
+
+def _project_handlers(project: Optional[ProjectIndex]) -> FrozenSet[str]:
+    if project is None:
+        return frozenset()
+    return frozenset(
+        name for summary in project.modules.values()
+        for name in summary.extra.get(EXCEPTION_HANDLERS, ())  # type: ignore[union-attr]
+    )
+
+
+@dataclass
+class _Context:
+    """A handler function or an ``except`` block in a route: where exception text may leak."""
+
+    function: cst.FunctionDef
+    exc_names: Set[str]
+    leaky: Set[str] = field(default_factory=set)  # locals holding exception text
+    registered: bool = True  # False: a function that add_exception_handler may register later
+    handler: Optional[cst.ExceptHandler] = None  # the except block, for the route case
+
+
+class ExceptionDetailsLeak(Rule):
+    """
+    ## What it does
+    Reports exception text put into a response: `str(exc)`, `repr(exc)`, `exc.args`,
+    `traceback.format_exc()` (also inside f-strings, `%`/`.format()`, or through a local
+    variable) in a returned value, a `Response`/`JSONResponse`... body, or
+    `HTTPException(detail=...)`, when it happens in an exception handler
+    (`@app.exception_handler(...)` or registered with `app.add_exception_handler`) or in an
+    `except` block inside a route. The finding points at the expression that reads the
+    exception. Helpers that are neither routes nor handlers are not judged, and handlers of
+    `HTTPException` (whose text the application chose for the client) are not reported.
+
+    ## Why is this bad?
+    Exception messages carry internals — SQL statements and constraint names, file paths,
+    hostnames, library versions, sometimes data of other users — and tracebacks more so.
+    Sent to the client they map the system for an attacker (CWE-209).
+
+    ## Example
+    ```python
+    @app.exception_handler(Exception)
+    async def on_error(request: Request, exc: Exception):
+        return JSONResponse(status_code=500, content={"error": str(exc)})
+    ```
+
+    ## Use instead
+    ```python
+    @app.exception_handler(Exception)
+    async def on_error(request: Request, exc: Exception):
+        logger.exception("unhandled error", exc_info=exc)
+        return JSONResponse(status_code=500, content={"error": "Internal server error"})
+    ```
+
+    ## References
+    - [FastAPI: Handling errors](https://fastapi.tiangolo.com/tutorial/handling-errors/)
+    - [CWE-209: Error Message Containing Sensitive Information](https://cwe.mitre.org/data/definitions/209.html)
+    """
+
+    CODE = "FAPI310"
+    NAME = "exception-details-leak"
+    SEVERITY = Severity.WARNING
+    DEFAULT = Default.ON
+    TAGS = ("security",)
+    CWE = 209
+    SEEDS = ("000", "001", "002", "003")
+    TRIGGERS = ("except", "Exception", "exc")
+    PROJECT_FACTS = (EXCEPTION_HANDLERS,)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._contexts: List[_Context] = []
+        # function names given to add_exception_handler here or in another project module
+        self._registered: Set[str] = set(_project_handlers(self.ctx.project))
+        # leaks in functions not (yet) known as handlers, by function name
+        self._maybe: Dict[str, List[Tuple[cst.CSTNode, str]]] = {}
+
+    # -- contexts -------------------------------------------------------------------------------
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        handled = self._decorated_handler(node)
+        if handled is False:
+            return  # an HTTPException handler
+        params = list(iter_params(node.params))
+        if len(params) < 2:
+            return
+        self._contexts.append(_Context(node, {params[1].name.value}, registered=handled is True))
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        while self._contexts and self._contexts[-1].function is node:
+            self._contexts.pop()
+
+    def _decorated_handler(self, node: cst.FunctionDef) -> Optional[bool]:
+        """True: an exception handler; False: a handler of a client error; None: not decorated."""
+        for decorator in node.decorators:
+            call = decorator.decorator
+            if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) \
+                    and call.func.attr.value == "exception_handler":
+                first = positional(call, 0)
+                handled = self.ctx.resolve(first.value) if first is not None else None
+                return not (handled or "").endswith(_CLIENT_ERRORS)
+        return None
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        function = self.ctx.current_function
+        if function is None or not self.ctx.routes_of(function):
+            return
+        names = set()
+        if node.name is not None and isinstance(node.name.name, cst.Name):
+            names.add(node.name.name.value)
+        outer = self._context
+        if outer is not None and outer.registered:
+            names |= outer.exc_names  # a nested try inside an except block
+        self._contexts.append(_Context(function, names, handler=node))
+
+    def leave_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if self._contexts and self._contexts[-1].handler is node:
+            self._contexts.pop()
+
+    @property
+    def _context(self) -> Optional[_Context]:
+        if not self._contexts:
+            return None
+        context = self._contexts[-1]
+        # a nested def/lambda inside the handler or route is another function
+        return context if context.function is self.ctx.current_function else None
+
+    # -- sinks ----------------------------------------------------------------------------------
+    def visit_Assign(self, node: cst.Assign) -> None:
+        context = self._context
+        if context is None:
+            return
+        leaks = any(True for _ in self._leaks(node.value, context))
+        for target in node.targets:
+            if isinstance(target.target, cst.Name):
+                (context.leaky.add if leaks else context.leaky.discard)(target.target.value)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        context = self._context
+        if context is not None and node.value is not None:
+            self._report_leaks(node.value, context)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "add_exception_handler":
+            self._register(positional(node, 0), positional(node, 1) or keyword(node, "handler"))
+            return
+        handlers = keyword(node, "exception_handlers")  # FastAPI(exception_handlers={404: fn})
+        if handlers is not None:
+            mapping = self.ctx.constant(handlers.value)
+            for element in mapping.elements if isinstance(mapping, cst.Dict) else ():
+                if isinstance(element, cst.DictElement):
+                    self._register(cst.Arg(element.key), cst.Arg(element.value))
+        context = self._context
+        if context is None:
+            return
+        name = self.ctx.resolve(func) or ""
+        if name in _ERROR_CLASSES:
+            detail = positional(node, 1) or keyword(node, "detail") or keyword(node, "reason")
+            if detail is not None:
+                self._report_leaks(detail.value, context)
+        elif name.endswith("Response"):
+            for arg in node.args:
+                if arg.keyword is None or arg.keyword.value not in _NOT_BODY:
+                    self._report_leaks(arg.value, context)
+
+    def _register(self, handled: Optional[cst.Arg], handler: Optional[cst.Arg]) -> None:
+        if handler is None or not isinstance(handler.value, cst.Name):
+            return
+        name = self.ctx.resolve(handled.value) if handled is not None else None
+        if not (name or "").endswith(_CLIENT_ERRORS):
+            self._registered.add(handler.value.value)
+
+    def _report_leaks(self, expr: cst.BaseExpression, context: _Context) -> None:
+        for leak in self._leaks(expr, context):
+            message = ("exception details reach the response: internals (SQL, paths, hosts) leak to the "
+                       "client; log the exception and return a generic message")
+            if context.registered:
+                self.report(leak, message)
+            else:
+                self._maybe.setdefault(context.function.name.value, []).append((leak, message))
+
+    def _leaks(self, expr: cst.CSTNode, context: _Context) -> Iterator[cst.CSTNode]:
+        """Sub-expressions of ``expr`` that read the exception's text."""
+        names = context.exc_names
+        if isinstance(expr, (cst.Lambda, cst.FunctionDef)):
+            return
+        if isinstance(expr, cst.Name) and expr.value in context.leaky:
+            yield expr
+            return
+        if isinstance(expr, cst.Call):
+            called = self.ctx.resolve(expr.func) or ""
+            if called in _FORMAT_TRACEBACK:
+                yield expr
+                return
+            if called in ("builtins.str", "builtins.repr") and expr.args and _is_name(expr.args[0].value, names):
+                yield expr
+                return
+            if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "format" \
+                    and any(_is_name(a.value, names) for a in expr.args):
+                yield expr
+                return
+        if isinstance(expr, cst.Attribute) and expr.attr.value == "args" and _is_name(expr.value, names):
+            yield expr
+            return
+        if isinstance(expr, cst.FormattedStringExpression) and _is_name(expr.expression, names):
+            yield expr.expression
+            return
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Modulo) \
+                and _is_name(expr.right, names):
+            yield expr.right
+            return
+        for child in expr.children:
+            yield from self._leaks(child, context)
+
+    def finish(self) -> None:
+        for name in self._registered:
+            for node, message in self._maybe.get(name, ()):
+                self.report(node, message)
+
+
+def _is_name(expr: cst.BaseExpression, names: Set[str]) -> bool:
+    return isinstance(expr, cst.Name) and expr.value in names

@@ -1,0 +1,212 @@
+from __future__ import annotations
+
+import re
+from typing import Optional, Set
+
+import libcst as cst
+
+from fastapi_lint.names import argument, dotted, iter_params, keyword, string_value
+from fastapi_lint.rule import Default, Rule, Severity
+from fastapi_lint.words import NOT_SECRET_SUFFIXES, SECRET_WORDS, name_parts, says, says_secret
+
+# last name parts that say the value is metadata about a secret, not the secret itself
+_NOT_SECRET = NOT_SECRET_SUFFIXES + (
+    "audience", "cookie", "param", "parameter", "query", "label", "title", "description",
+    "message", "msg", "error", "placeholder", "example", "help", "text", "alias", "kind",
+    "mode", "scope", "scopes", "claim", "status", "route", "tag", "tags", "domain", "host",
+    "version", "sub", "purpose", "usage", "prompt", "template", "doc", "docs", "detail",
+    "samesite", "secure", "httponly", "age",
+)
+_WORDS = SECRET_WORDS + ("encryption_key", "master_key", "signing_secret")
+# `<word>_key` is the key a token/password is stored under, not a key itself
+_LOOKUP_KEY_WORDS = {"token", "password", "passwd", "pwd", "credential", "credentials", "cookie"}
+_KEY_FORMATS = re.compile(
+    r"^(?:sk-(?:proj-|live-|test-)?[A-Za-z0-9_-]{20,}"
+    r"|(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}"
+    r"|(?:AKIA|ASIA)[0-9A-Z]{16}"
+    r"|xox[bpoas]-[0-9A-Za-z-]{10,}"
+    r"|-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----)"
+)
+_FORMAT_PREFIXES = ("sk-", "gh", "github_pat_", "AKIA", "ASIA", "xox", "-----BEGIN")
+# placeholders resolved from the environment or a template, not values
+_PLACEHOLDER = re.compile(r"^(?:\$\{?[A-Za-z_][\w.:-]*\}?|\{\{.*\}\}|<[^<>]+>|%\([\w.]+\)s|\*+)$")
+_JWT = {"jwt.encode", "jwt.decode", "jose.jwt.encode", "jose.jwt.decode",
+        "jwt.api_jwt.encode", "jwt.api_jwt.decode"}
+_FIELD = {"pydantic.Field", "pydantic.fields.Field", "sqlmodel.Field", "pydantic.SecretStr",
+          "pydantic.types.SecretStr"}
+_GETENV = {"os.getenv", "os.environ.get", "os.environ.setdefault"}
+
+
+def secret_word(name: str) -> Optional[str]:
+    """The secret word in ``name`` unless the name is about a secret rather than one."""
+    word = says_secret(name, _WORDS, _NOT_SECRET)
+    if word is None:
+        return None
+    parts = name_parts(name)
+    if len(parts) >= 2 and parts[-1] == "key" and parts[-2] in _LOOKUP_KEY_WORDS:
+        return None
+    # a describing word after the secret word: csrf_token_cookie_samesite, password_url_template
+    first = next(i for i, part in enumerate(parts) if says(part, (word.split("_")[0],)))
+    if any(part in _NOT_SECRET for part in parts[first + 1:]):
+        return None
+    return word
+
+
+def secret_value(expr: Optional[cst.BaseExpression]) -> Optional[cst.BaseExpression]:
+    """``expr`` when it is a string literal that could be a secret (not empty, no placeholder)."""
+    text = string_value(expr)
+    if text is None:
+        return None
+    text = text.strip()
+    if not text or _PLACEHOLDER.match(text):
+        return None
+    return expr
+
+
+class HardcodedSecret(Rule):
+    """
+    ## What it does
+    Reports a non-empty string literal assigned to a name, attribute, keyword argument,
+    parameter default or pydantic(-settings) field whose name says secret (`secret`,
+    `password`, `passwd`, `pwd`, `api_key`/`apiKey`, `token`, `private_key`, `client_secret`,
+    `signing_key`, `access_key`, `credential`...), including `Field(default="...")` and a
+    literal fallback of `os.getenv("X", "...")`/`os.environ.get("X", "...")` assigned to such a
+    name; a literal in a known key format anywhere (`sk-...`, `ghp_...`, `AKIA...`,
+    `xoxb-...`, a PEM private key); and a literal passed as the key of `jwt.encode`/
+    `jwt.decode`. The finding points at the assignment target, keyword, parameter or field
+    name (at the literal for the last two kinds).
+
+    Not reported: names that describe a secret rather than hold one (ending `_type`, `_url`,
+    `_name`, `_field`, `algorithm`, `_header`, `_prefix`, `_expire_minutes`, `_audience`,
+    `_cookie`, `token_key`...; camelCase `tokenUrl`), enum members, empty strings, and
+    placeholders resolved elsewhere (`"${SECRET_KEY}"`, `"{{ token }}"`, `"<api-key>"`,
+    `"***"`). Test files are not checked (literal credentials are normal in tests).
+
+    ## Why is this bad?
+    A secret in the source is in every clone, fork, backup, CI log and container image of the
+    repository, and rotating it needs a code change and a redeploy. Anyone who can read the
+    code can sign tokens, call the third-party API or log in (CWE-798).
+
+    ## Example
+    ```python
+    SECRET_KEY = "my-secret"
+    API_KEY = "sk-live-1234567890abcdefghijkl"
+    ```
+
+    ## Use instead
+    ```python
+    class Settings(BaseSettings):
+        SECRET_KEY: SecretStr
+        API_KEY: SecretStr
+    ```
+
+    ## References
+    - [FastAPI: Settings and environment variables](https://fastapi.tiangolo.com/advanced/settings/)
+    - [CWE-798: Use of Hard-coded Credentials](https://cwe.mitre.org/data/definitions/798.html)
+    """
+
+    CODE = "FAPI305"
+    NAME = "hardcoded-secret"
+    SEVERITY = Severity.ERROR
+    DEFAULT = Default.ON
+    TAGS = ("security",)
+    CWE = 798
+    SEEDS = ("000", "001", "002", "003")
+    SKIP_TEST_FILES = True
+    TRIGGERS = (
+        "secret", "Secret", "SECRET", "password", "Password", "PASSWORD", "passwd", "PASSWD",
+        "pwd", "PWD", "Pwd", "api_key", "API_KEY", "apikey", "apiKey", "ApiKey", "APIKey", "APIKEY",
+        "token", "Token", "TOKEN", "private_key", "PRIVATE_KEY", "privateKey", "signing", "Signing",
+        "SIGNING", "access_key", "ACCESS_KEY", "accessKey", "auth_key", "AUTH_KEY", "authKey",
+        "credential", "Credential", "CREDENTIAL", "passphrase", "PASSPHRASE",
+        "sk-", "ghp_", "gho_", "ghs_", "github_pat_", "AKIA", "ASIA", "xox", "PRIVATE KEY", "jwt",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._reported: Set[int] = set()  # literals already reported through their name
+        self._enum_depth = 0
+
+    # -- named values ---------------------------------------------------------------------------
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if self._enum_depth or any(_is_enum_base(b.value) for b in node.bases):
+            self._enum_depth += 1
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        if self._enum_depth:
+            self._enum_depth -= 1
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._named(target.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._named(node.target, node.value)
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self._check(node.keyword, node.keyword.value, node.value)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        for param in iter_params(node.params):
+            if param.default is not None:
+                self._check(param.name, param.name.value, param.default)
+
+    def _named(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if self._enum_depth and self.ctx.enclosing_class is not None and self.ctx.function_frame is None:
+            return  # enum members name things: ErrorCode.BAD_TOKEN = "BAD_TOKEN"
+        if isinstance(target, cst.Name):
+            self._check(target, target.value, value)
+        elif isinstance(target, cst.Attribute):
+            self._check(target, target.attr.value, value)
+
+    def _check(self, where: cst.CSTNode, name: str, value: cst.BaseExpression) -> None:
+        literal = self._literal_of(value)
+        if literal is None:
+            return
+        word = secret_word(name)
+        if word is None:
+            return
+        self._reported.add(id(literal))
+        self.report(where, f"hardcoded secret in `{name}`: load it from the environment or a secrets "
+                           "manager (pydantic-settings `SecretStr` without a default)")
+
+    def _literal_of(self, value: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+        """The secret-looking literal ``value`` is, or gives as a default/fallback."""
+        found = secret_value(value)
+        if found is not None or not isinstance(value, cst.Call):
+            return found
+        name = self.ctx.resolve(value.func)
+        if name in _FIELD:
+            default = argument(value, 0, "default")
+            return secret_value(default)
+        if name in _GETENV:
+            return secret_value(argument(value, 1, "default"))
+        return None
+
+    # -- literals by themselves -----------------------------------------------------------------
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        raw = node.value
+        if not any(p in raw for p in _FORMAT_PREFIXES) or id(node) in self._reported:
+            return
+        text = string_value(node)
+        if text is not None and _KEY_FORMATS.match(text.strip()):
+            self._reported.add(id(node))
+            self.report(node, "string literal in a known credential format (API key, access key, "
+                              "private key): load it from the environment or a secrets manager")
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.resolve(node.func) not in _JWT:
+            return
+        key = argument(node, 1, "key")
+        literal = secret_value(key)
+        if literal is not None and id(literal) not in self._reported:
+            self._reported.add(id(literal))
+            self.report(literal, "hardcoded JWT signing key: anyone with the code can forge tokens; "
+                                 "load it from settings")
+
+
+def _is_enum_base(expr: cst.BaseExpression) -> bool:
+    name = dotted(expr) or ""
+    return name.rsplit(".", 1)[-1] in ("Enum", "StrEnum", "IntEnum", "Flag", "IntFlag")
