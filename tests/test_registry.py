@@ -1,0 +1,123 @@
+"""Rule discovery, third-party plugins through entry points, and selection."""
+from __future__ import annotations
+
+import importlib.metadata
+import sys
+import textwrap
+import types
+
+import libcst as cst
+import pytest
+
+from fastapi_lint import registry
+from fastapi_lint.rule import Default, Rule, Severity
+from tests.helpers import lint_text
+
+
+class NoPrintRule(Rule):
+    """
+    ## What it does
+    Test plugin: reports print calls.
+
+    ## Why is this bad?
+    It is a test.
+
+    ## Example
+    ```python
+    print(1)
+    ```
+
+    ## Use instead
+    ```python
+    pass
+    ```
+    """
+
+    CODE = "XPL001"
+    NAME = "no-print"
+    SEVERITY = Severity.INFO
+    TRIGGERS = ("print",)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.resolve(node.func) == "builtins.print":
+            self.report(node, "print call")
+
+
+class FakeEntryPoint:
+    name = "xpl"
+
+    def __init__(self, target):
+        self._target = target
+
+    def load(self):
+        return self._target
+
+
+@pytest.fixture
+def plugin(monkeypatch):
+    monkeypatch.setattr(registry, "_entry_points", lambda: [FakeEntryPoint(NoPrintRule)])
+    registry.reset_cache()
+    yield
+    registry.reset_cache()
+
+
+def test_builtin_rules_are_discovered():
+    rules = registry.all_rules()
+    assert {"FAPI001", "FAPI002", "FAPI101"} <= set(rules)
+    assert list(rules) == sorted(rules)
+
+
+def test_plugin_rule_runs(plugin):
+    assert "XPL001" in registry.all_rules()
+    result = lint_text("print('hi')\n", codes=["XPL"])
+    assert [(f.code, f.line, f.column) for f in result.findings] == [("XPL001", 1, 1)]
+
+
+def test_broken_plugin_is_reported_not_fatal(monkeypatch, capsys):
+    class Broken:
+        name = "broken"
+
+        def load(self):
+            raise ImportError("nope")
+
+    monkeypatch.setattr(registry, "_entry_points", lambda: [Broken()])
+    registry.reset_cache()
+    try:
+        assert "FAPI101" in registry.all_rules()
+        assert "could not load plugin 'broken'" in capsys.readouterr().err
+    finally:
+        registry.reset_cache()
+
+
+def test_selection_semantics():
+    rules = registry.all_rules()
+    preview = [c for c, r in rules.items() if r.DEFAULT is Default.PREVIEW]
+    chosen = {r.CODE for r in registry.select_rules(rules, ("FAPI",), (), (), False)}
+    assert not (set(preview) & chosen)
+    with_preview = {r.CODE for r in registry.select_rules(rules, ("FAPI",), (), (), True)}
+    assert set(preview) <= with_preview
+    if preview:
+        exact = {r.CODE for r in registry.select_rules(rules, (preview[0],), (), (), False)}
+        assert exact == {preview[0]}
+    assert {r.CODE for r in registry.select_rules(rules, ("FAPI1",), (), ("FAPI101",), False)} & {"FAPI101"} == set()
+
+
+def test_crashing_rule_is_isolated(monkeypatch):
+    class Crashing(Rule):
+        """## What it does\nx\n## Why is this bad?\nx\n## Example\nx\n## Use instead\nx"""
+
+        CODE = "XPL002"
+        NAME = "crashing"
+
+        def visit_Call(self, node: cst.Call) -> None:
+            raise ValueError("boom")
+
+    monkeypatch.setattr(registry, "_entry_points", lambda: [FakeEntryPoint(Crashing)])
+    registry.reset_cache()
+    try:
+        src = "import time\n\nasync def f():\n    time.sleep(1)\n"
+        result = lint_text(src, codes=["XPL002", "FAPI101"])
+        assert [f.code for f in result.findings] == ["FAPI101"]
+        assert len(result.errors) == 1 and "XPL002" in result.errors[0] and "ValueError: boom" in result.errors[0]
+    finally:
+        registry.reset_cache()
