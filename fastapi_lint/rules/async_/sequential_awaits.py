@@ -7,13 +7,20 @@ import libcst as cst
 
 from fastapi_lint.names import dotted
 from fastapi_lint.rule import Default, Rule, Severity
-from fastapi_lint.rules.async_._async_io import DB_TYPES
+from fastapi_lint.rules.async_._async_io import ASYNC_HTTP_TYPES, DB_TYPES
 
-# awaits whose order is the point: a deliberate pause, messages on one socket
+# a deliberate pause: its place in the sequence is the point
 _ORDERED_CALLS = frozenset({"asyncio.sleep", "anyio.sleep", "trio.sleep"})
-_ORDERED_RECEIVERS = frozenset({
-    "fastapi.WebSocket()", "starlette.websockets.WebSocket()", "fastapi.websockets.WebSocket()",
-})
+# HTTP clients serve concurrent requests: sharing one is no dependency while the requests
+# only read (a GET after a POST may be there to see what the POST did)
+_HTTP_CLIENTS = ASYNC_HTTP_TYPES | {"aiohttp.ClientSession()", "aiohttp.client.ClientSession()"}
+_HTTP_READS = frozenset({"get", "head", "options"})
+# After a write, a read may be there to observe it (create, then read back) and a second
+# write may need the first (the user before their article): by call name.
+_WRITE_VERBS = ("create", "insert", "update", "delete", "remove", "add", "save", "set", "put",
+                "post", "patch", "write", "destroy", "register", "upsert", "store", "commit")
+_READ_VERBS = ("get", "read", "fetch", "find", "list", "select", "load", "retrieve", "query",
+               "count", "exists", "search")
 
 
 @dataclass
@@ -23,6 +30,12 @@ class _AwaitStatement:
     binds: Set[str] = field(default_factory=set)
     # the database sessions/connections it uses, as written ("db", "self.session")
     sessions: Set[str] = field(default_factory=set)
+    # the object whose method it awaits ("self", "manager"), when that is an instance
+    receiver: Optional[str] = None
+    # a read through an HTTP client, which serves concurrent requests
+    http_read: bool = False
+    writes: bool = False
+    reads_back: bool = False
 
     def independent_of(self, run: Sequence["_AwaitStatement"]) -> bool:
         for other in run:
@@ -30,17 +43,33 @@ class _AwaitStatement:
                 return False
             if self.sessions & other.sessions:
                 return False
+            # two calls on one object share its state: hooks, then the action, then hooks
+            if (self.receiver is not None and self.receiver == other.receiver
+                    and not (self.http_read and other.http_read)):
+                return False
+            if other.writes and (self.writes or self.reads_back):
+                return False
         return True
 
 
 class SequentialAwaits(Rule):
     """
     ## What it does
-    Reports two or more consecutive `await` statements in one block whose calls don't use
-    each other's results and don't share a database session or connection (`AsyncSession`,
-    `AsyncConnection`, asyncpg): they could run concurrently. A run is reported once, at its
-    first statement. Awaits that depend on an earlier one end the run and may start a new
-    one; `asyncio.sleep` and messages on a WebSocket are ordered on purpose and end a run.
+    Reports two or more consecutive `await` statements in one block that could run
+    concurrently with `asyncio.gather`, once per run, at its first statement. Two awaits are
+    dependent — and end a run, which may start again at the second — when:
+
+    - one uses a name the other binds (`user = await ...` then `await send(user.email)`);
+    - they share a database session or connection (`AsyncSession`, `AsyncConnection`,
+      asyncpg): a session cannot run concurrent queries;
+    - they call methods of the same object (`self`, a local or module-level instance): the
+      calls share its state (before-hook, action, after-hook); reads (`get`/`head`/`options`)
+      through one `httpx.AsyncClient` or aiohttp session are the exception;
+    - the earlier one writes (`create`/`update`/`delete`/`set`/`save`/`post`...) and the
+      later one writes or reads (`get`/`read`/`fetch`/`find`...): it may need or observe the
+      write.
+
+    `await asyncio.sleep(...)` is ordered on purpose and ends a run.
 
     ## Why is this bad?
     Each `await` waits for the previous one to finish: three independent 100 ms calls take
@@ -112,7 +141,10 @@ class SequentialAwaits(Rule):
             return None
         if not isinstance(value, cst.Await) or self._ordered(value.expression):
             return None
-        found = _AwaitStatement(small)
+        verb = _verb(value.expression)
+        found = _AwaitStatement(small, receiver=self._receiver(value.expression),
+                                http_read=self._http_read(value.expression),
+                                writes=verb.startswith(_WRITE_VERBS), reads_back=verb.startswith(_READ_VERBS))
         reader = _Reads(self, found)
         value.visit(reader)
         for target in targets:
@@ -122,15 +154,43 @@ class SequentialAwaits(Rule):
         return found
 
     def _ordered(self, awaited: cst.BaseExpression) -> bool:
-        if not isinstance(awaited, cst.Call):
-            return False
-        resolved = self.ctx.resolve(awaited.func)
-        if resolved in _ORDERED_CALLS:
-            return True
-        return resolved is not None and resolved.rpartition(".")[0] in _ORDERED_RECEIVERS
+        return isinstance(awaited, cst.Call) and self.ctx.resolve(awaited.func) in _ORDERED_CALLS
+
+    def _http_read(self, awaited: cst.BaseExpression) -> bool:
+        return (
+            isinstance(awaited, cst.Call)
+            and isinstance(awaited.func, cst.Attribute)
+            and awaited.func.attr.value in _HTTP_READS
+            and self.ctx.resolve(awaited.func.value) in _HTTP_CLIENTS
+        )
+
+    def _receiver(self, awaited: cst.BaseExpression) -> Optional[str]:
+        """The root object of an awaited method call, unless it is a module."""
+        if not isinstance(awaited, cst.Call) or not isinstance(awaited.func, cst.Attribute):
+            return None
+        root = awaited.func.value
+        while isinstance(root, (cst.Attribute, cst.Call, cst.Subscript)):
+            root = root.func if isinstance(root, cst.Call) else root.value
+        if not isinstance(root, cst.Name):
+            return None
+        if root.value in ("self", "cls"):
+            return root.value
+        resolved = self.ctx.resolve(root)
+        # a module (``crud.get_user``) has no state to share; an instance or a local may
+        is_object = resolved is None or resolved.endswith("()") or resolved.startswith("<local>.")
+        return root.value if is_object else None
 
     def is_session(self, expr: cst.BaseExpression) -> bool:
         return self.ctx.resolve(expr) in DB_TYPES
+
+
+def _verb(awaited: cst.BaseExpression) -> str:
+    """The called function's or method's name, lower case ("create_user")."""
+    if not isinstance(awaited, cst.Call):
+        return ""
+    func = awaited.func
+    name = func.attr if isinstance(func, cst.Attribute) else func
+    return name.value.lower().lstrip("_") if isinstance(name, cst.Name) else ""
 
 
 def _bind_targets(target: cst.BaseExpression, found: _AwaitStatement) -> None:
