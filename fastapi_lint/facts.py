@@ -242,6 +242,9 @@ class ModuleFacts:
 
     def value_binding(self, value: cst.BaseExpression, lookup) -> Optional[str]:
         """What a name bound to ``value`` resolves to: an alias or an instance."""
+        if isinstance(value, cst.Name) and value.value in ("None", "True", "False"):
+            # ``client: httpx.Client | None = None``: the annotation says what it will hold
+            return None
         if isinstance(value, (cst.Name, cst.Attribute, cst.Call, cst.Await, cst.BinaryOperation)):
             return self.resolve(value, lookup)
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from fastapi_lint.rules.async_._blocking import classify_blocking
-from tests.helpers import found, lint_text
+from tests.helpers import found, lint_paths, lint_text
 
 CODES = ("FAPI101", "FAPI102", "FAPI103", "FAPI104", "FAPI105", "FAPI112")
 
@@ -110,3 +110,21 @@ def test_redis_and_driver_messages() -> None:
 )
 def test_classify_blocking(resolved, code) -> None:
     assert classify_blocking(resolved) == code
+
+
+def test_clients_created_in_another_project_module(tmp_path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "config.py").write_text(
+        "from pathlib import Path\nimport requests\n\n"
+        "BASE_DIR = Path(__file__).parent\nhttp_client = requests.Session()\n"
+    )
+    (tmp_path / "app" / "main.py").write_text(
+        "from app.config import BASE_DIR, http_client\n\n\n"
+        "async def handler() -> None:\n"
+        "    (BASE_DIR / 'data.json').read_text()\n"
+        "    http_client.get('https://example.com', timeout=5)\n"
+    )
+    result = lint_paths([str(tmp_path)], codes=("FAPI102", "FAPI104"), root=str(tmp_path))
+    assert not result.errors
+    assert found(result) == {(5, 5, "FAPI104"), (6, 5, "FAPI102")}

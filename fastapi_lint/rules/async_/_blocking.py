@@ -9,12 +9,13 @@ Names follow the facts' resolution convention: an instance is written with ``()`
 """
 from __future__ import annotations
 
-from typing import Dict, FrozenSet, Optional, Set
+from typing import Dict, FrozenSet, Optional, Set, Tuple
 
 import libcst as cst
 
 from fastapi_lint.names import dotted
 from fastapi_lint.rule import Rule
+from fastapi_lint.rules.async_._instances import project_instance
 
 _HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 _PATH_IO = ("read_text", "read_bytes", "write_text", "write_bytes", "open")
@@ -169,10 +170,23 @@ class BlockingCallRule(Rule):
         # ids of calls written as ``await call(...)``: whatever the names suggest, an
         # awaited call is not a sync one (e.g. ``sessionmaker(class_=AsyncSession)``)
         self._awaited: Set[int] = set()
+        # ``request.state.db = SessionLocal()`` in an async function: (function id, resolved
+        # target) -> what was stored there (names and ``self.x`` are the scope tracker's)
+        self._stored: Dict[Tuple[int, str], str] = {}
 
     def visit_Await(self, node: cst.Await) -> None:
         if isinstance(node.expression, cst.Call):
             self._awaited.add(id(node.expression))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if not self.ctx.in_async_context or not isinstance(node.value, cst.Call):
+            return
+        for target in node.targets:
+            if isinstance(target.target, cst.Attribute) and not _is_self(target.target.value):
+                where = self.ctx.resolve(target.target)
+                value = self.ctx.resolve(node.value)
+                if where is not None and value is not None:
+                    self._stored[(id(self.ctx.current_function), where)] = value
 
     def visit_Call(self, node: cst.Call) -> None:
         if not self.ctx.in_async_context or id(node) in self._awaited:
@@ -182,11 +196,39 @@ class BlockingCallRule(Rule):
             self.on_blocking_call(node, name)
 
     def blocking_name(self, node: cst.Call) -> Optional[str]:
-        name = self.ctx.resolve(node.func)
+        name = self._resolve(node.func)
         return name if classify_blocking(name) == self.CODE else None
+
+    def _resolve(self, func: cst.BaseExpression) -> Optional[str]:
+        """``ctx.resolve``, also through clients that another project module creates."""
+        name = self.ctx.resolve(func)
+        if self._stored and name is not None and isinstance(func, cst.Attribute):
+            receiver = name[: -len(func.attr.value) - 1]
+            stored = self._stored.get((id(self.ctx.current_function), receiver))
+            name = f"{stored}.{func.attr.value}" if stored is not None else name
+        if name is not None:
+            if classify_blocking(name) is None and not name.startswith("<local>"):
+                # ``from app.db import SessionLocal``: what SessionLocal is, app/db says
+                return project_instance(self.ctx.project, name) or name
+            return name
+        if isinstance(func, cst.Attribute) and _is_division(func.value):
+            # ``(BASE_DIR / "x").read_text()`` with BASE_DIR a Path of another module
+            left = self.ctx.resolve(func.value.left)  # type: ignore[attr-defined]
+            left = project_instance(self.ctx.project, left) if left is not None else None
+            if left is not None and is_path_instance(left):
+                return f"pathlib.Path().{func.attr.value}"
+        return None
 
     def on_blocking_call(self, node: cst.Call, name: str) -> None:
         self.report(node, self.message(call_text(node, name), name))
 
     def message(self, written: str, resolved: str) -> str:
         raise NotImplementedError
+
+
+def _is_division(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide)
+
+
+def _is_self(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value in ("self", "cls")

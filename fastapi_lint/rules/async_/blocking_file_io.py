@@ -49,7 +49,8 @@ class BlockingFileIoInAsync(BlockingCallRule):
     DEFAULT = Default.ON
     TAGS = ("async",)
     SEEDS = ("000", "001", "002", "004")
-    TRIGGERS = ("open", "Path", "pathlib", "shutil")
+    # path/PATH/DIR: a Path another project module creates is usually named so
+    TRIGGERS = ("open", "Path", "pathlib", "shutil", "path", "PATH", "DIR")
 
     def message(self, written: str, resolved: str) -> str:
         return (

@@ -50,7 +50,8 @@ class BlockingHttpInAsync(BlockingCallRule):
     DEFAULT = Default.ON
     TAGS = ("async", "http")
     SEEDS = ("000", "001", "002", "004")
-    TRIGGERS = ("requests", "httpx", "urllib")
+    # session/client: a client another project module creates is usually named so
+    TRIGGERS = ("requests", "httpx", "urllib", "Session", "session", "Client", "client")
 
     def message(self, written: str, resolved: str) -> str:
         return (

@@ -62,7 +62,8 @@ class SyncDbInAsync(BlockingCallRule):
     DEFAULT = Default.ON
     TAGS = ("async", "database")
     SEEDS = ("000", "001", "002", "004")
-    TRIGGERS = ("Session", "session", "connect", "redis", "Redis", "engine", "Engine")
+    # db: a session factory another project module creates is often named so
+    TRIGGERS = ("Session", "session", "connect", "redis", "Redis", "engine", "Engine", "db")
 
     def message(self, written: str, resolved: str) -> str:
         return f"`{written}()`: {_ADVICE[blocking_kind(resolved)]}"

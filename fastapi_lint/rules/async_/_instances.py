@@ -1,0 +1,166 @@
+"""Blocking clients created at module level in one project module and used in another.
+
+``from app.db.session import SessionLocal`` resolves to ``"app.db.session.SessionLocal"``;
+this project-pass collector records that ``app/db/session.py`` binds ``SessionLocal`` to
+``sqlalchemy.orm.sessionmaker()``, so :func:`project_instance` can rewrite
+``"app.db.session.SessionLocal()().query"`` to ``"sqlalchemy.orm.sessionmaker()().query"``
+for :func:`classify_blocking`. Only module-level names bound to instances of the libraries
+the blocking vocabulary knows are kept, and package ``__init__`` re-exports of them.
+"""
+from __future__ import annotations
+
+import ast
+import os
+from typing import Dict, Iterator, List, Optional, Tuple
+
+from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
+
+INSTANCES = "blocking_instances"
+# the collector needs one of these in the text: an instance being built, or a re-export
+_TRIGGERS = (
+    "sessionmaker", "scoped_session", "Session(", "Redis(", "from_url(", "create_engine(",
+    "connect(", "Client(", "PoolManager(", "Path(", "import ",
+)
+_LIBRARIES = (
+    "sqlalchemy.", "sqlmodel.", "redis.", "requests.", "httpx.", "urllib3.", "pathlib.",
+    "psycopg2.", "psycopg.", "pymysql.", "sqlite3.", "mysql.connector.", "MySQLdb.",
+)
+_MAX_REEXPORTS = 4
+
+
+@collector(INSTANCES, triggers=_TRIGGERS)
+def collect_instances(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
+    is_package = os.path.basename(path).startswith("__init__.")
+    if not is_package and not any(t in text for t in _TRIGGERS[:-1]):
+        return
+    module = tree.get()
+    if module is None:
+        return
+    package = summary.module if is_package else summary.module.rpartition(".")[0]
+    names = _module_names(module, summary.module, package)
+    kept = {
+        name: value for name, value in names.items()
+        if _is_instance(value)
+        # a package may re-export a client another module creates
+        or (is_package and "(" not in value and not value.startswith(_LIBRARIES))
+    }
+    if kept:
+        summary.extra[INSTANCES] = kept
+
+
+def project_instance(project: Optional[ProjectIndex], resolved: str) -> Optional[str]:
+    """``resolved`` with a leading project module-level client replaced by what it is."""
+    if project is None:
+        return None
+    table = _table(project)
+    head_end = resolved.find("(")
+    head = resolved if head_end < 0 else resolved[:head_end]
+    parts = head.split(".")
+    for _ in range(_MAX_REEXPORTS):
+        for size in range(len(parts), 1, -1):
+            value = table.get(".".join(parts[:size]))
+            if value is not None:
+                resolved = value + resolved[len(".".join(parts[:size])):]
+                break
+        else:
+            return None
+        if _is_instance(value):
+            return resolved
+        head = resolved if resolved.find("(") < 0 else resolved[: resolved.find("(")]
+        parts = head.split(".")
+    return None
+
+
+def _is_instance(value: str) -> bool:
+    """An instance of a library the blocking vocabulary knows (``pathlib.Path().parent`` too)."""
+    return value.startswith(_LIBRARIES) and (value.endswith(")") or value.startswith("pathlib.Path("))
+
+
+# One flat table per project: "<module>.<name>" -> value, also under the module's dotted
+# suffixes so that a src-layout module ("src.app.db") answers for "app.db".
+_TABLES: Dict[int, Tuple[ProjectIndex, Dict[str, str]]] = {}
+
+
+def _table(project: ProjectIndex) -> Dict[str, str]:
+    cached = _TABLES.get(id(project))
+    if cached is not None and cached[0] is project:
+        return cached[1]
+    table: Dict[str, str] = {}
+    for module, summary in project.modules.items():
+        found = summary.extra.get(INSTANCES)
+        if not isinstance(found, dict):
+            continue
+        segments = module.split(".") if module else []
+        for start in range(len(segments)):
+            prefix = ".".join(segments[start:])
+            for name, value in found.items():
+                table.setdefault(f"{prefix}.{name}", value)
+    _TABLES.clear()
+    _TABLES[id(project)] = (project, table)
+    return table
+
+
+def _module_names(module: ast.Module, module_name: str, package: str) -> Dict[str, str]:
+    names: Dict[str, str] = {}
+    for stmt in _statements(module.body):
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            names.update(_import_bindings(stmt, package))
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            value = _resolve(stmt.value, names)
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    names[target.id] = value or f"{module_name}.{target.id}"
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names[stmt.name] = f"{module_name}.{stmt.name}"
+    return names
+
+
+def _statements(body: List[ast.stmt]) -> Iterator[ast.stmt]:
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, ast.If):
+            yield from _statements(stmt.body)
+            yield from _statements(stmt.orelse)
+        elif isinstance(stmt, ast.Try):
+            yield from _statements(stmt.body)
+            for handler in stmt.handlers:
+                yield from _statements(handler.body)
+
+
+def _resolve(node: ast.expr, names: Dict[str, str]) -> Optional[str]:
+    """The facts' convention on ``ast``: ``httpx.Client()`` -> ``"httpx.Client()"``."""
+    if isinstance(node, ast.Name):
+        return names.get(node.id)
+    if isinstance(node, ast.Attribute):
+        base = _resolve(node.value, names)
+        return f"{base}.{node.attr}" if base is not None else None
+    if isinstance(node, ast.Call):
+        func = _resolve(node.func, names)
+        return f"{func}()" if func is not None else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        left = _resolve(node.left, names)
+        return "pathlib.Path()" if left is not None and left.startswith("pathlib.Path") else None
+    return None
+
+
+def _import_bindings(stmt: ast.stmt, package: str) -> Dict[str, str]:
+    out: Dict[str, str] = {}
+    if isinstance(stmt, ast.Import):
+        for alias in stmt.names:
+            if alias.asname:
+                out[alias.asname] = alias.name
+            else:
+                head = alias.name.split(".", 1)[0]
+                out[head] = head
+        return out
+    assert isinstance(stmt, ast.ImportFrom)
+    base = stmt.module or ""
+    if stmt.level:
+        parts = package.split(".") if package else []
+        parent = parts[: max(len(parts) - (stmt.level - 1), 0)]
+        base = ".".join(p for p in parent + ([base] if base else []) if p)
+    for alias in stmt.names:
+        if alias.name != "*":
+            out[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+    return out
