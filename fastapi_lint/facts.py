@@ -535,7 +535,7 @@ class ParamSource:
     annotated: bool = False
     # depends: dotted name of the dependency callable ("?" when not statically known)
     target: Optional[str] = None
-    # alias= of a Path/Query/Header/Cookie/Body marker: the name FastAPI reads
+    # validation_alias=/alias= of a Path/Query/Header/Cookie/Body marker: the name FastAPI reads
     alias: Optional[str] = None
 
     @property
@@ -556,8 +556,10 @@ def marker_kind(expr: Optional[cst.BaseExpression], resolve) -> Optional[str]:
 
 def _source(kind: str, call: cst.Call, annotated: bool, inner: Optional[cst.BaseExpression], resolve) -> ParamSource:
     if kind != DEPENDS:
-        alias = keyword(call, "alias")
-        return ParamSource(kind, call, annotated, alias=string_value(alias.value) if alias is not None else None)
+        # the name read from the request: validation_alias= wins over alias=
+        names = [keyword(call, "validation_alias"), keyword(call, "alias")]
+        alias = next((string_value(a.value) for a in names if a is not None and string_value(a.value)), None)
+        return ParamSource(kind, call, annotated, alias=alias)
     dependency = positional(call, 0) or keyword(call, "dependency")
     # Depends() without a callable: FastAPI calls the annotated class itself
     expr = dependency.value if dependency is not None else inner

@@ -17,7 +17,7 @@ For each module the collector records, from one ``ast`` parse:
 - ``annotated``: module-level ``Annotated[...]`` aliases carrying a FastAPI marker.
 
 Each parameter is ``(name, dependency)``: the name FastAPI reads (the marker's ``alias=``
-when given), and ``""`` for a plain parameter, ``"?"`` for a dependency whose target is not
+when given; ``"*"`` for a callable that reads ``request.path_params`` itself), and ``""`` for a plain parameter, ``"?"`` for a dependency whose target is not
 statically known, the dotted name of the dependency callable, or ``"alias:<dotted>"`` when
 the annotation is a name that may be an ``Annotated`` alias (decided at query time, since
 the alias may live in a module the pass has not read yet).
@@ -33,6 +33,8 @@ from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
 SIGNATURES = "signatures"
 UNKNOWN = "?"
 ALIAS = "alias:"
+# the parameter name of a callable that reads ``request.path_params`` itself: every name
+ANY_NAME = "*"
 _NOT_ALIASES = ("builtins.", "typing.", "fastapi.", "starlette.", "pydantic.", "datetime.", "uuid.")
 _DEPENDS_MARKERS = frozenset({"Depends", "Security"})
 _FIELD_MARKERS = frozenset({"Path", "Query", "Header", "Cookie", "Body", "Form", "File"})
@@ -60,15 +62,17 @@ def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> Non
     if module is None:
         return
     package = summary.module if path.endswith("__init__.py") else summary.module.rpartition(".")[0]
-    found = _Collector(summary.module, package).run(module)
+    found = _Collector(summary.module, package, "path_params" in text).run(module)
     if found.callables or found.aliases or found.annotated:
         summary.extra[SIGNATURES] = found
 
 
 class _Collector:
-    def __init__(self, module: str, package: str) -> None:
+    def __init__(self, module: str, package: str, reads_path_params: bool) -> None:
         self.module = module
         self.package = package
+        # the text mentions `path_params`: some function may read the request's path itself
+        self.reads_path_params = reads_path_params
         self.names: Dict[str, str] = {}
         self.out = ModuleSignatures()
 
@@ -124,10 +128,10 @@ class _Collector:
     # -- records -------------------------------------------------------------------------
     def _record(self, stmt: ast.stmt) -> None:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            self.out.callables[stmt.name] = self._signature(stmt.args, skip_first=False)
+            self.out.callables[stmt.name] = self._signature(stmt, skip_first=False)
             factory = _returned_function(stmt)
             if factory is not None:
-                self.out.callables[stmt.name + "()"] = self._signature(factory.args, skip_first=False)
+                self.out.callables[stmt.name + "()"] = self._signature(factory, skip_first=False)
         elif isinstance(stmt, ast.ClassDef):
             self._record_class(stmt)
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
@@ -142,7 +146,7 @@ class _Collector:
         }
         init = methods.get("__init__")
         if init is not None:
-            self.out.callables[node.name] = self._signature(init.args, skip_first=True)
+            self.out.callables[node.name] = self._signature(init, skip_first=True)
         else:
             fields = tuple(
                 (s.target.id, "") for s in node.body
@@ -153,7 +157,7 @@ class _Collector:
                 self.out.callables[node.name] = fields
         call = methods.get("__call__")
         if call is not None:
-            self.out.callables[node.name + "()"] = self._signature(call.args, skip_first=True)
+            self.out.callables[node.name + "()"] = self._signature(call, skip_first=True)
 
     def _record_assignment(self, name: str, value: ast.expr) -> None:
         if isinstance(value, ast.Subscript) and self._is_annotated(value.value):
@@ -198,13 +202,17 @@ class _Collector:
             return UNKNOWN
         return self.resolve(dependency) or UNKNOWN
 
-    def _signature(self, args: ast.arguments, skip_first: bool) -> Signature:
+    def _signature(self, func, skip_first: bool) -> Signature:
+        args: ast.arguments = func.args
         positional = args.posonlyargs + args.args
         defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
         pairs = list(zip(positional, defaults)) + list(zip(args.kwonlyargs, args.kw_defaults))
         if skip_first and pairs:
             pairs = pairs[1:]
-        return tuple(self._param(arg, default) for arg, default in pairs)
+        params = tuple(self._param(arg, default) for arg, default in pairs)
+        if self.reads_path_params and _reads_path_params(func):
+            params += ((ANY_NAME, ""),)
+        return params
 
     def _param(self, arg: ast.arg, default: Optional[ast.expr]) -> Param:
         annotation = arg.annotation
@@ -261,6 +269,11 @@ def _returned_function(func: ast.AST) -> Optional[ast.AST]:
     return None
 
 
+def _reads_path_params(func: ast.AST) -> bool:
+    """``request.path_params[...]`` somewhere in the function."""
+    return any(isinstance(n, ast.Attribute) and n.attr == "path_params" for n in ast.walk(func))
+
+
 def _unwrap(annotation: ast.expr) -> Optional[ast.expr]:
     if isinstance(annotation, ast.Subscript):
         return None  # List[X], Optional[X]...: not a class FastAPI can call
@@ -268,10 +281,13 @@ def _unwrap(annotation: ast.expr) -> Optional[ast.expr]:
 
 
 def _alias_of(call: ast.Call) -> Optional[str]:
-    for kw in call.keywords:
-        if kw.arg == "alias" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
-            return kw.value.value
-    return None
+    """The request name of a marker: ``validation_alias=`` wins over ``alias=``."""
+    found = {
+        kw.arg: kw.value.value for kw in call.keywords
+        if kw.arg in ("alias", "validation_alias")
+        and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str)
+    }
+    return found.get("validation_alias") or found.get("alias")
 
 
 # -- queries -----------------------------------------------------------------------------
@@ -306,6 +322,8 @@ def _lookup(project: ProjectIndex, dotted_name: str) -> Tuple[Optional[ModuleSig
     """(signatures of the module defining ``dotted_name``, the local name, whether the name may
     belong to the project: its module is found, or its top package is one of the project's)."""
     module, _, name = dotted_name.rpartition(".")
+    if module.startswith("<"):
+        return None, name, True  # "<local>.x": a function nested in another, not indexed
     if not module or dotted_name.startswith(_NOT_ALIASES):
         return None, name, False
     summary = _find_module(project, module)

@@ -4,13 +4,13 @@ from typing import List, Optional
 
 import libcst as cst
 
-from fastapi_lint.facts import APP_TYPES, RouteInfo
+from fastapi_lint.facts import RouteInfo
 from fastapi_lint.rule import Default, Severity
 from fastapi_lint.rules.routes._common import RouteBody, RouteBodyRule
 from fastapi_lint.words import name_parts
 
-APP_INSTANCES = frozenset(t + "()" for t in APP_TYPES)
-_CREATE_PREFIXES = ("create", "add", "register", "new")
+_IRREGULAR_PLURALS = frozenset({"people", "children", "men", "women", "media", "criteria"})
+_CREATE_PREFIXES = frozenset({"create", "add", "register", "new"})
 # Words naming an action rather than a resource: a POST to `/login` or `/search` creates
 # nothing, so 200 is the right answer.
 ACTIONS = frozenset({
@@ -29,25 +29,39 @@ ACTIONS = frozenset({
     "status", "close", "open", "reopen", "submit", "mark", "assign", "unassign", "invite",
     "like", "unlike", "follow", "unfollow", "vote", "rate", "ack", "acknowledge", "graphql",
     "rpc", "invoke", "call", "predict", "classify", "detect", "translate", "summarize",
-    "upload",
+    "upload", "action", "actions", "interaction", "interactions", "command", "commands", "menu",
+    "slack",
 })
+
+
+def _is_collection(segment: str) -> bool:
+    """A plural noun (`users`, `api-keys`, `entries`): `{param}`s, `sum`, `data`, `form` are not."""
+    if segment.startswith("{"):
+        return False
+    words = name_parts(segment)
+    last = words[-1] if words else ""
+    return last in _IRREGULAR_PLURALS or (
+        len(last) > 2 and last.endswith("s") and not last.endswith(("ss", "us", "is"))
+    )
 
 
 class CreateWithout201(RouteBodyRule):
     """
     ## What it does
     Reports a `post` route without `status_code=` when its function name starts with
-    `create`/`add`/`register`/`new`, or when its path ends in a collection (its last segment
-    is not a `{param}`) and neither the function name nor the last path segment names an
-    action.
+    `create`/`add`/`register`/`new`, or when its path ends in a collection and neither the
+    function name nor the last path segment names an action. A collection is a last path
+    segment that is not a `{param}` and reads as a plural noun (`/users`, `/api/markets`,
+    `/items/`, `/api-keys`): RPC-style endpoints such as `/sum`, `/data` or `/form` are not
+    resources, and a router's bare `"/"` is named by an `include_router` prefix the rule
+    cannot see.
 
     Action words (the POST performs an operation and creates no resource): `login`,
     `logout`, `token`, `refresh`, `verify`, `validate`, `check`, `confirm`, `reset`,
     `search`, `query`, `send`, `notify`, `callback`, `webhook`, `run`, `execute`,
     `process`, `calculate`, `preview`, `export`, `upload`, `subscribe`, `activate`,
     `cancel`, `approve`, `publish`, `update`, `upsert`, `bulk`, `chat`, `generate`,
-    `invite`, `submit`... (see `ACTIONS` in the rule's module). A route path `"/"` on an app
-    (not a router) is not a collection.
+    `invite`, `submit`... (see `ACTIONS` in the rule's module).
 
     Not reported either when the body sets the status itself: `response.status_code = ...`
     or returning a `Response` built with `status_code=`.
@@ -89,28 +103,23 @@ class CreateWithout201(RouteBodyRule):
     def _creates(self, route: RouteInfo) -> bool:
         if route.methods != ("POST",) or route.keyword("status_code") is not None:
             return False
-        name = route.function.name.value.lower()
-        if name.startswith(_CREATE_PREFIXES):
+        name = route.function.name.value
+        parts = name_parts(name)
+        if parts and parts[0] in _CREATE_PREFIXES:
             return True
         segment = self._last_segment(route)
-        if segment is None or segment.startswith("{"):
+        if segment is None or not _is_collection(segment):
             return False
         words = set(name_parts(name)) | set(name_parts(segment))
         return not words & ACTIONS
 
-    def _last_segment(self, route: RouteInfo) -> Optional[str]:
-        """The last segment of the prefixed path; None when unknown or the app root."""
+    @staticmethod
+    def _last_segment(route: RouteInfo) -> Optional[str]:
+        """The last segment of the prefixed path; None when it is not a literal or is empty
+        (a router's "/" is named by an ``include_router`` prefix this rule cannot see)."""
         path = route.full_path
-        if path is None:
-            return None
-        segments = [s for s in path.split("/") if s]
-        if segments:
-            return segments[-1]
-        # "/" on a router is the collection it is mounted as; on the app it is the site root
-        receiver = route.call.func.value if route.call is not None and isinstance(route.call.func, cst.Attribute) else None
-        if receiver is None or self.ctx.resolve(receiver) in APP_INSTANCES or route.receiver == "app":
-            return None
-        return ""
+        segments = [s for s in path.split("/") if s] if path is not None else []
+        return segments[-1] if segments else None
 
     def check(self, function: cst.FunctionDef, routes: List[RouteInfo], body: RouteBody) -> None:
         if body.sets_status:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from typing import FrozenSet, List, Optional, Set
+from typing import Dict, FrozenSet, List, Optional, Set
 
 import libcst as cst
 
@@ -81,7 +81,14 @@ class PathParameterMismatch(Rule):
     SEEDS = ("000", "001", "004")
     TRIGGERS = ROUTE_TRIGGERS
 
+    def __init__(self, ctx, options) -> None:
+        super().__init__(ctx, options)
+        # functions nested in other functions, by name: dependencies the project pass skips
+        self._nested: Dict[str, cst.FunctionDef] = {}
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if len(self.ctx.frames) > 2:  # the frame of `node` itself sits on the enclosing one
+            self._nested[node.name.value] = node
         if not node.decorators and node.name.value not in self.ctx.facts.api_routes:
             return
         for route in self.ctx.current_routes:
@@ -108,7 +115,7 @@ class PathParameterMismatch(Rule):
                         f"`{name}` is declared with `Path(...)` but `{route.full_path}` has no "
                         f"`{{{name}}}` placeholder",
                     )
-        missing = [p for p in placeholders if p not in consumed]
+        missing = [p for p in placeholders if p not in consumed and signatures.ANY_NAME not in consumed]
         if not missing or function.params.star_kwarg is not None:
             return
         known = known and self._consume_all(self._listed_dependencies(route), consumed)
@@ -124,11 +131,28 @@ class PathParameterMismatch(Rule):
                     f"`{function.name.value}` or of its dependencies",
                 )
 
-    def _consume(self, target: Optional[str], consumed: Set[str]) -> bool:
+    def _consume(self, target: Optional[str], consumed: Set[str], depth: int = 0) -> bool:
+        """Add the names dependency ``target`` reads; False when they cannot be known."""
+        if target is not None and target.startswith("<local>."):
+            return self._consume_nested(target[len("<local>."):], consumed, depth)
         names = signatures.consumed_names(self.ctx.project, target or signatures.UNKNOWN)
         if names is None:
             return False
         consumed.update(names)
+        return True
+
+    def _consume_nested(self, name: str, consumed: Set[str], depth: int) -> bool:
+        function = self._nested.get(name)
+        if function is None or depth > 5:
+            return False
+        if "path_params" in self.ctx.facts.module.code_for_node(function.body):
+            consumed.add(signatures.ANY_NAME)
+        for param in iter_params(function.params):
+            source = self.ctx.param_source(param)
+            if source.kind != DEPENDS:
+                consumed.add(source.alias or param.name.value)
+            elif not self._consume(source.target, consumed, depth + 1):
+                return False
         return True
 
     def _consume_all(self, targets: Optional[List[str]], consumed: Set[str]) -> bool:
