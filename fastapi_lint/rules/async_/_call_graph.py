@@ -42,6 +42,9 @@ _SYNC_DEF = re.compile(r"^[ \t]*def ", re.M)
 class FunctionCalls:
     calls: Tuple[str, ...]  # resolved dotted names of calls that may be project functions
     blocking: Optional[str]  # the first direct blocking call, as displayed ("requests.get")
+    # the instance type its return annotation declares: ``-> Session`` makes
+    # ``session = make_session(); session.query()`` a blocking call of the caller
+    returns: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -208,7 +211,11 @@ class _FunctionScanner:
     def run(self) -> FunctionCalls:
         for node in _body_nodes(self.function):
             self._visit(node)
-        return FunctionCalls(tuple(dict.fromkeys(self.calls)), self.blocking)
+        returns = self.function.returns
+        declared = self.module.annotation_type(returns, {}) if returns is not None else None
+        if declared is not None and not _worth_keeping(declared):
+            declared = None
+        return FunctionCalls(tuple(dict.fromkeys(self.calls)), self.blocking, declared)
 
     def self_attributes(self) -> Dict[str, str]:
         """``self.x = value`` bindings of ``__init__`` whose type is known."""
@@ -366,6 +373,7 @@ class CallGraph:
                 self.modules[name] = calls
         self._suffixes = self._suffix_table()
         self._next: Dict[FunctionKey, Optional[FunctionKey]] = {}
+        self._blocking: Dict[FunctionKey, str] = {}
         self._search()
 
     def _suffix_table(self) -> Dict[str, Optional[str]]:
@@ -407,17 +415,26 @@ class CallGraph:
 
     def _search(self) -> None:
         callers: Dict[FunctionKey, Set[FunctionKey]] = {}
-        queue: deque = deque()
         for module, calls in self.modules.items():
             for qualname, function in calls.functions.items():
                 key = (module, qualname)
                 if function.blocking is not None:
-                    self._next[key] = None
-                    queue.append(key)
+                    self._blocking[key] = function.blocking
                 for callee in function.calls:
                     target = self.lookup(callee)
+                    if target is None:
+                        returned = self._through_return(callee)
+                        if returned is None:
+                            continue
+                        if classify_blocking(returned) is not None:
+                            self._blocking.setdefault(key, display_name(returned))
+                            continue
+                        target = self.lookup(returned)
                     if target is not None and target != key:
                         callers.setdefault(target, set()).add(key)
+        queue: deque = deque(sorted(self._blocking))
+        for key in queue:
+            self._next[key] = None
         while queue:
             key = queue.popleft()
             for caller in sorted(callers.get(key, ())):
@@ -425,8 +442,22 @@ class CallGraph:
                     self._next[caller] = key
                     queue.append(caller)
 
+    def _through_return(self, callee: str) -> Optional[str]:
+        """``mod.make_session().query`` -> ``sqlalchemy.orm.Session().query`` by ``-> Session``."""
+        called = callee.find("()")
+        if called < 0:
+            return None
+        maker = self.lookup(callee[:called])
+        if maker is None:
+            return None
+        returns = self.modules[maker[0]].functions[maker[1]].returns
+        return returns + callee[called + 2:] if returns is not None else None
+
     def chain(self, resolved: str) -> Optional[List[str]]:
         key = self.lookup(resolved)
+        if key is None:
+            returned = self._through_return(resolved)
+            key = self.lookup(returned) if returned is not None else None
         if key is None or key not in self._next:
             return None
         names: List[str] = []
@@ -435,9 +466,7 @@ class CallGraph:
             names.append(current[1])
             last = current
             current = self._next[current]
-        blocking = self.modules[last[0]].functions[last[1]].blocking
-        assert blocking is not None
-        names.append(blocking)
+        names.append(self._blocking[last])
         return names
 
 
