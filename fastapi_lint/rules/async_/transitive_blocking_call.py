@@ -20,10 +20,16 @@ class TransitiveBlockingCall(Rule):
     Module-level functions and the methods of module-level classes are followed: `helper()`,
     `helpers.helper()`, `from .helpers import helper`, re-exports through a package
     `__init__`, `self.method()`, `Class.method()` and `instance.method()` when the instance's
-    class is known (annotation or construction). Functions referenced rather than called —
+    class is known (annotation, construction, or the return annotation of the project function
+    that made it: `session = make_session()` with `def make_session() -> Session`). Calls are
+    resolved through each function's parameters annotations and local assignments, so
+    `db: Session` then `db.query(...)` is the sync database access of FAPI105. Functions
+    referenced rather than called —
     handed to `asyncio.to_thread`, `loop.run_in_executor`, `run_in_threadpool` or
     `BackgroundTasks.add_task` — are not reported, and neither are sync functions whose
     decorator offloads them (`@asyncify`, `@sync_to_async`, `@run_in_threadpool`...).
+    Functions nested in other functions, inherited methods and calls through unannotated
+    parameters are not followed.
 
     ## Why is this bad?
     The blocking call is one function away from the route, so the direct checks cannot see
