@@ -107,6 +107,7 @@ def _progress_callback(total_hint: bool):
 @click.option("--list-rules", is_flag=True, help="List every rule with its default and severity.")
 @click.option("--color/--no-color", default=None, help="Force or disable colours in text output.")
 @click.option("--no-show-source", is_flag=True, help="Text output: omit the offending source line.")
+@click.option("--sarif-category", metavar="NAME", help="SARIF output: the GitHub code scanning category of this analysis.")
 @click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what remains.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix/--diff: apply the unsafe fixes too.")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing (exit 1 if any).")
@@ -119,7 +120,7 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
          extend_select: Tuple[str, ...], ignore: Tuple[str, ...], preview: Optional[bool],
          exit_zero: bool, config_file: Optional[str], no_cache: bool, stdin_filename: Optional[str],
          explain: Optional[str], list_rules: bool, color: Optional[bool], no_show_source: bool,
-         fix: bool, unsafe_fixes: bool, diff: bool,
+         sarif_category: Optional[str], fix: bool, unsafe_fixes: bool, diff: bool,
          baseline_file: Optional[str], write_baseline: Optional[str]) -> None:
     """Lint FastAPI code. PATHS are files or directories (default: "."); "-" reads stdin."""
     if explain:
@@ -172,7 +173,7 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
     use_color = color if color is not None else (output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
     report = Report(tuple(result.findings), tuple(rules), result.files_checked, result.root,
                     tuple(result.errors), color=bool(use_color) and fmt == "text",
-                    show_source=not no_show_source,
+                    show_source=not no_show_source, sarif_category=sarif_category,
                     fixed=fixed, baseline_hidden=hidden, baseline_stale=stale)
     try:
         render(fmt, report, stream)

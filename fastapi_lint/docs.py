@@ -4,8 +4,9 @@ from __future__ import annotations
 import inspect
 import os
 import re
-from typing import Dict, Iterable, List, Type
+from typing import Dict, Iterable, List, Optional, Tuple, Type
 
+from fastapi_lint import HOMEPAGE
 from fastapi_lint.rule import Rule
 
 REQUIRED_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead")
@@ -17,6 +18,84 @@ SEED_TITLES = {
     "003": "seed 003 — FastAPI project templates",
     "004": "seed 004 — FastAPI routing and dependencies",
 }
+
+
+# GitHub code scanning ranks security alerts by security-severity (a CVSS-like score: > 9.0
+# critical, 7.0-8.9 high, 4.0-6.9 medium, < 4.0 low). One value per built-in security rule,
+# with the reason shown in rules/README.md; a rule's SECURITY_SEVERITY attribute overrides it.
+SECURITY_SEVERITY: Dict[str, Tuple[float, str]] = {
+    "FAPI301": (9.8, "request data reaching a shell runs arbitrary commands on the server"),
+    "FAPI302": (8.8, "SQL injection reads or alters the database; SQL is recognized by keywords, so not critical"),
+    "FAPI303": (8.1, "any website can send credentialed requests and read the answers with the user's session"),
+    "FAPI304": (5.3, "any website can read responses, but without the user's cookies"),
+    "FAPI305": (7.5, "whoever can read the repository gets the access the credential guards"),
+    "FAPI306": (9.8, "deserializing attacker-controlled bytes runs arbitrary code"),
+    "FAPI307": (7.5, "a leaked table of fast unsalted hashes is cracked offline"),
+    "FAPI308": (8.1, "a token whose signature is not verified lets anyone forge an identity"),
+    "FAPI309": (7.5, "a request-controlled path reads or writes files outside the intended directory"),
+    "FAPI310": (5.4, "stack traces and internal messages help an attacker, without a direct compromise"),
+    "FAPI311": (5.3, "unlimited login attempts allow online password guessing"),
+    "FAPI501": (6.5, "password hashes or tokens are serialized to API clients"),
+    "FAPI601": (5.5, "secrets and personal data in logs reach everyone who can read the logs"),
+}
+# GitHub precision (very-high/high/medium/low); rules not listed are "high".
+PRECISION: Dict[str, Tuple[str, str]] = {
+    "FAPI113": ("medium", "whether two awaits are independent is inferred from names"),
+    "FAPI204": ("medium", "creation endpoints are recognized by function names and paths"),
+    "FAPI302": ("medium", "SQL is recognized by keywords in the string"),
+    "FAPI305": ("medium", "secrets are recognized by variable names and key formats"),
+    "FAPI309": ("medium", "request data is followed within one function; custom sanitizers are not seen"),
+    "FAPI311": ("medium", "authentication endpoints are recognized by names and paths"),
+    "FAPI601": ("medium", "secrets and personal data are recognized by names"),
+}
+_RULES_PACKAGE = "fastapi_lint.rules."
+
+
+def family(rule: Type[Rule]) -> Optional[str]:
+    """The rule's family folder (``async``, ``security``...); None for a plugin rule."""
+    if not rule.__module__.startswith(_RULES_PACKAGE):
+        return None
+    return rule.__module__[len(_RULES_PACKAGE):].split(".")[0].rstrip("_")
+
+
+def is_security(rule: Type[Rule]) -> bool:
+    return (rule.CWE is not None or "security" in rule.TAGS or family(rule) == "security"
+            or rule.SECURITY_SEVERITY is not None)
+
+
+def security_severity(rule: Type[Rule]) -> Optional[float]:
+    if not is_security(rule):
+        return None
+    if rule.SECURITY_SEVERITY is not None:
+        return rule.SECURITY_SEVERITY
+    entry = SECURITY_SEVERITY.get(rule.CODE)
+    return entry[0] if entry else None
+
+
+def severity_class(score: float) -> str:
+    return "critical" if score > 9.0 else "high" if score >= 7.0 else "medium" if score >= 4.0 else "low"
+
+
+def precision(rule: Type[Rule]) -> str:
+    return rule.PRECISION or PRECISION.get(rule.CODE, ("high", ""))[0]
+
+
+def tags(rule: Type[Rule]) -> List[str]:
+    """SARIF tags: the rule's own, its family, ``security`` and ``external/cwe/cwe-N``."""
+    found = list(rule.TAGS)
+    found.append(family(rule) or "")
+    if is_security(rule):
+        found.append("security")
+    if rule.CWE is not None:
+        found.append(f"external/cwe/cwe-{rule.CWE}")
+    return list(dict.fromkeys(t for t in found if t))
+
+
+def help_uri(rule: Type[Rule]) -> Optional[str]:
+    """The rule's page in the repository; plugin rules have no page here."""
+    if family(rule) is None:
+        return None
+    return f"{HOMEPAGE}/blob/main/rules/{rule.CODE}.md"
 
 
 def sections(rule: Type[Rule]) -> Dict[str, str]:
@@ -34,12 +113,13 @@ def summary(rule: Type[Rule]) -> str:
     """The first sentence of "What it does", for short descriptions."""
     text = sections(rule).get("What it does", rule.NAME)
     text = re.sub(r"\s+", " ", text).strip()
-    match = re.match(r"(.+?\.)(\s|$)", text)
+    # a sentence does not end at an ellipsis ("SELECT ...") or an abbreviation ("e.g.")
+    match = re.match(r"(.+?(?<!\.\.)(?<!\be\.g)(?<!\bi\.e)\.)(\s|$)", text)
     return match.group(1) if match else text
 
 
 def metadata_rows(rule: Type[Rule]) -> List[List[str]]:
-    return [
+    rows = [
         ["Code", rule.CODE],
         ["Name", rule.NAME],
         ["Severity", rule.SEVERITY.value],
@@ -48,6 +128,10 @@ def metadata_rows(rule: Type[Rule]) -> List[List[str]]:
         ["CWE", f"[CWE-{rule.CWE}](https://cwe.mitre.org/data/definitions/{rule.CWE}.html)" if rule.CWE else "-"],
         ["Tags", ", ".join(rule.TAGS) or "-"],
     ]
+    score = security_severity(rule)
+    if score is not None:
+        rows.append(["Security severity", f"{score:.1f} ({severity_class(score)}, GitHub code scanning)"])
+    return rows
 
 
 def markdown(rule: Type[Rule]) -> str:
@@ -64,6 +148,7 @@ def markdown(rule: Type[Rule]) -> str:
 
 
 def index_markdown(rules: Iterable[Type[Rule]]) -> str:
+    rules = list(rules)
     lines = [
         "# fastapi-lint rules",
         "",
@@ -78,7 +163,31 @@ def index_markdown(rules: Iterable[Type[Rule]]) -> str:
             f"| [{rule.CODE}]({rule.CODE}.md) | {rule.NAME} | {rule.SEVERITY.value} | "
             f"{rule.DEFAULT.value} | {rule.FIX.value} | {text} |"
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _security_severity_table(rules)) + "\n"
+
+
+def _security_severity_table(rules: List[Type[Rule]]) -> List[str]:
+    """Why each security rule has the security-severity that SARIF output gives it."""
+    scored = [(rule, security_severity(rule)) for rule in rules]
+    scored = [(rule, score) for rule, score in scored if score is not None]
+    if not scored:
+        return []
+    lines = [
+        "",
+        "## Security severity",
+        "",
+        "SARIF output (`--format sarif`) gives security rules a `security-severity`, which GitHub",
+        "code scanning shows as critical (> 9.0), high (7.0-8.9), medium (4.0-6.9) or low (< 4.0).",
+        "",
+        "| Code | Name | CWE | Security severity | Why |",
+        "|---|---|---|---|---|",
+    ]
+    for rule, score in scored:
+        reason = SECURITY_SEVERITY.get(rule.CODE, (0.0, "-"))[1] if rule.SECURITY_SEVERITY is None else "-"
+        cwe = f"CWE-{rule.CWE}" if rule.CWE else "-"
+        lines.append(f"| [{rule.CODE}]({rule.CODE}.md) | {rule.NAME} | {cwe} | "
+                     f"{score:.1f} ({severity_class(score)}) | {reason} |")
+    return lines
 
 
 def expected_pages(rules: Iterable[Type[Rule]]) -> Dict[str, str]:

@@ -109,6 +109,10 @@ class Rule:
     FIX: ClassVar[FixAvailability] = FixAvailability.NONE
     TAGS: ClassVar[Tuple[str, ...]] = ()
     CWE: ClassVar[Optional[int]] = None
+    # GitHub code scanning's security-severity (0.1-10.0, CVSS-like) and precision
+    # (very-high/high/medium/low); None: docs.SECURITY_SEVERITY / docs.PRECISION decide.
+    SECURITY_SEVERITY: ClassVar[Optional[float]] = None
+    PRECISION: ClassVar[Optional[str]] = None
     # Seed guidance documents (file prefixes under shared/seeds) the rule comes from.
     SEEDS: ClassVar[Tuple[str, ...]] = ()
     # Substrings without which the rule cannot fire; a file containing none of the enabled

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import IO, Dict, List, Tuple, Type
+from typing import IO, Dict, List, Optional, Tuple, Type
 
 from fastapi_lint.rule import Finding, Rule
 
-FORMATS = ("text", "json", "flake8", "github")
+FORMATS = ("text", "json", "flake8", "github", "sarif")
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,7 @@ class Report:
     errors: Tuple[str, ...] = ()
     color: bool = False
     show_source: bool = True
+    sarif_category: Optional[str] = None  # SARIF run.automationDetails (GitHub analysis category)
     fixed: int = 0  # findings fixed by --fix in this run
     baseline_hidden: int = 0  # findings hidden because the baseline records them
     baseline_stale: int = 0  # baseline entries that no longer match a finding
