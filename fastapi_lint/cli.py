@@ -10,6 +10,7 @@ import click
 
 from fastapi_lint import __version__
 from fastapi_lint.config import Config, ConfigError, load_config, validate_codes
+from fastapi_lint.parallel import default_jobs
 from fastapi_lint.registry import all_rules, select_rules
 from fastapi_lint.reporters import FORMATS, Report, render
 
@@ -85,6 +86,9 @@ def _progress_callback(total_hint: bool):
     task = progress.add_task("lint", total=None)
 
     def update(done: int, total: int) -> None:
+        # started on the first update, after the worker processes are forked: a refresh
+        # thread alive at fork time could leave a worker with a lock held forever
+        progress.start()
         progress.update(task, completed=done, total=total)
 
     return progress, update
@@ -102,6 +106,8 @@ def _progress_callback(total_hint: bool):
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file (pyproject.toml).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: all CPUs; 1: lint in this process).")
 @click.option("--stdin-filename", help="The path of the buffer read from stdin (with PATH '-').")
 @click.option("--explain", metavar="CODE", help="Print a rule's documentation and exit.")
 @click.option("--list-rules", is_flag=True, help="List every rule with its default and severity.")
@@ -118,7 +124,8 @@ def _progress_callback(total_hint: bool):
 @click.version_option(__version__, "--version", prog_name="fastapi-lint")
 def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[str, ...],
          extend_select: Tuple[str, ...], ignore: Tuple[str, ...], preview: Optional[bool],
-         exit_zero: bool, config_file: Optional[str], no_cache: bool, stdin_filename: Optional[str],
+         exit_zero: bool, config_file: Optional[str], no_cache: bool, jobs: Optional[int],
+         stdin_filename: Optional[str],
          explain: Optional[str], list_rules: bool, color: Optional[bool], no_show_source: bool,
          sarif_category: Optional[str], fix: bool, unsafe_fixes: bool, diff: bool,
          baseline_file: Optional[str], write_baseline: Optional[str]) -> None:
@@ -150,11 +157,12 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
         result = runner.run_source(stdin_filename or "-", data, config, rules)
     else:
         progress, update = _progress_callback(True)
-        if progress is not None:
-            with progress:
-                result = runner.run_paths(paths, config, rules, update)
-        else:
-            result = runner.run_paths(paths, config, rules)
+        run_options = {"jobs": jobs or default_jobs(), "cache": not no_cache}
+        try:
+            result = runner.run_paths(paths, config, rules, update, **run_options)
+        finally:
+            if progress is not None:
+                progress.stop()
 
     fixed = 0
     if fix or diff:

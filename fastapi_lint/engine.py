@@ -14,6 +14,7 @@ import stat
 import sys
 import tokenize
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Type
 
@@ -211,6 +212,20 @@ def _run_level(code: str, rules: Dict[str, Type[Rule]], display: str, line: int,
     return [Finding(display, line, column, code, line, column, rule.NAME, rule.SEVERITY.value, message, source_line)]
 
 
+def _syntax_only(display: str, text: str, rules: Dict[str, Type[Rule]]) -> List[Finding]:
+    """FAPI001 for a file no rule needs: CPython's parser is ~6x cheaper than libcst's."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes etc. are not ours to print
+            ast.parse(text)
+    except Exception as exc:  # SyntaxError, RecursionError, MemoryError...
+        line, column, message = _syntax_error_location(text, exc)
+        lines = text.splitlines()
+        source_line = lines[line - 1] if 0 < line <= len(lines) else ""
+        return _run_level(SYNTAX_ERROR, rules, display, line, column, message, source_line)
+    return []
+
+
 def lint_file(display: str, absolute: str, settings: LintSettings, data: Optional[bytes] = None) -> FileResult:
     """Lint one file; ``data`` lets callers (stdin, tests) pass the bytes directly."""
     by_code = {rule.CODE: rule for rule in settings.rules}
@@ -231,10 +246,10 @@ def lint_file(display: str, absolute: str, settings: LintSettings, data: Optiona
         r for r in active
         if r.CODE not in (SYNTAX_ERROR, UNREADABLE) and not (test_file and r.SKIP_TEST_FILES)
     ]
-    needs_parse = SYNTAX_ERROR in active_codes or any(
-        not r.TRIGGERS or any(t in text for t in r.TRIGGERS) for r in tree_rules
-    )
+    needs_parse = any(not r.TRIGGERS or any(t in text for t in r.TRIGGERS) for r in tree_rules)
     if not needs_parse:
+        if SYNTAX_ERROR in active_codes:
+            return FileResult(_syntax_only(display, text, active_codes))
         return FileResult()
     try:
         module = cst.parse_module(text)

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, List, Optional, Sequence, Tuple, Type
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Type
 
 from fastapi_lint.config import Config
 from fastapi_lint.discovery import SourceFile, discover
-from fastapi_lint.engine import LintSettings, Unreadable, decode_source, lint_file, read_source
+from fastapi_lint.cache import ResultCache, digest
+from fastapi_lint.engine import FileResult, LintSettings, Unreadable, decode_source, lint_file, read_source
+from fastapi_lint.parallel import Task, lint_tasks
 from fastapi_lint.project import ProjectIndex
 from fastapi_lint.rule import Finding, Rule
 
@@ -20,8 +22,6 @@ class RunResult:
     files_checked: int = 0
     rules: Tuple[Type[Rule], ...] = ()
     root: str = "."
-    # what linted the files, so that --fix can re-lint them the same way
-    settings: Optional[LintSettings] = None
 
     def sort(self) -> None:
         self.findings.sort(key=Finding.sort_key)
@@ -45,20 +45,82 @@ def build_project_index(files: Sequence[SourceFile], root: str, extra: Iterable[
 ProgressCallback = Callable[[int, int], None]
 
 
+@dataclass(frozen=True)
+class _FileLinter:
+    """Lints one file and caches the result; picklable, handed once to each worker."""
+
+    settings: LintSettings
+    cache: Optional[ResultCache] = None
+
+    def __call__(self, task: Task) -> FileResult:
+        try:
+            data = read_source(task.absolute)
+        except Unreadable:
+            return lint_file(task.display, task.absolute, self.settings)
+        result = lint_file(task.display, task.absolute, self.settings, data=data)
+        if self.cache is not None and not result.errors:
+            self.cache.store(task.absolute, digest(data), result.findings)
+        return result
+
+
+def _index_project(files: Sequence[SourceFile], root: str, hashed: bool) -> Tuple[ProjectIndex, List[int], Dict[str, str]]:
+    """The project index, plus each file's size and (for the cache) content digest."""
+    sizes: List[int] = []
+    digests: Dict[str, str] = {}
+
+    def texts():
+        for source in files:
+            try:
+                data = read_source(source.absolute)
+            except Unreadable:
+                sizes.append(0)
+                continue
+            sizes.append(len(data))
+            if hashed:
+                digests[source.absolute] = digest(data)
+            try:
+                yield source.absolute, decode_source(data)
+            except Unreadable:
+                continue
+
+    return ProjectIndex.build(texts(), root), sizes, digests
+
+
 def run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]],
-              progress: Optional[ProgressCallback] = None) -> RunResult:
+              progress: Optional[ProgressCallback] = None, *, jobs: int = 1,
+              cache: bool = False) -> RunResult:
+    """Lint ``paths``; ``jobs`` > 1 may use worker processes; ``cache`` reads and writes the
+    result cache under ``config.cache_dir``."""
     discovery = discover(paths, config)
-    project = build_project_index(discovery.files, config.root)
+    files = discovery.files
+    project, sizes, digests = _index_project(files, config.root, cache)
     settings = LintSettings(config, tuple(rules), project)
-    result = RunResult(usage_errors=list(discovery.errors), rules=tuple(rules), root=config.root,
-                       settings=settings)
-    total = len(discovery.files)
-    for number, source in enumerate(discovery.files, 1):
-        file_result = lint_file(source.display, source.absolute, settings)
+    result = RunResult(usage_errors=list(discovery.errors), rules=tuple(rules), root=config.root)
+    store = ResultCache.for_run(config, rules, project) if cache else None
+    todo: List[int] = []
+    for number, source in enumerate(files):
+        cached = None
+        if store is not None and source.absolute in digests:
+            cached = store.load(source.display, source.absolute, digests[source.absolute])
+        if cached is None:
+            todo.append(number)
+        else:
+            result.findings.extend(cached)
+    total = len(files)
+    done = total - len(todo)
+
+    def advance(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress is not None:
+            progress(done, total)
+
+    tasks = [Task(files[i].display, files[i].absolute) for i in todo]
+    outcome = lint_tasks(tasks, [sizes[i] for i in todo], _FileLinter(settings, store), jobs, advance)
+    for file_result in outcome.results.values():
         result.findings.extend(file_result.findings)
         result.errors.extend(file_result.errors)
-        if progress is not None:
-            progress(number, total)
+    result.errors.extend(outcome.errors)
     result.files_checked = total
     result.sort()
     return result
@@ -76,6 +138,6 @@ def run_source(display: str, data: bytes, config: Config, rules: Sequence[Type[R
     settings = LintSettings(config, tuple(rules), project)
     file_result = lint_file(display, absolute, settings, data=data)
     result = RunResult(file_result.findings, file_result.errors, files_checked=1,
-                       rules=tuple(rules), root=config.root, settings=settings)
+                       rules=tuple(rules), root=config.root)
     result.sort()
     return result

@@ -1,0 +1,229 @@
+"""Results cached per file, keyed by everything that can change them.
+
+A file's key is the digest of: its bytes, its path, the tool (version and the code of the
+package and of the selected rules), the effective configuration and rule selection, and —
+for the project collectors the selected rules read (``Rule.PROJECT_FACTS``) plus the
+apps/routers every file's facts resolve against — a digest of the collectors' *data* over
+the whole project. Editing a module re-lints the files that read the project facts only when
+that edit changes those facts.
+
+Entries are JSON files named after the file's path (so a changed file overwrites its entry
+rather than piling up), written atomically (temporary file + ``os.replace``): concurrent runs
+may race, but every entry is whole and self-checking. An entry is trusted only when its
+schema, key and every field check out; anything else is a miss and the file is re-linted.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Type
+
+from fastapi_lint import __version__
+from fastapi_lint.config import Config
+from fastapi_lint.project import ProjectIndex
+from fastapi_lint.rule import Edit, Finding, Fix, Rule
+
+SCHEMA = 1
+_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by fastapi-lint.\n"
+    "# For information about cache directory tags, see https://bford.info/cachedir/\n"
+)
+# facts.py resolves app/router instances of other modules through the index for every file
+IMPLICIT_FACTS = "apps"
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    """A JSON-able form that is the same in every process (sets sorted, no hash order)."""
+    if isinstance(value, dict):
+        return sorted(([_canonical(k), _canonical(v)] for k, v in value.items()), key=repr)
+    if isinstance(value, (set, frozenset)):
+        return sorted((_canonical(v) for v in value), key=repr)
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [type(value).__name__] + [[f.name, _canonical(getattr(value, f.name))]
+                                         for f in dataclasses.fields(value)]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return repr(value)  # an object without a stable form at worst makes the cache miss
+
+
+def collector_fingerprint(project: Optional[ProjectIndex], name: str) -> str:
+    """A digest of one collector's data over the whole project."""
+    if project is None:
+        return ""
+    if name == IMPLICIT_FACTS:
+        data = {module: summary.apps for module, summary in project.modules.items() if summary.apps}
+    else:
+        data = {module: summary.extra[name] for module, summary in project.modules.items()
+                if name in summary.extra}
+    return digest(json.dumps(_canonical(data), separators=(",", ":")).encode())
+
+
+def _code_fingerprint(rules: Iterable[Type[Rule]]) -> List[Any]:
+    """The installed code: the version, and size+mtime of the package and rule modules.
+
+    The version alone would serve stale results to an editable install being worked on.
+    """
+    files = set()
+    package = os.path.dirname(os.path.abspath(__file__))
+    for directory, _, names in os.walk(package):
+        files.update(os.path.join(directory, n) for n in names if n.endswith(".py"))
+    for rule in rules:
+        module = sys.modules.get(rule.__module__)
+        path = getattr(module, "__file__", None)
+        if path:
+            files.add(os.path.abspath(path))
+    stamps = []
+    for path in sorted(files):
+        try:
+            info = os.stat(path)
+        except OSError:
+            continue
+        stamps.append([path, info.st_size, info.st_mtime_ns])
+    return [__version__, stamps]
+
+
+def run_salt(config: Config, rules: Sequence[Type[Rule]]) -> str:
+    """What every entry of one configuration shares: it names the entries' directory."""
+    codes = sorted(rule.CODE + "@" + rule.__module__ + "." + rule.__qualname__ for rule in rules)
+    material = [SCHEMA, _code_fingerprint(rules), config.fingerprint(), os.path.abspath(config.root), codes]
+    return digest(json.dumps(material, separators=(",", ":"), default=repr).encode())
+
+
+def project_salt(project: Optional[ProjectIndex], rules: Sequence[Type[Rule]]) -> str:
+    names = {IMPLICIT_FACTS}
+    for rule in rules:
+        names.update(getattr(rule, "PROJECT_FACTS", ()))
+    return digest(json.dumps([[n, collector_fingerprint(project, n)] for n in sorted(names)]).encode())
+
+
+# -- entries ---------------------------------------------------------------------------------
+def _finding_to_json(finding: Finding) -> Dict[str, Any]:
+    data = dataclasses.asdict(finding)
+    del data["path"]  # the run's display path is put back on load
+    return data
+
+
+_FINDING_FIELDS = tuple(f.name for f in dataclasses.fields(Finding) if f.name != "path")
+_FIX_FIELDS = tuple(f.name for f in dataclasses.fields(Fix))
+_EDIT_FIELDS = tuple(f.name for f in dataclasses.fields(Edit))
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _check_scalar(value: Any) -> Any:
+    if value is not None and not isinstance(value, (str, int, float)):
+        raise _Invalid(type(value).__name__)
+    return value
+
+
+def _exact(data: Any, fields: Tuple[str, ...]) -> Dict[str, Any]:
+    if not isinstance(data, dict) or set(data) != set(fields):
+        raise _Invalid("fields")
+    return data
+
+
+def _fix_from_json(data: Any) -> Optional[Fix]:
+    if data is None:
+        return None
+    data = _exact(data, _FIX_FIELDS)
+    if not isinstance(data["edits"], list):
+        raise _Invalid("edits")
+    edits = []
+    for edit in data["edits"]:
+        edit = _exact(edit, _EDIT_FIELDS)
+        edits.append(Edit(**{k: _check_scalar(v) for k, v in edit.items()}))
+    return Fix(_check_scalar(data["applicability"]), _check_scalar(data["message"]), tuple(edits))
+
+
+def _finding_from_json(path: str, data: Any) -> Finding:
+    data = _exact(data, _FINDING_FIELDS)
+    values = {k: (_fix_from_json(v) if k == "fix" else _check_scalar(v)) for k, v in data.items()}
+    for name in ("line", "column", "end_line", "end_column"):
+        if not isinstance(values[name], int) or isinstance(values[name], bool):
+            raise _Invalid(name)
+    return Finding(path=path, **values)
+
+
+class ResultCache:
+    """The cache of one run: one configuration, one project state."""
+
+    def __init__(self, directory: str, salt: str, project_salt: str) -> None:
+        self.directory = directory  # the cache root (CACHEDIR.TAG, .gitignore)
+        self.entries = os.path.join(directory, "results", salt)
+        self.project_salt = project_salt
+
+    @classmethod
+    def for_run(cls, config: Config, rules: Sequence[Type[Rule]], project: Optional[ProjectIndex]) -> "ResultCache":
+        directory = config.cache_dir
+        if not os.path.isabs(directory):
+            directory = os.path.join(config.root, directory)
+        return cls(directory, run_salt(config, rules), project_salt(project, rules))
+
+    def key(self, absolute: str, content_digest: str) -> str:
+        return digest(f"{self.project_salt}\0{absolute}\0{content_digest}".encode())
+
+    def _entry(self, absolute: str) -> str:
+        return os.path.join(self.entries, digest(absolute.encode()) + ".json")
+
+    def load(self, display: str, absolute: str, content_digest: str) -> Optional[List[Finding]]:
+        """The cached findings of the file, or None (missing, stale, corrupt or foreign)."""
+        try:
+            with open(self._entry(absolute), "rb") as handle:
+                data = json.loads(handle.read())
+            if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+                return None
+            if data.get("key") != self.key(absolute, content_digest) or not isinstance(data.get("findings"), list):
+                return None
+            return [_finding_from_json(display, item) for item in data["findings"]]
+        except (OSError, ValueError, TypeError, _Invalid):
+            return None
+
+    def store(self, absolute: str, content_digest: str, findings: Sequence[Finding]) -> None:
+        """Write the entry atomically; a cache that cannot be written is no error."""
+        payload = {
+            "schema": SCHEMA,
+            "tool": __version__,
+            "key": self.key(absolute, content_digest),
+            "findings": [_finding_to_json(f) for f in findings],
+        }
+        try:
+            self._ensure_directory()
+            _write_atomic(self._entry(absolute), json.dumps(payload, separators=(",", ":")).encode())
+        except (OSError, TypeError, ValueError):
+            return
+
+    def _ensure_directory(self) -> None:
+        if os.path.isdir(self.entries):
+            return
+        os.makedirs(self.entries, exist_ok=True)
+        for name, text in (("CACHEDIR.TAG", _TAG), (".gitignore", "# Created by fastapi-lint\n*\n")):
+            path = os.path.join(self.directory, name)
+            if not os.path.exists(path):
+                _write_atomic(path, text.encode())
+
+
+def _write_atomic(path: str, data: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise

@@ -1,0 +1,163 @@
+"""Lint many files, in this process or in a pool of worker processes.
+
+Files are independent once the project index exists, so they are spread over worker
+processes in chunks, largest files first (so no worker is left with one huge file at the
+end). Each worker receives the linter — settings, rules (pickled by module path), project
+index and cache writer — once, in its initializer. A handful of files is linted in-process:
+starting workers would cost more than it saves (pre-commit passes a few files).
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from fastapi_lint.engine import FileResult
+
+# Below this many files per worker, a worker's start-up costs more than it saves.
+MIN_FILES_PER_WORKER = 24
+# Chunks per worker: enough to balance the load, few enough to keep the overhead small.
+CHUNKS_PER_WORKER = 16
+MAX_CHUNK_FILES = 64
+
+
+@dataclass(frozen=True)
+class Task:
+    display: str
+    absolute: str
+
+
+FileLinter = Callable[[Task], FileResult]
+
+
+@dataclass
+class Outcome:
+    results: Dict[int, FileResult] = field(default_factory=dict)
+    errors: List[str] = field(default_factory=list)
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def worker_count(jobs: int, files: int) -> int:
+    """How many processes to use for ``files`` files: 1 means in-process."""
+    if jobs <= 1:
+        return 1
+    return max(1, min(jobs, files // MIN_FILES_PER_WORKER))
+
+
+def make_chunks(indices: Sequence[int], sizes: Sequence[int], workers: int) -> List[List[int]]:
+    """Group task indices into chunks of about equal size in bytes, the largest first."""
+    ordered = sorted(indices, key=lambda i: sizes[i], reverse=True)
+    target = max(1, sum(sizes[i] for i in ordered) // max(1, workers * CHUNKS_PER_WORKER))
+    chunks: List[List[int]] = []
+    current: List[int] = []
+    weight = 0
+    for index in ordered:
+        current.append(index)
+        weight += sizes[index]
+        if weight >= target or len(current) >= MAX_CHUNK_FILES:
+            chunks.append(current)
+            current, weight = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def lint_tasks(tasks: Sequence[Task], sizes: Sequence[int], linter: FileLinter, jobs: int,
+               progress: Optional[Callable[[int], None]] = None) -> Outcome:
+    """Lint every task; ``progress(n)`` is told each time ``n`` more files are done."""
+    workers = worker_count(jobs, len(tasks))
+    if workers == 1:
+        outcome = Outcome()
+        for index, task in enumerate(tasks):
+            outcome.results[index] = linter(task)
+            if progress is not None:
+                progress(1)
+        return outcome
+    chunks = make_chunks(range(len(tasks)), sizes, workers)
+    return _in_pool(tasks, chunks, linter, workers, progress)
+
+
+# -- the pool --------------------------------------------------------------------------------
+_LINTER: Optional[FileLinter] = None
+
+
+def _init_worker(linter: FileLinter) -> None:
+    global _LINTER
+    _LINTER = linter
+    # Ctrl-C reaches the whole process group: the parent alone handles it and ends us
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _lint_chunk(chunk: List[Tuple[int, Task]]) -> List[Tuple[int, FileResult]]:
+    assert _LINTER is not None
+    return [(index, _LINTER(task)) for index, task in chunk]
+
+
+def _context():
+    # fork: workers inherit the imported modules and the linter without pickling them. The
+    # pool is started before any progress-bar thread exists, so forking is safe.
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
+    return None
+
+
+def _in_pool(tasks: Sequence[Task], chunks: List[List[int]], linter: FileLinter, workers: int,
+             progress: Optional[Callable[[int], None]]) -> Outcome:
+    outcome = Outcome()
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
+                               initializer=_init_worker, initargs=(linter,))
+    try:
+        pending: Dict[Future, List[int]] = {
+            pool.submit(_lint_chunk, [(i, tasks[i]) for i in chunk]): chunk for chunk in chunks
+        }
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                chunk = pending.pop(future)
+                try:
+                    pairs = future.result()
+                except BrokenProcessPool:
+                    lost = [tasks[i].display for i in chunk]
+                    lost += [tasks[i].display for c in pending.values() for i in c]
+                    outcome.errors.append(
+                        f"a worker process died unexpectedly; {len(lost)} file(s) were not checked, "
+                        f"among them {min(lost)}"
+                    )
+                    pending.clear()
+                    break
+                except Exception as exc:  # e.g. a result that does not pickle: lose this chunk only
+                    detail = str(exc).splitlines()[0] if str(exc) else ""
+                    outcome.errors.append(
+                        f"internal error in a worker process ({type(exc).__name__}: {detail}); "
+                        f"{len(chunk)} file(s) were not checked, among them {min(tasks[i].display for i in chunk)}"
+                    )
+                    continue
+                outcome.results.update(pairs)
+                if progress is not None:
+                    progress(len(pairs))
+    except BaseException:  # KeyboardInterrupt above all: end the workers now, not after their chunk
+        _terminate(pool)
+        raise
+    pool.shutdown(wait=True)
+    return outcome
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join(timeout=2)

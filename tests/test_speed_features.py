@@ -1,0 +1,159 @@
+"""Prefilter, parallel workers and their output: the speed features, tested for behaviour (never timed)."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from typing import List
+
+import libcst as cst
+import pytest
+
+from fastapi_lint import parallel
+from fastapi_lint.config import Config
+from fastapi_lint.engine import LintSettings, lint_file
+from fastapi_lint.rule import Rule, Severity
+from fastapi_lint.runner import run_paths
+from tests.helpers import FIXTURES, REPO, found, lint_text, rules_for
+
+
+class EveryFileRule(Rule):
+    """A test-only rule without TRIGGERS: it needs every file parsed."""
+
+    CODE = "FAPI991"
+    NAME = "test-every-file"
+    SEVERITY = Severity.INFO
+
+    def visit_Module(self, node: cst.Module) -> None:
+        if "marker" in self.ctx.source:
+            self.report(node, "marker seen")
+
+
+class PidRule(Rule):
+    """A test-only rule reporting the id of the process that linted the file."""
+
+    CODE = "FAPI992"
+    NAME = "test-pid"
+    SEVERITY = Severity.INFO
+    TRIGGERS = ("def ",)
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self.report(node, f"pid {os.getpid()}")
+
+
+@pytest.fixture
+def parse_calls(monkeypatch) -> List[str]:
+    calls: List[str] = []
+    real = cst.parse_module
+
+    def counting(source, *args, **kwargs):
+        calls.append(source)
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(cst, "parse_module", counting)
+    return calls
+
+
+# -- prefilter -------------------------------------------------------------------------------
+def test_file_without_triggers_is_not_parsed_by_libcst(parse_calls) -> None:
+    result = lint_text("import os\n\nprint(os.getcwd())\n", codes=("FAPI001", "FAPI002", "FAPI101"))
+    assert result.findings == [] and result.errors == []
+    assert parse_calls == []
+
+
+def test_file_with_a_trigger_is_parsed_once(parse_calls) -> None:
+    result = lint_text("import time\n\nasync def f():\n    time.sleep(1)\n", codes=("FAPI001", "FAPI101"))
+    assert (4, 5, "FAPI101") in found(result)
+    assert len(parse_calls) == 1
+
+
+def test_syntax_error_is_reported_without_a_libcst_parse(parse_calls) -> None:
+    result = lint_text("x = 1\n\ndef broken(:\n    pass\n", codes=("FAPI001", "FAPI101"))
+    assert found(result) == {(3, 12, "FAPI001")}
+    assert result.findings[0].source_line == "def broken(:"
+    assert parse_calls == []
+
+
+def test_rule_without_triggers_needs_every_file(parse_calls) -> None:
+    settings = LintSettings(Config(root="/tmp/p"), (EveryFileRule,))
+    result = lint_file("a.py", "/tmp/p/a.py", settings, data=b"marker = 1\n")
+    assert [f.code for f in result.findings] == ["FAPI991"]
+    assert len(parse_calls) == 1
+
+
+# -- parallel workers ------------------------------------------------------------------------
+def test_plan_keeps_few_files_in_process() -> None:
+    assert parallel.worker_count(jobs=2, files=3) == 1
+    assert parallel.worker_count(jobs=1, files=10_000) == 1
+    assert parallel.worker_count(jobs=2, files=10_000) == 2
+    assert parallel.worker_count(jobs=8, files=2 * parallel.MIN_FILES_PER_WORKER) == 2
+
+
+def test_chunks_cover_every_file_once_largest_first() -> None:
+    sizes = [5, 5000, 10, 200, 1, 70_000, 3, 3, 3, 3]
+    chunks = parallel.make_chunks(list(range(len(sizes))), sizes, workers=2)
+    flat = [i for chunk in chunks for i in chunk]
+    assert sorted(flat) == list(range(len(sizes)))
+    assert chunks[0] == [5]
+
+
+def _project(tmp_path, files: int) -> str:
+    """At least ``files`` copies of the fixture files in one directory."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    names = sorted(name for name in os.listdir(FIXTURES) if name.endswith(".py"))
+    for copy in range(-(-files // len(names))):
+        for name in names:
+            shutil.copy(os.path.join(FIXTURES, name), root / f"{name[:-3]}_{copy}.py")
+    return str(root)
+
+
+def test_workers_lint_in_other_processes_and_agree_with_in_process(tmp_path, monkeypatch) -> None:
+    root = _project(tmp_path, files=24)
+    config = Config(root=root, preview=True)
+    rules = tuple(rules_for(("FAPI",))) + (PidRule,)
+    monkeypatch.setattr(parallel, "MIN_FILES_PER_WORKER", 2)
+    serial = run_paths([root], config, rules, jobs=1)
+    pooled = run_paths([root], config, rules, jobs=2)
+    pids = {f.message for f in pooled.findings if f.code == "FAPI992"}
+    assert f"pid {os.getpid()}" not in pids and len(pids) >= 1
+    strip = lambda result: [(f.path, f.line, f.column, f.code, f.message if f.code != "FAPI992" else "")
+                            for f in result.findings]
+    assert strip(serial) == strip(pooled)
+    assert serial.errors == pooled.errors == []
+    assert pooled.files_checked == serial.files_checked == len(os.listdir(root))
+
+
+def _cli(*args: str, cwd: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "fastapi_lint", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_cli_output_is_the_same_for_jobs_1_and_jobs_2(tmp_path) -> None:
+    root = _project(tmp_path, files=2 * parallel.MIN_FILES_PER_WORKER)  # enough to use the pool
+    assert parallel.worker_count(2, len(os.listdir(root))) == 2
+    one = _cli(".", "--jobs", "1", "--no-cache", "--preview", "--format", "json", cwd=root)
+    two = _cli(".", "--jobs", "2", "--no-cache", "--preview", "--format", "json", cwd=root)
+    assert one.returncode == two.returncode == 1, (one.stderr, two.stderr)
+    assert one.stdout == two.stdout
+    assert '"FAPI101"' in one.stdout and '"FAPI001"' in one.stdout
+
+
+def test_cli_rejects_a_bad_jobs_value(tmp_path) -> None:
+    result = _cli(".", "--jobs", "0", cwd=str(tmp_path))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_worker_crash_is_one_line_error(tmp_path, monkeypatch) -> None:
+    root = _project(tmp_path, files=8)
+    monkeypatch.setattr(parallel, "MIN_FILES_PER_WORKER", 1)
+    monkeypatch.setattr(parallel, "_lint_chunk", _die)
+    result = run_paths([root], Config(root=root), rules_for(("FAPI",)), jobs=2)
+    assert result.errors and all("\n" not in e for e in result.errors)
+    assert any("worker process" in e for e in result.errors)
+
+
+def _die(chunk):
+    os._exit(3)
