@@ -279,3 +279,13 @@ def test_homepage_is_the_pyproject_url():
     with open(os.path.join(REPO, "pyproject.toml"), "rb") as handle:
         urls = tomllib.load(handle)["project"]["urls"]
     assert urls["Homepage"] == HOMEPAGE
+
+
+def test_cached_results_keep_their_fingerprints_and_fixes(repo, tmp_path):
+    """Findings read back from the result cache must give the same SARIF as fresh ones."""
+    fresh = tmp_path / "fresh.sarif"
+    assert run(["--format", "sarif", "--no-cache", "-o", str(fresh), "app"]) == 1
+    for name in ("first.sarif", "cached.sarif"):
+        assert run(["--format", "sarif", "-o", str(tmp_path / name), "app"]) == 1
+        results = json.loads((tmp_path / name).read_text())["runs"][0]["results"]
+        assert results == json.loads(fresh.read_text())["runs"][0]["results"]
