@@ -417,6 +417,8 @@ class ModuleFacts:
         local = self.classes.get(short) if name == self.local(short) else None
         if local is not None:
             return not any((resolve(b.value) or "").endswith(("Enum", "IntFlag", "Flag")) for b in local.bases)
+        if signatures.is_project_enum(self.project, name):
+            return False
         if short[:1].isupper():
             return not isinstance(default, (cst.Attribute, cst.SimpleString, cst.Integer, cst.Float))
         return False

@@ -14,7 +14,8 @@ For each module the collector records, from one ``ast`` parse:
   and dependency factory (``factory()``: the signature of the nested function it returns);
 - ``aliases``: module-level names bound to another dotted name (``checker = Checker()``
   -> ``"pkg.mod.Checker()"``, and imports, so re-exports resolve);
-- ``annotated``: module-level ``Annotated[...]`` aliases carrying a FastAPI marker.
+- ``annotated``: module-level ``Annotated[...]`` aliases carrying a FastAPI marker;
+- ``enums``: enum classes (read by FastAPI as scalars, unlike models).
 
 Each parameter is ``(name, dependency)``: the name FastAPI reads (the marker's ``alias=``
 when given; ``"*"`` for a callable that reads ``request.path_params`` itself), and ``""`` for a plain parameter, ``"?"`` for a dependency whose target is not
@@ -51,19 +52,21 @@ class ModuleSignatures:
     aliases: Dict[str, str] = field(default_factory=dict)
     # alias name -> (marker kind: "depends"/"path"/..., dependency target or "")
     annotated: Dict[str, Tuple[str, str]] = field(default_factory=dict)
+    # enum classes: FastAPI reads them as scalars (query/path), unlike models
+    enums: Set[str] = field(default_factory=set)
 
 
 @collector(SIGNATURES)
 def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
     # Packages' __init__ files are read even without triggers: they re-export dependencies.
-    if not any(t in text for t in _TRIGGERS) and not path.endswith("__init__.py"):
+    if not any(t in text for t in _TRIGGERS) and not path.endswith("__init__.py") and "Enum" not in text:
         return
     module = tree.get()
     if module is None:
         return
     package = summary.module if path.endswith("__init__.py") else summary.module.rpartition(".")[0]
     found = _Collector(summary.module, package, "path_params" in text).run(module)
-    if found.callables or found.aliases or found.annotated:
+    if found.callables or found.aliases or found.annotated or found.enums:
         summary.extra[SIGNATURES] = found
 
 
@@ -141,6 +144,8 @@ class _Collector:
                     self._record_assignment(target.id, stmt.value)
 
     def _record_class(self, node: ast.ClassDef) -> None:
+        if any((self.resolve(b) or "").endswith(_ENUM_BASES) for b in node.bases):
+            self.out.enums.add(node.name)
         methods = {
             s.name: s for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
         }
@@ -237,6 +242,7 @@ class _Collector:
         return arg.arg, ""
 
 
+_ENUM_BASES = ("Enum", "IntEnum", "StrEnum", "Flag", "IntFlag")
 _BUILTIN_TYPES = frozenset({"int", "str", "float", "bool", "bytes", "dict", "list", "set", "tuple", "object"})
 
 
@@ -331,6 +337,23 @@ def _lookup(project: ProjectIndex, dotted_name: str) -> Tuple[Optional[ModuleSig
         return None, name, module.split(".", 1)[0] in _memo(project).packages
     found = summary.extra.get(SIGNATURES)
     return (found if isinstance(found, ModuleSignatures) else None), name, True
+
+
+def is_project_enum(project: Optional[ProjectIndex], dotted_name: str) -> bool:
+    """``dotted_name`` is an enum class defined in (or re-exported by) a project module."""
+    if project is None:
+        return False
+    for _ in range(_MAX_DEPTH):
+        found, name, _ = _lookup(project, dotted_name)
+        if found is None:
+            return False
+        if name in found.enums:
+            return True
+        target = found.aliases.get(name)
+        if target is None or target == dotted_name:
+            return False
+        dotted_name = target
+    return False
 
 
 def annotated_alias(project: Optional[ProjectIndex], dotted_name: str) -> Optional[Tuple[str, str]]:

@@ -270,3 +270,21 @@ def test_router_subclass_defined_in_module() -> None:
         def ping(): ...
     ''')
     assert [r.path for r in facts.routes_of(facts.functions["ping"])] == ["/ping"]
+
+
+def test_enum_from_another_module_is_a_scalar() -> None:
+    enums = '''
+        from enum import Enum
+        class Order(str, Enum):
+            asc = "asc"
+    '''
+    facts = build('''
+        from fastapi import FastAPI
+        from app.enums import Order
+        from app.schemas import Item
+        app = FastAPI()
+
+        @app.post("/")
+        def route(order: Order, item: Item): ...
+    ''', others=[("app/enums.py", enums), ("app/schemas.py", "class Item: ...\n")])
+    assert sources(facts, "route") == {"order": "query", "item": "body"}
