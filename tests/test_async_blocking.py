@@ -80,7 +80,7 @@ def test_redis_and_driver_messages() -> None:
         ("shutil.copyfileobj", "FAPI104"),
         ("psycopg2.connect", "FAPI105"),
         ("sqlalchemy.orm.Session().query", "FAPI105"),
-        ("sqlmodel.Session().exec", None),
+        ("sqlmodel.Session().exec", "FAPI105"),
         ("sqlmodel.Session().get", "FAPI105"),
         ("sqlalchemy.orm.sessionmaker()().commit", "FAPI105"),
         ("sqlalchemy.orm.scoped_session().execute", "FAPI105"),

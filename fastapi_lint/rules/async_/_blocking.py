@@ -56,7 +56,7 @@ BLOCKING_CALLS: Dict[str, str] = {
 
 # Database (FAPI105) instances whose methods block: receiver -> blocking methods.
 _SESSION_METHODS = frozenset({
-    "query", "execute", "scalars", "scalar", "get", "get_one", "commit", "flush", "refresh",
+    "query", "execute", "exec", "scalars", "scalar", "get", "get_one", "commit", "flush", "refresh",
     "rollback", "merge", "delete", "connection", "bulk_save_objects", "bulk_insert_mappings",
     "bulk_update_mappings",
 })

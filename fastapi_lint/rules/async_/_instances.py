@@ -5,7 +5,8 @@ this project-pass collector records that ``app/db/session.py`` binds ``SessionLo
 ``sqlalchemy.orm.sessionmaker()``, so :func:`project_instance` can rewrite
 ``"app.db.session.SessionLocal()().query"`` to ``"sqlalchemy.orm.sessionmaker()().query"``
 for :func:`classify_blocking`. Only module-level names bound to instances of the libraries
-the blocking vocabulary knows are kept, and package ``__init__`` re-exports of them.
+the blocking vocabulary knows are kept, ``Annotated`` aliases of their types
+(``SessionDep = Annotated[Session, Depends(get_db)]``), and package ``__init__`` re-exports.
 """
 from __future__ import annotations
 
@@ -19,13 +20,14 @@ INSTANCES = "blocking_instances"
 # the collector needs one of these in the text: an instance being built, or a re-export
 _TRIGGERS = (
     "sessionmaker", "scoped_session", "Session(", "Redis(", "from_url(", "create_engine(",
-    "connect(", "Client(", "PoolManager(", "Path(", "import ",
+    "connect(", "Client(", "PoolManager(", "Path(", "Annotated", "import ",
 )
 _LIBRARIES = (
     "sqlalchemy.", "sqlmodel.", "redis.", "requests.", "httpx.", "urllib3.", "pathlib.",
     "psycopg2.", "psycopg.", "pymysql.", "sqlite3.", "mysql.connector.", "MySQLdb.",
 )
 _MAX_REEXPORTS = 4
+_ANNOTATED = ("typing.Annotated", "typing_extensions.Annotated")
 
 
 @collector(INSTANCES, triggers=_TRIGGERS)
@@ -37,13 +39,14 @@ def collect_instances(path: str, text: str, summary: ModuleSummary, tree: LazyAs
     if module is None:
         return
     package = summary.module if is_package else summary.module.rpartition(".")[0]
-    names = _module_names(module, summary.module, package)
+    names, aliases = _module_names(module, summary.module, package)
     kept = {
         name: value for name, value in names.items()
         if _is_instance(value)
         # a package may re-export a client another module creates
         or (is_package and "(" not in value and not value.startswith(_LIBRARIES))
     }
+    kept.update((name, t) for name, t in aliases.items() if t.startswith(_LIBRARIES))
     if kept:
         summary.extra[INSTANCES] = kept
 
@@ -64,7 +67,7 @@ def project_instance(project: Optional[ProjectIndex], resolved: str) -> Optional
                 break
         else:
             return None
-        if _is_instance(value):
+        if value.startswith(_LIBRARIES):  # an instance or an aliased type: done
             return resolved
         head = resolved if resolved.find("(") < 0 else resolved[: resolved.find("(")]
         parts = head.split(".")
@@ -100,20 +103,33 @@ def _table(project: ProjectIndex) -> Dict[str, str]:
     return table
 
 
-def _module_names(module: ast.Module, module_name: str, package: str) -> Dict[str, str]:
+def _module_names(module: ast.Module, module_name: str, package: str) -> Tuple[Dict[str, str], Dict[str, str]]:
+    """Module-level names -> what they are, and ``Annotated[T, ...]`` aliases -> ``T``."""
     names: Dict[str, str] = {}
+    aliases: Dict[str, str] = {}
     for stmt in _statements(module.body):
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             names.update(_import_bindings(stmt, package))
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             value = _resolve(stmt.value, names)
+            aliased = _annotated_type(stmt.value, names)
             for target in targets:
                 if isinstance(target, ast.Name):
                     names[target.id] = value or f"{module_name}.{target.id}"
+                    if aliased is not None:
+                        aliases[target.id] = aliased
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names[stmt.name] = f"{module_name}.{stmt.name}"
-    return names
+    return names, aliases
+
+
+def _annotated_type(node: ast.expr, names: Dict[str, str]) -> Optional[str]:
+    """``Annotated[Session, Depends(get_db)]`` -> ``"sqlalchemy.orm.Session"``."""
+    if not isinstance(node, ast.Subscript) or _resolve(node.value, names) not in _ANNOTATED:
+        return None
+    first = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) and node.slice.elts else node.slice
+    return _resolve(first, names)
 
 
 def _statements(body: List[ast.stmt]) -> Iterator[ast.stmt]:

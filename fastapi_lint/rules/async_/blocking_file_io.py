@@ -10,7 +10,8 @@ class BlockingFileIoInAsync(BlockingCallRule):
     Reports blocking file I/O in async context: builtin `open()`, `io.open`, the
     `read_text/read_bytes/write_text/write_bytes/open` methods of a `pathlib.Path` (built with
     `Path(...)`, derived with `/`, `.parent`, `.resolve()`..., or annotated `Path`), and
-    `shutil.copy*/move/rmtree`.
+    `shutil.copy*/move/rmtree`. A Path constant of another project module
+    (`from app.config import BASE_DIR`) is recognised too.
 
     ## Why is this bad?
     Disk reads and writes block the event loop thread; on network file systems or large
@@ -49,8 +50,8 @@ class BlockingFileIoInAsync(BlockingCallRule):
     DEFAULT = Default.ON
     TAGS = ("async",)
     SEEDS = ("000", "001", "002", "004")
-    # path/PATH/DIR: a Path another project module creates is usually named so
-    TRIGGERS = ("open", "Path", "pathlib", "shutil", "path", "PATH", "DIR")
+    # PATH/DIR: a Path constant another project module creates is usually named so
+    TRIGGERS = ("open", "Path", "pathlib", "shutil", "PATH", "DIR")
 
     def message(self, written: str, resolved: str) -> str:
         return (

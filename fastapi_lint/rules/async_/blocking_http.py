@@ -9,7 +9,9 @@ class BlockingHttpInAsync(BlockingCallRule):
     ## What it does
     Reports synchronous HTTP calls in async context: `requests.get/post/...` and the methods
     of a `requests.Session()`, `urllib.request.urlopen`, the `httpx.get/post/...` module
-    functions and `httpx.Client` methods, and `urllib3` pool requests.
+    functions and `httpx.Client` methods, and `urllib3` pool requests. A session or client
+    created at module level in another project module (`from app.http import http_client`)
+    is recognised too.
 
     ## Why is this bad?
     A sync HTTP call holds the event loop thread for the whole network round trip. Every other

@@ -23,6 +23,11 @@ class SyncDbInAsync(BlockingCallRule):
     `scoped_session` instances) or a sync engine connection, and commands of a sync
     `redis.Redis`/`StrictRedis`/`redis.from_url()` client.
 
+    The session, factory or client may be created in another module of the project
+    (`from app.db import SessionLocal`), declared through an `Annotated` alias
+    (`SessionDep = Annotated[Session, Depends(get_db)]`), or stored on an attribute earlier
+    in the same function (`request.state.db = SessionLocal()` in a middleware).
+
     ## Why is this bad?
     Each of these calls waits for a database round trip on the event loop thread. Under load
     every request on the worker queues behind the slowest query. A plain `def` route is fine:
