@@ -17,7 +17,8 @@ class ErrorLogWithoutTraceback(Rule):
     ## What it does
     Reports `logger.error(...)` (the `logging` module or any `logging.getLogger(...)` logger)
     called inside an `except` block without `exc_info=`. Code in a function defined inside
-    the `except` block is not counted: it runs later, outside the handler.
+    the `except` block is not counted: it runs later, outside the handler; nor is a call
+    that formats the traceback itself (`traceback.format_exc()` in its arguments).
 
     ## Why is this bad?
     The log record keeps the message but drops the exception and its traceback, which is the
@@ -85,6 +86,8 @@ class ErrorLogWithoutTraceback(Rule):
             return
         if self.ctx.resolve(func.value) not in _LOGGERS:
             return
+        if "traceback" in self.ctx.facts.module.code_for_node(node):
+            return  # formats the traceback itself (`traceback.format_exc()`): .exception() would repeat it
         fixed = node.with_changes(func=func.with_changes(attr=cst.Name("exception")))
         self.report(
             node,
