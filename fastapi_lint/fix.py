@@ -124,13 +124,18 @@ def _encoding(data: bytes) -> str:
     return encoding
 
 
-def fix_source(display: str, absolute: str, data: bytes, settings: LintSettings, unsafe: bool) -> FixedFile:
-    """Fix one file's bytes in memory, re-linting after each round until nothing changes."""
+def fix_source(display: str, absolute: str, data: bytes, settings: LintSettings, unsafe: bool,
+               findings: Optional[Sequence[Finding]] = None) -> FixedFile:
+    """Fix one file's bytes in memory, re-linting after each round until nothing changes.
+
+    ``findings``: the file's findings from the run, when known (saves the first lint).
+    """
     original = decode_source(data)
     outcome = FixedFile(display, absolute, original, original, _encoding(data))
-    result = lint_file(display, absolute, settings, data=data)
+    if findings is None:
+        findings = lint_file(display, absolute, settings, data=data).findings
     for _ in range(MAX_ROUNDS):
-        fixes = [f.fix for f in result.findings if applicable(f.fix, unsafe)]
+        fixes = [f.fix for f in findings if applicable(f.fix, unsafe)]
         if not fixes:
             break
         text, count = apply_fixes(outcome.fixed, fixes)  # type: ignore[arg-type]
@@ -140,8 +145,8 @@ def fix_source(display: str, absolute: str, data: bytes, settings: LintSettings,
             outcome.errors.append(f"{display}: applying fixes would produce invalid Python; left unfixed")
             break
         outcome.fixed, outcome.applied = text, outcome.applied + count
-        result = lint_file(display, absolute, settings, data=outcome.encoded())
-    outcome.findings = result.findings
+        findings = lint_file(display, absolute, settings, data=outcome.encoded()).findings
+    outcome.findings = list(findings)
     return outcome
 
 
@@ -179,7 +184,7 @@ def fix_findings(findings: Sequence[Finding], settings: LintSettings, unsafe: bo
                 data = stdin[1]
             else:
                 data = read_source(os.path.abspath(path))
-            fixed = fix_source(path, os.path.abspath(path), data, settings, unsafe)
+            fixed = fix_source(path, os.path.abspath(path), data, settings, unsafe, items)
         except Unreadable as exc:
             errors.append(f"{path}: cannot fix: {exc}")
             remaining.extend(items)
