@@ -65,5 +65,8 @@ class DeprecatedOnEvent(Rule):
             receiver = receiver[: -len(".router")]
         if not self.ctx.facts.is_app_or_router(receiver):
             return
+        function = self.ctx.current_function
+        if function is not None and function.name.value in _DEPRECATED:
+            return  # a wrapper re-exposing the API (FastAPI.on_event itself), not a use of it
         what = "`on_event`" if func.attr.value == "on_event" else "`add_event_handler`"
         self.report(node, f"{what} is deprecated; use a `lifespan` context manager")

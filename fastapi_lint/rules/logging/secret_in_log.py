@@ -22,6 +22,8 @@ _REQUEST_BODY_METHODS = frozenset({"body", "json", "form"})
 # "address" qualified by these is a network address, not a postal one
 _NETWORK = frozenset({"ip", "mac", "host", "server", "bind", "remote", "listen", "socket", "network", "wallet", "contract", "peer", "local"})
 
+# `model_token_limit`, `tokens_used`: counts of LLM tokens, not credentials
+_SECRET_NOT_SUFFIXES = NOT_SECRET_SUFFIXES + ("limit", "limits", "size", "usage", "used", "budget", "remaining")
 # `email_verified`, `email_template`: about personal data, not personal data
 _PII_NOT_SUFFIXES = NOT_SECRET_SUFFIXES + (
     "verified", "confirmed", "enabled", "sent", "domain", "template", "subject", "body",
@@ -192,7 +194,7 @@ class SecretInLog(Rule):
         return f"logs `{text}`, personal data (PII: `{self._pii(name)}`)"
 
     def _secret(self, name: str) -> Optional[str]:
-        return says_secret(name, self._secret_words)
+        return says_secret(name, self._secret_words, _SECRET_NOT_SUFFIXES)
 
     def _pii(self, name: str) -> Optional[str]:
         word = says_secret(name, self._pii_words, _PII_NOT_SUFFIXES)

@@ -69,15 +69,15 @@ def collect_models(path: str, text: str, summary: ModuleSummary, tree: LazyAst) 
             classes[stmt.name] = tuple(
                 r for r in (_resolve(_base_expr(b), names) for b in stmt.bases) if r is not None
             )
-    for node in ast.walk(module):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            route_calls = [d for d in node.decorator_list if _is_route_call(d)]
-            if route_calls and node.returns is not None:
-                responses.update(_referenced(node.returns, names))
-            for call in route_calls:
-                responses.update(_response_model_refs(call, names))
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_api_route":
-            responses.update(_response_model_refs(node, names))
+    # routes are module-level functions or methods of module-level classes (class-based views)
+    for stmt in module.body:
+        for node in stmt.body if isinstance(stmt, ast.ClassDef) else (stmt,):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                responses.update(_route_responses(node, names))
+    if "add_api_route" in text:
+        for node in ast.walk(module):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_api_route":
+                responses.update(_response_model_refs(node, names))
     v1 = bool(_V1_ONLY.search(text))
     if classes or responses or v1:
         summary.extra[MODELS] = ModuleModels(classes, tuple(sorted(responses)), v1)
@@ -140,6 +140,26 @@ def _is_route_call(decorator: ast.expr) -> bool:
         and isinstance(decorator.func, ast.Attribute)
         and decorator.func.attr in _ROUTE_METHODS
     )
+
+
+def _route_responses(function: ast.AST, names: Dict[str, str]) -> Set[str]:
+    """Response models of a route-decorated function: ``response_model=`` and the return annotation."""
+    assert isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+    route_calls = [d for d in function.decorator_list if _is_route_call(d)]
+    if not route_calls:
+        return set()
+    found: Set[str] = set()
+    explicit = False
+    for call in route_calls:
+        assert isinstance(call, ast.Call)
+        for keyword in call.keywords:
+            if keyword.arg == "response_model":
+                explicit = True
+                found.update(_referenced(keyword.value, names))
+    # `response_model=` (even None) overrides the return annotation
+    if not explicit and function.returns is not None:
+        found.update(_referenced(function.returns, names))
+    return found
 
 
 def _response_model_refs(call: ast.Call, names: Dict[str, str]) -> Set[str]:

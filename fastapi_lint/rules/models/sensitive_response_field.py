@@ -17,6 +17,8 @@ FIELD_WORDS = (
 _NOT_SUFFIXES = tuple(s for s in NOT_SECRET_SUFFIXES if s not in ("hash", "hashed"))
 # tokens a login/token endpoint issues to their owner: returning them is the point
 _ISSUED_TOKENS = frozenset({"access_token", "refresh_token", "id_token"})
+_TOKEN_FIELDS = frozenset({"token", "auth_token", "jwt", "session_token"})
+_ISSUING_MODELS = frozenset({"token", "login", "signin", "register", "signup", "auth", "refresh", "session"})
 # serialized as "**********" or not at all
 _MASKED_TYPES = frozenset({
     "pydantic.SecretStr()", "pydantic.SecretBytes()", "pydantic.types.SecretStr()",
@@ -42,8 +44,9 @@ class SensitiveFieldInResponseModel(Rule):
     Not reported: fields excluded from output (`Field(exclude=True)`), `SecretStr`/
     `SecretBytes` fields (serialized masked), `bool`/number/date fields (`has_password:
     bool`), names that are metadata about a secret (`token_type`, `password_updated_at`),
-    and the tokens a token endpoint issues (`access_token`, `refresh_token`, `id_token`, or
-    any `token` field of a model named like a token).
+    and the tokens an authentication endpoint issues to its caller (`access_token`,
+    `refresh_token`, `id_token`, or a `token` field of a model named like a token, login,
+    register or auth response).
 
     ## Why is this bad?
     Whatever a response model declares is serialized to the client. A password hash or an
@@ -128,7 +131,8 @@ class SensitiveFieldInResponseModel(Rule):
 
 
 def _issued(field: str, model: str) -> bool:
-    """A token the endpoint issues to its caller (``Token.access_token``)."""
+    """A token the endpoint issues to its caller (``Token.access_token``,
+    ``LoginResponse.token``)."""
     if field.lower() in _ISSUED_TOKENS:
         return True
-    return "token" in name_parts(field) and "token" in name_parts(model)
+    return field.lower() in _TOKEN_FIELDS and bool(_ISSUING_MODELS.intersection(name_parts(model)))
