@@ -149,11 +149,18 @@ def blocking_kind(resolved: str) -> str:
 
 
 def call_text(node: cst.Call, resolved: str) -> str:
-    """How the user wrote the called function (``db.query``), else its resolved name."""
+    """How the user wrote the called function (``db.query``, ``Path(name).read_text``)."""
     written = dotted(node.func)
     if written is not None:
         return written
-    return resolved[len("builtins."):] if resolved.startswith("builtins.") else resolved
+    written = _EMPTY_MODULE.code_for_node(node.func)
+    if len(written) <= _MAX_WRITTEN and "\n" not in written:
+        return written
+    return "(...)" + resolved[resolved.rfind("."):]
+
+
+_EMPTY_MODULE = cst.Module(body=[])
+_MAX_WRITTEN = 60
 
 
 class BlockingCallRule(Rule):

@@ -6,7 +6,8 @@ this project-pass collector records that ``app/db/session.py`` binds ``SessionLo
 ``"app.db.session.SessionLocal()().query"`` to ``"sqlalchemy.orm.sessionmaker()().query"``
 for :func:`classify_blocking`. Only module-level names bound to instances of the libraries
 the blocking vocabulary knows are kept, ``Annotated`` aliases of their types
-(``SessionDep = Annotated[Session, Depends(get_db)]``), and package ``__init__`` re-exports.
+(``SessionDep = Annotated[Session, Depends(get_db)]``), functions declared to return one
+(``def get_session() -> Session``), and package ``__init__`` re-exports.
 """
 from __future__ import annotations
 
@@ -121,7 +122,18 @@ def _module_names(module: ast.Module, module_name: str, package: str) -> Tuple[D
                         aliases[target.id] = aliased
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names[stmt.name] = f"{module_name}.{stmt.name}"
+            returned = _returned_type(stmt, names)
+            if returned is not None:
+                # calling ``def get_session() -> Session`` gives a Session, like calling Session
+                aliases[stmt.name] = returned
     return names, aliases
+
+
+def _returned_type(stmt: ast.stmt, names: Dict[str, str]) -> Optional[str]:
+    returns = getattr(stmt, "returns", None)
+    if not isinstance(returns, (ast.Name, ast.Attribute)):
+        return None  # Generator[Session, ...] and the like do not return the client itself
+    return _resolve(returns, names)
 
 
 def _annotated_type(node: ast.expr, names: Dict[str, str]) -> Optional[str]:
