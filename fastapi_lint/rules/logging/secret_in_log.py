@@ -111,7 +111,7 @@ class SecretInLog(Rule):
                 continue
             if key is not None and key != "extra":
                 word = self._secret(key) or self._pii(key)
-                if word is not None:
+                if word is not None and not _constant(arg.value):
                     yield arg.value, self._message(arg.value, key)
                     continue
             yield from self._inspect(arg.value)
@@ -146,7 +146,7 @@ class SecretInLog(Rule):
             if not isinstance(element, cst.DictElement):
                 continue
             key = string_value(element.key)
-            if key is not None and (self._secret(key) or self._pii(key)):
+            if key is not None and (self._secret(key) or self._pii(key)) and not _constant(element.value):
                 yield element.value, self._message(element.value, key)
             else:
                 yield from self._inspect(element.value)
@@ -219,6 +219,13 @@ def _name_of(expr: cst.BaseExpression) -> Optional[str]:
         if isinstance(index, cst.Index):
             return string_value(index.value)
     return None
+
+
+def _constant(expr: cst.BaseExpression) -> bool:
+    """A literal logged under a sensitive key (``password="***"``) discloses nothing."""
+    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float)):
+        return True
+    return isinstance(expr, cst.Name) and expr.value in ("None", "True", "False")
 
 
 def _short(text: str) -> str:
