@@ -3,13 +3,47 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Dict, FrozenSet, Optional, Tuple
 
 import libcst as cst
 
 from fastapi_lint.context import FileContext
 from fastapi_lint.names import is_true, keyword, positional, string_value
+from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
 from fastapi_lint.rule import Rule
+
+WILDCARD_SETTINGS = "wildcard_settings"
+# `allowed_hosts: List[str] = ["*"]` in a settings class, `ORIGINS = ("*",)` in a module
+_WILDCARD_DEFAULT = re.compile(
+    r"^([ \t]*)([A-Za-z_]\w*)[ \t]*(?::[^=\n]+)?=[ \t]*[\[({][ \t]*[\"']\*[\"'][ \t]*,?[ \t]*[\])}]", re.M)
+
+
+@collector(WILDCARD_SETTINGS, triggers=('"*"', "'*'"))
+def _collect_wildcard_settings(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
+    """Class fields (read as ``settings.NAME``) and module constants whose value is ``["*"]``."""
+    fields = sorted({m.group(2) for m in _WILDCARD_DEFAULT.finditer(text) if m.group(1)})
+    constants = sorted({m.group(2) for m in _WILDCARD_DEFAULT.finditer(text) if not m.group(1)})
+    if fields or constants:
+        summary.extra[WILDCARD_SETTINGS] = (tuple(fields), tuple(constants))
+
+
+_PROJECT_WILDCARDS: Dict[int, Tuple[ProjectIndex, Tuple[FrozenSet[str], FrozenSet[str]]]] = {}
+
+
+def _project_wildcards(project: Optional[ProjectIndex]) -> Tuple[FrozenSet[str], FrozenSet[str]]:
+    """(class fields, module constants) of the project whose value is a wildcard, once per index."""
+    if project is None:
+        return frozenset(), frozenset()
+    cached = _PROJECT_WILDCARDS.get(id(project))
+    if cached is not None and cached[0] is project:
+        return cached[1]
+    entries = [s.extra[WILDCARD_SETTINGS] for s in project.modules.values() if WILDCARD_SETTINGS in s.extra]
+    names = (frozenset(n for fields, _ in entries for n in fields),  # type: ignore[misc]
+             frozenset(n for _, constants in entries for n in constants))  # type: ignore[misc]
+    _PROJECT_WILDCARDS.clear()  # one index per run: keep only the current one alive
+    _PROJECT_WILDCARDS[id(project)] = (project, names)
+    return names
+
 
 _CORS = {
     "fastapi.middleware.cors.CORSMiddleware",
@@ -71,6 +105,13 @@ def _wildcard_argument(ctx: FileContext, node: cst.Call) -> Optional[cst.Arg]:
 
 
 def _has_star(ctx: FileContext, value: cst.BaseExpression) -> bool:
+    fields, constants = _project_wildcards(ctx.project)
+    if isinstance(value, cst.Attribute) and value.attr.value in fields:
+        return True  # settings.allowed_hosts whose field defaults to ["*"]
+    resolved = ctx.resolve(value) if isinstance(value, cst.Name) else None
+    if resolved is not None and not resolved.startswith(("<local>.", ctx.facts.module_name + ".")) \
+            and resolved.rpartition(".")[2] in constants:
+        return True  # ORIGINS imported from the project's config module
     value = ctx.constant(value)
     if string_value(value) == "*":
         return True
@@ -97,6 +138,7 @@ class CorsRule(Rule):
 
     WITH_CREDENTIALS: bool = False
     TRIGGERS = ("CORSMiddleware",)
+    PROJECT_FACTS = (WILDCARD_SETTINGS,)
 
     def visit_Call(self, node: cst.Call) -> None:
         found = wildcard_cors(self.ctx, node)

@@ -20,11 +20,11 @@ _UPPER = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 _DEPTH = 8
 # calls whose result cannot carry attacker-chosen text into a query or command
 _CASTS = {"builtins.int", "builtins.float", "builtins.len", "builtins.bool", "builtins.round",
-          "builtins.abs", "uuid.uuid4", "uuid.uuid1"}
+          "builtins.abs", "builtins.range", "uuid.uuid4", "uuid.uuid1"}
 # identifier/literal quoting helpers of the database drivers
 _QUOTERS = {"quote_ident", "quote_identifier", "quote_name", "Identifier", "Literal",
             "escape_identifier", "escape_literal", "escape_string"}
-_INFINITY = 1 << 60
+LATEST = 1 << 60  # a point after every binding made so far
 _SCHEMA_IDENTIFIER = re.compile(
     r"(?:^|_)(?:table|schema|column|index|trigger|function|constraint|sequence|view)_?name$")
 
@@ -75,7 +75,9 @@ class LocalValuesRule(Rule):
             self.bind(node.target.value, combined)
 
     def visit_For(self, node: cst.For) -> None:
-        self._bind_target(node.target, None)
+        # `for table in ("users", "items"):` iterates constants: the target is one too
+        constant = isinstance(node.target, cst.Name) and self.is_constant(node.iter)
+        self._bind_target(node.target, node.iter if constant else None)
 
     def _bind_target(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression]) -> None:
         if isinstance(target, cst.Name):
@@ -99,7 +101,7 @@ class LocalValuesRule(Rule):
     def is_param(self, name: str) -> bool:
         return bool(self._frames) and name in self._frames[-1].params
 
-    def binding(self, name: str, before: int = _INFINITY) -> Optional[Binding]:
+    def binding(self, name: str, before: int = LATEST) -> Optional[Binding]:
         """The latest local binding of ``name`` made before index ``before``."""
         if not self._frames:
             return None
@@ -121,7 +123,7 @@ class LocalValuesRule(Rule):
         return None if isinstance(value, cst.Name) and value.value == name else value
 
     # -- constants --------------------------------------------------------------------------
-    def is_constant(self, expr: cst.BaseExpression, before: int = _INFINITY, depth: int = 0,
+    def is_constant(self, expr: cst.BaseExpression, before: int = LATEST, depth: int = 0,
                     loop_constants: FrozenSet[str] = frozenset(),
                     sanitizers: FrozenSet[str] = frozenset()) -> bool:
         """Whether ``expr`` can only produce program-chosen text (no outside input)."""

@@ -8,7 +8,8 @@ class CorsWildcardOrigin(CorsRule):
     """
     ## What it does
     Reports `CORSMiddleware` (fastapi or starlette, through aliases) configured with a
-    wildcard origin — `allow_origins` containing `"*"` (a literal or a module constant) or an
+    wildcard origin — `allow_origins` containing `"*"` (a literal, a module constant, or a
+    project constant or settings field defaulting to `["*"]`) or an
     `allow_origin_regex` that matches any origin — without `allow_credentials=True` (that case
     is FAPI303). The finding points at the origin argument.
 

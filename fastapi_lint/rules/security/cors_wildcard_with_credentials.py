@@ -9,7 +9,9 @@ class CorsWildcardWithCredentials(CorsRule):
     ## What it does
     Reports `CORSMiddleware` (from `fastapi.middleware.cors` or `starlette.middleware.cors`,
     through aliases) added with `allow_origins` containing `"*"` — a literal or a module
-    constant — or an `allow_origin_regex` that matches any origin, together with
+    constant, a constant imported from another project module, or a settings field whose
+    default is `["*"]` read as `settings.NAME` — or an `allow_origin_regex` that matches any
+    origin, together with
     `allow_credentials=True`. Registrations: `app.add_middleware(CORSMiddleware, ...)`,
     `Middleware(CORSMiddleware, ...)` (e.g. in `FastAPI(middleware=[...])`) and
     `CORSMiddleware(app, ...)`. The finding points at the origin argument.

@@ -26,21 +26,50 @@ _NOT_BODY = {"status_code", "headers", "media_type", "background"}
 _CLIENT_ERRORS = ("HTTPException", "WebSocketException")
 
 
-@collector(EXCEPTION_HANDLERS, triggers=("add_exception_handler",))
+# `FastAPI(exception_handlers={404: not_found, Exc: handlers.on_exc})`
+_HANDLER_DICT = re.compile(r"\bexception_handlers\s*=\s*\{([^{}]*)\}")
+_DICT_VALUE = re.compile(r":\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)")
+
+
+def handler_names(text: str) -> Tuple[str, ...]:
+    """Names of the functions ``text`` registers as exception handlers (not for HTTPException)."""
+    if "exception_handler" not in text:
+        return ()
+    names = {m.group(2) for m in _ADD_HANDLER.finditer(text) if not m.group(1).endswith(_CLIENT_ERRORS)}
+    for mapping in _HANDLER_DICT.finditer(text):
+        for entry in mapping.group(1).split(","):
+            key, _, _ = entry.partition(":")
+            value = _DICT_VALUE.search(entry)
+            if value is not None and not key.strip().endswith(_CLIENT_ERRORS):
+                names.add(value.group(1))
+    return tuple(sorted(names))
+
+
+@collector(EXCEPTION_HANDLERS, triggers=("add_exception_handler", "exception_handlers"))
 def _collect_handlers(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
     """Handlers registered by name, so a handler defined in another module is known as one."""
-    names = sorted({m.group(2) for m in _ADD_HANDLER.finditer(text) if not m.group(1).endswith(_CLIENT_ERRORS)})
+    names = handler_names(text)
     if names:
-        summary.extra[EXCEPTION_HANDLERS] = tuple(names)
+        summary.extra[EXCEPTION_HANDLERS] = names
+
+
+_PROJECT_HANDLERS: Dict[int, Tuple[ProjectIndex, FrozenSet[str]]] = {}
 
 
 def _project_handlers(project: Optional[ProjectIndex]) -> FrozenSet[str]:
+    """Every registered handler name of the project, computed once per index."""
     if project is None:
         return frozenset()
-    return frozenset(
+    cached = _PROJECT_HANDLERS.get(id(project))
+    if cached is not None and cached[0] is project:
+        return cached[1]
+    names = frozenset(
         name for summary in project.modules.values()
         for name in summary.extra.get(EXCEPTION_HANDLERS, ())  # type: ignore[union-attr]
     )
+    _PROJECT_HANDLERS.clear()  # one index per run: keep only the current one alive
+    _PROJECT_HANDLERS[id(project)] = (project, names)
+    return names
 
 
 @dataclass
@@ -50,7 +79,6 @@ class _Context:
     function: cst.FunctionDef
     exc_names: Set[str]
     leaky: Set[str] = field(default_factory=set)  # locals holding exception text
-    registered: bool = True  # False: a function that add_exception_handler may register later
     handler: Optional[cst.ExceptHandler] = None  # the except block, for the route case
 
 
@@ -61,8 +89,9 @@ class ExceptionDetailsLeak(Rule):
     `traceback.format_exc()` (also inside f-strings, `%`/`.format()`, or through a local
     variable) in a returned value, a `Response`/`JSONResponse`... body, or
     `HTTPException(detail=...)`, when it happens in an exception handler
-    (`@app.exception_handler(...)` or registered with `app.add_exception_handler`) or in an
-    `except` block inside a route. The finding points at the expression that reads the
+    (`@app.exception_handler(...)`, or a function registered by name with
+    `app.add_exception_handler(Exc, handler)` or `FastAPI(exception_handlers={...})` in any
+    module of the project) or in an `except` block inside a route. The finding points at the expression that reads the
     exception. Helpers that are neither routes nor handlers are not judged, and handlers of
     `HTTPException` (whose text the application chose for the client) are not reported.
 
@@ -104,23 +133,20 @@ class ExceptionDetailsLeak(Rule):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._contexts: List[_Context] = []
-        # function names given to add_exception_handler here or in another project module
-        self._registered: Set[str] = set(_project_handlers(self.ctx.project))
-        # leaks in functions not (yet) known as handlers, by function name
-        self._maybe: Dict[str, List[Tuple[cst.CSTNode, str]]] = {}
+        # handlers registered by name, in this module or another one of the project
+        self._registered = _project_handlers(self.ctx.project) | frozenset(handler_names(self.ctx.source))
 
     # -- contexts -------------------------------------------------------------------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         handled = self._decorated_handler(node)
-        if handled is False:
-            return  # an HTTPException handler
+        if handled is None:
+            handled = node.name.value in self._registered
         params = list(iter_params(node.params))
-        if len(params) < 2:
-            return
-        self._contexts.append(_Context(node, {params[1].name.value}, registered=handled is True))
+        if handled and len(params) >= 2:
+            self._contexts.append(_Context(node, {params[1].name.value}))
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        while self._contexts and self._contexts[-1].function is node:
+        if self._contexts and self._contexts[-1].function is node:
             self._contexts.pop()
 
     def _decorated_handler(self, node: cst.FunctionDef) -> Optional[bool]:
@@ -142,7 +168,7 @@ class ExceptionDetailsLeak(Rule):
         if node.name is not None and isinstance(node.name.name, cst.Name):
             names.add(node.name.name.value)
         outer = self._context
-        if outer is not None and outer.registered:
+        if outer is not None:
             names |= outer.exc_names  # a nested try inside an except block
         self._contexts.append(_Context(function, names, handler=node))
 
@@ -174,20 +200,10 @@ class ExceptionDetailsLeak(Rule):
             self._report_leaks(node.value, context)
 
     def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "add_exception_handler":
-            self._register(positional(node, 0), positional(node, 1) or keyword(node, "handler"))
-            return
-        handlers = keyword(node, "exception_handlers")  # FastAPI(exception_handlers={404: fn})
-        if handlers is not None:
-            mapping = self.ctx.constant(handlers.value)
-            for element in mapping.elements if isinstance(mapping, cst.Dict) else ():
-                if isinstance(element, cst.DictElement):
-                    self._register(cst.Arg(element.key), cst.Arg(element.value))
         context = self._context
         if context is None:
             return
-        name = self.ctx.resolve(func) or ""
+        name = self.ctx.resolve(node.func) or ""
         if name in _ERROR_CLASSES:
             detail = positional(node, 1) or keyword(node, "detail") or keyword(node, "reason")
             if detail is not None:
@@ -197,27 +213,14 @@ class ExceptionDetailsLeak(Rule):
                 if arg.keyword is None or arg.keyword.value not in _NOT_BODY:
                     self._report_leaks(arg.value, context)
 
-    def _register(self, handled: Optional[cst.Arg], handler: Optional[cst.Arg]) -> None:
-        if handler is None or not isinstance(handler.value, cst.Name):
-            return
-        name = self.ctx.resolve(handled.value) if handled is not None else None
-        if not (name or "").endswith(_CLIENT_ERRORS):
-            self._registered.add(handler.value.value)
-
     def _report_leaks(self, expr: cst.BaseExpression, context: _Context) -> None:
         for leak in self._leaks(expr, context):
-            message = ("exception details reach the response: internals (SQL, paths, hosts) leak to the "
-                       "client; log the exception and return a generic message")
-            if context.registered:
-                self.report(leak, message)
-            else:
-                self._maybe.setdefault(context.function.name.value, []).append((leak, message))
+            self.report(leak, "exception details reach the response: internals (SQL, paths, hosts) leak "
+                              "to the client; log the exception and return a generic message")
 
     def _leaks(self, expr: cst.CSTNode, context: _Context) -> Iterator[cst.CSTNode]:
         """Sub-expressions of ``expr`` that read the exception's text."""
         names = context.exc_names
-        if isinstance(expr, (cst.Lambda, cst.FunctionDef)):
-            return
         if isinstance(expr, cst.Name) and expr.value in context.leaky:
             yield expr
             return
@@ -236,20 +239,45 @@ class ExceptionDetailsLeak(Rule):
         if isinstance(expr, cst.Attribute) and expr.attr.value == "args" and _is_name(expr.value, names):
             yield expr
             return
-        if isinstance(expr, cst.FormattedStringExpression) and _is_name(expr.expression, names):
-            yield expr.expression
-            return
+        if isinstance(expr, cst.FormattedString):
+            for part in expr.parts:
+                if isinstance(part, cst.FormattedStringExpression) and _is_name(part.expression, names):
+                    yield part.expression
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Modulo) \
                 and _is_name(expr.right, names):
             yield expr.right
             return
-        for child in expr.children:
+        for child in _operands(expr):
             yield from self._leaks(child, context)
 
-    def finish(self) -> None:
-        for name in self._registered:
-            for node, message in self._maybe.get(name, ()):
-                self.report(node, message)
+
+def _operands(expr: cst.CSTNode) -> Iterator[cst.BaseExpression]:
+    """The sub-expressions a value is built from (a narrow walk: no lambdas, no comprehensions)."""
+    if isinstance(expr, cst.Call):
+        yield from (arg.value for arg in expr.args)
+    elif isinstance(expr, cst.Dict):
+        for element in expr.elements:
+            if isinstance(element, cst.DictElement):
+                yield element.value
+    elif isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+        yield from (element.value for element in expr.elements)
+    elif isinstance(expr, cst.FormattedString):
+        for part in expr.parts:
+            if isinstance(part, cst.FormattedStringExpression):
+                yield part.expression
+    elif isinstance(expr, cst.BinaryOperation):
+        yield expr.left
+        yield expr.right
+    elif isinstance(expr, cst.ConcatenatedString):
+        yield expr.left
+        yield expr.right
+    elif isinstance(expr, cst.Subscript):
+        yield expr.value
+    elif isinstance(expr, cst.IfExp):
+        yield expr.body
+        yield expr.orelse
+    elif isinstance(expr, cst.Await):
+        yield expr.expression
 
 
 def _is_name(expr: cst.BaseExpression, names: Set[str]) -> bool:

@@ -5,7 +5,7 @@ from typing import Optional, Set
 
 import libcst as cst
 
-from fastapi_lint.names import argument, dotted, iter_params, keyword, string_value
+from fastapi_lint.names import argument, dotted, iter_params, string_value
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.words import NOT_SECRET_SUFFIXES, SECRET_WORDS, name_parts, says, says_secret
 

@@ -9,7 +9,7 @@ import libcst as cst
 
 from fastapi_lint.names import string_value
 from fastapi_lint.rule import Default, Severity
-from fastapi_lint.rules.security._flow import LocalValuesRule
+from fastapi_lint.rules.security._flow import LATEST, LocalValuesRule
 
 HOLE = " __X__ "
 _IDENT = r"""[\w."`\[\]]"""
@@ -154,8 +154,8 @@ class SqlStringBuilding(LocalValuesRule):
                           "injection; pass the value as a bound parameter (`:name`, `$1`, `%s` with params)")
 
     def _unsafe(self, built: Built, before: Optional[int]) -> bool:
-        kwargs = {} if before is None else {"before": before}
-        return any(not self.is_constant(hole, **kwargs) for hole in built.holes)
+        point = LATEST if before is None else before
+        return any(not self.is_constant(hole, point) for hole in built.holes)
 
     # -- string building -----------------------------------------------------------------------
     def build(self, expr: cst.BaseExpression, before: Optional[int] = None, depth: int = 0) -> Optional[Built]:
@@ -224,19 +224,19 @@ class SqlStringBuilding(LocalValuesRule):
     def _through_name(self, expr: cst.Name, before: Optional[int], depth: int) -> Optional[Built]:
         """A local or module name holding a built string contributes its text; its values
         count here only when the string was not already reported where it was built."""
-        bound = self.binding(expr.value, before if before is not None else 1 << 60)
-        if bound is not None:
-            value, index = bound.value, bound.index
-        else:
-            value, index = (None if self.in_function and self.is_param(expr.value) else self.module_value(expr.value)), None
-        if value is None:
+        bound = self.binding(expr.value, LATEST if before is None else before)
+        if bound is None:
+            value = self.module_value(expr.value)  # None for parameters
+            inner = self.build(value, None, depth + 1) if value is not None else None
+            return Built([inner.text]) if inner is not None else None
+        if bound.value is None:
             return None
-        inner = self.build(value, index, depth + 1)
+        inner = self.build(bound.value, bound.index, depth + 1)
         if inner is None:
             return None
-        if id(value) in self._reported or (index is not None and not self._unsafe(inner, index)):
+        if id(bound.value) in self._reported or not self._unsafe(inner, bound.index):
             return Built([inner.text])
-        return Built(list(inner.pieces)) if index is not None else Built([inner.text])
+        return Built(list(inner.pieces))
 
 
 def _literal(expr: cst.SimpleString) -> Optional[str]:
