@@ -76,11 +76,17 @@ class YieldDependencyWithoutCleanup(Rule):
     TRIGGERS = ("yield",)
     PROJECT_FACTS = (DEPENDS_TARGETS, SESSION_FACTORIES)
 
+    def __init__(self, ctx, options) -> None:
+        super().__init__(ctx, options)
+        self._function: Optional[cst.FunctionDef] = None
+        # names the current dependency calls a cleanup method on, computed on demand
+        self._cleaned: Optional[Set[str]] = None
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if not is_dependency(self.ctx, node):
             return
         self._function = node
-        self._cleaned: Optional[Set[str]] = None
+        self._cleaned = None
         self._walk(node.body.body, protected=False, acquired={})
 
     def _walk(self, body: Sequence[cst.CSTNode], protected: bool,
@@ -139,6 +145,7 @@ class YieldDependencyWithoutCleanup(Rule):
 
     def _cleaned_names(self) -> Set[str]:
         if self._cleaned is None:
+            assert self._function is not None
             self._cleaned = _cleaned_names(self._function)
         return self._cleaned
 

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import List, Optional
-
 import libcst as cst
 
 from fastapi_lint.names import keyword
