@@ -22,7 +22,8 @@ class UnawaitedCoroutine(Rule):
       `refresh`, `flush`, `get`, `scalar(s)`, `delete`, `rollback`, `close`, `fetch*`,
       `get/post/put/...`); `AsyncSession.add()` is a plain method and is not reported;
     - `asyncio.sleep(...)`;
-    - `async def` functions of the same module (async generators and async context managers
+    - `async def` functions of the same module, and `self.method()` where `method` is an
+      `async def` of the enclosing class (async generators and async context managers
       excluded: calling them returns no coroutine).
 
     A coroutine passed on — to `asyncio.gather`, `create_task`, `wait_for`, any other call,
@@ -123,20 +124,31 @@ class UnawaitedCoroutine(Rule):
         if resolved == "asyncio.sleep" or is_async_io_coroutine(resolved):
             return True
         if isinstance(call.func, cst.Name) and resolved == self.ctx.facts.local(call.func.value):
-            return self._is_coroutine_function(call.func.value)
+            return self._is_coroutine_function(call.func.value, self.ctx.facts.functions.get(call.func.value))
+        if isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name) \
+                and call.func.value.value == "self":
+            return self._is_own_coroutine_method(call.func.attr.value)
         return False
 
-    def _is_coroutine_function(self, name: str) -> bool:
-        known = self._async_functions.get(name)
+    def _is_own_coroutine_method(self, name: str) -> bool:
+        """``self.save()`` where ``save`` is an ``async def`` of the enclosing module-level class."""
+        owner = self.ctx.enclosing_class
+        if owner is None or self.ctx.facts.classes.get(owner.name.value) is not owner:
+            return False
+        methods = [s for s in owner.body.body if isinstance(s, cst.FunctionDef) and s.name.value == name]
+        method = methods[-1] if methods else None
+        return self._is_coroutine_function(f"{owner.name.value}.{name}", method)
+
+    def _is_coroutine_function(self, key: str, function: Optional[cst.FunctionDef]) -> bool:
+        known = self._async_functions.get(key)
         if known is None:
-            function = self.ctx.facts.functions.get(name)
             known = (
                 function is not None
                 and function.asynchronous is not None
                 and not any(_names_context_manager(d) for d in function.decorators)
                 and not _has_yield(function)
             )
-            self._async_functions[name] = known
+            self._async_functions[key] = known
         return known
 
 
