@@ -1,0 +1,130 @@
+"""FAPI106's project call graph: layouts, stdin, re-exports, cycles and what it keeps."""
+from __future__ import annotations
+
+import textwrap
+
+from fastapi_lint.project import ProjectIndex
+from fastapi_lint.rules.async_._call_graph import CALL_GRAPH, CallGraph, blocking_chain
+from tests.helpers import found, lint_paths, lint_text
+
+HELPERS = textwrap.dedent(
+    """\
+    import requests
+
+
+    def fetch(url: str) -> dict:
+        return requests.get(url, timeout=5).json()
+    """
+)
+ROUTE = textwrap.dedent(
+    """\
+    from fastapi import FastAPI
+
+    from app.helpers import fetch
+
+    app = FastAPI()
+
+
+    @app.get("/")
+    async def index() -> dict:
+        return fetch("https://example.com")
+    """
+)
+
+
+def _index(files: dict) -> ProjectIndex:
+    return ProjectIndex.build([(f"/p/{name}", textwrap.dedent(text)) for name, text in files.items()], "/p")
+
+
+def test_src_layout_matches_absolute_imports(tmp_path) -> None:
+    package = tmp_path / "src" / "app"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "helpers.py").write_text(HELPERS)
+    (package / "main.py").write_text(ROUTE)
+    result = lint_paths([str(tmp_path)], codes=["FAPI106"], root=str(tmp_path))
+    assert not result.errors
+    assert found(result) == {(10, 12, "FAPI106")}
+    assert "index -> fetch -> requests.get" in result.findings[0].message
+
+
+def test_stdin_knows_its_own_module() -> None:
+    text = HELPERS + "\n\nasync def handler() -> dict:\n    return fetch('https://example.com')\n"
+    result = lint_text(text, codes=["FAPI106"])
+    assert found(result) == {(9, 12, "FAPI106")}
+
+
+def test_cycles_and_shortest_chains() -> None:
+    index = _index({
+        "m.py": """\
+            import time
+
+            def a():
+                b()
+
+            def b():
+                a()
+                c()
+
+            def c():
+                d()
+
+            def d():
+                time.sleep(1)
+
+            def e():
+                f()
+
+            def f():
+                e()
+            """,
+    })
+    assert blocking_chain(index, "m.a") == ["a", "b", "c", "d", "time.sleep"]
+    assert blocking_chain(index, "m.b") == ["b", "c", "d", "time.sleep"]
+    assert blocking_chain(index, "m.e") is None
+    assert blocking_chain(index, "m.missing") is None
+
+
+def test_package_reexports_are_followed() -> None:
+    index = _index({
+        "pkg/__init__.py": "from .impl import work\n",
+        "pkg/impl.py": "import subprocess\n\ndef work():\n    subprocess.run(['true'])\n",
+    })
+    assert blocking_chain(index, "pkg.work") == ["work", "subprocess.run"]
+
+
+def test_only_project_candidates_are_kept() -> None:
+    index = _index({
+        "m.py": """\
+            import json
+            import os.path
+            from app.other import helper
+
+            def f(data):
+                json.dumps(data)
+                os.path.join("a", "b")
+                helper(data)
+                print(data)
+            """,
+    })
+    calls = index.modules["m"].extra[CALL_GRAPH].functions["f"].calls
+    assert calls == ("app.other.helper",)
+
+
+def test_async_functions_and_offloading_decorators_are_not_edges() -> None:
+    index = _index({
+        "m.py": """\
+            import time
+            from asyncer import asyncify
+
+            async def coroutine():
+                time.sleep(1)
+
+            @asyncify
+            def offloaded():
+                time.sleep(1)
+            """,
+    })
+    graph = CallGraph(index)
+    assert graph.chain("m.coroutine") is None
+    assert graph.chain("m.offloaded") is None
