@@ -81,7 +81,8 @@ class _ModuleScanner:
         self.names: Dict[str, str] = {}
         self.imports: Dict[str, str] = {}
         self.functions: Dict[str, FunctionCalls] = {}
-        self._pending: List[Tuple[str, ast.FunctionDef, Optional[str], Dict[str, str]]] = []
+        self._functions: List[ast.FunctionDef] = []
+        self._classes: List[ast.ClassDef] = []
 
     def local(self, name: str) -> str:
         return f"{self.module}.{name}" if self.module else name
@@ -89,8 +90,10 @@ class _ModuleScanner:
     def scan(self, body: List[ast.stmt]) -> None:
         # names first (a function may call one defined below it), then the function bodies
         self._scan_names(body)
-        for key, function, class_name, attributes in self._pending:
-            self.functions[key] = _FunctionScanner(self, function, class_name, attributes).run()
+        for function in self._functions:
+            self.functions[function.name] = _FunctionScanner(self, function, None, {}).run()
+        for node in self._classes:
+            self._scan_class(node)
 
     def _scan_names(self, body: List[ast.stmt]) -> None:
         for stmt in body:
@@ -101,10 +104,10 @@ class _ModuleScanner:
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.names[stmt.name] = self.local(stmt.name)
                 if isinstance(stmt, ast.FunctionDef) and _runs_when_called(stmt):
-                    self._pending.append((stmt.name, stmt, None, {}))
+                    self._functions.append(stmt)
             elif isinstance(stmt, ast.ClassDef):
                 self.names[stmt.name] = self.local(stmt.name)
-                self._scan_class(stmt)
+                self._classes.append(stmt)
             elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
                 self._scan_assignment(stmt)
             elif isinstance(stmt, ast.If):
@@ -133,7 +136,8 @@ class _ModuleScanner:
             attributes = _FunctionScanner(self, init, node.name, {}).self_attributes()
         for method in methods:
             if _runs_when_called(method):
-                self._pending.append((f"{node.name}.{method.name}", method, node.name, attributes))
+                key = f"{node.name}.{method.name}"
+                self.functions[key] = _FunctionScanner(self, method, node.name, attributes).run()
 
     # -- names (the ast twin of ModuleFacts.resolve) --------------------------------------
     def resolve(self, node: ast.expr, local: Dict[str, str]) -> Optional[str]:
