@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Iterator, List, Sequence, Tuple, Type
 
 from fastapi_lint import __version__
-from fastapi_lint.config import Config, load_config, validate_codes
+from fastapi_lint.config import Config, ConfigError, load_config, validate_codes
 from fastapi_lint.registry import all_rules, select_rules
 from fastapi_lint.rule import Rule
 
@@ -43,6 +43,9 @@ def encode(lines: Sequence[str]) -> bytes:
     return data
 
 
+CONFIG_ERROR = "FAPI000"
+
+
 class Plugin:
     name = "fastapi-lint"
     version = __version__
@@ -56,7 +59,12 @@ class Plugin:
         from fastapi_lint.runner import run_source
 
         absolute = os.path.abspath(self.filename)
-        config, rules = settings_for(os.path.dirname(absolute))
+        try:
+            config, rules = settings_for(os.path.dirname(absolute))
+        except ConfigError as exc:
+            # a traceback would stop flake8's other checks too; say it where the editor looks
+            yield 1, 0, f"{CONFIG_ERROR} fastapi-lint configuration error: {exc}", type(self)
+            return
         result = run_source(self.filename, encode(self.lines), config, rules)
         for error in result.errors:
             print(f"fastapi-lint: {error}", file=sys.stderr)

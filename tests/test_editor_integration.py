@@ -118,6 +118,17 @@ def test_flake8_plugin_honours_a_coding_cookie(tmp_path):
     assert done.stdout.startswith("main.py:10:14: FAPI101 "), done.stdout + done.stderr
 
 
+def test_flake8_plugin_reports_a_bad_configuration_on_line_1(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.fastapi-lint]\nselect = ["NOPE"]\n')
+    (tmp_path / "main.py").write_text(BAD)
+    done = flake8(tmp_path, "--select", "FAPI,E999", "main.py")
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stdout.splitlines() == [
+        "main.py:1:1: FAPI000 fastapi-lint configuration error: "
+        f"{tmp_path / 'pyproject.toml'}: unknown rule code or prefix 'NOPE' in select"
+    ]
+
+
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     (tmp_path / "pyproject.toml").write_text(
