@@ -6,6 +6,8 @@ calls in async context, and FAPI106's project pass uses it on calls inside sync 
 Names follow the facts' resolution convention: an instance is written with ``()``, so
 ``db: Session`` makes ``db.query`` resolve to ``"sqlalchemy.orm.Session().query"`` and
 ``SessionLocal = sessionmaker(); SessionLocal().get`` to ``"sqlalchemy.orm.sessionmaker()().get"``.
+A name rooted in another project module (``"app.db.SessionLocal()().get"``) is first
+rewritten by :func:`fastapi_lint.rules.async_._instances.project_instance`.
 """
 from __future__ import annotations
 
