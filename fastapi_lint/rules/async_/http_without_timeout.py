@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Dict
 
 import libcst as cst
 
@@ -85,7 +85,9 @@ class HttpWithoutTimeout(Rule):
         if not isinstance(node.func, (cst.Name, cst.Attribute)):
             return
         resolved = self.ctx.resolve(node.func)
-        library = _NEEDS_TIMEOUT.get(resolved) if resolved is not None else None
+        if resolved is None:
+            return
+        library = _NEEDS_TIMEOUT.get(resolved)
         if library is None or _has_timeout(node, resolved):
             return
         self.report(
@@ -95,9 +97,9 @@ class HttpWithoutTimeout(Rule):
         )
 
 
-def _has_timeout(node: cst.Call, resolved: Optional[str]) -> bool:
+def _has_timeout(node: cst.Call, resolved: str) -> bool:
     # a ``*args``/``**kwargs`` splat may carry the timeout
     if any(arg.star for arg in node.args) or keyword(node, "timeout") is not None:
         return True
-    index = _POSITIONAL_TIMEOUT.get(resolved or "")
+    index = _POSITIONAL_TIMEOUT.get(resolved)
     return index is not None and positional(node, index) is not None
