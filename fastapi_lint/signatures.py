@@ -39,7 +39,8 @@ ANY_NAME = "*"
 _NOT_ALIASES = ("builtins.", "typing.", "fastapi.", "starlette.", "pydantic.", "datetime.", "uuid.")
 _DEPENDS_MARKERS = frozenset({"Depends", "Security"})
 _FIELD_MARKERS = frozenset({"Path", "Query", "Header", "Cookie", "Body", "Form", "File"})
-_TRIGGERS = ("Depends", "Security", "Annotated")
+# any module defining something may hold a dependency (`def get_db(): ...` in db.py)
+_TRIGGERS = ("def ", "class ", "Annotated")
 _MAX_DEPTH = 8
 
 Param = Tuple[str, str]
@@ -59,24 +60,26 @@ class ModuleSignatures:
 @collector(SIGNATURES)
 def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
     # Packages' __init__ files are read even without triggers: they re-export dependencies.
-    if not any(t in text for t in _TRIGGERS) and not path.endswith("__init__.py") and "Enum" not in text:
+    if not any(t in text for t in _TRIGGERS) and not path.endswith("__init__.py"):
         return
     module = tree.get()
     if module is None:
         return
     package = summary.module if path.endswith("__init__.py") else summary.module.rpartition(".")[0]
-    found = _Collector(summary.module, package, "path_params" in text).run(module)
+    found = _Collector(summary.module, package, text).run(module)
     if found.callables or found.aliases or found.annotated or found.enums:
         summary.extra[SIGNATURES] = found
 
 
 class _Collector:
-    def __init__(self, module: str, package: str, reads_path_params: bool) -> None:
+    def __init__(self, module: str, package: str, text: str) -> None:
         self.module = module
         self.package = package
-        # the text mentions `path_params`: some function may read the request's path itself
-        self.reads_path_params = reads_path_params
+        # lines of a module mentioning `path_params`: some function may read the request's
+        # path itself (a line scan is much cheaper than walking every function's tree)
+        self.lines = text.splitlines() if "path_params" in text else []
         self.names: Dict[str, str] = {}
+        self.module_defs: Set[str] = set()
         self.out = ModuleSignatures()
 
     def run(self, tree: ast.Module) -> ModuleSignatures:
@@ -105,6 +108,7 @@ class _Collector:
                     self.out.aliases[alias.asname or alias.name] = target
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             self.names[stmt.name] = self._local(stmt.name)
+            self.module_defs.add(stmt.name)
 
     def _import_base(self, stmt: ast.ImportFrom) -> str:
         base = stmt.module or ""
@@ -135,6 +139,11 @@ class _Collector:
             factory = _returned_function(stmt)
             if factory is not None:
                 self.out.callables[stmt.name + "()"] = self._signature(factory, skip_first=False)
+            else:
+                returned = self._returned_callables(stmt)
+                if returned:
+                    # `return a if required else b`: read as a dependency on both
+                    self.out.callables[stmt.name + "()"] = tuple(("", target) for target in returned)
         elif isinstance(stmt, ast.ClassDef):
             self._record_class(stmt)
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
@@ -142,6 +151,16 @@ class _Collector:
             for target in targets:
                 if isinstance(target, ast.Name):
                     self._record_assignment(target.id, stmt.value)
+
+    def _returned_callables(self, func) -> Tuple[str, ...]:
+        """Module-level callables a factory returns by name (``return a if flag else b``)."""
+        values = [s.value for s in func.body if isinstance(s, ast.Return) and s.value is not None]
+        names: list = []
+        for value in values:
+            names.extend((value.body, value.orelse) if isinstance(value, ast.IfExp) else (value,))
+        if not names or not all(isinstance(n, ast.Name) and n.id in self.module_defs for n in names):
+            return ()
+        return tuple(self._local(n.id) for n in names)
 
     def _record_class(self, node: ast.ClassDef) -> None:
         if any((self.resolve(b) or "").endswith(_ENUM_BASES) for b in node.bases):
@@ -215,7 +234,7 @@ class _Collector:
         if skip_first and pairs:
             pairs = pairs[1:]
         params = tuple(self._param(arg, default) for arg, default in pairs)
-        if self.reads_path_params and _reads_path_params(func):
+        if self.lines and any("path_params" in line for line in self.lines[func.lineno - 1:func.end_lineno]):
             params += ((ANY_NAME, ""),)
         return params
 
@@ -273,11 +292,6 @@ def _returned_function(func: ast.AST) -> Optional[ast.AST]:
         if isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Name) and stmt.value.id in nested:
             return nested[stmt.value.id]
     return None
-
-
-def _reads_path_params(func: ast.AST) -> bool:
-    """``request.path_params[...]`` somewhere in the function."""
-    return any(isinstance(n, ast.Attribute) and n.attr == "path_params" for n in ast.walk(func))
 
 
 def _unwrap(annotation: ast.expr) -> Optional[ast.expr]:

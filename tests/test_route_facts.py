@@ -288,3 +288,15 @@ def test_enum_from_another_module_is_a_scalar() -> None:
         def route(order: Order, item: Item): ...
     ''', others=[("app/enums.py", enums), ("app/schemas.py", "class Item: ...\n")])
     assert sources(facts, "route") == {"order": "query", "item": "body"}
+
+
+def test_factory_returning_module_functions_and_modules_without_depends() -> None:
+    auth = '''
+        def _required(token: str): ...
+        def _optional(token_maybe: str = None): ...
+        def authorizer(*, required: bool = True):
+            return _required if required else _optional
+    '''
+    project = ProjectIndex.build([(f"{ROOT}/app/auth.py", textwrap.dedent(auth))], ROOT)
+    assert signatures.consumed_names(project, "app.auth.authorizer()") == {"token", "token_maybe"}
+    assert signatures.consumed_names(project, "app.auth._required") == {"token"}
