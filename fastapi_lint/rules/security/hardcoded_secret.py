@@ -46,7 +46,7 @@ def secret_word(name: str) -> Optional[str]:
     if len(parts) >= 2 and parts[-1] == "key" and parts[-2] in _LOOKUP_KEY_WORDS:
         return None
     # a describing word after the secret word: csrf_token_cookie_samesite, password_url_template
-    first = next(i for i, part in enumerate(parts) if says(part, (word.split("_")[0],)))
+    first = next((i for i, part in enumerate(parts) if says(part, (word.split("_")[0],))), 0)
     if any(part in _NOT_SECRET for part in parts[first + 1:]):
         return None
     return word
