@@ -43,7 +43,7 @@ class AsyncRouteWithoutAwait(Rule):
     DEFAULT = Default.ON
     TAGS = ("async",)
     SEEDS = ("001",)
-    TRIGGERS = ("async ",)
+    TRIGGERS = ("async def",)
     SKIP_TEST_FILES = True
 
     def __init__(self, ctx, options) -> None:

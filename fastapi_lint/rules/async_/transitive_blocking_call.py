@@ -66,7 +66,7 @@ class TransitiveBlockingCall(Rule):
     DEFAULT = Default.ON
     TAGS = ("async",)
     SEEDS = ("000", "001", "002", "004")
-    TRIGGERS = ("async ",)
+    TRIGGERS = ("async def",)
     PROJECT_FACTS = (CALL_GRAPH,)
     SKIP_TEST_FILES = True
 
