@@ -41,15 +41,15 @@ class _GitIgnores:
     """``.gitignore`` files met while walking, each applying to its own directory and below."""
 
     def __init__(self) -> None:
-        self._specs: Dict[str, Optional[pathspec.PathSpec]] = {}
+        self._specs: Dict[str, Optional[pathspec.GitIgnoreSpec]] = {}
 
-    def _spec(self, directory: str) -> Optional[pathspec.PathSpec]:
+    def _spec(self, directory: str) -> Optional[pathspec.GitIgnoreSpec]:
         if directory not in self._specs:
             spec = None
             path = os.path.join(directory, ".gitignore")
             try:
                 with open(path, encoding="utf-8", errors="replace") as handle:
-                    spec = pathspec.PathSpec.from_lines("gitwildmatch", handle)
+                    spec = pathspec.GitIgnoreSpec.from_lines(handle)
             except OSError:
                 pass
             self._specs[directory] = spec

@@ -10,12 +10,14 @@ import ast
 import fnmatch
 import io
 import os
+import re
 import stat
 import sys
 import tokenize
 import traceback
 import warnings
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Type
 
 import libcst as cst
@@ -116,6 +118,38 @@ def decode_source(data: bytes) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
+# -- parsing ---------------------------------------------------------------------------------
+# CPython's tokenizer refuses more than 200 nested brackets; libcst's native parser can
+# overflow the C stack (a segfault, uncatchable) on a few thousand. Files over the limit are
+# judged by `ast` and never reach libcst.
+MAX_BRACKET_DEPTH = 200
+_NOT_BRACKET = re.compile(r"[^()\[\]{}]+")
+_BRACKET_STEP = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
+
+
+def _bracket_depth_exceeds(text: str, limit: int = MAX_BRACKET_DEPTH) -> bool:
+    """Whether brackets nest deeper than ``limit`` (strings and comments are not excluded,
+    so this can overestimate; callers confirm with ``ast``)."""
+    if text.count("(") + text.count("[") + text.count("{") <= limit:
+        return False
+    brackets = _NOT_BRACKET.sub("", text)
+    return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets))) > limit
+
+
+# The newest grammar libcst knows, whatever interpreter runs us: a 3.9 install must still
+# read PEP 695 `type` statements and PEP 701 f-strings.
+_PARSER_CONFIG = cst.PartialParserConfig(
+    python_version=max(cst.KNOWN_PYTHON_VERSION_STRINGS, key=lambda v: tuple(map(int, v.split("."))))
+)
+
+
+def parse(text: str) -> cst.Module:
+    """libcst parse, guarded against inputs that crash the native parser."""
+    if _bracket_depth_exceeds(text):
+        ast.parse(text)  # raises SyntaxError("too many nested parentheses") for real cases
+    return cst.parse_module(text, config=_PARSER_CONFIG)
+
+
 # -- traversal -------------------------------------------------------------------------------
 _HANDLER_CACHE: Dict[type, List[Tuple[str, type, bool]]] = {}
 
@@ -198,10 +232,14 @@ def _syntax_error_location(text: str, exc: Exception) -> Tuple[int, int, str]:
         line = err.lineno or 1
         column = max(err.offset or 1, 1)
         return line, column, f"SyntaxError: {err.msg}"
-    except (ValueError, RecursionError, MemoryError) as err:
+    except RecursionError:
+        return 1, 1, "cannot parse: the code is nested too deeply"
+    except (ValueError, MemoryError) as err:
         return 1, 1, f"cannot parse: {type(err).__name__}"
     if isinstance(exc, cst.ParserSyntaxError):
         return max(exc.raw_line, 1), exc.raw_column + 1, f"SyntaxError: {exc.message}"
+    if isinstance(exc, RecursionError):
+        return 1, 1, "cannot parse: the code is nested too deeply"
     return 1, 1, f"cannot parse: {type(exc).__name__}"
 
 
@@ -219,6 +257,15 @@ def _syntax_only(display: str, text: str, rules: Dict[str, Type[Rule]]) -> List[
             warnings.simplefilter("ignore")  # invalid escapes etc. are not ours to print
             ast.parse(text)
     except Exception as exc:  # SyntaxError, RecursionError, MemoryError...
+        # this interpreter's grammar may be older than the code's (PEP 695 on 3.11):
+        # libcst's newest grammar has the last word. Only for a SyntaxError: after a
+        # RecursionError libcst would be slower still (it is super-linear on deep nesting)
+        if isinstance(exc, SyntaxError):
+            try:
+                parse(text)
+                return []
+            except Exception:
+                pass
         line, column, message = _syntax_error_location(text, exc)
         lines = text.splitlines()
         source_line = lines[line - 1] if 0 < line <= len(lines) else ""
@@ -252,7 +299,7 @@ def lint_file(display: str, absolute: str, settings: LintSettings, data: Optiona
             return FileResult(_syntax_only(display, text, active_codes))
         return FileResult()
     try:
-        module = cst.parse_module(text)
+        module = parse(text)
     except Exception as exc:  # ParserSyntaxError, RecursionError, or a parser bug
         line, column, message = _syntax_error_location(text, exc)
         lines = text.splitlines()

@@ -22,7 +22,7 @@ BAD = textwrap.dedent(
     @app.get("/")
     async def root() -> dict:
         time.sleep(1)
-        return {}
+        return {"slept": await app.state.clock()}
     """
 )
 GOOD = "import asyncio\n\n\nasync def f() -> None:\n    await asyncio.sleep(1)\n"

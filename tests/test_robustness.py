@@ -90,7 +90,9 @@ def test_pathological_nesting_is_a_syntax_finding_not_a_crash(tree, capsys):
     (tree / "ok.py").write_text(SLEEPY)
     code, lines, err = lint(capsys, ".")
     got = codes_at(lines)
-    assert {name for name, *_ , c in got if c == "FAPI001"} == {"parens.py", "lists.py", "defs.py", "ops.py"}
+    syntax = {name for name, *_, c in got if c == "FAPI001"}
+    # CPython 3.9 parses a 20,000-term chain, later versions give up: either answer, no crash
+    assert syntax - {"ops.py"} == {"parens.py", "lists.py", "defs.py"}
     assert ("ok.py", 5, 5, "FAPI101") in got
     assert code == 1 and not err
 

@@ -72,7 +72,9 @@ def test_syntax_error_is_reported_without_a_libcst_parse(parse_calls) -> None:
     result = lint_text("x = 1\n\ndef broken(:\n    pass\n", codes=("FAPI001", "FAPI101"))
     assert found(result) == {(3, 12, "FAPI001")}
     assert result.findings[0].source_line == "def broken(:"
-    assert parse_calls == []
+    # at most one libcst parse, to confirm CPython's verdict in the newest grammar (this
+    # interpreter's may be older than the code's); a file that parses never needs one
+    assert len(parse_calls) <= 1
 
 
 def test_rule_without_triggers_needs_every_file(parse_calls) -> None:
