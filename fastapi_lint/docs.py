@@ -208,11 +208,36 @@ def write_pages(directory: str, rules: Iterable[Type[Rule]]) -> None:
             handle.write(text)
 
 
+README_START, README_END = "<!-- rules-table:start -->", "<!-- rules-table:end -->"
+
+
+def readme_table(rules: Iterable[Type[Rule]]) -> str:
+    """The rule table of README.md (links into rules/)."""
+    lines = ["| Code | Name | Severity | Default | Fix | What it finds |", "|---|---|---|---|---|---|"]
+    for rule in rules:
+        text = summary(rule).replace("|", r"\|")
+        lines.append(f"| [{rule.CODE}](rules/{rule.CODE}.md) | {rule.NAME} | {rule.SEVERITY.value} | "
+                     f"{rule.DEFAULT.value} | {rule.FIX.value} | {text} |")
+    return "\n".join(lines)
+
+
+def with_readme_table(readme: str, rules: Iterable[Type[Rule]]) -> str:
+    """``readme`` with the text between the rules-table markers regenerated."""
+    start, end = readme.index(README_START) + len(README_START), readme.index(README_END)
+    return readme[:start] + "\n" + readme_table(rules) + "\n" + readme[end:]
+
+
 def main() -> None:
     from fastapi_lint.registry import all_rules
 
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    write_pages(os.path.join(here, "rules"), all_rules().values())
+    rules = list(all_rules().values())
+    write_pages(os.path.join(here, "rules"), rules)
+    readme = os.path.join(here, "README.md")
+    with open(readme, encoding="utf-8") as handle:
+        text = handle.read()
+    with open(readme, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(with_readme_table(text, rules))
 
 
 if __name__ == "__main__":

@@ -38,3 +38,11 @@ def test_rule_pages_are_in_sync() -> None:
     assert not stale and not extra, (
         f"rules/ is out of date (stale: {stale}, extra: {extra}); run `python -m fastapi_lint.docs`"
     )
+
+
+def test_readme_rule_table_is_in_sync() -> None:
+    with open(os.path.join(REPO, "README.md"), encoding="utf-8") as handle:
+        readme = handle.read()
+    assert docs.with_readme_table(readme, RULES) == readme, (
+        "README.md's rule table is out of date; run `python -m fastapi_lint.docs`"
+    )
