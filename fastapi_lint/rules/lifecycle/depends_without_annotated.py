@@ -73,7 +73,10 @@ class DependsWithoutAnnotated(Rule):
     passes them by name, so this is safe for FastAPI, but a direct positional call of the
     function would need updating. Unannotated parameters (`x = Depends(dep)`) and parameters
     already annotated with `Annotated` are reported without a fix: the right type is not
-    known. The fix is safe.
+    known. The fix is safe. It imports `typing.Annotated` (Python 3.9+; a project still on 3.8
+    wants `typing_extensions`, which an existing `typing_extensions.Annotated` import makes
+    the fix use). The signature is rewritten as a whole, so a `# noqa: FAPI402` on one
+    parameter does not keep the fix of its neighbours from converting it too.
 
     ## References
     - [FastAPI: Dependencies (Annotated)](https://fastapi.tiangolo.com/tutorial/dependencies/)
