@@ -22,6 +22,8 @@ class RunResult:
     files_checked: int = 0
     rules: Tuple[Type[Rule], ...] = ()
     root: str = "."
+    # what linted the files, so that --fix can re-lint them the same way
+    settings: Optional[LintSettings] = None
 
     def sort(self) -> None:
         self.findings.sort(key=Finding.sort_key)
@@ -95,7 +97,8 @@ def run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]],
     files = discovery.files
     project, sizes, digests = _index_project(files, config.root, cache)
     settings = LintSettings(config, tuple(rules), project)
-    result = RunResult(usage_errors=list(discovery.errors), rules=tuple(rules), root=config.root)
+    result = RunResult(usage_errors=list(discovery.errors), rules=tuple(rules), root=config.root,
+                       settings=settings)
     store = ResultCache.for_run(config, rules, project) if cache else None
     todo: List[int] = []
     for number, source in enumerate(files):
@@ -138,6 +141,6 @@ def run_source(display: str, data: bytes, config: Config, rules: Sequence[Type[R
     settings = LintSettings(config, tuple(rules), project)
     file_result = lint_file(display, absolute, settings, data=data)
     result = RunResult(file_result.findings, file_result.errors, files_checked=1,
-                       rules=tuple(rules), root=config.root)
+                       rules=tuple(rules), root=config.root, settings=settings)
     result.sort()
     return result
