@@ -293,7 +293,3 @@ def _silence_stdout() -> None:
 
 def entry() -> None:
     sys.exit(run())
-
-
-if __name__ == "__main__":
-    entry()
