@@ -89,12 +89,16 @@ class EagerLogFormatting(Rule):
         if converted is None:
             return None
         template, values = converted
-        new_args = args[:index] + [args[index].with_changes(value=template)]
-        new_args += [cst.Arg(v) for v in values] + following
-        # every argument but the last needs a comma
-        new_args = [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in new_args]
-        if args[-1].comma is not cst.MaybeSentinel.DEFAULT:
-            new_args[-1] = new_args[-1].with_changes(comma=args[-1].comma)
+        formatted = args[index].with_changes(value=template, whitespace_after_arg=cst.SimpleWhitespace(""))
+        new_args = args[:index] + [formatted] + [cst.Arg(v) for v in values] + following
+        # Existing commas keep their line breaks; an argument that gains a follower gets
+        # ", "; the new last argument takes the old last one's comma and the whitespace
+        # before ")", so a call spread over lines stays laid out as it was.
+        new_args = [
+            a if a.comma is not cst.MaybeSentinel.DEFAULT else a.with_changes(comma=cst.Comma(
+                whitespace_after=cst.SimpleWhitespace(" ")))
+            for a in new_args[:-1]
+        ] + [new_args[-1].with_changes(comma=args[-1].comma, whitespace_after_arg=args[-1].whitespace_after_arg)]
         return node.with_changes(args=new_args)
 
 
