@@ -29,6 +29,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Optional, Set, Tuple
 
+from fastapi_lint.astnames import import_bindings, importing_package, module_statements, resolve
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
 
 SIGNATURES = "signatures"
@@ -65,7 +66,7 @@ def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> Non
     module = tree.get()
     if module is None:
         return
-    package = summary.module if path.endswith("__init__.py") else summary.module.rpartition(".")[0]
+    package = importing_package(summary.module, path.endswith("__init__.py"))
     found = _Collector(summary.module, package, text).run(module)
     if found.callables or found.aliases or found.annotated or found.enums:
         summary.extra[SIGNATURES] = found
@@ -83,7 +84,7 @@ class _Collector:
         self.out = ModuleSignatures()
 
     def run(self, tree: ast.Module) -> ModuleSignatures:
-        statements = list(_module_statements(tree.body))
+        statements = list(module_statements(tree.body))
         for stmt in statements:  # bind every name first: definitions may come in any order
             self._bind(stmt)
         for stmt in statements:
@@ -92,45 +93,24 @@ class _Collector:
 
     # -- names ---------------------------------------------------------------------------
     def _bind(self, stmt: ast.stmt) -> None:
-        if isinstance(stmt, ast.Import):
-            for alias in stmt.names:
-                if alias.asname:
-                    self.names[alias.asname] = alias.name
-                else:
-                    head = alias.name.split(".", 1)[0]
-                    self.names[head] = head
-        elif isinstance(stmt, ast.ImportFrom):
-            base = self._import_base(stmt)
-            for alias in stmt.names:
-                if alias.name != "*":
-                    target = f"{base}.{alias.name}" if base else alias.name
-                    self.names[alias.asname or alias.name] = target
-                    self.out.aliases[alias.asname or alias.name] = target
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            bound = import_bindings(stmt, self.package)
+            self.names.update(bound)
+            if isinstance(stmt, ast.ImportFrom):
+                # a re-export (``from .deps import get_db`` in a package): queries follow it
+                self.out.aliases.update(bound)
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             self.names[stmt.name] = self._local(stmt.name)
             self.module_defs.add(stmt.name)
-
-    def _import_base(self, stmt: ast.ImportFrom) -> str:
-        base = stmt.module or ""
-        if not stmt.level:
-            return base
-        parts = self.package.split(".") if self.package else []
-        parent = parts[: max(len(parts) - (stmt.level - 1), 0)]
-        return ".".join(p for p in parent + ([base] if base else []) if p)
 
     def _local(self, name: str) -> str:
         return f"{self.module}.{name}" if self.module else name
 
     def resolve(self, expr: ast.expr) -> Optional[str]:
-        if isinstance(expr, ast.Name):
-            return self.names.get(expr.id, f"builtins.{expr.id}" if expr.id in _BUILTIN_TYPES else None)
-        if isinstance(expr, ast.Attribute):
-            base = self.resolve(expr.value)
-            return f"{base}.{expr.attr}" if base else None
-        if isinstance(expr, ast.Call):
-            func = self.resolve(expr.func)
-            return f"{func}()" if func else None
-        return None
+        return resolve(expr, self._name)
+
+    def _name(self, name: str) -> Optional[str]:
+        return self.names.get(name, f"builtins.{name}" if name in _BUILTIN_TYPES else None)
 
     # -- records -------------------------------------------------------------------------
     def _record(self, stmt: ast.stmt) -> None:
@@ -263,21 +243,6 @@ class _Collector:
 
 _ENUM_BASES = ("Enum", "IntEnum", "StrEnum", "Flag", "IntFlag")
 _BUILTIN_TYPES = frozenset({"int", "str", "float", "bool", "bytes", "dict", "list", "set", "tuple", "object"})
-
-
-def _module_statements(body):
-    """Module-level statements, looking into if/try blocks (optional imports, TYPE_CHECKING)."""
-    for stmt in body:
-        if isinstance(stmt, ast.If):
-            yield from _module_statements(stmt.body)
-            yield from _module_statements(stmt.orelse)
-        elif isinstance(stmt, ast.Try):
-            yield from _module_statements(stmt.body)
-            for handler in stmt.handlers:
-                yield from _module_statements(handler.body)
-            yield from _module_statements(stmt.orelse)
-        else:
-            yield stmt
 
 
 def _returned_function(func: ast.AST) -> Optional[ast.AST]:

@@ -23,6 +23,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Set, Tuple
 
+from fastapi_lint.astnames import Lookup, import_bindings, importing_package, module_statements, resolve
 from fastapi_lint.facts import _ANNOTATED, _TYPE_WRAPPERS
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
 from fastapi_lint.rules.async_._blocking import classify_blocking
@@ -63,7 +64,7 @@ def collect_calls(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -
     module = tree.get()
     if module is None:
         return
-    package = summary.module if is_package else summary.module.rpartition(".")[0]
+    package = importing_package(summary.module, is_package)
     scanner = _ModuleScanner(summary.module, package)
     scanner.scan(module.body)
     if scanner.functions or scanner.imports:
@@ -96,7 +97,7 @@ class _ModuleScanner:
             self._scan_class(node)
 
     def _scan_names(self, body: List[ast.stmt]) -> None:
-        for stmt in body:
+        for stmt in module_statements(body):
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 bound = import_bindings(stmt, self.package)
                 self.names.update(bound)
@@ -110,14 +111,6 @@ class _ModuleScanner:
                 self._classes.append(stmt)
             elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
                 self._scan_assignment(stmt)
-            elif isinstance(stmt, ast.If):
-                self._scan_names(stmt.body)
-                self._scan_names(stmt.orelse)
-            elif isinstance(stmt, ast.Try):
-                self._scan_names(stmt.body)
-                for handler in stmt.handlers:
-                    self._scan_names(handler.body)
-                self._scan_names(stmt.orelse)
 
     def _scan_assignment(self, stmt: ast.stmt) -> None:
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
@@ -141,20 +134,14 @@ class _ModuleScanner:
 
     # -- names (the ast twin of ModuleFacts.resolve) --------------------------------------
     def resolve(self, node: ast.expr, local: Dict[str, str]) -> Optional[str]:
-        if isinstance(node, ast.Name):
-            found = local.get(node.id) or self.names.get(node.id)
+        def lookup(name: str) -> Optional[str]:
+            # the function's own bindings shadow the module's, which shadow the builtins
+            found = local.get(name) or self.names.get(name)
             if found is not None:
                 return found
-            return f"builtins.{node.id}" if node.id in _BUILTINS else None
-        if isinstance(node, ast.Attribute):
-            base = self.resolve(node.value, local)
-            return f"{base}.{node.attr}" if base is not None else None
-        if isinstance(node, ast.Call):
-            func = self.resolve(node.func, local)
-            return f"{func}()" if func is not None else None
-        if isinstance(node, ast.Await):
-            return self.resolve(node.value, local)
-        return None
+            return f"builtins.{name}" if name in _BUILTINS else None
+
+        return resolve(node, lookup, _awaited)
 
     def annotation_type(self, annotation: ast.expr, local: Dict[str, str]) -> Optional[str]:
         """The instance type an annotation declares, unwrapping Annotated/Optional/``| None``."""
@@ -333,35 +320,17 @@ def _has_decorator(function: ast.FunctionDef, name: str) -> bool:
     return any(isinstance(d, ast.Name) and d.id == name for d in function.decorator_list)
 
 
+def _awaited(node: ast.expr, lookup: Lookup) -> Optional[str]:
+    """``(await make_client()).get``: the awaited value stands for the call's result."""
+    return resolve(node.value, lookup, _awaited) if isinstance(node, ast.Await) else None
+
+
 def _is_none(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
 def _worth_keeping(name: str) -> bool:
     return "." in name and name.split(".", 1)[0] not in _STDLIB
-
-
-def import_bindings(node: ast.stmt, package: str) -> Dict[str, str]:
-    """The ``ast`` twin of :func:`fastapi_lint.facts.import_bindings`."""
-    out: Dict[str, str] = {}
-    if isinstance(node, ast.Import):
-        for alias in node.names:
-            if alias.asname:
-                out[alias.asname] = alias.name
-            else:
-                head = alias.name.split(".", 1)[0]
-                out[head] = head
-    elif isinstance(node, ast.ImportFrom):
-        base = node.module or ""
-        if node.level:
-            parts = package.split(".") if package else []
-            parent = parts[: max(len(parts) - (node.level - 1), 0)]
-            base = ".".join(p for p in parent + ([base] if base else []) if p)
-        for alias in node.names:
-            if alias.name == "*":
-                continue
-            out[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
-    return out
 
 
 # -- the project-wide resolution -------------------------------------------------------------

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import ast
 import os
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
+from fastapi_lint.astnames import Lookup, import_bindings, importing_package, module_statements, resolve
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
 
 INSTANCES = "blocking_instances"
@@ -39,7 +40,7 @@ def collect_instances(path: str, text: str, summary: ModuleSummary, tree: LazyAs
     module = tree.get()
     if module is None:
         return
-    package = summary.module if is_package else summary.module.rpartition(".")[0]
+    package = importing_package(summary.module, is_package)
     names, aliases = _module_names(module, summary.module, package)
     kept = {
         name: value for name, value in names.items()
@@ -108,9 +109,9 @@ def _module_names(module: ast.Module, module_name: str, package: str) -> Tuple[D
     """Module-level names -> what they are, and ``Annotated[T, ...]`` aliases -> ``T``."""
     names: Dict[str, str] = {}
     aliases: Dict[str, str] = {}
-    for stmt in _statements(module.body):
+    for stmt in module_statements(module.body):
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            names.update(_import_bindings(stmt, package))
+            names.update(import_bindings(stmt, package))
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             value = _resolve(stmt.value, names)
@@ -144,51 +145,14 @@ def _annotated_type(node: ast.expr, names: Dict[str, str]) -> Optional[str]:
     return _resolve(first, names)
 
 
-def _statements(body: List[ast.stmt]) -> Iterator[ast.stmt]:
-    for stmt in body:
-        yield stmt
-        if isinstance(stmt, ast.If):
-            yield from _statements(stmt.body)
-            yield from _statements(stmt.orelse)
-        elif isinstance(stmt, ast.Try):
-            yield from _statements(stmt.body)
-            for handler in stmt.handlers:
-                yield from _statements(handler.body)
-
-
 def _resolve(node: ast.expr, names: Dict[str, str]) -> Optional[str]:
     """The facts' convention on ``ast``: ``httpx.Client()`` -> ``"httpx.Client()"``."""
-    if isinstance(node, ast.Name):
-        return names.get(node.id)
-    if isinstance(node, ast.Attribute):
-        base = _resolve(node.value, names)
-        return f"{base}.{node.attr}" if base is not None else None
-    if isinstance(node, ast.Call):
-        func = _resolve(node.func, names)
-        return f"{func}()" if func is not None else None
+    return resolve(node, names.get, _path_division)
+
+
+def _path_division(node: ast.expr, lookup: Lookup) -> Optional[str]:
+    """``BASE_DIR / "data"`` is a ``pathlib.Path`` when ``BASE_DIR`` is one."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-        left = _resolve(node.left, names)
+        left = resolve(node.left, lookup, _path_division)
         return "pathlib.Path()" if left is not None and left.startswith("pathlib.Path") else None
     return None
-
-
-def _import_bindings(stmt: ast.stmt, package: str) -> Dict[str, str]:
-    out: Dict[str, str] = {}
-    if isinstance(stmt, ast.Import):
-        for alias in stmt.names:
-            if alias.asname:
-                out[alias.asname] = alias.name
-            else:
-                head = alias.name.split(".", 1)[0]
-                out[head] = head
-        return out
-    assert isinstance(stmt, ast.ImportFrom)
-    base = stmt.module or ""
-    if stmt.level:
-        parts = package.split(".") if package else []
-        parent = parts[: max(len(parts) - (stmt.level - 1), 0)]
-        base = ".".join(p for p in parent + ([base] if base else []) if p)
-    for alias in stmt.names:
-        if alias.name != "*":
-            out[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
-    return out
