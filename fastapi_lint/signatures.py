@@ -26,6 +26,7 @@ the alias may live in a module the pass has not read yet).
 from __future__ import annotations
 
 import ast
+import os
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Optional, Set, Tuple
 
@@ -61,12 +62,13 @@ class ModuleSignatures:
 @collector(SIGNATURES)
 def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
     # Packages' __init__ files are read even without triggers: they re-export dependencies.
-    if not any(t in text for t in _TRIGGERS) and not path.endswith("__init__.py"):
+    is_package = os.path.basename(path).startswith("__init__.")
+    if not any(t in text for t in _TRIGGERS) and not is_package:
         return
     module = tree.get()
     if module is None:
         return
-    package = importing_package(summary.module, path.endswith("__init__.py"))
+    package = importing_package(summary.module, is_package)
     found = _Collector(summary.module, package, text).run(module)
     if found.callables or found.aliases or found.annotated or found.enums:
         summary.extra[SIGNATURES] = found

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
+from fastapi_lint.astnames import import_bindings, importing_package
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
 from fastapi_lint.words import name_parts
 
@@ -59,8 +60,7 @@ def collect_models(path: str, text: str, summary: ModuleSummary, tree: LazyAst) 
     module = tree.get()
     if module is None:
         return
-    is_package = os.path.basename(path).startswith("__init__.")
-    package = summary.module if is_package else summary.module.rpartition(".")[0]
+    package = importing_package(summary.module, os.path.basename(path).startswith("__init__."))
     names = _module_names(module, summary.module, package)
     classes: Dict[str, Tuple[str, ...]] = {}
     responses: Set[str] = set()
@@ -87,21 +87,8 @@ def _module_names(module: ast.Module, module_name: str, package: str) -> Dict[st
     """Top-level imports and classes: local name -> dotted name."""
     names: Dict[str, str] = {}
     for stmt in module.body:
-        if isinstance(stmt, ast.Import):
-            for alias in stmt.names:
-                if alias.asname:
-                    names[alias.asname] = alias.name
-                else:
-                    head = alias.name.split(".", 1)[0]
-                    names[head] = head
-        elif isinstance(stmt, ast.ImportFrom):
-            base = stmt.module or ""
-            if stmt.level:
-                parts = package.split(".") if package else []
-                parent = parts[: max(len(parts) - (stmt.level - 1), 0)]
-                base = ".".join(p for p in parent + ([base] if base else []) if p)
-            for alias in stmt.names:
-                names[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            names.update(import_bindings(stmt, package))
         elif isinstance(stmt, ast.ClassDef):
             names[stmt.name] = f"{module_name}.{stmt.name}" if module_name else stmt.name
     return names
