@@ -128,7 +128,8 @@ def main() -> int:
     print(f"corpus: {source} ({count_files(corpus)} .py files), jobs={args.jobs}, runs={args.runs}", flush=True)
     rows = []
     run = lambda name, argv, before=None: rows.append((name, median_of(args.runs, argv, corpus, before))) or print(
-        f"  {name}: {rows[-1][1].wall:.2f} s", flush=True)
+        f"  {name}: {rows[-1][1].wall:.2f} s wall, {rows[-1][1].cpu:.1f} s CPU, {rows[-1][1].peak_mib:.0f} MiB",
+        flush=True)
     run(f"libcst parse-only, {args.jobs} procs (floor)",
         [sys.executable, os.path.join(HERE, "parse_only.py"), ".", *jobs])
     run("fastapi-lint cold --jobs 1", lint + ["--jobs", "1"], drop_cache)
