@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from typing import Dict, Optional, Sequence, Set
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
-import libcst.matchers as m
 
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules.lifecycle._dependencies import DEPENDS_TARGETS, is_dependency
@@ -78,16 +77,30 @@ class YieldDependencyWithoutCleanup(Rule):
 
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)
-        self._function: Optional[cst.FunctionDef] = None
-        # names the current dependency calls a cleanup method on, computed on demand
-        self._cleaned: Optional[Set[str]] = None
+        # one frame per enclosing generator dependency: (function, names it calls a cleanup
+        # method on, yields whose verdict waits for those names)
+        self._frames: List[Tuple[cst.FunctionDef, Set[str], List[Tuple[cst.Yield, str]]]] = []
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if not is_dependency(self.ctx, node):
             return
-        self._function = node
-        self._cleaned = None
+        self._frames.append((node, set(), []))
         self._walk(node.body.body, protected=False, acquired={})
+
+    def visit_Call(self, node: cst.Call) -> None:
+        # `db.close()` anywhere in the dependency (the same walk as every other rule's)
+        if self._frames and isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name) \
+                and node.func.attr.value in _CLEANUP:
+            for _, cleaned, _ in self._frames:
+                cleaned.add(node.func.value.value)
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if not self._frames or self._frames[-1][0] is not node:
+            return
+        _, cleaned, waiting = self._frames.pop()
+        for yield_node, name in waiting:
+            if name in cleaned:
+                self._report(yield_node)
 
     def _walk(self, body: Sequence[cst.CSTNode], protected: bool,
               acquired: Dict[str, cst.BaseExpression]) -> None:
@@ -136,18 +149,17 @@ class YieldDependencyWithoutCleanup(Rule):
         call = acquired.get(name) if name is not None else _call_of(value)
         if call is None:
             return
-        if self._acquires(call) or (name is not None and name in self._cleaned_names()):
-            self.report(
-                node,
-                "dependency yields a resource outside `try/finally` or `with`: its cleanup "
-                "is skipped when the request fails",
-            )
+        if self._acquires(call):
+            self._report(node)
+        elif name is not None:
+            self._frames[-1][2].append((node, name))
 
-    def _cleaned_names(self) -> Set[str]:
-        if self._cleaned is None:
-            assert self._function is not None
-            self._cleaned = _cleaned_names(self._function)
-        return self._cleaned
+    def _report(self, node: cst.Yield) -> None:
+        self.report(
+            node,
+            "dependency yields a resource outside `try/finally` or `with`: its cleanup "
+            "is skipped when the request fails",
+        )
 
     def _acquires(self, call: cst.BaseExpression) -> bool:
         assert isinstance(call, cst.Call)
@@ -164,12 +176,3 @@ def _call_of(expr: Optional[cst.BaseExpression]) -> Optional[cst.Call]:
         expr = expr.expression
     return expr if isinstance(expr, cst.Call) else None
 
-
-def _cleaned_names(function: cst.FunctionDef) -> Set[str]:
-    """Names the function calls a cleanup method on (``db.close()``)."""
-    found: Set[str] = set()
-    for call in m.findall(function.body, m.Call(func=m.Attribute(value=m.Name(), attr=m.Name()))):
-        assert isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
-        if call.func.attr.value in _CLEANUP:
-            found.add(call.func.value.value)  # type: ignore[attr-defined]
-    return found
