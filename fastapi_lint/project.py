@@ -61,6 +61,12 @@ def collector(name: str, triggers: Tuple[str, ...] = ()) -> Callable[[Collector]
     return register
 
 
+def collector_identities() -> List[Tuple[str, Tuple[str, ...], str, str]]:
+    """The registered collectors (name, triggers, module, function): what a cached summary
+    was made by, since importing more rule modules registers more collectors."""
+    return [(name, triggers, fn.__module__, fn.__qualname__) for name, triggers, fn in _COLLECTORS]
+
+
 class LazyAst:
     """One ``ast`` parse per file, made only when a collector asks for it."""
 
@@ -92,6 +98,10 @@ class ProjectIndex:
         return index
 
     def add(self, path: str, text: str) -> None:
+        self.insert(self.summarize(path, text))
+
+    def summarize(self, path: str, text: str) -> ModuleSummary:
+        """The summary of one module, without adding it (the summary cache stores it)."""
         module, _ = module_name_for(path, self.root)
         summary = ModuleSummary(module)
         for match in _APP_ASSIGN.finditer(text):
@@ -100,7 +110,11 @@ class ProjectIndex:
         for name, triggers, fn in _COLLECTORS:
             if not triggers or any(t in text for t in triggers):
                 fn(path, text, summary, tree)
-        self.modules[module] = summary
+        return summary
+
+    def insert(self, summary: ModuleSummary) -> None:
+        # a later file of the same module replaces the earlier one, as ``add`` always did
+        self.modules[summary.module] = summary
 
     def find_module(self, dotted_module: str) -> Optional[ModuleSummary]:
         """The module named ``dotted_module``; a src-layout prefix (``src.app``) also matches."""

@@ -10,8 +10,9 @@ from fastapi_lint.discovery import SourceFile, discover
 from fastapi_lint.cache import ResultCache, digest
 from fastapi_lint.engine import FileResult, LintSettings, Unreadable, decode_source, lint_file, read_source
 from fastapi_lint.parallel import Task, lint_tasks
-from fastapi_lint.project import ProjectIndex
+from fastapi_lint.project import ProjectIndex, module_name_for
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.summary_cache import SummaryCache
 
 
 @dataclass
@@ -65,27 +66,39 @@ class _FileLinter:
         return result
 
 
-def _index_project(files: Sequence[SourceFile], root: str, hashed: bool) -> Tuple[ProjectIndex, List[int], Dict[str, str]]:
-    """The project index, plus each file's size and (for the cache) content digest."""
+def _index_project(files: Sequence[SourceFile], root: str, hashed: bool,
+                   summaries: Optional[SummaryCache] = None) -> Tuple[ProjectIndex, List[int], Dict[str, str]]:
+    """The project index, plus each file's size and (for the cache) content digest.
+
+    With ``summaries`` a file whose summary is cached is neither decoded nor parsed.
+    """
     sizes: List[int] = []
     digests: Dict[str, str] = {}
-
-    def texts():
-        for source in files:
-            try:
-                data = read_source(source.absolute)
-            except Unreadable:
-                sizes.append(0)
+    index = ProjectIndex(root=root)
+    for source in files:
+        try:
+            data = read_source(source.absolute)
+        except Unreadable:
+            sizes.append(0)
+            continue
+        sizes.append(len(data))
+        content = digest(data) if hashed or summaries is not None else ""
+        if hashed:
+            digests[source.absolute] = content
+        if summaries is not None:
+            cached = summaries.load(source.absolute, module_name_for(source.absolute, root)[0], content)
+            if cached is not None:
+                index.insert(cached)
                 continue
-            sizes.append(len(data))
-            if hashed:
-                digests[source.absolute] = digest(data)
-            try:
-                yield source.absolute, decode_source(data)
-            except Unreadable:
-                continue
-
-    return ProjectIndex.build(texts(), root), sizes, digests
+        try:
+            text = decode_source(data)
+        except Unreadable:
+            continue
+        summary = index.summarize(source.absolute, text)
+        index.insert(summary)
+        if summaries is not None:
+            summaries.store(source.absolute, content, summary)
+    return index, sizes, digests
 
 
 def run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]],
@@ -95,7 +108,9 @@ def run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]],
     result cache under ``config.cache_dir``."""
     discovery = discover(paths, config)
     files = discovery.files
-    project, sizes, digests = _index_project(files, config.root, cache)
+    # summaries are cached only when the run asks for a cache (never under --no-cache)
+    summaries = SummaryCache.for_run(config) if cache else None
+    project, sizes, digests = _index_project(files, config.root, cache, summaries)
     settings = LintSettings(config, tuple(rules), project)
     result = RunResult(usage_errors=list(discovery.errors), rules=tuple(rules), root=config.root,
                        settings=settings)

@@ -1,0 +1,175 @@
+"""The project pass's per-module summaries, cached so that a warm run does not re-parse.
+
+A summary (``ModuleSummary``: apps + the collectors' data) holds arbitrary Python objects,
+so entries are pickles. A cache directory inside a repository can be planted by whoever
+writes to the repository (a pull request in CI), and unpickling executes code; so every
+entry is signed with HMAC-SHA256 under a per-user secret key kept outside the project
+(``$XDG_CACHE_HOME/fastapi-lint/key``), and the signature is checked before a byte is
+unpickled. The signed message includes the entry's key (content digest, path, module,
+tool and collectors), so a genuine entry of another file or version is a miss too.
+
+Anything wrong (no key, missing, truncated, foreign or unsigned entry, unpicklable data)
+is a miss: the file is summarized afresh. Entries live next to the result cache
+(``<cache_dir>/summaries/<salt>/``), one per file path, written atomically.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import pickle
+import sys
+import tempfile
+from typing import List, Optional
+
+from fastapi_lint.cache import _TAG, _code_fingerprint, _write_atomic, digest
+from fastapi_lint.config import Config
+from fastapi_lint.project import ModuleSummary, collector_identities
+
+SCHEMA = 1
+_MAGIC = b"FLSUM1\n"
+_MAC_SIZE = hashlib.sha256().digest_size
+_KEY_SIZE = 32
+
+
+# -- the per-user key ------------------------------------------------------------------------
+def key_path() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "fastapi-lint", "key")
+
+
+def _read_key(path: str) -> Optional[bytes]:
+    """The key, if it is ours alone: a key others can read or write could sign their pickles."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & 0o077):
+            return None
+        data = os.read(fd, _KEY_SIZE + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return data if len(data) == _KEY_SIZE else None
+
+
+def _create_key(path: str) -> None:
+    """Write a fresh key atomically: a racing run either wins or reads the winner's key."""
+    directory = os.path.dirname(path)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".key-")  # mode 0600
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(os.urandom(_KEY_SIZE))
+        try:
+            os.link(temporary, path)  # fails if the key exists, unlike os.replace
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(temporary)
+
+
+def load_key(path: Optional[str] = None) -> Optional[bytes]:
+    """The per-user signing key, created on first use; None means: don't cache summaries."""
+    path = path or key_path()
+    key = _read_key(path)
+    if key is None and not os.path.lexists(path):
+        try:
+            _create_key(path)
+        except OSError:
+            return None
+        key = _read_key(path)
+    return key
+
+
+# -- the cache -------------------------------------------------------------------------------
+def _collector_files() -> List[List[object]]:
+    """Size and mtime of the modules defining collectors (plugins may live outside the package)."""
+    stamps = []
+    for module_name in sorted({identity[2] for identity in collector_identities()}):
+        path = getattr(sys.modules.get(module_name), "__file__", None)
+        try:
+            info = os.stat(path) if path else None
+        except OSError:
+            info = None
+        if info is not None:
+            stamps.append([os.path.abspath(path), info.st_size, info.st_mtime_ns])
+    return stamps
+
+
+def summary_salt(root: str) -> str:
+    """What every summary of this tool and collector set shares: it names their directory."""
+    material = [SCHEMA, list(sys.version_info[:3]), pickle.HIGHEST_PROTOCOL, _code_fingerprint(()),
+                _collector_files(), collector_identities(), os.path.abspath(root)]
+    return digest(json.dumps(material, separators=(",", ":"), default=repr).encode())
+
+
+class SummaryCache:
+    def __init__(self, directory: str, salt: str, secret: bytes) -> None:
+        self.directory = directory  # the cache root, shared with the result cache
+        self.entries = os.path.join(directory, "summaries", salt)
+        self.salt = salt
+        self._secret = secret
+
+    @classmethod
+    def for_run(cls, config: Config, key_file: Optional[str] = None) -> Optional["SummaryCache"]:
+        """The cache of this run, or None when no signing key can be had."""
+        secret = load_key(key_file)
+        if secret is None:
+            return None
+        directory = config.cache_dir
+        if not os.path.isabs(directory):
+            directory = os.path.join(config.root, directory)
+        return cls(directory, summary_salt(config.root), secret)
+
+    def _entry(self, absolute: str) -> str:
+        return os.path.join(self.entries, digest(absolute.encode()) + ".pickle")
+
+    def _mac(self, absolute: str, module: str, content_digest: str, payload: bytes) -> bytes:
+        head = json.dumps([self.salt, absolute, module, content_digest]).encode()
+        return hmac.new(self._secret, head + b"\0" + payload, hashlib.sha256).digest()
+
+    def load(self, absolute: str, module: str, content_digest: str) -> Optional[ModuleSummary]:
+        """The file's summary, or None; only bytes this user signed are ever unpickled."""
+        try:
+            with open(self._entry(absolute), "rb") as handle:
+                data = handle.read()
+        except OSError:
+            return None
+        if not data.startswith(_MAGIC) or len(data) < len(_MAGIC) + _MAC_SIZE:
+            return None
+        mac = data[len(_MAGIC):len(_MAGIC) + _MAC_SIZE]
+        payload = data[len(_MAGIC) + _MAC_SIZE:]
+        if not hmac.compare_digest(mac, self._mac(absolute, module, content_digest, payload)):
+            return None
+        try:
+            summary = pickle.loads(payload)
+        except Exception:  # a signed entry of a changed class layout: a miss, not an error
+            return None
+        if not isinstance(summary, ModuleSummary) or summary.module != module:
+            return None
+        return summary
+
+    def store(self, absolute: str, content_digest: str, summary: ModuleSummary) -> None:
+        """Write the entry atomically; a summary that cannot be pickled or written is no error."""
+        try:
+            payload = pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL)
+            mac = self._mac(absolute, summary.module, content_digest, payload)
+            self._ensure_directory()
+            _write_atomic(self._entry(absolute), _MAGIC + mac + payload)
+        except Exception:
+            return
+
+    def _ensure_directory(self) -> None:
+        # the same markers as the result cache: backup tools and git skip the directory
+        if os.path.isdir(self.entries):
+            return
+        os.makedirs(self.entries, exist_ok=True)
+        for name, text in (("CACHEDIR.TAG", _TAG), (".gitignore", "# Created by fastapi-lint\n*\n")):
+            path = os.path.join(self.directory, name)
+            if not os.path.exists(path):
+                _write_atomic(path, text.encode())

@@ -1,0 +1,263 @@
+"""The project pass's summary cache: warm indexes equal fresh ones, and only signed entries load."""
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import stat
+from typing import Dict, List, Optional
+
+import pytest
+
+from fastapi_lint import project as project_module
+from fastapi_lint import runner
+from fastapi_lint.cache import digest
+from fastapi_lint.config import Config
+from fastapi_lint.discovery import discover
+from fastapi_lint.project import ModuleSummary, ProjectIndex
+from fastapi_lint.registry import all_rules
+from fastapi_lint.summary_cache import SummaryCache, load_key
+from tests.helpers import FIXTURES, rules_for
+
+
+@pytest.fixture(autouse=True)
+def private_key_home(tmp_path, monkeypatch) -> str:
+    """Every test gets its own key directory: never the user's real key."""
+    all_rules()  # every built-in collector is registered, as in a real run
+    home = tmp_path / "xdg"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    return str(home)
+
+
+def _project(tmp_path) -> str:
+    """Every fixture, in a package, so every collector has something to record."""
+    root = tmp_path / "proj"
+    package = root / "app"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("from .FAPI001 import *\n")
+    for name in sorted(os.listdir(FIXTURES)):
+        if name.endswith(".py"):
+            shutil.copy(os.path.join(FIXTURES, name), package / name)
+    return str(root)
+
+
+def _index(root: str, cache: Optional[SummaryCache]) -> ProjectIndex:
+    files = discover([root], Config(root=root)).files
+    index, _, _ = runner._index_project(files, root, True, cache)
+    return index
+
+
+def _cache(root: str) -> SummaryCache:
+    cache = SummaryCache.for_run(Config(root=root))
+    assert cache is not None
+    return cache
+
+
+def _entries(cache: SummaryCache) -> List[str]:
+    if not os.path.isdir(cache.entries):
+        return []
+    return sorted(os.path.join(cache.entries, n) for n in os.listdir(cache.entries) if n.endswith(".pickle"))
+
+
+@pytest.fixture
+def summarize_calls(monkeypatch) -> List[str]:
+    """The paths the project pass summarized afresh (a cache hit is not summarized)."""
+    calls: List[str] = []
+    original = ProjectIndex.summarize
+
+    def counting(self, path, text):
+        calls.append(path)
+        return original(self, path, text)
+
+    monkeypatch.setattr(ProjectIndex, "summarize", counting)
+    return calls
+
+
+def _summaries(index: ProjectIndex) -> Dict[str, ModuleSummary]:
+    return dict(index.modules)
+
+
+def test_warm_index_equals_fresh_index(tmp_path, summarize_calls) -> None:
+    root = _project(tmp_path)
+    fresh = _index(root, None)
+    cold = _index(root, _cache(root))
+    assert len(_entries(_cache(root))) == len(fresh.modules)
+    summarize_calls.clear()
+    warm = _index(root, _cache(root))
+    assert summarize_calls == []  # every summary came from the cache
+    assert warm.fingerprint() == cold.fingerprint() == fresh.fingerprint()
+    assert _summaries(warm) == _summaries(fresh)
+    assert list(warm.modules) == list(fresh.modules)  # find_module's suffix search follows this order
+    # the collectors' data have non-trivial content, so the comparison means something
+    assert any(summary.extra for summary in fresh.modules.values())
+    assert any(summary.apps for summary in fresh.modules.values())
+
+
+def test_run_results_equal_with_warm_summaries(tmp_path) -> None:
+    root = _project(tmp_path)
+    rules = rules_for(("FAPI",))
+    fresh = runner.run_paths([root], Config(root=root, preview=True), rules, cache=False)
+    runner.run_paths([root], Config(root=root, preview=True), rules, cache=True)
+    shutil.rmtree(os.path.join(root, ".fastapi_lint_cache", "results"))  # results from warm summaries
+    warm = runner.run_paths([root], Config(root=root, preview=True), rules, cache=True)
+    assert [f.sort_key() for f in warm.findings] == [f.sort_key() for f in fresh.findings]
+    assert [f.message for f in warm.findings] == [f.message for f in fresh.findings]
+
+
+def test_changed_file_gets_a_fresh_summary(tmp_path, summarize_calls) -> None:
+    root = _project(tmp_path)
+    _index(root, _cache(root))
+    target = os.path.join(root, "app", "changed.py")
+    with open(target, "w") as handle:
+        handle.write("from fastapi import FastAPI\napp = FastAPI()\n")
+    _index(root, _cache(root))
+    with open(target, "w") as handle:
+        handle.write("from fastapi import APIRouter\nrouter = APIRouter()\n")
+    summarize_calls.clear()
+    warm = _index(root, _cache(root))
+    assert summarize_calls == [target]
+    assert warm.modules["app.changed"].apps == {"router"}
+    assert warm.fingerprint() == _index(root, None).fingerprint()
+
+
+def test_no_cache_run_writes_no_summaries(tmp_path) -> None:
+    root = _project(tmp_path)
+    runner.run_paths([root], Config(root=root), rules_for(("FAPI",)), cache=False)
+    assert not os.path.exists(os.path.join(root, ".fastapi_lint_cache"))
+    assert _entries(_cache(root)) == []
+
+
+def test_another_collector_set_misses(tmp_path, summarize_calls) -> None:
+    root = _project(tmp_path)
+    _index(root, _cache(root))
+    entry = ("test_extra_collector", ("never-present",), _noop_collector)
+    project_module._COLLECTORS.append(entry)
+    try:
+        summarize_calls.clear()
+        _index(root, _cache(root))
+        assert len(summarize_calls) == len(_entries(_cache(root)))
+    finally:
+        project_module._COLLECTORS.remove(entry)
+
+
+def _noop_collector(path, text, summary, tree) -> None:
+    return None
+
+
+# -- tampering --------------------------------------------------------------------------------
+class _Planted:
+    """A pickle that, if it were ever loaded, would create ``marker``."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def _plant(entry: str, payload: bytes, keep_header: bool) -> None:
+    with open(entry, "rb") as handle:
+        original = handle.read()
+    header = original[:7 + 32] if keep_header else b""
+    with open(entry, "wb") as handle:
+        handle.write(header + payload)
+
+
+@pytest.mark.parametrize("keep_header", [True, False], ids=["stale-signature", "no-signature"])
+def test_planted_malicious_pickle_is_never_loaded(tmp_path, summarize_calls, keep_header) -> None:
+    root = _project(tmp_path)
+    cold = _index(root, _cache(root))
+    marker = str(tmp_path / "pwned")
+    payload = pickle.dumps(_Planted(marker))
+    for entry in _entries(_cache(root)):
+        _plant(entry, payload, keep_header)
+    summarize_calls.clear()
+    warm = _index(root, _cache(root))
+    assert not os.path.exists(marker)
+    assert len(summarize_calls) == len(cold.modules)  # every planted entry was a miss
+    assert warm.fingerprint() == cold.fingerprint()
+
+
+def test_entry_signed_with_another_key_is_ignored(tmp_path, summarize_calls) -> None:
+    root = _project(tmp_path)
+    _index(root, _cache(root))
+    marker = str(tmp_path / "pwned")
+    attacker = SummaryCache(_cache(root).entries.rsplit(os.sep + "summaries", 1)[0], _cache(root).salt, b"k" * 32)
+    for entry in _entries(_cache(root)):
+        os.unlink(entry)
+    # the attacker signs a malicious summary for every file with a key of their own
+    for source in discover([root], Config(root=root)).files:
+        with open(source.absolute, "rb") as handle:
+            data = handle.read()
+        bad = ModuleSummary("x", extra={"evil": _Planted(marker)})
+        attacker.store(source.absolute, digest(data), bad)
+    summarize_calls.clear()
+    _index(root, _cache(root))
+    assert not os.path.exists(marker)
+    assert summarize_calls  # all missed
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "empty", "garbage"])
+def test_damaged_entries_are_misses(tmp_path, summarize_calls, damage) -> None:
+    root = _project(tmp_path)
+    cold = _index(root, _cache(root))
+    for entry in _entries(_cache(root)):
+        with open(entry, "rb") as handle:
+            data = bytearray(handle.read())
+        if damage == "flip":
+            data[len(data) // 2] ^= 0x01
+        elif damage == "truncate":
+            data = data[: len(data) - 3]
+        elif damage == "empty":
+            data = bytearray()
+        else:
+            data = bytearray(b"FLSUM1\n" + os.urandom(100))
+        with open(entry, "wb") as handle:
+            handle.write(bytes(data))
+    summarize_calls.clear()
+    warm = _index(root, _cache(root))
+    assert len(summarize_calls) == len(cold.modules)
+    assert warm.fingerprint() == cold.fingerprint()
+
+
+def test_entry_of_another_file_is_a_miss(tmp_path, summarize_calls) -> None:
+    """A genuine entry copied over another file's (same key, other path) does not load."""
+    root = _project(tmp_path)
+    cold = _index(root, _cache(root))
+    first, second = _entries(_cache(root))[:2]
+    shutil.copy(first, second)
+    summarize_calls.clear()
+    warm = _index(root, _cache(root))
+    assert len(summarize_calls) == 1
+    assert _summaries(warm) == _summaries(cold)
+
+
+# -- the key ----------------------------------------------------------------------------------
+def test_key_is_private_and_stable(private_key_home) -> None:
+    key = load_key()
+    path = os.path.join(private_key_home, "fastapi-lint", "key")
+    assert key is not None and len(key) == 32
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert load_key() == key
+    assert os.listdir(os.path.dirname(path)) == ["key"]  # no temporary files left behind
+
+
+def test_key_others_can_read_is_not_used(private_key_home, tmp_path) -> None:
+    load_key()
+    path = os.path.join(private_key_home, "fastapi-lint", "key")
+    os.chmod(path, 0o644)
+    assert load_key() is None
+    root = _project(tmp_path)
+    assert SummaryCache.for_run(Config(root=root)) is None
+    # the run still works, merely without the summary cache
+    runner.run_paths([root], Config(root=root), rules_for(("FAPI",)), cache=True)
+
+
+def test_unusable_key_location_disables_the_summary_cache(tmp_path, monkeypatch) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # a file where a directory must go
+    assert load_key() is None
+    root = _project(tmp_path)
+    result = runner.run_paths([root], Config(root=root), rules_for(("FAPI",)), cache=True)
+    assert not result.errors
