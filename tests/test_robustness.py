@@ -194,8 +194,11 @@ def test_broken_pipe_is_quiet(tree):
 @pytest.mark.parametrize("delay", [0.3, 3.0])  # while importing, and while linting
 def test_ctrl_c_ends_cleanly(tree, delay):
     _big_tree(tree, files=3_000)
+    # As a terminal would: a job started in the background by a non-interactive shell (CI
+    # runners do this) inherits SIGINT as ignored, and Python then never raises Ctrl-C.
     proc = subprocess.Popen([sys.executable, "-m", "fastapi_lint", "--no-cache", "."], cwd=tree,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
     try:
