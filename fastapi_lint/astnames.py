@@ -10,10 +10,31 @@ answers match what the rules see (``from .db import get_db`` in ``app/api.py`` -
 from __future__ import annotations
 
 import ast
-from typing import Callable, Dict, Iterable, Iterator, Optional, Tuple, Type
+import warnings
+from typing import Any, Callable, Dict, Iterable, Iterator, Optional, Tuple, Type
 
 # ``try: ... except* E: ...`` (3.11+) is a try statement too
 _TRY: Tuple[Type[ast.stmt], ...] = (ast.Try,) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
+
+
+
+def parse_quietly(source: str, mode: str = "exec") -> ast.AST:
+    """``ast.parse`` of the code being linted, without CPython's warnings about it.
+
+    Compiling user code emits SyntaxWarning/DeprecationWarning (``1()``, ``"\\d"``) on
+    stderr; they are the linted code's, not ours, and would garble our output.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(source, mode=mode)
+
+
+def literal_quietly(source: str) -> Any:
+    """``ast.literal_eval`` of a literal's source text, without warnings (see above)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.literal_eval(source)
+
 
 Lookup = Callable[[str], Optional[str]]
 # answers the head of a chain that is not a name, given the lookup (to resolve its parts)

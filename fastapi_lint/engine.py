@@ -6,7 +6,6 @@ internal error while every other rule's findings are kept.
 """
 from __future__ import annotations
 
-import ast
 import fnmatch
 import io
 import os
@@ -15,7 +14,6 @@ import stat
 import sys
 import tokenize
 import traceback
-import warnings
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Type
@@ -23,6 +21,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Type
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from fastapi_lint.astnames import parse_quietly
 from fastapi_lint.codegen import code_in_place
 from fastapi_lint.config import Config
 from fastapi_lint.context import FileContext, ScopeTracker, rule_options
@@ -146,7 +145,7 @@ _PARSER_CONFIG = cst.PartialParserConfig(
 def parse(text: str) -> cst.Module:
     """libcst parse, guarded against inputs that crash the native parser."""
     if _bracket_depth_exceeds(text):
-        ast.parse(text)  # raises SyntaxError("too many nested parentheses") for real cases
+        parse_quietly(text)  # raises SyntaxError("too many nested parentheses") for real cases
     return cst.parse_module(text, config=_PARSER_CONFIG)
 
 
@@ -227,7 +226,7 @@ def _crash_line(rule: object, path: str, exc: BaseException) -> str:
 def _syntax_error_location(text: str, exc: Exception) -> Tuple[int, int, str]:
     """Line, column (1-based) and message of a parse failure, preferring CPython's own."""
     try:
-        ast.parse(text)
+        parse_quietly(text)
     except SyntaxError as err:
         line = err.lineno or 1
         column = max(err.offset or 1, 1)
@@ -253,9 +252,7 @@ def _run_level(code: str, rules: Dict[str, Type[Rule]], display: str, line: int,
 def _syntax_only(display: str, text: str, rules: Dict[str, Type[Rule]]) -> List[Finding]:
     """FAPI001 for a file no rule needs: CPython's parser is ~6x cheaper than libcst's."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escapes etc. are not ours to print
-            ast.parse(text)
+        parse_quietly(text)
     except Exception as exc:  # SyntaxError, RecursionError, MemoryError...
         # this interpreter's grammar may be older than the code's (PEP 695 on 3.11):
         # libcst's newest grammar has the last word. Only for a SyntaxError: after a

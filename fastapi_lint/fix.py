@@ -9,7 +9,6 @@ nothing changes (at most ``MAX_ROUNDS``). A result that does not parse is never 
 """
 from __future__ import annotations
 
-import ast
 import difflib
 import io
 import os
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Iterable, List, Optional, Sequence, Tuple
 
 from fastapi_lint.engine import LintSettings, Unreadable, decode_source, lint_file, read_source
 from fastapi_lint.rule import Finding, Fix
+from fastapi_lint.astnames import parse_quietly
 
 if TYPE_CHECKING:
     from fastapi_lint.runner import RunResult
@@ -81,7 +81,7 @@ def parses(text: str) -> bool:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ast.parse(text)
+            parse_quietly(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True

@@ -1,10 +1,10 @@
 """Small helpers over libcst expressions shared by the facts and the rules."""
 from __future__ import annotations
 
-import ast
 from typing import Iterator, Optional, Sequence
 
 import libcst as cst
+from fastapi_lint.astnames import literal_quietly
 
 
 def dotted(expr: cst.BaseExpression) -> Optional[str]:
@@ -28,7 +28,7 @@ def string_value(expr: Optional[cst.BaseExpression]) -> Optional[str]:
     """The value of a plain or implicitly concatenated string literal (no f-strings)."""
     if isinstance(expr, cst.SimpleString):
         try:
-            value = ast.literal_eval(expr.value)
+            value = literal_quietly(expr.value)
         except (ValueError, SyntaxError):
             return None
         return value if isinstance(value, str) else None

@@ -12,6 +12,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
+from fastapi_lint.astnames import parse_quietly
 
 # `name = FastAPI(...)` / `name: APIRouter = APIRouter(...)` at the start of a line
 _APP_ASSIGN = re.compile(
@@ -78,7 +79,7 @@ class LazyAst:
     def get(self) -> Optional[ast.Module]:
         if self._tree is None and not self._failed:
             try:
-                self._tree = ast.parse(self._text)
+                self._tree = parse_quietly(self._text)
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 self._failed = True
         return self._tree

@@ -208,3 +208,14 @@ def test_ctrl_c_ends_cleanly(tree, delay):
         pytest.fail("fastapi-lint did not stop after Ctrl-C")
     assert proc.returncode in (130, -signal.SIGINT), (proc.returncode, err)
     assert "Traceback" not in err, err
+
+
+def test_python_warnings_about_the_linted_code_stay_quiet(tree):
+    """CPython 3.12+ warns while parsing `"\\d"` (invalid escape): the linted code's business,
+    not something to print on our stderr (older versions pass this test either way)."""
+    (tree / "warns.py").write_text('x = 1()\ny = "\\d"\n' + SLEEPY)
+    (tree / "warns_too.py").write_text('from typing import Annotated\n\n\ndef f(x: "1()") -> None:\n    pass\n')
+    proc = subprocess.run([sys.executable, "-m", "fastapi_lint", "--no-cache", "--format", "flake8", "."],
+                          cwd=tree, capture_output=True, text=True)
+    assert proc.stderr == ""
+    assert "warns.py:7:5: FAPI101" in proc.stdout

@@ -23,7 +23,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Set, Tuple
 
-from fastapi_lint.astnames import Lookup, import_bindings, importing_package, module_statements, resolve
+from fastapi_lint.astnames import Lookup, import_bindings, importing_package, module_statements, parse_quietly, resolve
 from fastapi_lint.facts import _ANNOTATED, _TYPE_WRAPPERS
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
 from fastapi_lint.rules.async_._blocking import classify_blocking
@@ -148,7 +148,7 @@ class _ModuleScanner:
         for _ in range(5):
             if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
                 try:
-                    annotation = ast.parse(annotation.value, mode="eval").body
+                    annotation = parse_quietly(annotation.value, mode="eval").body
                 except SyntaxError:
                     return None
             elif isinstance(annotation, ast.Subscript):

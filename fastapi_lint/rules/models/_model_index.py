@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
-from fastapi_lint.astnames import import_bindings, importing_package
+from fastapi_lint.astnames import import_bindings, importing_package, parse_quietly
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
 from fastapi_lint.words import name_parts
 
@@ -160,7 +160,7 @@ def _referenced(annotation: ast.expr, names: Dict[str, str]) -> Set[str]:
     """Every class name an annotation mentions (containers and unions included)."""
     if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
         try:
-            annotation = ast.parse(annotation.value, mode="eval").body
+            annotation = parse_quietly(annotation.value, mode="eval").body
         except SyntaxError:
             return set()
     found: Set[str] = set()

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import ast
 import re
 from dataclasses import dataclass, field
 from typing import List, Optional, Set, Union
@@ -10,6 +9,7 @@ import libcst as cst
 from fastapi_lint.names import string_value
 from fastapi_lint.rule import Default, Severity
 from fastapi_lint.rules.security._flow import LATEST, LocalValuesRule
+from fastapi_lint.astnames import literal_quietly
 
 HOLE = " __X__ "
 _IDENT = r"""[\w."`\[\]]"""
@@ -244,7 +244,7 @@ def _literal(expr: cst.SimpleString) -> Optional[str]:
     if value is not None:
         return value
     try:  # bytes literals: their text still reads as SQL
-        raw = ast.literal_eval(expr.value)
+        raw = literal_quietly(expr.value)
     except (ValueError, SyntaxError):
         return None
     return raw.decode("latin-1") if isinstance(raw, bytes) else None
