@@ -263,16 +263,19 @@ def _syntax_only(display: str, text: str, rules: Dict[str, Type[Rule]]) -> List[
                 return []
             except Exception:
                 pass
-        line, column, message = _syntax_error_location(text, exc)
-        lines = text.splitlines()
-        source_line = lines[line - 1] if 0 < line <= len(lines) else ""
-        return _run_level(SYNTAX_ERROR, rules, display, line, column, message, source_line)
+        return _syntax_finding(display, text, exc, rules)
     return []
+
+
+def _syntax_finding(display: str, text: str, exc: Exception, rules: Dict[str, Type[Rule]]) -> List[Finding]:
+    line, column, message = _syntax_error_location(text, exc)
+    lines = text.splitlines()
+    source_line = lines[line - 1] if 0 < line <= len(lines) else ""
+    return _run_level(SYNTAX_ERROR, rules, display, line, column, message, source_line)
 
 
 def lint_file(display: str, absolute: str, settings: LintSettings, data: Optional[bytes] = None) -> FileResult:
     """Lint one file; ``data`` lets callers (stdin, tests) pass the bytes directly."""
-    by_code = {rule.CODE: rule for rule in settings.rules}
     config = settings.config
     rel = relative_to_root(absolute, config.root)
     ignored = ignored_codes_for(rel, config)
@@ -290,22 +293,15 @@ def lint_file(display: str, absolute: str, settings: LintSettings, data: Optiona
         r for r in active
         if r.CODE not in (SYNTAX_ERROR, UNREADABLE) and not (test_file and r.SKIP_TEST_FILES)
     ]
-    needs_parse = any(not r.TRIGGERS or any(t in text for t in r.TRIGGERS) for r in tree_rules)
-    if not needs_parse:
+    rules_here = [r for r in tree_rules if not r.TRIGGERS or any(t in text for t in r.TRIGGERS)]
+    if not rules_here:
         if SYNTAX_ERROR in active_codes:
             return FileResult(_syntax_only(display, text, active_codes))
         return FileResult()
     try:
         module = parse(text)
     except Exception as exc:  # ParserSyntaxError, RecursionError, or a parser bug
-        line, column, message = _syntax_error_location(text, exc)
-        lines = text.splitlines()
-        source_line = lines[line - 1] if 0 < line <= len(lines) else ""
-        return FileResult(_run_level(SYNTAX_ERROR, active_codes, display, line, column, message, source_line))
-
-    rules_here = [r for r in tree_rules if not r.TRIGGERS or any(t in text for t in r.TRIGGERS)]
-    if not rules_here:
-        return FileResult()
+        return FileResult(_syntax_finding(display, text, exc, active_codes))
     return _lint_module(display, absolute, text, module, rules_here, settings, test_file)
 
 
