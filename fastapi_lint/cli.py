@@ -74,9 +74,9 @@ def _open_output(path: Optional[str]) -> IO[str]:
         raise UsageProblem(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def _progress_callback(total_hint: bool):
+def _progress_callback():
     """A rich progress bar on stderr, only for a terminal."""
-    if not total_hint or not sys.stderr.isatty():
+    if not sys.stderr.isatty():
         return None, None
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -156,7 +156,7 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
         data = sys.stdin.buffer.read()
         result = runner.run_source(stdin_filename or "-", data, config, rules)
     else:
-        progress, update = _progress_callback(True)
+        progress, update = _progress_callback()
         run_options = {"jobs": jobs or default_jobs(), "cache": not no_cache}
         try:
             result = runner.run_paths(paths, config, rules, update, **run_options)
