@@ -17,11 +17,13 @@ from __future__ import annotations
 import ast
 import builtins
 import os
+import pkgutil
 import re
 import sys
+import sysconfig
 from collections import deque
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 from fastapi_lint.astnames import Lookup, import_bindings, importing_package, module_statements, parse_quietly, resolve
 from fastapi_lint.facts import _ANNOTATED, _TYPE_WRAPPERS
@@ -30,8 +32,20 @@ from fastapi_lint.rules.async_._blocking import classify_blocking
 
 CALL_GRAPH = "call_graph"
 _BUILTINS = frozenset(dir(builtins))
+
+
+def _stdlib_module_names() -> FrozenSet[str]:
+    """Top-level standard library modules (``sys.stdlib_module_names`` exists from 3.10)."""
+    names = getattr(sys, "stdlib_module_names", None)
+    if names is not None:
+        return frozenset(names)
+    stdlib = sysconfig.get_paths()["stdlib"]
+    found = pkgutil.iter_modules([stdlib, os.path.join(stdlib, "lib-dynload")])
+    return frozenset(sys.builtin_module_names) | {module.name for module in found}
+
+
 # calls into the standard library are never project functions: not worth keeping
-_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins", "<local>"}
+_STDLIB = _stdlib_module_names() | {"builtins", "<local>"}
 # a decorator with one of these words turns the sync function into something awaitable or
 # threaded (asyncify, sync_to_async, run_in_threadpool...): calling it does not block
 _OFFLOADING_DECORATOR_WORDS = ("async", "thread", "executor")
