@@ -22,6 +22,8 @@ NOT_SECRET_SUFFIXES: Tuple[str, ...] = (
     "endpoint", "scheme", "format", "location", "policy", "strength", "hint", "hash", "hashed",
     "reset", "changed", "required", "validator", "strategy", "class", "cls", "model", "schema",
     "form", "manager", "context", "ctx", "backend", "provider", "service", "transport",
+    # prose about a secret: TOKEN_COMMENT = "created by the dev seed"
+    "comment", "description", "label", "title", "message", "help", "doc", "docs", "note",
 )
 PII_WORDS: Tuple[str, ...] = (
     "email", "phone", "phone_number", "ssn", "credit_card", "card_number", "address",
