@@ -200,19 +200,11 @@ class ResultCache:
             "findings": [_finding_to_json(f) for f in findings],
         }
         try:
-            self._ensure_directory()
+            ensure_cache_directory(self.directory, self.entries)
             _write_atomic(self._entry(absolute), json.dumps(payload, separators=(",", ":")).encode())
         except (OSError, TypeError, ValueError):
             return
 
-    def _ensure_directory(self) -> None:
-        if os.path.isdir(self.entries):
-            return
-        os.makedirs(self.entries, exist_ok=True)
-        for name, text in (("CACHEDIR.TAG", _TAG), (".gitignore", "# Created by fastapi-lint\n*\n")):
-            path = os.path.join(self.directory, name)
-            if not os.path.exists(path):
-                _write_atomic(path, text.encode())
 
 
 def _write_atomic(path: str, data: bytes) -> None:
@@ -227,3 +219,15 @@ def _write_atomic(path: str, data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def ensure_cache_directory(directory: str, entries: str) -> None:
+    """Create ``entries`` under the cache ``directory``, marked so that backup tools
+    (CACHEDIR.TAG) and git (.gitignore) skip it."""
+    if os.path.isdir(entries):
+        return
+    os.makedirs(entries, exist_ok=True)
+    for name, text in (("CACHEDIR.TAG", _TAG), (".gitignore", "# Created by fastapi-lint\n*\n")):
+        path = os.path.join(directory, name)
+        if not os.path.exists(path):
+            _write_atomic(path, text.encode())

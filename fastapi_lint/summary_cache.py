@@ -23,7 +23,7 @@ import sys
 import tempfile
 from typing import List, Optional
 
-from fastapi_lint.cache import _TAG, _code_fingerprint, _write_atomic, digest
+from fastapi_lint.cache import _code_fingerprint, _write_atomic, digest, ensure_cache_directory
 from fastapi_lint.config import Config
 from fastapi_lint.project import ModuleSummary, collector_identities
 
@@ -159,17 +159,7 @@ class SummaryCache:
         try:
             payload = pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL)
             mac = self._mac(absolute, summary.module, content_digest, payload)
-            self._ensure_directory()
+            ensure_cache_directory(self.directory, self.entries)
             _write_atomic(self._entry(absolute), _MAGIC + mac + payload)
         except Exception:
             return
-
-    def _ensure_directory(self) -> None:
-        # the same markers as the result cache: backup tools and git skip the directory
-        if os.path.isdir(self.entries):
-            return
-        os.makedirs(self.entries, exist_ok=True)
-        for name, text in (("CACHEDIR.TAG", _TAG), (".gitignore", "# Created by fastapi-lint\n*\n")):
-            path = os.path.join(self.directory, name)
-            if not os.path.exists(path):
-                _write_atomic(path, text.encode())
