@@ -11,7 +11,7 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, TypeVar
 from fastapi_lint.astnames import parse_quietly
 
 # `name = FastAPI(...)` / `name: APIRouter = APIRouter(...)` at the start of a line
@@ -85,10 +85,21 @@ class LazyAst:
         return self._tree
 
 
+_T = TypeVar("_T")
+
+
 @dataclass
 class ProjectIndex:
     root: str
     modules: Dict[str, ModuleSummary] = field(default_factory=dict)
+    # project-wide tables rules derive from the summaries, each computed once per index
+    _derived: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def derived(self, key: str, compute: Callable[["ProjectIndex"], _T]) -> _T:
+        """``compute(self)``, made once for this index and kept under ``key``."""
+        if key not in self._derived:
+            self._derived[key] = compute(self)
+        return self._derived[key]
 
     @classmethod
     def build(cls, files: Iterable[Tuple[str, str]], root: str) -> "ProjectIndex":

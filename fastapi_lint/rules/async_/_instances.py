@@ -83,13 +83,11 @@ def _is_instance(value: str) -> bool:
 
 # One flat table per project: "<module>.<name>" -> value, also under the module's dotted
 # suffixes so that a src-layout module ("src.app.db") answers for "app.db".
-_TABLES: Dict[int, Tuple[ProjectIndex, Dict[str, str]]] = {}
-
-
 def _table(project: ProjectIndex) -> Dict[str, str]:
-    cached = _TABLES.get(id(project))
-    if cached is not None and cached[0] is project:
-        return cached[1]
+    return project.derived(INSTANCES, _build_table)
+
+
+def _build_table(project: ProjectIndex) -> Dict[str, str]:
     table: Dict[str, str] = {}
     for module, summary in project.modules.items():
         found = summary.extra.get(INSTANCES)
@@ -100,8 +98,6 @@ def _table(project: ProjectIndex) -> Dict[str, str]:
             prefix = ".".join(segments[start:])
             for name, value in found.items():
                 table.setdefault(f"{prefix}.{name}", value)
-    _TABLES.clear()
-    _TABLES[id(project)] = (project, table)
     return table
 
 

@@ -26,24 +26,19 @@ def _collect_depends_targets(path: str, text: str, summary: ModuleSummary, tree:
         summary.extra[DEPENDS_TARGETS] = tuple(names)
 
 
-_PROJECT_TARGETS: dict = {}
-
-
 def _project_targets(project: Optional[ProjectIndex]) -> FrozenSet[str]:
     """Every name used as a dependency in the project, computed once per index."""
     if project is None:
         return frozenset()
-    cached = _PROJECT_TARGETS.get(id(project))
-    if cached is not None and cached[0] is project:
-        return cached[1]
-    names = frozenset(
+    return project.derived(DEPENDS_TARGETS, _all_targets)
+
+
+def _all_targets(project: ProjectIndex) -> FrozenSet[str]:
+    return frozenset(
         name
         for summary in project.modules.values()
         for name in summary.extra.get(DEPENDS_TARGETS, ())  # type: ignore[union-attr]
     )
-    _PROJECT_TARGETS.clear()  # one index per run: keep only the current one alive
-    _PROJECT_TARGETS[id(project)] = (project, names)
-    return names
 
 
 def is_dependency(ctx: FileContext, function: cst.FunctionDef) -> bool:

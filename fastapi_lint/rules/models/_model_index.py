@@ -278,15 +278,8 @@ class ModelIndex:
         return found
 
 
-_INDEXES: Dict[int, Tuple[object, ModelIndex]] = {}
-
-
 def model_index(project: Optional[ProjectIndex]) -> ModelIndex:
-    """The index of ``project``, built once per process."""
-    cached = _INDEXES.get(id(project))
-    if cached is not None and cached[0] is project:
-        return cached[1]
-    index = ModelIndex(project)
-    _INDEXES.clear()  # one project per run: keep only the current one alive
-    _INDEXES[id(project)] = (project, index)
-    return index
+    """The index of ``project``, built once per index."""
+    if project is None:
+        return ModelIndex(None)
+    return project.derived(MODELS, ModelIndex)

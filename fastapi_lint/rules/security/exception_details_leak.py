@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
+from typing import FrozenSet, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -53,23 +53,18 @@ def _collect_handlers(path: str, text: str, summary: ModuleSummary, tree: LazyAs
         summary.extra[EXCEPTION_HANDLERS] = names
 
 
-_PROJECT_HANDLERS: Dict[int, Tuple[ProjectIndex, FrozenSet[str]]] = {}
-
-
 def _project_handlers(project: Optional[ProjectIndex]) -> FrozenSet[str]:
     """Every registered handler name of the project, computed once per index."""
     if project is None:
         return frozenset()
-    cached = _PROJECT_HANDLERS.get(id(project))
-    if cached is not None and cached[0] is project:
-        return cached[1]
-    names = frozenset(
+    return project.derived(EXCEPTION_HANDLERS, _all_handlers)
+
+
+def _all_handlers(project: ProjectIndex) -> FrozenSet[str]:
+    return frozenset(
         name for summary in project.modules.values()
         for name in summary.extra.get(EXCEPTION_HANDLERS, ())  # type: ignore[union-attr]
     )
-    _PROJECT_HANDLERS.clear()  # one index per run: keep only the current one alive
-    _PROJECT_HANDLERS[id(project)] = (project, names)
-    return names
 
 
 @dataclass
