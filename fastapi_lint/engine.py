@@ -16,7 +16,7 @@ import tokenize
 import traceback
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Type
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -29,6 +29,7 @@ from fastapi_lint.facts import ModuleFacts
 from fastapi_lint.project import ProjectIndex, module_name_for
 from fastapi_lint.rule import Edit, Finding, Fix, LinesAbove, PendingFinding, Rule
 from fastapi_lint.suppression import parse_suppressions
+from fastapi_lint.walk import needs_trivia, walk
 
 SYNTAX_ERROR = "FAPI001"
 UNREADABLE = "FAPI002"
@@ -47,6 +48,8 @@ class LintSettings:
     config: Config
     rules: Tuple[Type[Rule], ...]
     project: Optional[ProjectIndex] = None
+    # False parses every file for every rule (to check that prefilters never drop a finding)
+    prefilter: bool = True
 
     @property
     def codes(self) -> frozenset:
@@ -168,7 +171,7 @@ def _handlers_of(cls: type) -> List[Tuple[str, type, bool]]:
     return cached
 
 
-class _Dispatcher(cst.CSTVisitor):
+class _Dispatcher:
     """One traversal that fans each node out to every rule interested in its type."""
 
     def __init__(self, tracker: ScopeTracker, rules: Sequence[Rule], on_crash: Callable[[object, BaseException], None]) -> None:
@@ -188,7 +191,11 @@ class _Dispatcher(cst.CSTVisitor):
             for node_type, handlers in table.items():
                 table[node_type] = [pair for pair in handlers if pair[0] is not owner]
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
+    @property
+    def handled_types(self) -> List[type]:
+        return [*self._visits, *self._leaves]
+
+    def on_visit(self, node: cst.CSTNode) -> None:
         handlers = self._visits.get(type(node))
         if handlers:
             for owner, handler in handlers:
@@ -196,7 +203,6 @@ class _Dispatcher(cst.CSTVisitor):
                     handler(node)
                 except Exception as exc:  # a rule must never stop the run
                     self._on_crash(owner, exc)
-        return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         handlers = self._leaves.get(type(original_node))
@@ -207,12 +213,8 @@ class _Dispatcher(cst.CSTVisitor):
                 except Exception as exc:
                     self._on_crash(owner, exc)
 
-    # libcst calls these for every field of every node; nothing here needs them
-    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
-        return None
-
-    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
-        return None
+    def run(self, module: cst.Module) -> None:
+        walk(module, self.on_visit, self.on_leave, keep_trivia=needs_trivia(self.handled_types))
 
 
 def _crash_line(rule: object, path: str, exc: BaseException) -> str:
@@ -289,11 +291,13 @@ def lint_file(display: str, absolute: str, settings: LintSettings, data: Optiona
         return FileResult(_run_level(UNREADABLE, active_codes, display, 1, 1, str(exc)))
 
     test_file = is_test_path(rel, config.test_paths)
-    tree_rules = [
-        r for r in active
-        if r.CODE not in (SYNTAX_ERROR, UNREADABLE) and not (test_file and r.SKIP_TEST_FILES)
-    ]
-    rules_here = [r for r in tree_rules if not r.TRIGGERS or any(t in text for t in r.TRIGGERS)]
+    rules_here: List[Tuple[Type[Rule], Mapping[str, Any]]] = []
+    for rule in active:
+        if rule.CODE in (SYNTAX_ERROR, UNREADABLE) or (test_file and rule.SKIP_TEST_FILES):
+            continue
+        options = rule_options(config.options_for(rule.CODE), rule.option_defaults())
+        if not settings.prefilter or rule.applies_to(text, options):
+            rules_here.append((rule, options))
     if not rules_here:
         if SYNTAX_ERROR in active_codes:
             return FileResult(_syntax_only(display, text, active_codes))
@@ -305,7 +309,9 @@ def lint_file(display: str, absolute: str, settings: LintSettings, data: Optiona
     return _lint_module(display, absolute, text, module, rules_here, settings, test_file)
 
 
-def _lint_module(display: str, absolute: str, text: str, module: cst.Module, rule_classes: Sequence[Type[Rule]], settings: LintSettings, test_file: bool) -> FileResult:
+def _lint_module(display: str, absolute: str, text: str, module: cst.Module,
+                 rule_classes: Sequence[Tuple[Type[Rule], Mapping[str, Any]]], settings: LintSettings,
+                 test_file: bool) -> FileResult:
     result = FileResult()
     module_name, is_package = module_name_for(absolute, settings.config.root)
     facts = ModuleFacts.build(module, display, module_name, settings.project, is_package)
@@ -318,15 +324,14 @@ def _lint_module(display: str, absolute: str, text: str, module: cst.Module, rul
         dispatcher.drop(owner)
 
     rules: List[Rule] = []
-    for rule_class in rule_classes:
-        options = rule_options(settings.config.options_for(rule_class.CODE), rule_class.option_defaults())
+    for rule_class, options in rule_classes:
         try:
             rules.append(rule_class(ctx, options))
         except Exception as exc:
             result.errors.append(_crash_line(rule_class, display, exc))
     dispatcher = _Dispatcher(ScopeTracker(ctx), rules, on_crash)
     try:
-        module.visit(dispatcher)
+        dispatcher.run(module)
     except RecursionError:
         result.errors.append(f"{display}: too deeply nested to analyse; file skipped")
         return result
