@@ -121,6 +121,8 @@ def _progress_callback():
               help="Hide the findings recorded in this baseline file; report only new ones.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False),
               help="Record the current findings in this baseline file and exit.")
+# for checking rule prefilters (and their benchmark): parse every file for every rule
+@click.option("--no-prefilter", is_flag=True, hidden=True)
 @click.version_option(__version__, "--version", prog_name="fastapi-lint")
 def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[str, ...],
          extend_select: Tuple[str, ...], ignore: Tuple[str, ...], preview: Optional[bool],
@@ -128,7 +130,7 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
          stdin_filename: Optional[str],
          explain: Optional[str], list_rules: bool, color: Optional[bool], no_show_source: bool,
          sarif_category: Optional[str], fix: bool, unsafe_fixes: bool, diff: bool,
-         baseline_file: Optional[str], write_baseline: Optional[str]) -> None:
+         baseline_file: Optional[str], write_baseline: Optional[str], no_prefilter: bool) -> None:
     """Lint FastAPI code. PATHS are files or directories (default: "."); "-" reads stdin."""
     if explain:
         _explain(explain, fmt)
@@ -157,7 +159,8 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
         result = runner.run_source(stdin_filename or "-", data, config, rules)
     else:
         progress, update = _progress_callback()
-        run_options = {"jobs": jobs or default_jobs(), "cache": not no_cache}
+        run_options = {"jobs": jobs or default_jobs(), "cache": not no_cache and not no_prefilter,
+                       "prefilter": not no_prefilter}
         try:
             result = runner.run_paths(paths, config, rules, update, **run_options)
         finally:

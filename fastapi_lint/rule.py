@@ -150,5 +150,14 @@ class Rule:
         """Called once after the traversal, for rules that decide at the end of the module."""
 
     @classmethod
+    def applies_to(cls, text: str, options: Mapping[str, Any]) -> bool:
+        """The prefilter: False when the rule cannot fire on a file with this text (and these
+        options), which is then not parsed for it. ``TRIGGERS`` by default; a rule may narrow
+        it with a cheap text check (``fastapi_lint.prefilter``) that must never reject a file
+        the rule would report on. Rules that read other modules must stay true for every
+        file whose findings could change with them."""
+        return not cls.TRIGGERS or any(t in text for t in cls.TRIGGERS)
+
+    @classmethod
     def option_defaults(cls) -> Mapping[str, Any]:
         return cls.OPTIONS

@@ -103,15 +103,16 @@ def _index_project(files: Sequence[SourceFile], root: str, hashed: bool,
 
 def run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]],
               progress: Optional[ProgressCallback] = None, *, jobs: int = 1,
-              cache: bool = False) -> RunResult:
+              cache: bool = False, prefilter: bool = True) -> RunResult:
     """Lint ``paths``; ``jobs`` > 1 may use worker processes; ``cache`` reads and writes the
-    result cache under ``config.cache_dir``."""
+    result cache under ``config.cache_dir``; ``prefilter=False`` parses every file for
+    every rule."""
     discovery = discover(paths, config)
     files = discovery.files
     # summaries are cached only when the run asks for a cache (never under --no-cache)
     summaries = SummaryCache.for_run(config) if cache else None
     project, sizes, digests = _index_project(files, config.root, cache, summaries)
-    settings = LintSettings(config, tuple(rules), project)
+    settings = LintSettings(config, tuple(rules), project, prefilter)
     result = RunResult(usage_errors=list(discovery.errors), rules=tuple(rules), root=config.root,
                        settings=settings)
     store = ResultCache.for_run(config, rules, project) if cache else None

@@ -176,9 +176,9 @@ def test_missing_path(tree, capsys):
     assert codes_at(lines) == {("real.py", 5, 5, "FAPI101")}
 
 
-def _big_tree(root, files=300):
+def _big_tree(root, files=300, copies=3):
     for i in range(files):
-        (root / f"m{i}.py").write_text(SLEEPY * 3)
+        (root / f"m{i}.py").write_text(SLEEPY * copies)
 
 
 def test_broken_pipe_is_quiet(tree):
@@ -193,13 +193,14 @@ def test_broken_pipe_is_quiet(tree):
 
 @pytest.mark.parametrize("delay", [0.3, 3.0])  # while importing, and while linting
 def test_ctrl_c_ends_cleanly(tree, delay):
-    _big_tree(tree, files=3_000)
+    _big_tree(tree, files=3_000, copies=20)  # far more than 3 s of work, however fast we get
     # As a terminal would: a job started in the background by a non-interactive shell (CI
     # runners do this) inherits SIGINT as ignored, and Python then never raises Ctrl-C.
     proc = subprocess.Popen([sys.executable, "-m", "fastapi_lint", "--no-cache", "."], cwd=tree,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(delay)
+    assert proc.poll() is None, "the run ended before Ctrl-C: make the tree bigger"
     proc.send_signal(signal.SIGINT)
     try:
         _, err = proc.communicate(timeout=60)

@@ -1,0 +1,84 @@
+"""Rule prefilters (``Rule.applies_to``) skip files, never findings."""
+from __future__ import annotations
+
+import os
+import re
+from typing import List, Tuple
+
+import pytest
+
+from fastapi_lint import prefilter
+from fastapi_lint.config import Config
+from fastapi_lint.registry import all_rules
+from fastapi_lint.runner import run_paths
+from tests.helpers import FIXTURES, SHARED, rules_for
+
+
+def _findings(path: str, use_prefilter: bool) -> List[Tuple]:
+    root = path if os.path.isdir(path) else os.path.dirname(path)
+    config = Config(root=os.path.abspath(root), preview=True, select=("FAPI",))
+    result = run_paths([path], config, rules_for(("FAPI",)), prefilter=use_prefilter)
+    assert not result.errors
+    return sorted((f.path, f.line, f.column, f.code, f.message) for f in result.findings)
+
+
+def _corpora() -> List[str]:
+    paths = [os.path.join(FIXTURES, name) for name in sorted(os.listdir(FIXTURES)) if name != "fixes"]
+    paths.append(os.path.join(FIXTURES, "fixes"))
+    seedcases = os.path.join(SHARED, "seedcases")
+    if os.path.isdir(seedcases):
+        paths.append(seedcases)
+    return paths
+
+
+@pytest.mark.parametrize("path", _corpora(), ids=os.path.basename)
+def test_prefilter_never_drops_a_finding(path: str) -> None:
+    assert _findings(path, True) == _findings(path, False)
+
+
+@pytest.mark.parametrize("code", sorted(all_rules()))
+def test_every_rule_accepts_its_own_fixture(code: str) -> None:
+    """Per rule: a file where it reports passes its prefilter (with its default options)."""
+    rule = all_rules()[code]
+    for name in os.listdir(FIXTURES):
+        if not name.startswith(code):
+            continue
+        path = os.path.join(FIXTURES, name)
+        files = [path] if path.endswith(".py") else [
+            os.path.join(d, f) for d, _, fs in os.walk(path) for f in fs if f.endswith(".py")]
+        for file in files:
+            with open(file, "rb") as handle:
+                text = handle.read().decode("utf-8", "replace")
+            if re.search(rf"#.*\b{code}:\d+", text):
+                assert rule.applies_to(text, rule.option_defaults()), file
+
+
+@pytest.mark.parametrize("text", [
+    "@app.get('/')\ndef f(): ...\n",
+    "@router . post (\n '/x')\n",
+    "@api.v1.router.delete('/{id}')\n",
+    "@app.api_route('/', methods=['GET'])\n",
+    "@app\\\n    .get('/')\n",
+    "app.add_api_route('/', f)\n",
+])
+def test_route_prefilter_accepts_registrations(text: str) -> None:
+    assert prefilter.has_route(text)
+
+
+@pytest.mark.parametrize("text", [
+    "value = mapping.get('key')\n",
+    "@property\ndef get(self): return self.cache.get(1)\n",
+    "requests.post(url)\n",
+])
+def test_route_prefilter_rejects_plain_get_calls(text: str) -> None:
+    assert not prefilter.has_route(text)
+
+
+def test_route_prefilter_by_method() -> None:
+    assert prefilter.has_route("@r.post('/')\n", methods=("post",))
+    assert not prefilter.has_route("@r.get('/')\n", methods=("post",))
+
+
+def test_async_def_prefilter() -> None:
+    assert prefilter.has_async_def("async  def f(): ...")
+    assert not prefilter.has_async_def("import asyncio\nasyncio.run(main())\n")
