@@ -19,13 +19,13 @@ from itertools import accumulate
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from fastapi_lint.astnames import parse_quietly
 from fastapi_lint.codegen import code_in_place
 from fastapi_lint.config import Config
 from fastapi_lint.context import FileContext, ScopeTracker, rule_options
 from fastapi_lint.facts import ModuleFacts
+from fastapi_lint.positions import Span, spans_of
 from fastapi_lint.project import ProjectIndex, module_name_for
 from fastapi_lint.rule import Edit, Finding, Fix, LinesAbove, PendingFinding, Rule
 from fastapi_lint.suppression import parse_suppressions
@@ -348,18 +348,35 @@ def _lint_module(display: str, absolute: str, text: str, module: cst.Module,
     return result
 
 
+def _span_targets(pending: List[PendingFinding]) -> List[cst.CSTNode]:
+    """Every node a finding or its fix needs the position of."""
+    nodes: List[cst.CSTNode] = []
+    for item in pending:
+        nodes.append(item.node)
+        if item.fix_node is not None:
+            for old, new in (item.fix_node, *item.fix_extra):
+                nodes.append(_lines_above_anchor(old) if isinstance(new, LinesAbove) else old)
+    return nodes
+
+
+def _lines_above_anchor(old: cst.CSTNode) -> cst.CSTNode:
+    # a decorated statement's position starts at `def`/`class`, below its decorators
+    return (getattr(old, "decorators", None) or (old,))[0]
+
+
 def _resolve(display: str, text: str, module: cst.Module, pending: List[PendingFinding]) -> List[Finding]:
     """Give pending findings their positions (computed once, only for files that need them)."""
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    spans = spans_of(module, _span_targets(pending))
     suppressions = parse_suppressions(text)
     lines = text.splitlines()
     findings = []
     seen = set()
     for item in pending:
-        span = positions.get(item.node)
+        span = spans.get(id(item.node))
         if span is None:
             continue
-        line, column = span.start.line, span.start.column + 1
+        start, end = span.range.start, span.range.end
+        line, column = start.line, start.column + 1
         code = item.rule.CODE
         if suppressions.is_suppressed(line, code):
             continue
@@ -369,31 +386,30 @@ def _resolve(display: str, text: str, module: cst.Module, pending: List[PendingF
         seen.add(key)
         source_line = lines[line - 1] if 0 < line <= len(lines) else ""
         findings.append(Finding(
-            display, line, column, code, span.end.line, span.end.column + 1,
+            display, line, column, code, end.line, end.column + 1,
             item.rule.NAME, (item.severity or item.rule.SEVERITY).value, item.message, source_line,
-            _make_fix(module, positions, item),
+            _make_fix(module, spans, item),
         ))
     return findings
 
 
-def _make_fix(module: cst.Module, positions, item: PendingFinding) -> Optional[Fix]:
+def _make_fix(module: cst.Module, spans: Dict[int, Span], item: PendingFinding) -> Optional[Fix]:
     if item.fix_node is None:
         return None
     edits = []
     for old, new in (item.fix_node, *item.fix_extra):
         if isinstance(new, LinesAbove):
-            # a decorated statement's position starts at `def`/`class`, below its decorators
-            anchor = getattr(old, "decorators", None) or (old,)
-            span = positions.get(anchor[0])
+            span = spans.get(id(_lines_above_anchor(old)))
             if span is None:
                 return None
             text = new.text.replace("\n", module.default_newline)
-            edits.append(Edit(span.start.line, 1, span.start.line, 1, text))
+            edits.append(Edit(span.range.start.line, 1, span.range.start.line, 1, text))
             continue
-        span = positions.get(old)
+        span = spans.get(id(old))
         if span is None:
             return None
-        edits.append(Edit(span.start.line, span.start.column + 1, span.end.line, span.end.column + 1,
-                          code_in_place(module, positions, old, new)))
+        start, end = span.range.start, span.range.end
+        edits.append(Edit(start.line, start.column + 1, end.line, end.column + 1,
+                          code_in_place(module, span.indents, new)))
     applicability = item.rule.FIX.value
     return Fix(applicability, item.fix_message or f"Fix {item.rule.CODE}", tuple(edits))
