@@ -15,9 +15,8 @@ import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from fastapi_lint.engine import FileResult
 
 # Below this many files per worker, a worker's start-up costs more than it saves.
 MIN_FILES_PER_WORKER = 24
@@ -32,12 +31,13 @@ class Task:
     absolute: str
 
 
-FileLinter = Callable[[Task], FileResult]
+# lints a file (or, for the project pass, summarizes one): any picklable callable
+FileLinter = Callable[[Task], Any]
 
 
 @dataclass
 class Outcome:
-    results: Dict[int, FileResult] = field(default_factory=dict)
+    results: Dict[int, Any] = field(default_factory=dict)  # FileResult, or what the linter returns
     errors: List[str] = field(default_factory=list)
 
 
@@ -99,7 +99,7 @@ def _init_worker(linter: FileLinter) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _lint_chunk(chunk: List[Tuple[int, Task]]) -> List[Tuple[int, FileResult]]:
+def _lint_chunk(chunk: List[Tuple[int, Task]]) -> List[Tuple[int, Any]]:
     assert _LINTER is not None
     return [(index, _LINTER(task)) for index, task in chunk]
 

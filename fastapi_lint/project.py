@@ -1,8 +1,9 @@
 """The cross-module index of the linted project, built in a cheap first pass.
 
 It never parses with libcst: each collector scans the file text (and, only where a
-collector needs it and the text has its triggers, a shared ``ast`` parse). The index is
-built once per run in the main process and handed to the workers.
+collector needs it and the text has its triggers, a shared ``ast`` parse). The workers
+summarize the modules, the main process assembles the index and hands it to the workers
+that lint.
 """
 from __future__ import annotations
 

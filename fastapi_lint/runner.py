@@ -10,7 +10,8 @@ from fastapi_lint.discovery import SourceFile, discover
 from fastapi_lint.cache import ResultCache, digest
 from fastapi_lint.engine import FileResult, LintSettings, Unreadable, decode_source, lint_file, read_source
 from fastapi_lint.parallel import Task, lint_tasks
-from fastapi_lint.project import ProjectIndex, module_name_for
+from fastapi_lint.project import ModuleSummary, ProjectIndex, module_name_for
+from fastapi_lint.registry import all_rules
 from fastapi_lint.rule import Finding, Rule
 from fastapi_lint.summary_cache import SummaryCache
 
@@ -66,16 +67,37 @@ class _FileLinter:
         return result
 
 
-def _index_project(files: Sequence[SourceFile], root: str, hashed: bool,
-                   summaries: Optional[SummaryCache] = None) -> Tuple[ProjectIndex, List[int], Dict[str, str]]:
-    """The project index, plus each file's size and (for the cache) content digest.
+@dataclass(frozen=True)
+class _Summarizer:
+    """Summarizes one module for the project index; picklable, runs in the workers."""
 
-    With ``summaries`` a file whose summary is cached is neither decoded nor parsed.
+    root: str
+
+    def __call__(self, task: Task) -> Optional[ModuleSummary]:
+        # importing the rules registers their collectors (a spawned worker starts bare)
+        all_rules()
+        try:
+            text = decode_source(read_source(task.absolute))
+        except Unreadable:
+            return None
+        return ProjectIndex(root=self.root).summarize(task.absolute, text)
+
+
+def _index_project(files: Sequence[SourceFile], root: str, hashed: bool,
+                   summaries: Optional[SummaryCache] = None, jobs: int = 1,
+                   ) -> Tuple[ProjectIndex, List[int], Dict[str, str], List[str]]:
+    """The project index, each file's size and (for the cache) content digest, and the
+    internal errors of summarizing.
+
+    With ``summaries`` a file whose summary is cached is neither decoded nor parsed; the
+    others are summarized in ``jobs`` worker processes when there are enough of them.
     """
     sizes: List[int] = []
     digests: Dict[str, str] = {}
-    index = ProjectIndex(root=root)
-    for source in files:
+    found: Dict[int, ModuleSummary] = {}
+    todo: List[int] = []
+    contents: Dict[int, str] = {}
+    for number, source in enumerate(files):
         try:
             data = read_source(source.absolute)
         except Unreadable:
@@ -86,19 +108,25 @@ def _index_project(files: Sequence[SourceFile], root: str, hashed: bool,
         if hashed:
             digests[source.absolute] = content
         if summaries is not None:
+            contents[number] = content
             cached = summaries.load(source.absolute, module_name_for(source.absolute, root)[0], content)
             if cached is not None:
-                index.insert(cached)
+                found[number] = cached
                 continue
-        try:
-            text = decode_source(data)
-        except Unreadable:
+        todo.append(number)
+    tasks = [Task(files[i].display, files[i].absolute) for i in todo]
+    outcome = lint_tasks(tasks, [sizes[i] for i in todo], _Summarizer(root), jobs)
+    for position, summary in outcome.results.items():
+        if summary is None:
             continue
-        summary = index.summarize(source.absolute, text)
-        index.insert(summary)
+        number = todo[position]
+        found[number] = summary
         if summaries is not None:
-            summaries.store(source.absolute, content, summary)
-    return index, sizes, digests
+            summaries.store(files[number].absolute, contents[number], summary)
+    index = ProjectIndex(root=root)
+    for number in sorted(found):  # file order: a later file of a module replaces an earlier one
+        index.insert(found[number])
+    return index, sizes, digests, outcome.errors
 
 
 def run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]],
@@ -111,10 +139,10 @@ def run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]],
     files = discovery.files
     # summaries are cached only when the run asks for a cache (never under --no-cache)
     summaries = SummaryCache.for_run(config) if cache else None
-    project, sizes, digests = _index_project(files, config.root, cache, summaries)
+    project, sizes, digests, index_errors = _index_project(files, config.root, cache, summaries, jobs)
     settings = LintSettings(config, tuple(rules), project, prefilter)
     result = RunResult(usage_errors=list(discovery.errors), rules=tuple(rules), root=config.root,
-                       settings=settings)
+                       settings=settings, errors=index_errors)
     store = ResultCache.for_run(config, rules, project) if cache else None
     todo: List[int] = []
     for number, source in enumerate(files):

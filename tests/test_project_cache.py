@@ -43,7 +43,7 @@ def _project(tmp_path) -> str:
 
 def _index(root: str, cache: Optional[SummaryCache]) -> ProjectIndex:
     files = discover([root], Config(root=root)).files
-    index, _, _ = runner._index_project(files, root, True, cache)
+    index, _, _, _ = runner._index_project(files, root, True, cache)
     return index
 
 
@@ -261,3 +261,18 @@ def test_unusable_key_location_disables_the_summary_cache(tmp_path, monkeypatch)
     root = _project(tmp_path)
     result = runner.run_paths([root], Config(root=root), rules_for(("FAPI",)), cache=True)
     assert not result.errors
+
+
+def test_index_summarized_in_workers_equals_in_process(tmp_path) -> None:
+    """The project pass runs in worker processes on big trees: same index, same order rules
+    (a later file of a module replaces an earlier one)."""
+    root = _project(tmp_path)
+    for copy in range(3):  # enough files for two workers
+        shutil.copytree(os.path.join(root, "app"), os.path.join(root, f"app{copy}"))
+    files = discover([root], Config(root=root)).files
+    assert len(files) >= 2 * 48
+    alone, sizes, _, errors = runner._index_project(files, root, True, None, jobs=1)
+    pooled, pooled_sizes, _, pooled_errors = runner._index_project(files, root, True, None, jobs=2)
+    assert not errors and not pooled_errors and sizes == pooled_sizes
+    assert pooled.fingerprint() == alone.fingerprint()
+    assert _summaries(pooled).keys() == _summaries(alone).keys()
