@@ -1,6 +1,6 @@
 """Time fastapi-lint against its floor (libcst parse-only) and its peers on the same files.
 
-    python bench/run.py [--corpus DIR] [--jobs N] [--runs 3] [--skip-peers]
+    python bench/run.py [--corpus DIR] [--jobs N] [--runs 3] [--peer-runs N] [--skip-peers]
 
 Without --corpus, a corpus is built reproducibly from pinned PyPI wheels (their .py files,
 unpacked under /tmp/fastapi-lint-bench/corpus and kept between runs). The peers are installed
@@ -105,6 +105,8 @@ def main() -> int:
     parser.add_argument("--corpus", help="lint this directory instead of the pinned-wheel corpus")
     parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--peer-runs", type=int, help="runs of each peer (default: --runs); "
+                        "flake8-async takes many minutes a run")
     parser.add_argument("--skip-peers", action="store_true")
     args = parser.parse_args()
     os.makedirs(WORK, exist_ok=True)
@@ -127,7 +129,7 @@ def main() -> int:
 
     print(f"corpus: {source} ({count_files(corpus)} .py files), jobs={args.jobs}, runs={args.runs}", flush=True)
     rows = []
-    run = lambda name, argv, before=None: rows.append((name, median_of(args.runs, argv, corpus, before))) or print(
+    run = lambda name, argv, before=None, runs=args.runs: rows.append((name, median_of(runs, argv, corpus, before))) or print(
         f"  {name}: {rows[-1][1].wall:.2f} s wall, {rows[-1][1].cpu:.1f} s CPU, {rows[-1][1].peak_mib:.0f} MiB",
         flush=True)
     run(f"libcst parse-only, {args.jobs} procs (floor)",
@@ -139,10 +141,13 @@ def main() -> int:
     run("fastapi-lint warm, one file changed", lint + jobs, edit_one)
     if not args.skip_peers:
         peers = install_peers()
+        runs = args.peer_runs or args.runs
         run("ruff --select ASYNC,S,FAST --no-cache",
-            [os.path.join(peers, "ruff"), "check", "--select", "ASYNC,S,FAST", "--no-cache", "--exit-zero", "-q", "."])
-        run("bandit -r -q", [os.path.join(peers, "bandit"), "-r", "-q", "--exit-zero", "."])
-        run("flake8 --select ASYNC", [os.path.join(peers, "flake8"), "--select", "ASYNC", "--exit-zero", "."])
+            [os.path.join(peers, "ruff"), "check", "--select", "ASYNC,S,FAST", "--no-cache", "--exit-zero", "-q", "."],
+            runs=runs)
+        run("bandit -r -q", [os.path.join(peers, "bandit"), "-r", "-q", "--exit-zero", "."], runs=runs)
+        run("flake8 --select ASYNC", [os.path.join(peers, "flake8"), "--select", "ASYNC", "--exit-zero", "."],
+            runs=runs)
     floor = rows[0][1].wall
     print()
     print(f"| {'command':<40} | wall s | CPU s | peak RSS MiB | x floor |")
