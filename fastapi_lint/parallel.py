@@ -118,9 +118,17 @@ def _in_pool(tasks: Sequence[Task], chunks: List[List[int]], linter: FileLinter,
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
                                initializer=_init_worker, initargs=(linter,))
     try:
-        pending: Dict[Future, List[int]] = {
-            pool.submit(_lint_chunk, [(i, tasks[i]) for i in chunk]): chunk for chunk in chunks
-        }
+        pending: Dict[Future, List[int]] = {}
+        for number, chunk in enumerate(chunks):
+            try:
+                pending[pool.submit(_lint_chunk, [(i, tasks[i]) for i in chunk])] = chunk
+            except BrokenProcessPool:  # a worker died while chunks were still being handed out
+                unsent = [tasks[i].display for c in chunks[number:] for i in c]
+                outcome.errors.append(
+                    f"a worker process died unexpectedly; {len(unsent)} file(s) were not sent to a worker, "
+                    f"among them {min(unsent)}"
+                )
+                break
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:

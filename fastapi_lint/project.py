@@ -47,6 +47,8 @@ class ModuleSummary:
     apps: Set[str] = field(default_factory=set)
     # free-form facts contributed by collectors, keyed by collector name
     extra: Dict[str, object] = field(default_factory=dict)
+    # whether CPython's parser accepted the module (None: no collector needed its tree)
+    parses: Optional[bool] = None
 
 
 Collector = Callable[[str, str, "ModuleSummary", "LazyAst"], None]
@@ -77,6 +79,13 @@ class LazyAst:
         self._tree: Optional[ast.Module] = None
         self._failed = False
 
+    @property
+    def parsed(self) -> Optional[bool]:
+        """True/False once a parse was tried, None if no one asked for the tree."""
+        if self._tree is not None:
+            return True
+        return False if self._failed else None
+
     def get(self) -> Optional[ast.Module]:
         if self._tree is None and not self._failed:
             try:
@@ -93,6 +102,9 @@ _T = TypeVar("_T")
 class ProjectIndex:
     root: str
     modules: Dict[str, ModuleSummary] = field(default_factory=dict)
+    # files CPython's parser accepted during the project pass: the lint need not check
+    # their syntax again when no rule parses them
+    parsed_files: Set[str] = field(default_factory=set, compare=False)
     # project-wide tables rules derive from the summaries, each computed once per index
     _derived: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -111,7 +123,7 @@ class ProjectIndex:
         return index
 
     def add(self, path: str, text: str) -> None:
-        self.insert(self.summarize(path, text))
+        self.insert(self.summarize(path, text), path)
 
     def summarize(self, path: str, text: str) -> ModuleSummary:
         """The summary of one module, without adding it (the summary cache stores it)."""
@@ -123,11 +135,14 @@ class ProjectIndex:
         for name, triggers, fn in _COLLECTORS:
             if not triggers or any(t in text for t in triggers):
                 fn(path, text, summary, tree)
+        summary.parses = tree.parsed
         return summary
 
-    def insert(self, summary: ModuleSummary) -> None:
+    def insert(self, summary: ModuleSummary, path: Optional[str] = None) -> None:
         # a later file of the same module replaces the earlier one, as ``add`` always did
         self.modules[summary.module] = summary
+        if path is not None and summary.parses:
+            self.parsed_files.add(path)
 
     def find_module(self, dotted_module: str) -> Optional[ModuleSummary]:
         """The module named ``dotted_module``; a src-layout prefix (``src.app``) also matches."""

@@ -125,7 +125,7 @@ def _index_project(files: Sequence[SourceFile], root: str, hashed: bool,
             summaries.store(files[number].absolute, contents[number], summary)
     index = ProjectIndex(root=root)
     for number in sorted(found):  # file order: a later file of a module replaces an earlier one
-        index.insert(found[number])
+        index.insert(found[number], files[number].absolute)
     return index, sizes, digests, outcome.errors
 
 

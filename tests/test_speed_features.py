@@ -77,6 +77,21 @@ def test_syntax_error_is_reported_without_a_libcst_parse(parse_calls) -> None:
     assert len(parse_calls) <= 1
 
 
+def test_syntax_cleared_by_the_project_pass_is_not_checked_again(tmp_path, monkeypatch) -> None:
+    """A file no rule parses needs only FAPI001's check, which the project pass's own
+    ``ast`` parse already made; a broken file is still reported."""
+    from fastapi_lint import engine
+
+    (tmp_path / "fine.py").write_text("def f(x):\n    return x\n")
+    (tmp_path / "broken.py").write_text("def g(:\n    pass\n")
+    checked: List[str] = []
+    real = engine._syntax_only
+    monkeypatch.setattr(engine, "_syntax_only", lambda display, text, rules: checked.append(display) or real(display, text, rules))
+    result = run_paths([str(tmp_path)], Config(root=str(tmp_path)), rules_for(("FAPI001", "FAPI101")))
+    assert found(result) == {(1, 7, "FAPI001")}
+    assert [os.path.basename(path) for path in checked] == ["broken.py"]
+
+
 def test_rule_without_triggers_needs_every_file(parse_calls) -> None:
     settings = LintSettings(Config(root="/tmp/p"), (EveryFileRule,))
     result = lint_file("a.py", "/tmp/p/a.py", settings, data=b"marker = 1\n")
