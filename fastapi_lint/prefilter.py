@@ -7,7 +7,7 @@ pattern inside a string or comment): those are parsed, and the rule decides.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 # `async def` — every async context of the rules is an `async def` body
 ASYNC_DEF = re.compile(r"\basync\s+def\b")
@@ -49,3 +49,132 @@ def _route_pattern(methods):
 
 def contains_any(text: str, needles: Iterable[str]) -> bool:
     return any(needle in text for needle in needles)
+
+
+# -- words and resolved names (the async and logging rules) --------------------------------
+# A pattern that starts with `\b` is searched at every position (~50x slower than one that
+# starts with a literal): boundaries before a match are checked on the match instead.
+
+
+def _alternatives(names: Iterable[str]) -> str:
+    return "(?:" + "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True)) + ")"
+
+
+def _words_in(text: str, pattern: "re.Pattern[str]") -> Iterator[str]:
+    """The matches of ``pattern`` (words, then ``\\b``) not preceded by a word character."""
+    for match in pattern.finditer(text):
+        start = match.start()
+        if start == 0 or not (text[start - 1].isalnum() or text[start - 1] == "_"):
+            yield match.group()
+
+
+def _words_pattern(names: Iterable[str]) -> "re.Pattern[str]":
+    return re.compile(_alternatives(names) + r"\b")
+
+
+def any_word(names: Iterable[str]) -> Callable[[str], bool]:
+    """A check for texts holding one of ``names`` as a whole word (an identifier as written)."""
+    pattern = _words_pattern(names)
+    return lambda text: next(_words_in(text, pattern), None) is not None
+
+
+# what may separate the tokens of one expression: blanks, line continuations, and comments
+# inside brackets (a comment runs to the end of its line: a `####` line is not split
+# every way on a failed match)
+_COMMENT = r"#[^\n]*(?![^\n])"
+_GAP = r"(?:\s|\\|" + _COMMENT + r")*"
+
+
+def any_attribute(names: Iterable[str]) -> Callable[[str], bool]:
+    """A check for texts holding ``.name`` for one of ``names``, whatever separates the dot
+    and the name (``logger.info``, ``logger . info``, ``(logger.\\\n info)``)."""
+    pattern = re.compile(r"\." + _GAP + _alternatives(names) + r"\b")
+    return lambda text: pattern.search(text) is not None
+
+
+# a relative import statement: `from .api import get`, `from .. import (a,  # note\n b)`
+RELATIVE_IMPORT = re.compile(
+    r"from(?:\s|\\)+\.([\w.\s\\]*?)\bimport\b"
+    r"([ \t\\]*\((?:[^)#]|" + _COMMENT + r")*\)|(?:[^\n;#\\]|\\\n)*)"
+)
+_COMMENT_OR_BLANK = re.compile(r"#[^\n]*|[\s\\()]+")
+
+
+def relative_imports(text: str) -> List[Tuple[str, ...]]:
+    """The dotted names relative imports bring in, without the leading package:
+    ``from .api import get as g`` -> ``("api", "get")``."""
+    found = []
+    if "from" not in text:
+        return found
+    for match in RELATIVE_IMPORT.finditer(text):
+        module = [part for part in _COMMENT_OR_BLANK.sub("", match.group(1)).split(".") if part]
+        for item in _COMMENT_OR_BLANK.sub(" ", match.group(2)).split(","):
+            name = item.split()[0] if item.split() else ""
+            if name and name != "*":
+                found.append(tuple(module) + (name,))
+    return found
+
+
+def resolvable(names: Iterable[str]) -> Callable[[str], bool]:
+    """A check for texts where a dotted name of ``names`` may resolve (written as the facts
+    resolve it: ``"subprocess.Popen().wait"``; not ``builtins.*``, which needs no import).
+
+    The facts build a name from pieces of the text: the callable an instance comes from and
+    every attribute after it are words of the text (``Popen`` and ``wait``; ``sleep`` of
+    ``time.sleep``), and the module is named in it (an import), or the file is inside its
+    package and a relative import brings in part of the name (``from .api import get`` for
+    ``requests.api.get``).
+
+    Not seen: a module's own top-level definitions in that library module's own source
+    (``def get`` in ``requests/api.py``, linted from the directory above ``requests``):
+    from the text alone it is any module defining ``get``, and project code does that.
+    """
+    by_root: Dict[str, Tuple[List[Set[str]], Set[Tuple[str, ...]]]] = {}
+    for name in names:
+        head, _, instance = name.partition("()")
+        root, *inner = head.split(".")
+        written = {inner[-1]} | {part.strip("()") for part in instance.split(".") if part.strip("()")}
+        required, imported = by_root.setdefault(root, ([], set()))
+        required.append(written)
+        # a relative import brings in a run of the module path and names, up to an instance
+        imported.update(tuple(inner[i:j]) for i in range(len(inner)) for j in range(i + 1, len(inner) + 1))
+    checks = [(required, _words_pattern(set().union(*required)), root, any_word([root]), imported)
+              for root, (required, imported) in by_root.items()]
+
+    def check(text: str) -> bool:
+        relative: Optional[List[Tuple[str, ...]]] = None
+        for required, pattern, root, has_root, imported in checks:
+            if not (root in text and has_root(text)):
+                if relative is None:
+                    relative = relative_imports(text)
+                if not imported.intersection(relative):
+                    continue
+            found = set(_words_in(text, pattern))
+            if any(written <= found for written in required):
+                return True
+        return False
+
+    return check
+
+
+_NOT_ALNUM = bytes(c for c in range(128) if not chr(c).isalnum())
+
+
+def says_any(text: str, words: Iterable[str], lowered: Optional[str] = None) -> bool:
+    """Whether the text may hold a name that ``words.says`` reads as one of ``words``.
+
+    ``says`` compares ASCII letters and digits, lower-cased: a plain word is a whole part of
+    the name, so it is in the lower-cased text as spelled; a word with ``_`` may also be the
+    whole name squashed (``apikey``, ``ApiKey``), so it is looked for in the text's letters
+    and digits run together. Names are read as written: letters spelled by escape sequences
+    or split across implicitly concatenated literals are not seen. ``lowered`` is
+    ``text.lower()`` when the caller has it.
+    """
+    lowered = text.lower() if lowered is None else lowered
+    joined = [word for word in words if "_" in word]
+    if any(word in lowered for word in words if "_" not in word):
+        return True
+    if not joined:
+        return False
+    squashed = text.encode("ascii", "ignore").translate(None, _NOT_ALNUM).lower()
+    return any(word.replace("_", "").encode("ascii", "ignore") in squashed for word in joined)

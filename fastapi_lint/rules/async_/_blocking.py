@@ -20,7 +20,7 @@ from fastapi_lint.rule import Rule
 from fastapi_lint.rules.async_._instances import project_instance
 
 _HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
-_PATH_IO = ("read_text", "read_bytes", "write_text", "write_bytes", "open")
+PATH_IO = ("read_text", "read_bytes", "write_text", "write_bytes", "open")
 _DBAPI_MODULES = ("psycopg2", "psycopg", "pymysql", "sqlite3", "mysql.connector", "MySQLdb")
 
 # exact resolved names -> the rule that reports them
@@ -48,7 +48,7 @@ BLOCKING_CALLS: Dict[str, str] = {
     **{f"os.{f}": "FAPI103" for f in ("system", "popen", "wait", "waitpid", "wait3", "wait4", "waitid")},
     "builtins.open": "FAPI104",
     "io.open": "FAPI104",
-    **{f"pathlib.Path.{m}": "FAPI104" for m in _PATH_IO},
+    **{f"pathlib.Path.{m}": "FAPI104" for m in PATH_IO},
     **{
         f"shutil.{f}": "FAPI104"
         for f in ("copy", "copy2", "copyfile", "copyfileobj", "copytree", "copymode", "copystat", "move", "rmtree")
@@ -126,7 +126,7 @@ def classify_blocking(resolved: Optional[str]) -> Optional[str]:
         return "FAPI105" if method in methods else None
     if receiver in _REDIS_CLIENTS:
         return None if method in _REDIS_LOCAL else "FAPI105"
-    if method in _PATH_IO and is_path_instance(receiver):
+    if method in PATH_IO and is_path_instance(receiver):
         return "FAPI104"
     return None
 

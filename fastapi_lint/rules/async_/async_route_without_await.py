@@ -4,6 +4,7 @@ from typing import Dict
 
 import libcst as cst
 
+from fastapi_lint.prefilter import has_async_def, has_route
 from fastapi_lint.rule import Default, Rule, Severity
 
 
@@ -43,8 +44,11 @@ class AsyncRouteWithoutAwait(Rule):
     DEFAULT = Default.ON
     TAGS = ("async",)
     SEEDS = ("001",)
-    TRIGGERS = ("async def",)
     SKIP_TEST_FILES = True
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        return has_async_def(text) and has_route(text)
 
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)

@@ -1,7 +1,14 @@
 from __future__ import annotations
 
+from fastapi_lint.prefilter import any_word, has_async_def, resolvable
 from fastapi_lint.rule import Default, Severity
-from fastapi_lint.rules.async_._blocking import BlockingCallRule
+from fastapi_lint.rules.async_._blocking import BLOCKING_CALLS, BlockingCallRule, PATH_IO
+
+# `open`, `io.open` and the Path methods: a Path another project module creates may be
+# imported under any name (`from app.config import BASE`), so only the method is sure
+_OPEN = any_word(("open",) + PATH_IO)
+# shutil is never resolved through another project module: it is named in the text
+_SHUTIL = resolvable(name for name, code in BLOCKING_CALLS.items() if code == "FAPI104" and name.startswith("shutil."))
 
 
 class BlockingFileIoInAsync(BlockingCallRule):
@@ -50,8 +57,10 @@ class BlockingFileIoInAsync(BlockingCallRule):
     DEFAULT = Default.ON
     TAGS = ("async",)
     SEEDS = ("000", "001", "002", "004")
-    # PATH/DIR: a Path constant another project module creates is usually named so
-    TRIGGERS = ("open", "Path", "pathlib", "shutil", "PATH", "DIR")
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        return has_async_def(text) and (_OPEN(text) or _SHUTIL(text))
 
     def message(self, written: str, resolved: str) -> str:
         return (

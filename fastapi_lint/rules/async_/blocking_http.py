@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from fastapi_lint.prefilter import any_word, has_async_def
 from fastapi_lint.rule import Default, Severity
-from fastapi_lint.rules.async_._blocking import BlockingCallRule
+from fastapi_lint.rules.async_._blocking import BLOCKING_CALLS, BlockingCallRule
+
+# the last names of the calls it reports (`requests.get`, `urllib3.PoolManager().urlopen`...)
+_CALLED = any_word({name.rpartition(".")[2] for name, code in BLOCKING_CALLS.items() if code == "FAPI102"})
 
 
 class BlockingHttpInAsync(BlockingCallRule):
@@ -52,8 +56,12 @@ class BlockingHttpInAsync(BlockingCallRule):
     DEFAULT = Default.ON
     TAGS = ("async", "http")
     SEEDS = ("000", "001", "002", "004")
-    # session/client: a client another project module creates is usually named so
-    TRIGGERS = ("requests", "httpx", "urllib", "Session", "session", "Client", "client")
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        # A client created in another project module may be imported under any name
+        # (`from app.http import c`), so only the called method is sure to be in the text.
+        return has_async_def(text) and _CALLED(text)
 
     def message(self, written: str, resolved: str) -> str:
         return (

@@ -3,8 +3,11 @@ from __future__ import annotations
 import libcst as cst
 
 from fastapi_lint.imports import module_alias
+from fastapi_lint.prefilter import has_async_def, resolvable
 from fastapi_lint.rule import Default, FixAvailability, Severity
 from fastapi_lint.rules.async_._blocking import BlockingCallRule
+
+_TIME_SLEEP = resolvable(["time.sleep"])
 
 
 class BlockingSleepInAsync(BlockingCallRule):
@@ -52,7 +55,10 @@ class BlockingSleepInAsync(BlockingCallRule):
     FIX = FixAvailability.SAFE
     TAGS = ("async",)
     SEEDS = ("000", "001", "002", "004")
-    TRIGGERS = ("sleep",)
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        return has_async_def(text) and _TIME_SLEEP(text)
 
     def on_blocking_call(self, node: cst.Call, name: str) -> None:
         message = "`time.sleep()` blocks the event loop in async code; use `await asyncio.sleep()`"

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+from fastapi_lint.prefilter import has_async_def, resolvable
 from fastapi_lint.rule import Default, Severity
-from fastapi_lint.rules.async_._blocking import BlockingCallRule
+from fastapi_lint.rules.async_._blocking import BLOCKING_CALLS, BlockingCallRule
+
+# never resolved through another project module (`project_instance` only rewrites names to
+# instances of `_instances._LIBRARIES`), so the module is named in the text
+_REPORTED = resolvable(name for name, code in BLOCKING_CALLS.items() if code == "FAPI103")
 
 
 class BlockingSubprocessInAsync(BlockingCallRule):
@@ -50,7 +55,10 @@ class BlockingSubprocessInAsync(BlockingCallRule):
     DEFAULT = Default.ON
     TAGS = ("async",)
     SEEDS = ("000", "001", "002", "004")
-    TRIGGERS = ("subprocess", "system", "popen", "os.wait", "waitpid", "waitid", "wait3", "wait4")
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        return has_async_def(text) and _REPORTED(text)
 
     def message(self, written: str, resolved: str) -> str:
         return (

@@ -5,6 +5,7 @@ from typing import Dict
 import libcst as cst
 
 from fastapi_lint.names import keyword, positional
+from fastapi_lint.prefilter import resolvable
 from fastapi_lint.rule import Default, Severity, Rule
 from fastapi_lint.rules.async_._blocking import call_text
 
@@ -24,6 +25,8 @@ _NEEDS_TIMEOUT: Dict[str, str] = {
     "httpx.AsyncClient": "httpx",
     "urllib.request.urlopen": "urllib",
 }
+# in sync code too; resolved from this module's own imports only (not another module's client)
+_REPORTED = resolvable(_NEEDS_TIMEOUT)
 # urlopen(url, data=None, timeout=...): the timeout may be the third positional argument
 _POSITIONAL_TIMEOUT = {"urllib.request.urlopen": 2}
 
@@ -78,8 +81,11 @@ class HttpWithoutTimeout(Rule):
     DEFAULT = Default.ON
     TAGS = ("http", "reliability")
     SEEDS = ("000", "001", "002", "004")
-    TRIGGERS = ("requests", "httpx", "urlopen")
     SKIP_TEST_FILES = True
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        return _REPORTED(text)
 
     def visit_Call(self, node: cst.Call) -> None:
         if not isinstance(node.func, (cst.Name, cst.Attribute)):

@@ -4,10 +4,13 @@ from typing import List, Optional, Tuple
 
 import libcst as cst
 
+from fastapi_lint.prefilter import any_word, resolvable
 from fastapi_lint.rule import Default, Rule, Severity
-from fastapi_lint.rules.async_._async_io import is_db_query
+from fastapi_lint.rules.async_._async_io import DB_QUERIES, DB_TYPES, is_db_query
 
 _Comprehension = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+_SESSIONS = resolvable(DB_TYPES)
+_QUERIES = any_word(DB_QUERIES)
 
 
 class QueryInLoop(Rule):
@@ -47,7 +50,12 @@ class QueryInLoop(Rule):
     DEFAULT = Default.ON
     TAGS = ("async", "performance", "database")
     SEEDS = ("000", "001")
-    TRIGGERS = ("await",)
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        # not `async def`: libcst parses a module-level `await` (a notebook, a script for the
+        # asyncio REPL), and the rule does not ask for an async context
+        return "await" in text and _QUERIES(text) and _SESSIONS(text)
 
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)

@@ -6,6 +6,7 @@ from typing import List, Optional, Sequence, Set
 import libcst as cst
 
 from fastapi_lint.names import dotted
+from fastapi_lint.prefilter import has_async_def
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules.async_._async_io import ASYNC_HTTP_TYPES, DB_TYPES
 
@@ -100,7 +101,10 @@ class SequentialAwaits(Rule):
     DEFAULT = Default.PREVIEW
     TAGS = ("async", "performance")
     SEEDS = ("000", "002")
-    TRIGGERS = ("await",)
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        return text.count("await") >= 2 and has_async_def(text)
 
     # blocks are judged when left: the scope tracker has seen every binding of the function
     def leave_IndentedBlock(self, node: cst.IndentedBlock) -> None:

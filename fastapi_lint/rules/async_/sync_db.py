@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from fastapi_lint.prefilter import has_async_def
 from fastapi_lint.rule import Default, Severity
 from fastapi_lint.rules.async_._blocking import BlockingCallRule, blocking_kind
 
@@ -67,8 +68,12 @@ class SyncDbInAsync(BlockingCallRule):
     DEFAULT = Default.ON
     TAGS = ("async", "database")
     SEEDS = ("000", "001", "002", "004")
-    # db: a session factory another project module creates is often named so
-    TRIGGERS = ("Session", "session", "connect", "redis", "Redis", "engine", "Engine", "db")
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        # Only the async context is sure: a session or redis client another project module
+        # creates may be imported under any name, and any method of a redis client blocks.
+        return has_async_def(text)
 
     def message(self, written: str, resolved: str) -> str:
         return f"`{written}()`: {_ADVICE[blocking_kind(resolved)]}"

@@ -4,6 +4,7 @@ from typing import Optional
 
 import libcst as cst
 
+from fastapi_lint.prefilter import has_async_def
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules.async_._blocking import classify_blocking
 from fastapi_lint.rules.async_._call_graph import CALL_GRAPH, blocking_chain
@@ -66,7 +67,11 @@ class TransitiveBlockingCall(Rule):
     DEFAULT = Default.ON
     TAGS = ("async",)
     SEEDS = ("000", "001", "002", "004")
-    TRIGGERS = ("async def",)
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        # the file of the async caller reports; the project functions it calls may be anywhere
+        return has_async_def(text)
     PROJECT_FACTS = (CALL_GRAPH,)
     SKIP_TEST_FILES = True
 

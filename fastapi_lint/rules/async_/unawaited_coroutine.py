@@ -1,13 +1,34 @@
 from __future__ import annotations
 
+import re
 from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
+from fastapi_lint.prefilter import resolvable
 from fastapi_lint.rule import Default, FixAvailability, Rule, Severity
-from fastapi_lint.rules.async_._async_io import is_async_io_coroutine
+from fastapi_lint.rules.async_._async_io import ASYNC_HTTP_TYPES, DB_TYPES, is_async_io_coroutine
 
 _CONTEXT_MANAGER_WORDS = ("contextmanager",)
+# the coroutines it knows besides the module's own `async def`s, in sync code too
+_KNOWN_COROUTINES = resolvable(("asyncio.sleep",) + tuple(DB_TYPES) + tuple(ASYNC_HTTP_TYPES))
+_ASYNC_DEF_NAME = re.compile(r"async(?:\s|\\)+def(?:\s|\\)+(\w+)")
+
+
+def _calls_own_coroutine(text: str) -> bool:
+    """Whether the name of an `async def` occurs again (a call, `self.name()`...)."""
+    names = set(_ASYNC_DEF_NAME.findall(text))
+    if not names:
+        return False
+    seen: Set[str] = set()
+    for match in re.finditer(r"(?:" + "|".join(map(re.escape, names)) + r")\b", text):
+        start = match.start()
+        if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+            continue  # inside a longer name
+        if match.group() in seen:
+            return True
+        seen.add(match.group())
+    return False
 
 
 class UnawaitedCoroutine(Rule):
@@ -64,7 +85,10 @@ class UnawaitedCoroutine(Rule):
     FIX = FixAvailability.SAFE
     TAGS = ("async",)
     SEEDS = ("000", "001", "002")
-    TRIGGERS = ("async",)
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        return _KNOWN_COROUTINES(text) or _calls_own_coroutine(text)
 
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)

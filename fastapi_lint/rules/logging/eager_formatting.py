@@ -1,16 +1,22 @@
 from __future__ import annotations
 
+import re
 from typing import List, Optional
 
 import libcst as cst
 
 from fastapi_lint.names import positional
+from fastapi_lint.prefilter import any_attribute
 from fastapi_lint.rule import Default, FixAvailability, Rule, Severity
-from fastapi_lint.rules.logging._calls import log_method, message_index
+from fastapi_lint.rules.logging._calls import log_method, may_log, message_index
 
 # loggers whose message takes printf-style `%s` arguments (the fix targets them only)
 _STDLIB_LOGGERS = ("logging", "logging.getLogger()", "logging.Logger()", "logging.LoggerAdapter()", "logging.root")
 _CONVERSIONS = {None: "%s", "s": "%s", "r": "%r", "a": "%a"}
+# what `_eager` reports: an f-string prefix, `.format(`, or `%` after a string literal (or
+# its closing parenthesis) — which also matches a `"%s"` opening: lazy arguments
+_EAGER = re.compile(r"[fF][rR]?['\"]|[rR][fF]['\"]|['\")](?:\s|\\|#[^\n]*(?![^\n]))*%")
+_FORMAT = any_attribute(["format"])
 
 
 class EagerLogFormatting(Rule):
@@ -49,7 +55,10 @@ class EagerLogFormatting(Rule):
     FIX = FixAvailability.UNSAFE
     TAGS = ("logging", "performance")
     SEEDS = ("000",)
-    TRIGGERS = ("log",)
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        return may_log(text, text.lower()) and (_EAGER.search(text) is not None or _FORMAT(text))
 
     def visit_Call(self, node: cst.Call) -> None:
         method = log_method(self.ctx, node)

@@ -5,11 +5,16 @@ from typing import List
 import libcst as cst
 
 from fastapi_lint.names import keyword
+from fastapi_lint.prefilter import any_attribute, any_word
 from fastapi_lint.rule import Default, FixAvailability, Rule, Severity
 
 # what a receiver of `.error(...)` resolves to when it is the standard library's logging
 _LOGGERS = {"logging", "logging.getLogger()", "logging.getLogger().getChild()", "logging.Logger()",
             "logging.LoggerAdapter()", "logging.root"}
+_ERROR = any_attribute(["error"])
+_EXCEPT = any_word(["except"])
+# every way to write those receivers: `logging`, `getLogger`, `Logger`, `LoggerAdapter`, `root`
+_STDLIB_LOGGER = any_word(["logging", "getLogger", "Logger", "LoggerAdapter", "root"])
 
 
 class ErrorLogWithoutTraceback(Rule):
@@ -57,7 +62,10 @@ class ErrorLogWithoutTraceback(Rule):
     FIX = FixAvailability.SAFE
     TAGS = ("logging",)
     SEEDS = ("000",)
-    TRIGGERS = (".error(",)
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        return _ERROR(text) and _EXCEPT(text) and _STDLIB_LOGGER(text)
 
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)

@@ -5,8 +5,9 @@ from typing import Iterator, Optional, Tuple
 import libcst as cst
 
 from fastapi_lint.names import positional, string_value
+from fastapi_lint.prefilter import any_attribute, any_word, says_any
 from fastapi_lint.rule import Default, Rule, Severity
-from fastapi_lint.rules.logging._calls import log_method
+from fastapi_lint.rules.logging._calls import log_method, may_log
 from fastapi_lint.words import LOG_SECRET_WORDS, NOT_SECRET_SUFFIXES, PII_WORDS, name_parts, says_secret
 
 # keyword arguments of logging functions and print that carry no logged value
@@ -31,6 +32,9 @@ _PII_NOT_SUFFIXES = NOT_SECRET_SUFFIXES + (
 )
 
 Flagged = Tuple[cst.BaseExpression, str]
+
+_PRINT = any_word(["print"])
+_REQUEST_PARTS = any_attribute(_REQUEST_WHOLE_ATTRS | _REQUEST_BODY_METHODS)
 
 
 class SecretInLog(Rule):
@@ -84,9 +88,19 @@ class SecretInLog(Rule):
     TAGS = ("logging", "security")
     CWE = 532
     SEEDS = ("000", "002")
-    TRIGGERS = ("log", "print")
     SKIP_TEST_FILES = True
     OPTIONS = {"extra-secret-words": [], "extra-pii-words": []}
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        lowered = text.lower()
+        if not (_PRINT(text) or may_log(text, lowered)):
+            return False
+        if _REQUEST_PARTS(text):
+            return True
+        words = LOG_SECRET_WORDS + PII_WORDS + tuple(
+            w.lower() for w in (*options.get("extra-secret-words", ()), *options.get("extra-pii-words", ())))
+        return says_any(text, words, lowered)
 
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)
