@@ -9,13 +9,11 @@ import libcst as cst
 
 from fastapi_lint.facts import RouteInfo
 from fastapi_lint.names import dotted, keyword
+from fastapi_lint.prefilter import ROUTE_METHOD_NAMES
 from fastapi_lint.rule import Rule
 
-# A route decorator or registration needs one of these in the text.
-ROUTE_TRIGGERS = (
-    ".get(", ".post(", ".put(", ".patch(", ".delete(", ".options(", ".head(", ".trace(",
-    ".api_route(", ".websocket(", "add_api_route",
-)
+# route methods of HTTP routes (``prefilter.has_route(text, HTTP_ROUTE_METHODS)``: not websocket)
+HTTP_ROUTE_METHODS = tuple(m for m in ROUTE_METHOD_NAMES if m != "websocket")
 _HTTP_STATUS_NAMES = {
     "OK": 200, "CREATED": 201, "ACCEPTED": 202, "NO_CONTENT": 204, "RESET_CONTENT": 205,
     "NOT_MODIFIED": 304,

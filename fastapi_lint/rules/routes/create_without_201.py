@@ -5,6 +5,7 @@ from typing import List, Optional
 import libcst as cst
 
 from fastapi_lint.facts import RouteInfo
+from fastapi_lint.prefilter import has_route
 from fastapi_lint.rule import Default, Severity
 from fastapi_lint.rules.routes._common import RouteBody, RouteBodyRule
 from fastapi_lint.words import name_parts
@@ -95,7 +96,10 @@ class CreateWithout201(RouteBodyRule):
     DEFAULT = Default.ON
     TAGS = ("routes", "api-design")
     SEEDS = ("000", "001", "002")
-    TRIGGERS = (".post(", ".api_route(", "add_api_route")
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        return has_route(text, ("post", "api_route"))  # add_api_route passes too
 
     def wants(self, routes: List[RouteInfo]) -> bool:
         return any(self._creates(route) for route in routes)

@@ -5,6 +5,7 @@ from typing import List
 import libcst as cst
 
 from fastapi_lint.facts import RouteInfo
+from fastapi_lint.prefilter import has_route
 from fastapi_lint.rule import Default, Severity
 from fastapi_lint.rules.routes._common import RouteBody, RouteBodyRule
 
@@ -44,7 +45,10 @@ class DeleteWithout204(RouteBodyRule):
     DEFAULT = Default.PREVIEW
     TAGS = ("routes", "api-design")
     SEEDS = ("001",)
-    TRIGGERS = (".delete(", ".api_route(", "add_api_route")
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        return has_route(text, ("delete", "api_route"))  # add_api_route passes too
 
     def wants(self, routes: List[RouteInfo]) -> bool:
         return any(r.methods == ("DELETE",) and r.keyword("status_code") is None for r in routes)

@@ -6,8 +6,8 @@ from typing import Dict, List, Tuple
 import libcst as cst
 
 from fastapi_lint.facts import RouteInfo
+from fastapi_lint.prefilter import count_routes
 from fastapi_lint.rule import Default, Rule, Severity
-from fastapi_lint.rules.routes._common import ROUTE_TRIGGERS
 
 # `{item_id}` and `{id}` match the same requests: only the converter matters
 _PLACEHOLDER = re.compile(r"\{[A-Za-z_]\w*(:[^}]*)?\}")
@@ -54,7 +54,11 @@ class DuplicateRoute(Rule):
     DEFAULT = Default.ON
     TAGS = ("routes", "correctness")
     SEEDS = ("000", "001")
-    TRIGGERS = ROUTE_TRIGGERS
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        # two registrations; one `api_route(methods=["GET", "GET"])` registers twice by itself
+        return "api_route" in text or count_routes(text) >= 2
 
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)

@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+import re
 from typing import List, Optional
 
 import libcst as cst
 
 from fastapi_lint.facts import SPECIAL_PARAM_TYPES, unwrap_annotation
 from fastapi_lint.names import iter_params
+from fastapi_lint.prefilter import has_route
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules.routes._common import is_limiter_decorator
 
 _CONNECTION_PARAMS = ("request", "websocket")
+# `@<expr>.limit(` / `@<expr>.shared_limit(`, laid out as prefilter.has_route reads decorators
+_LIMIT_DECORATOR = re.compile(r"@(?:[^\n]|\\\n)*?\.(?:\s|\\\n)*(?:shared_)?limit(?:\s|\\\n|\))*\(")
 
 
 class LimiterMisuse(Rule):
@@ -57,7 +61,10 @@ class LimiterMisuse(Rule):
     DEFAULT = Default.ON
     TAGS = ("routes", "security", "correctness")
     SEEDS = ("002",)
-    TRIGGERS = ("limit(",)
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        return _LIMIT_DECORATOR.search(text) is not None and has_route(text)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if len(node.decorators) < 2 and node.name.value not in self.ctx.facts.api_routes:

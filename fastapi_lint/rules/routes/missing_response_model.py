@@ -5,8 +5,9 @@ from typing import List
 import libcst as cst
 
 from fastapi_lint.facts import RouteInfo
+from fastapi_lint.prefilter import has_route
 from fastapi_lint.rule import Default, Severity
-from fastapi_lint.rules.routes._common import ROUTE_TRIGGERS, RouteBody, RouteBodyRule, status_code_number
+from fastapi_lint.rules.routes._common import HTTP_ROUTE_METHODS, RouteBody, RouteBodyRule, status_code_number
 
 _NO_BODY_STATUS = (204, 205, 304)
 
@@ -52,7 +53,10 @@ class MissingResponseModel(RouteBodyRule):
     DEFAULT = Default.ON
     TAGS = ("routes", "api-design")
     SEEDS = ("000", "001", "002", "004")
-    TRIGGERS = ROUTE_TRIGGERS
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        return has_route(text, HTTP_ROUTE_METHODS)  # a websocket route has no response model
 
     def wants(self, routes: List[RouteInfo]) -> bool:
         function = routes[0].function

@@ -8,9 +8,9 @@ import libcst as cst
 from fastapi_lint import signatures
 from fastapi_lint.facts import DEPENDS, PATH, SPECIAL, RouteInfo, marker_kind, path_parameters
 from fastapi_lint.names import iter_params, keyword, positional
+from fastapi_lint.prefilter import has_route
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
 from fastapi_lint.rule import Default, Rule, Severity
-from fastapi_lint.rules.routes._common import ROUTE_TRIGGERS
 
 PREFIX_PARAMS = "path_prefix_params"
 # `prefix="/orgs/{org_id}"` in APIRouter(...) or include_router(...), in any module
@@ -79,7 +79,11 @@ class PathParameterMismatch(Rule):
     DEFAULT = Default.ON
     TAGS = ("routes", "correctness")
     SEEDS = ("000", "001", "004")
-    TRIGGERS = ROUTE_TRIGGERS
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        # not narrowed to `{`: a `Path()` marker may come from an Annotated alias of another module
+        return has_route(text)
 
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)

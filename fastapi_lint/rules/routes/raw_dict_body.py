@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 import libcst as cst
 
 from fastapi_lint.facts import BODY, QUERY, unwrap_annotation
 from fastapi_lint.names import iter_params
+from fastapi_lint.prefilter import has_route
 from fastapi_lint.rule import Default, Rule, Severity
-from fastapi_lint.rules.routes._common import ROUTE_TRIGGERS
+from fastapi_lint.rules.routes._common import HTTP_ROUTE_METHODS
 
 _MAPPINGS = frozenset({
     "builtins.dict", "typing.Dict", "typing.Mapping", "typing.MutableMapping",
@@ -15,6 +17,8 @@ _MAPPINGS = frozenset({
 })
 _ANY = frozenset({"typing.Any", "typing_extensions.Any"})
 _JSON = frozenset({"pydantic.Json", "pydantic.types.Json"})
+# the last part of every name above, as an import, alias or annotation spells it
+_RAW_NAMES = re.compile(r"\b(?:dict|Dict|Mapping|MutableMapping|Any|Json)\b")
 
 
 class RawDictBody(Rule):
@@ -60,7 +64,10 @@ class RawDictBody(Rule):
     DEFAULT = Default.ON
     TAGS = ("routes", "validation")
     SEEDS = ("000", "001", "002")
-    TRIGGERS = ROUTE_TRIGGERS
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        return has_route(text, HTTP_ROUTE_METHODS) and _RAW_NAMES.search(text) is not None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if not node.decorators and node.name.value not in self.ctx.facts.api_routes:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from fastapi_lint.prefilter import has_route
 from fastapi_lint.rule import Default, Rule, Severity
-from fastapi_lint.rules.routes._common import ROUTE_TRIGGERS
 
 _IMPLICIT = frozenset({"self", "cls"})
 
@@ -48,7 +48,10 @@ class UntypedRouteParameter(Rule):
     DEFAULT = Default.ON
     TAGS = ("routes", "validation")
     SEEDS = ("001", "002")
-    TRIGGERS = ROUTE_TRIGGERS
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        return has_route(text)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if not node.decorators and node.name.value not in self.ctx.facts.api_routes:

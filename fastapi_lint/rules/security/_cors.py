@@ -137,8 +137,14 @@ class CorsRule(Rule):
     """FAPI303 reports wildcard origins with credentials, FAPI304 without; never both."""
 
     WITH_CREDENTIALS: bool = False
-    TRIGGERS = ("CORSMiddleware",)
     PROJECT_FACTS = (WILDCARD_SETTINGS,)
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        # the class, an allow_origins=/allow_origin_regex= keyword, and for FAPI303 the
+        # allow_credentials= keyword
+        return "CORSMiddleware" in text and "allow_origin" in text and (
+            not cls.WITH_CREDENTIALS or "allow_credentials" in text)
 
     def visit_Call(self, node: cst.Call) -> None:
         found = wildcard_cors(self.ctx, node)

@@ -6,6 +6,7 @@ import libcst as cst
 
 from fastapi_lint.facts import DEPENDS, RouteInfo
 from fastapi_lint.names import dotted, iter_params, keyword
+from fastapi_lint.prefilter import has_route, says_any
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.words import says
@@ -88,7 +89,11 @@ class AuthEndpointWithoutRateLimit(Rule):
     TAGS = ("security", "authentication")
     CWE = 307
     SEEDS = ("001", "002")
-    TRIGGERS = ("login", "signin", "sign_in", "logon", "token", "password")
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        # the function name or the (prefixed) path of the route says an auth word
+        return has_route(text, ("post", "api_route")) and says_any(text, AUTH_WORDS)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if not node.decorators and node.name.value not in self.ctx.facts.api_routes:

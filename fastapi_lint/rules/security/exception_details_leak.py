@@ -30,6 +30,36 @@ _CLIENT_ERRORS = ("HTTPException", "WebSocketException")
 _HANDLER_DICT = re.compile(r"\bexception_handlers\s*=\s*\{([^{}]*)\}")
 _DICT_VALUE = re.compile(r":\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)")
 
+# Prefilter. A handler registered by name in another module may be any function of this
+# one, so the file is judged by what a leak needs: a sink (`return`, a `...Response` or
+# `HTTPException`/`WebSocketException` call) and a read of the exception's text.
+_GAP = r"(?:\s|\\\n|#[^\n]*\n)*"
+_SINKS = ("return", "Response", "Exception")
+_ARGS = re.compile(r"\." + _GAP + r"args\b")  # exc.args
+_STR_CALL = re.compile(r"(?:str|repr)" + _GAP + r"\(" + _GAP + r"(?:\*+" + _GAP + r")?[^\W\d]")  # str(exc)
+# an alias of str/repr: `s = str` (and any use of the `builtins` module: `s = builtins.repr`,
+# `from builtins import str as s`)
+_STR_ALIAS = re.compile(r"=(?:[\s(]|\\\n)*(?:str|repr)\b")
+_F_STRING = re.compile(r"[fF][rRbB]?[\"']")  # f"{exc}", rf"{exc}"
+_MODULO = re.compile(r"%" + _GAP + r"[\w(]")  # "..." % exc
+
+
+def may_leak(text: str) -> bool:
+    """Whether some function of ``text`` may put exception text (read by one of the forms
+    ``_leaks`` knows) into a response."""
+    if "def" not in text or not any(sink in text for sink in _SINKS):
+        return False
+    if "format" in text:  # traceback.format_*(), "...".format(exc)
+        return True
+    return (
+        ("%" in text and _MODULO.search(text) is not None)
+        or _F_STRING.search(text) is not None
+        or ("args" in text and _ARGS.search(text) is not None)
+        or (("str" in text or "repr" in text)
+            and ("builtins" in text or _STR_CALL.search(text) is not None
+                 or _STR_ALIAS.search(text) is not None))
+    )
+
 
 def handler_names(text: str) -> Tuple[str, ...]:
     """Names of the functions ``text`` registers as exception handlers (not for HTTPException)."""
@@ -122,8 +152,11 @@ class ExceptionDetailsLeak(Rule):
     TAGS = ("security",)
     CWE = 209
     SEEDS = ("000", "001", "002", "003")
-    TRIGGERS = ("except", "Exception", "exc")
     PROJECT_FACTS = (EXCEPTION_HANDLERS,)
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        return may_leak(text)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import re
-from typing import Optional, Set
+from typing import Dict, Optional, Set, Tuple
 
 import libcst as cst
 
 from fastapi_lint.names import argument, dotted, iter_params, string_value
+from fastapi_lint.prefilter import resolvable
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.words import NOT_SECRET_SUFFIXES, SECRET_WORDS, name_parts, says, says_secret
 
@@ -35,6 +36,151 @@ _JWT = {"jwt.encode", "jwt.decode", "jose.jwt.encode", "jose.jwt.decode",
 _FIELD = {"pydantic.Field", "pydantic.fields.Field", "sqlmodel.Field", "pydantic.SecretStr",
           "pydantic.types.SecretStr"}
 _GETENV = {"os.getenv", "os.environ.get", "os.environ.setdefault"}
+# -- prefilter ---------------------------------------------------------------------------------
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _lowered(text: str) -> str:
+    """``text`` in lower case, each character at its place: a non-ASCII character becomes
+    `_`, a word character that ``name_parts`` reads as a separator (a regex with ``re.I`` is
+    10x slower than one searching this)."""
+    return (text if text.isascii() else _NON_ASCII.sub("_", text)).lower()
+
+
+def _says_pattern(words) -> str:
+    """A regex found in the ``_lowered`` text at every name that ``says`` reads as one of
+    ``words``: a word with ``_`` matches its letters with any separators between them
+    (``says`` also compares the squashed name), a plain word matches as spelled."""
+    alternatives = []
+    for word in sorted(set(words), key=len, reverse=True):
+        if "_" in word:
+            alternatives.append("[^a-z0-9]*".join(re.escape(c) for c in word.replace("_", "")))
+        else:
+            alternatives.append(re.escape(word))
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+# A name saying a secret, then (after the rest of the name, blanks, `)`, comments or line
+# continuations) the `=` or `:` of an assignment, annotation, keyword or parameter default.
+_BINDING = r"\w*(?:[\s)]|\\\n|#[^\n]*\n)*[=:]"
+_NAME_PATTERNS: Dict[Tuple[str, ...], "re.Pattern[str]"] = {}
+_SQUASHED_WORDS = tuple((word, word.replace("_", "")) for word in _WORDS)
+_GAP = re.compile(r"(?:\s|\\\n|#[^\n]*\n)*")
+_STRING_START = re.compile(r"[rRbBuUfF]{0,2}[\"']")
+# a dotted name and what follows it: `(` a call (Field, getenv, maybe under an alias), `=`
+# another target of a chained assignment, `[` a subscript target of one
+_DOTTED = re.compile(r"[^\W\d]\w*(?:(?:\s|\\\n|#[^\n]*\n)*\.(?:\s|\\\n|#[^\n]*\n)*[^\W\d]\w*)*"
+                     r"(?:\s|\\\n|#[^\n]*\n)*[(=\[]")
+# words that may open the next line of an annotation split inside brackets
+_CONTINUING = frozenset({"if", "else", "and", "or", "not", "in", "is", "lambda"})
+# a literal in a key format: after its quote, blanks (or escapes: superfluously any hex or
+# octal one), then the format spelled out (the rule matches it after stripping blanks)
+_KEY_LITERAL = re.compile(
+    r"[\"'](?:\s|\\(?:[\nabfnrtv]|x[0-9a-fA-F]{2}|[0-7]{1,3}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|N\{[^}\n]*\}))*"
+    + _KEY_FORMATS.pattern[1:])
+# where each alternative of the format starts
+_KEY_STARTS = ("sk-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "AKIA", "ASIA", "xox",
+               "-----BEGIN")
+_JWT_CALLS = resolvable(_JWT)
+
+
+def may_bind_secret(text: str) -> bool:
+    """Whether a name saying a secret may be given a literal (or a call: ``Field``/``getenv``
+    under any alias) in ``text``."""
+    low = _lowered(text)
+    # a name says a word when, without its separators (`_`, non-ASCII), it holds it: a
+    # cheap search first, the word's pattern only for the words found
+    squashed = low.replace("_", "")
+    found = tuple(word for word, letters in _SQUASHED_WORDS if letters in squashed)
+    if not found:
+        return False
+    pattern = _NAME_PATTERNS.get(found)
+    if pattern is None:
+        pattern = _NAME_PATTERNS[found] = re.compile(_says_pattern(found) + _BINDING)
+    for match in pattern.finditer(low):
+        end = match.end()
+        if text[end - 1] == "=":
+            if text.startswith("=", end):
+                continue  # `==`
+            if _value_may_be_literal(text, end):
+                return True
+        elif _annotation_then_value(text, end):
+            return True
+    return False
+
+
+def _value_may_be_literal(text: str, at: int) -> bool:
+    """The value starting at ``at`` (after an `=`) is a string, a parenthesized expression, a
+    call, or the next target of a chained assignment."""
+    at = _GAP.match(text, at).end()
+    if at >= len(text):
+        return False
+    return text[at] == "(" or bool(_STRING_START.match(text, at)) or bool(_DOTTED.match(text, at))
+
+
+def _annotation_then_value(text: str, at: int) -> bool:
+    """After the `:` at ``at - 1``: an annotation followed by `= <value>`. The annotation ends
+    at a `,` `;` or closing bracket of its level, or at a line end followed by a new statement
+    (inside a parameter list a line end may also continue it)."""
+    depth = 0
+    last = ":"  # the last significant character
+    size = len(text)
+    while at < size:
+        char = text[at]
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            if depth == 0:
+                return False
+            depth -= 1
+        elif char == "\"" or char == "'":
+            at = _string_end(text, at)
+            last = char
+            continue
+        elif char == "#":
+            newline = text.find("\n", at)
+            at = size if newline < 0 else newline
+            continue
+        elif char == "\\":
+            at += 2  # a line continuation (or a stray escape: skipped as well)
+            continue
+        elif char == "\n":
+            if depth == 0 and (last.isalnum() or last in "_)]}\"'"):
+                following = _GAP.match(text, at).end()
+                word = re.match(r"[^\W\d]\w*", text[following:following + 20])
+                if word is not None and word.group(0) not in _CONTINUING:
+                    return False
+        elif char.isspace():
+            pass
+        elif depth == 0 and char in ",;":
+            return False
+        elif depth == 0 and char == "=":
+            if text.startswith("=", at + 1):
+                at += 2
+                last = "="
+                continue
+            return _value_may_be_literal(text, at + 1)
+        if not char.isspace():
+            last = char
+        at += 1
+    return False
+
+
+def _string_end(text: str, at: int) -> int:
+    """The index after the string literal whose quote is at ``at``."""
+    quote = text[at:at + 3] if text[at:at + 3] in ('"""', "'''") else text[at]
+    at += len(quote)
+    size = len(text)
+    while at < size:
+        if text[at] == "\\":
+            at += 2
+        elif text.startswith(quote, at):
+            return at + len(quote)
+        elif len(quote) == 1 and text[at] == "\n":
+            return at
+        else:
+            at += 1
+    return size
 
 
 def secret_word(name: str) -> Optional[str]:
@@ -113,14 +259,14 @@ class HardcodedSecret(Rule):
     CWE = 798
     SEEDS = ("000", "001", "002", "003")
     SKIP_TEST_FILES = True
-    TRIGGERS = (
-        "secret", "Secret", "SECRET", "password", "Password", "PASSWORD", "passwd", "PASSWD",
-        "pwd", "PWD", "Pwd", "api_key", "API_KEY", "apikey", "apiKey", "ApiKey", "APIKey", "APIKEY",
-        "token", "Token", "TOKEN", "private_key", "PRIVATE_KEY", "privateKey", "signing", "Signing",
-        "SIGNING", "access_key", "ACCESS_KEY", "accessKey", "auth_key", "AUTH_KEY", "authKey",
-        "credential", "Credential", "CREDENTIAL", "passphrase", "PASSPHRASE",
-        "sk-", "ghp_", "gho_", "ghs_", "github_pat_", "AKIA", "ASIA", "xox", "PRIVATE KEY", "jwt",
-    )
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        if may_bind_secret(text):
+            return True
+        if any(start in text for start in _KEY_STARTS) and _KEY_LITERAL.search(text):
+            return True
+        return _JWT_CALLS(text)  # a literal key of jwt.encode/jwt.decode
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

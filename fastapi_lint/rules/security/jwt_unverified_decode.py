@@ -5,11 +5,13 @@ from typing import Optional
 import libcst as cst
 
 from fastapi_lint.names import argument, keyword, string_value
+from fastapi_lint.prefilter import resolvable
 from fastapi_lint.rule import Default, Rule, Severity
 
 # PyJWT and python-jose
 _DECODE = {"jwt.decode", "jwt.api_jwt.decode", "jose.jwt.decode", "jwt.PyJWT().decode"}
 _VERIFY_OPTIONS = ("verify_signature", "verify_exp")
+_DECODES = resolvable(_DECODE)
 
 
 class JwtUnverifiedDecode(Rule):
@@ -47,7 +49,10 @@ class JwtUnverifiedDecode(Rule):
     TAGS = ("security",)
     CWE = 347
     SEEDS = ("000", "003")
-    TRIGGERS = ("jwt",)
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        return _DECODES(text)
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.ctx.resolve(node.func) not in _DECODE:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set
 
@@ -7,6 +8,7 @@ import libcst as cst
 
 from fastapi_lint.facts import DEPENDS, SPECIAL, unwrap_annotation
 from fastapi_lint.names import argument, iter_params
+from fastapi_lint.prefilter import has_route
 from fastapi_lint.rule import Default, Rule, Severity
 
 PATH = "path"  # a string or Path the client chose
@@ -45,6 +47,10 @@ _SINKS = {
 # (Path.replace is left out: str.replace spells the same)
 _PATH_SINK_METHODS = {"open", "read_text", "read_bytes", "write_text", "write_bytes", "unlink",
                       "rmdir", "touch", "rename"}
+
+# Prefilter: the last part of a sink's name or a sink method, as a call, import or alias spells it
+_SINK_NAMES = re.compile(
+    r"\b(?:" + "|".join(sorted({n.rpartition(".")[2] for n in _SINKS} | _PATH_SINK_METHODS)) + r")\b")
 
 
 @dataclass
@@ -106,8 +112,11 @@ class PathTraversal(Rule):
     TAGS = ("security",)
     CWE = 22
     SEEDS = ("000", "003", "004")
-    TRIGGERS = ("open", "FileResponse", "shutil", "remove", "unlink", "rename",
-                "read_text", "read_bytes", "write_text", "write_bytes", "rmdir", "touch")
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        # a source (an UploadFile anywhere, or a parameter of a route) and a sink
+        return ("UploadFile" in text or has_route(text)) and _SINK_NAMES.search(text) is not None
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 import libcst as cst
 
 from fastapi_lint.names import argument, is_true, keyword
+from fastapi_lint.prefilter import resolvable
 from fastapi_lint.rule import Default, Severity
 from fastapi_lint.rules.security._flow import LocalValuesRule
 
@@ -17,6 +19,9 @@ _SHELL = {
 }
 # interpolations wrapped in these cannot break out of their shell word (POSIX shells)
 _QUOTING = frozenset({"shlex.quote", "pipes.quote"})
+# a `shell=` keyword (blanks, comments and line continuations allowed before the `=`)
+_SHELL_KEYWORD = re.compile(r"\bshell(?:\s|\\\n|#[^\n]*\n)*=")
+_SHELL_CALLS = resolvable(_SHELL)
 
 
 class ShellInjection(LocalValuesRule):
@@ -60,7 +65,12 @@ class ShellInjection(LocalValuesRule):
     TAGS = ("security",)
     CWE = 78
     SEEDS = ("000",)
-    TRIGGERS = ("shell", "system", "popen", "getoutput", "getstatusoutput")
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        if "shell" in text and _SHELL_KEYWORD.search(text):
+            return True  # subprocess.run/call/...(..., shell=...)
+        return _SHELL_CALLS(text)
 
     def visit_Call(self, node: cst.Call) -> None:
         name = self.ctx.resolve(node.func)

@@ -28,8 +28,34 @@ _STATEMENT = (
 # string, so prose such as "Please select 3 items from the menu" is not SQL
 _UPPER_SQL = re.compile(_STATEMENT)
 _LOWER_SQL = re.compile(r"^[\s(]*(?:" + _STATEMENT.lower() + ")")
+# Prefilter: the keywords each statement of _STATEMENT needs besides its first one. Both
+# sit in string literals of the file, spelled out (not by escapes), maybe in different
+# pieces of the built string. A lower-case first keyword opens a literal: after its quote
+# come only blanks, `(` and escape sequences. After any first keyword comes a blank, an
+# escape, a `{`/`%` hole (the text of a hole starts with a blank) or the end of the literal
+# - and then the string goes on (`+`, `%`, `.format`, a `)`, a newline: `q = "select"` may
+# be extended by `q += ...`), not a `,` `:` `]` `}` that ends the expression.
+_OBJECT_WORDS = tuple(_OBJECTS[3:-1].split("|"))
+_SECOND_KEYWORDS = {"SELECT": ("FROM",), "INSERT": ("INTO",), "UPDATE": ("SET",), "DELETE": ("FROM",),
+                    "TRUNCATE": ("",), "CREATE": _OBJECT_WORDS, "DROP": _OBJECT_WORDS,
+                    "ALTER": _OBJECT_WORDS}
+_ESCAPE = r"\\(?:\n|[\\'\"abfnrtv]|x[0-9a-fA-F]{2}|[0-7]{1,3}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|N\{[^}\n]*\})"
+_LOWER_OPENING = re.compile(
+    r"[\"'](?:[\s(]|" + _ESCAPE + r")*(" + "|".join(_SECOND_KEYWORDS).lower() + r")"
+    r"(?:[\s\\{%]|[\"'](?!(?:\s|\\\n|#[^\n]*\n)*[,:\]}]))")
+
 _PRINTF = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sdifrxXeEgGc]")
 _BRACES = re.compile(r"\{[^{}]*\}")
+
+
+def may_build_sql(text: str) -> bool:
+    """False when no string of ``text`` can read as SQL to ``looks_like_sql``."""
+    for first, seconds in _SECOND_KEYWORDS.items():
+        if first in text and any(second in text for second in seconds):
+            return True
+    openings = {m.group(1) for m in _LOWER_OPENING.finditer(text)}
+    return any(second.lower() in text for first in openings for second in _SECOND_KEYWORDS[first.upper()])
+
 
 Piece = Union[str, cst.BaseExpression]
 
@@ -103,8 +129,10 @@ class SqlStringBuilding(LocalValuesRule):
     TAGS = ("security",)
     CWE = 89
     SEEDS = ("000", "002")
-    TRIGGERS = ("SELECT", "select", "INSERT", "insert", "UPDATE", "update", "DELETE", "delete",
-                "CREATE", "create", "DROP", "drop", "ALTER", "alter", "TRUNCATE", "truncate")
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        return may_build_sql(text)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -5,6 +5,7 @@ from typing import Optional
 import libcst as cst
 
 from fastapi_lint.names import argument
+from fastapi_lint.prefilter import resolvable
 from fastapi_lint.rule import Default, Rule, Severity
 
 # resolved name -> what to say about it
@@ -20,6 +21,7 @@ _UNSAFE = {
     "jsonpickle.loads": "`jsonpickle.loads()`",
 }
 _YAML_LOAD = {"yaml.load", "yaml.load_all"}
+_REPORTED = resolvable((*_UNSAFE, *_YAML_LOAD))
 # loaders that construct no arbitrary Python objects
 _SAFE_LOADERS = {
     f"yaml{mid}.{loader}"
@@ -73,7 +75,10 @@ class UnsafeDeserialization(Rule):
     TAGS = ("security",)
     CWE = 502
     SEEDS = ("000",)
-    TRIGGERS = ("pickle", "Pickle", "dill", "marshal", "shelve", "yaml")
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        return _REPORTED(text)
 
     def visit_Call(self, node: cst.Call) -> None:
         name = self.ctx.resolve(node.func)

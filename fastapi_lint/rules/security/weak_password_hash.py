@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import re
 from typing import Iterator, Optional
 
 import libcst as cst
 
 from fastapi_lint.names import argument, keyword, string_value
+from fastapi_lint.prefilter import resolvable, says_any
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.words import says
 
@@ -14,6 +16,10 @@ _BROKEN = ("md5", "sha1")
 _HASHLIB = {f"hashlib.{d}": d for d in _FAST_DIGESTS}
 _HMAC = {"hmac.new", "hmac.digest", "hmac.HMAC"}
 PASSWORD_WORDS = ("password", "passwd", "pwd", "passphrase", "pass_word")
+# Prefilter: a digest or hmac call (a hash object's `.update` needs one too), and a name
+# saying password or a broken digest (`_digest_name` drops `-`)
+_DIGEST_CALLS = resolvable((*_HASHLIB, *_HMAC, "hashlib.new"))
+_BROKEN_DIGEST = re.compile("|".join("-*".join(d) for d in _BROKEN))  # in the lower-cased text
 
 
 class WeakPasswordHash(Rule):
@@ -61,7 +67,13 @@ class WeakPasswordHash(Rule):
     TAGS = ("security",)
     CWE = 916
     SEEDS = ("001", "002")
-    TRIGGERS = ("hashlib", "hmac", "md5", "sha1", "sha2", "sha3", "sha5", "blake2")
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        if not _DIGEST_CALLS(text):
+            return False
+        low = text.lower()
+        return _BROKEN_DIGEST.search(low) is not None or says_any(text, PASSWORD_WORDS, low)
 
     def visit_Call(self, node: cst.Call) -> None:
         name = self.ctx.resolve(node.func)
