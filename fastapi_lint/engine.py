@@ -296,7 +296,8 @@ def lint_file(display: str, absolute: str, settings: LintSettings, data: Optiona
         if rule.CODE in (SYNTAX_ERROR, UNREADABLE) or (test_file and rule.SKIP_TEST_FILES):
             continue
         options = rule_options(config.options_for(rule.CODE), rule.option_defaults())
-        if not settings.prefilter or rule.applies_to(text, options):
+        if not settings.prefilter or (rule.applies_to(text, options)
+                                      and rule.applies_in_project(text, settings.project)):
             rules_here.append((rule, options))
     if not rules_here:
         # the project pass's `ast` parse already cleared most files of FAPI001

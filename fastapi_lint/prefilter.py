@@ -10,7 +10,9 @@ import re
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 # `async def` — every async context of the rules is an `async def` body
-ASYNC_DEF = re.compile(r"\basync\s+def\b")
+# (no leading \b: a pattern starting with a literal lets `re` skip ahead, ~7x faster;
+# `xasync def` is no Python anyway). A backslash may continue the line between the words.
+ASYNC_DEF = re.compile(r"async(?:\s|\\)+def\b")
 
 # A route registration as facts.py recognizes one: a decorator `@<expr>.get(...)` (the
 # method and its parenthesis on the decorator's line, or a backslash-continued one; also

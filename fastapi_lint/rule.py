@@ -9,6 +9,7 @@ import libcst as cst
 
 if TYPE_CHECKING:
     from fastapi_lint.context import FileContext
+    from fastapi_lint.project import ProjectIndex
 
 
 class Severity(str, enum.Enum):
@@ -157,6 +158,13 @@ class Rule:
         the rule would report on. Rules that read other modules must stay true for every
         file whose findings could change with them."""
         return not cls.TRIGGERS or any(t in text for t in cls.TRIGGERS)
+
+    @classmethod
+    def applies_in_project(cls, text: str, project: Optional["ProjectIndex"]) -> bool:
+        """A second prefilter, after ``applies_to``, for rules whose reach depends on other
+        modules (a handler registered elsewhere): the project index can rule a file out
+        that its text alone cannot. Same contract: never False where the rule would report."""
+        return True
 
     @classmethod
     def option_defaults(cls) -> Mapping[str, Any]:

@@ -81,4 +81,22 @@ def test_route_prefilter_by_method() -> None:
 
 def test_async_def_prefilter() -> None:
     assert prefilter.has_async_def("async  def f(): ...")
+    assert prefilter.has_async_def("async \\\n    def f(): ...")
     assert not prefilter.has_async_def("import asyncio\nasyncio.run(main())\n")
+
+
+def test_exception_leak_prefilter_asks_the_project_for_handlers() -> None:
+    """FAPI310 judges routes, decorated handlers and functions registered by name anywhere in
+    the project: a helper that formats ``str(exc)`` elsewhere is not parsed for it."""
+    from fastapi_lint.project import ProjectIndex
+
+    rule = all_rules()["FAPI310"]
+    helper = "def describe(request, exc):\n    return {'error': str(exc)}\n"
+    assert rule.applies_to(helper, rule.option_defaults())
+    project = ProjectIndex(root="/p")
+    project.add("/p/app/main.py", "app.add_exception_handler(ValueError, on_value_error)\n")
+    assert not rule.applies_in_project(helper, project)
+    handler = helper.replace("describe", "on_value_error")
+    assert rule.applies_in_project(handler, project)
+    assert rule.applies_in_project("async  def on_value_error(r, e): ...\n", project)
+    assert rule.applies_in_project("@app.get('/')\ndef f(): ...\n", project)

@@ -7,6 +7,7 @@ from typing import FrozenSet, Iterator, List, Optional, Set, Tuple
 import libcst as cst
 
 from fastapi_lint.names import iter_params, keyword, positional
+from fastapi_lint.prefilter import has_route
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
 from fastapi_lint.rule import Default, Rule, Severity
 
@@ -90,6 +91,15 @@ def _project_handlers(project: Optional[ProjectIndex]) -> FrozenSet[str]:
     return project.derived(EXCEPTION_HANDLERS, _all_handlers)
 
 
+def _handler_definition(project: Optional[ProjectIndex]) -> Optional["re.Pattern[str]"]:
+    """A pattern for ``def <registered handler>``; None when the project registers none."""
+    names = _project_handlers(project)
+    if not names:
+        return None
+    return project.derived(EXCEPTION_HANDLERS + ".definition", lambda _: re.compile(
+        r"def(?:\s|\\\n)+(?:" + "|".join(sorted(map(re.escape, names))) + r")\b"))
+
+
 def _all_handlers(project: ProjectIndex) -> FrozenSet[str]:
     return frozenset(
         name for summary in project.modules.values()
@@ -157,6 +167,14 @@ class ExceptionDetailsLeak(Rule):
     @classmethod
     def applies_to(cls, text, options) -> bool:
         return may_leak(text)
+
+    @classmethod
+    def applies_in_project(cls, text, project) -> bool:
+        # a context is a route, a decorated handler, or a function registered by name
+        if "exception_handler" in text or has_route(text):
+            return True
+        defines_handler = _handler_definition(project)
+        return defines_handler is not None and defines_handler.search(text) is not None
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
