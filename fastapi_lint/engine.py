@@ -370,7 +370,7 @@ def _lines_above_anchor(old: cst.CSTNode) -> cst.CSTNode:
 def _resolve(display: str, text: str, module: cst.Module, pending: List[PendingFinding]) -> List[Finding]:
     """Give pending findings their positions (computed once, only for files that need them)."""
     spans = spans_of(module, _span_targets(pending))
-    suppressions = parse_suppressions(text)
+    suppressions = parse_suppressions(text, (spans[id(p.node)].range.start.line for p in pending if id(p.node) in spans))
     lines = text.splitlines()
     findings = []
     seen = set()

@@ -37,6 +37,7 @@ class _TargetedState(CodegenState):
     _line: int = 1
     _column: int = 0
     _folded: int = 0  # tokens already counted into _line/_column
+    _pending: int = -1  # targets not yet generated (set by spans_of)
 
     def _position(self) -> CodePosition:
         tokens = self.tokens
@@ -78,6 +79,9 @@ class _TargetedState(CodegenState):
                 self.spans[id(node)] = CodeRange(start, self._position())
         if id(node) in self.targets:
             self._depth -= 1
+            self._pending -= 1
+            if not self._pending:  # the rest of the module is of no interest
+                raise _AllSpansTaken
 
     @contextmanager
     def record_syntactic_position(self, node: cst.CSTNode, *, start_node: Optional[cst.CSTNode] = None,
@@ -97,10 +101,17 @@ class _TargetedState(CodegenState):
             self.spans[id(node)] = CodeRange(start, end)
 
 
+class _AllSpansTaken(Exception):
+    pass
+
+
 def spans_of(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> Dict[int, Span]:
     """``id(node)`` -> span of each of ``nodes`` found in ``module``."""
     targets = frozenset(id(node) for node in nodes)
     state = _TargetedState(default_indent=module.default_indent, default_newline=module.default_newline,
-                           targets=targets)
-    module._codegen(state)
+                           targets=targets, _pending=len(targets))
+    try:
+        module._codegen(state)
+    except _AllSpansTaken:
+        pass
     return {key: Span(state.spans[key], state.indents[key]) for key in targets if key in state.spans}

@@ -5,7 +5,7 @@ import io
 import re
 import tokenize
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, Optional
+from typing import Dict, FrozenSet, Iterable, Optional
 
 # flake8's pattern: `# noqa`, `# noqa: A1,B2`, `# NOQA:A1 B2`
 _NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.I)
@@ -49,11 +49,17 @@ def _comments(source: str):
                 yield number, line[index:]
 
 
-def parse_suppressions(source: str) -> Suppressions:
+def parse_suppressions(source: str, lines: Optional[Iterable[int]] = None) -> Suppressions:
+    """The suppressions of ``source``; with ``lines`` (1-based), only those lines' matter,
+    and a file where none of them (and no file-level comment) says noqa is not tokenized."""
     result = Suppressions()
     lowered = source.lower()
     if "noqa" not in lowered:
         return result
+    if lines is not None and "fastapi-lint" not in lowered:
+        text_lines = lowered.splitlines()
+        if not any("noqa" in text_lines[n - 1] for n in lines if 0 < n <= len(text_lines)):
+            return result
     file_codes = set()
     for line, comment in _comments(source):
         file_match = _FILE_NOQA.search(comment)

@@ -26,3 +26,19 @@ def test_file_level():
 def test_untokenizable_source_falls_back_to_a_line_scan():
     s = parse_suppressions('x = """unterminated  # noqa\n')
     assert s.is_suppressed(1, "FAPI101")
+
+
+def test_only_the_lines_with_findings_are_looked_at(monkeypatch) -> None:
+    """Tokenizing is for files whose finding lines (or file-level comment) mention noqa."""
+    import fastapi_lint.suppression as suppression
+
+    source = "a = 1\nb = 2  # noqa: FAPI101\n"
+    tokenized = []
+    real = suppression._comments
+    monkeypatch.setattr(suppression, "_comments", lambda text: tokenized.append(1) or real(text))
+    assert not suppression.parse_suppressions(source, [1]).is_suppressed(1, "FAPI101")
+    assert tokenized == []
+    assert suppression.parse_suppressions(source, [2]).is_suppressed(2, "FAPI101")
+    assert tokenized == [1]
+    whole_file = "# fastapi-lint: noqa: FAPI1\na = 1\n"
+    assert suppression.parse_suppressions(whole_file, [2]).is_suppressed(2, "FAPI101")
