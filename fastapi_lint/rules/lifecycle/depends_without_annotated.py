@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, List, Mapping, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
 from fastapi_lint.imports import ExtraEdits, NameAndEdits, bound_name, imported_name
 from fastapi_lint.names import iter_params, keyword, positional
 from fastapi_lint.rule import Default, FixAvailability, Rule, Severity
+from fastapi_lint.rules._text import DOTTED_PREFIX, GAP_CLOSE, GAP_OPEN, aliases, alternatives, may_resolve_into, universal_newlines
 
 _INJECTED = ("Depends", "Security")  # no default value of their own
 _VALUED = ("Query", "Path", "Header", "Cookie", "Body", "Form", "File")
@@ -17,6 +19,12 @@ _PARAM_FUNCTIONS = {
     for name in _INJECTED + _VALUED
 }
 _ANNOTATED = ("typing.Annotated", "typing_extensions.Annotated")
+
+
+def _default_call(names: Set[str]) -> "re.Pattern[str]":
+    """`= <a.b.>name(` for one of ``names``: a call, possibly a parameter's default (the
+    prefilter)."""
+    return re.compile(r"=" + GAP_OPEN + DOTTED_PREFIX + alternatives(names) + r"\b" + GAP_CLOSE + r"\(")
 
 
 @dataclass
@@ -91,6 +99,17 @@ class DependsWithoutAnnotated(Rule):
     TAGS = ("lifecycle", "dependencies")
     SEEDS = ("000", "001", "002", "003", "004")
     TRIGGERS = _INJECTED + _VALUED
+
+    @classmethod
+    def applies_to(cls, text: str, options: Mapping[str, Any]) -> bool:
+        """A call of `Depends`/`Query`/... (or an alias) right after an `=`, in a file that
+        may resolve it to FastAPI's."""
+        text = universal_newlines(text)
+        present = [name for name in cls.TRIGGERS if name in text]
+        if not present or not may_resolve_into(text, "fastapi", present + ["params", "param_functions"]):
+            return False
+        names = aliases(text, present)
+        return names is None or _default_call(names).search(text) is not None
 
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import re
+from typing import Any, Mapping
+
 import libcst as cst
 
 from fastapi_lint.imports import imported_name
 from fastapi_lint.names import keyword
 from fastapi_lint.rule import Default, FixAvailability, Rule, Severity
+from fastapi_lint.rules._text import GAP, skip_back, universal_newlines
 
 # client -> the transport its removed `app=` shortcut built
 _TRANSPORTS = {
@@ -13,6 +17,17 @@ _TRANSPORTS = {
     "httpx.Client": "WSGITransport",
     "httpx._client.Client": "WSGITransport",
 }
+# `app=` (spaces, comments and line breaks may surround the `=`)
+_APP_EQUALS = re.compile(r"app" + GAP + r"=(?!=)")
+
+
+def _keyword_argument(text: str, start: int) -> bool:
+    """Whether the `app` at ``start`` may be a keyword argument: a whole name after the
+    call's `(` or an argument's `,` (or after a comment we cannot read back through)."""
+    if text[start - 1:start].isidentifier() or text[start - 1:start].isdigit():
+        return False
+    before = skip_back(text, start)
+    return before < 0 or text[before - 1:before] in ("(", ",")
 
 
 class HttpxAppShortcut(Rule):
@@ -61,7 +76,17 @@ class HttpxAppShortcut(Rule):
     FIX = FixAvailability.SAFE
     TAGS = ("lifecycle", "testing")
     SEEDS = ("000", "001", "003")
-    TRIGGERS = ("app=", "app =")
+    TRIGGERS = ("Client",)
+
+    @classmethod
+    def applies_to(cls, text: str, options: Mapping[str, Any]) -> bool:
+        # Every spelling of the two clients holds `Client`: `AsyncClient as AC` imports
+        # the alias under it, `C = httpx.AsyncClient` names it. (`app=`/`app =` as
+        # substrings would miss `app  =` and a keyword argument split over lines.)
+        text = universal_newlines(text)
+        return super().applies_to(text, options) and any(
+            _keyword_argument(text, match.start()) for match in _APP_EQUALS.finditer(text)
+        )
 
     def visit_Call(self, node: cst.Call) -> None:
         app = keyword(node, "app")

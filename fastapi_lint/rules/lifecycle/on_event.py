@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 import libcst as cst
 
 from fastapi_lint.rule import Default, Rule, Severity
+from fastapi_lint.rules._text import method_call, universal_newlines
 
 _DEPRECATED = ("on_event", "add_event_handler")
+_DEPRECATED_CALL = method_call(_DEPRECATED)
 
 
 class DeprecatedOnEvent(Rule):
@@ -54,6 +58,12 @@ class DeprecatedOnEvent(Rule):
     TAGS = ("lifecycle",)
     SEEDS = ("001", "003", "004")
     TRIGGERS = _DEPRECATED
+
+    @classmethod
+    def applies_to(cls, text: str, options: Mapping[str, Any]) -> bool:
+        # only a call of the attribute is reported (the receiver may come from anywhere)
+        text = universal_newlines(text)
+        return super().applies_to(text, options) and _DEPRECATED_CALL.search(text) is not None
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func

@@ -1,15 +1,21 @@
 from __future__ import annotations
 
-from typing import Optional
+import re
+from typing import Any, Mapping, Optional
 
 import libcst as cst
 
 from fastapi_lint.names import positional
+from fastapi_lint.prefilter import has_route
 from fastapi_lint.rule import Default, Rule, Severity
+from fastapi_lint.rules._text import GAP
 from fastapi_lint.rules.lifecycle._resources import CREATORS, SESSION_FACTORIES, is_session_factory
 from fastapi_lint.words import name_parts
 
 _DB_WORDS = {"db", "database", "session", "conn", "connection"}
+# `@(` + a line break + `app.get("/")` + `)`: a route `has_route` does not see (it reads a
+# decorator on its own line)
+_PARENTHESIZED_DECORATOR = re.compile(r"@" + GAP + r"\(")
 
 
 class ResourceCreatedInRoute(Rule):
@@ -61,8 +67,13 @@ class ResourceCreatedInRoute(Rule):
     DEFAULT = Default.ON
     TAGS = ("lifecycle", "database")
     SEEDS = ("001", "003", "004")
-    TRIGGERS = ("engine", "sessionmaker", "Session", "connect", "create_pool", "next(", "scoped_session")
     PROJECT_FACTS = (SESSION_FACTORIES,)
+
+    @classmethod
+    def applies_to(cls, text: str, options: Mapping[str, Any]) -> bool:
+        # Only a route body is checked. No substring test: a session factory defined in
+        # another module may have any name (`from app.db import async_session`).
+        return has_route(text) or _PARENTHESIZED_DECORATOR.search(text) is not None
 
     def visit_Call(self, node: cst.Call) -> None:
         function = self.ctx.current_function

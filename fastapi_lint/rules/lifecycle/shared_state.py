@@ -1,10 +1,14 @@
 from __future__ import annotations
 
-from typing import List, Optional
+import ast
+import re
+from typing import Any, Iterable, List, Mapping, Optional, Set
 
 import libcst as cst
 
+from fastapi_lint.astnames import module_statements, parse_quietly
 from fastapi_lint.rule import Default, Rule, Severity
+from fastapi_lint.rules._text import GAP, GAP_CLOSE, GAP_OPEN, aliases, alternatives, skip_back, universal_newlines
 from fastapi_lint.rules.lifecycle._dependencies import DEPENDS_TARGETS, is_dependency
 from fastapi_lint.words import name_parts
 
@@ -22,6 +26,148 @@ _LOCK_TYPES = frozenset({
     "threading.Semaphore()", "threading.BoundedSemaphore()", "asyncio.Semaphore()",
     "asyncio.BoundedSemaphore()", "anyio.Semaphore()", "threading.Condition()", "asyncio.Condition()",
 })
+
+# -- the prefilter -----------------------------------------------------------------------------
+# A finding needs a name the text mutates (read back from the mutation) that a module-level
+# statement binds to a container: the top-level statements that may bind such a name are
+# parsed with `ast`, one by one.
+_AUGMENTED = r"(?:[-+*/%&|^@]|//|\*\*|<<|>>)="
+_MUTATOR_CALL = re.compile(r"\." + GAP + alternatives(_MUTATORS) + r"\b" + GAP_CLOSE + r"\(")
+# `+=`... (and, needlessly, `<=`/`>=`); the first character of `//=`, `**=`, `<<=`, `>>=`
+# is the one before the match
+_AUGMENTED_ASSIGNMENT = re.compile(r"[-+*/%&|^@<>]=(?!=)")
+# `[key] =`, `[key] +=`; a key we cannot read through (nested brackets, escapes, comments)
+# counts too
+_ITEM_ASSIGNMENT = re.compile(
+    r"\[(?:[^\[\]'\"#\\]|\"[^\"\\\n]*\"|'[^'\\\n]*')*(?:\]" + GAP + r"(?:" + _AUGMENTED
+    + r"|=(?!=))|[\['\"#\\])"
+)
+_SUBSCRIPT = re.compile(r"\[")
+_DEL = re.compile(r"del\b")
+# Where a line's code starts at column 0 (a form feed resets the column, as in CPython and
+# libcst), and where it is indented.
+_COLUMN_0 = r"\n(?:[ \t\f]*\f)?"
+_INDENTED = r"[ \t\f]*[ \t](?![ \t\f])"
+# A top-level statement other than a `def`/`class` (and its decorators): a line starting at
+# column 0, then the indented, blank and comment lines, the lines closing a bracket, and
+# the `elif`/`else`/`except`/`finally` that continue it.
+_STATEMENT = re.compile(
+    _COLUMN_0 + r"(?!(?:def|class|async[ \t]+def)\b|@)[^\s#][^\n]*(?:\n(?:"
+    + _INDENTED + r"[^\n]*|[ \t\f]*(?:#[^\n]*)?|(?:[ \t\f]*\f)?(?:[)\]}]|(?:elif|else|except|finally)\b)[^\n]*"
+    + r")(?![^\n]))*"
+)
+# statements whose nested statements are module-level too (`for`/`while` bodies are not)
+_BLOCK = re.compile(_COLUMN_0 + r"(?:if|elif|else|try|except|finally|with|async[ \t]+with)\b")
+_LOOP = re.compile(_COLUMN_0 + r"(?:for|while|async[ \t]+for)\b")
+_NAME = r"([^\W\d]\w*)"
+# the targets of a simple statement: `name =`/`name:` first on its line (`(name) = `),
+# `a = name = ...`, `x = 1; name = ...`
+_TARGETS = (
+    re.compile(_COLUMN_0 + r"(?:\(" + GAP_OPEN + r")?" + _NAME + GAP_CLOSE + r"(?::|=(?!=))"),
+    re.compile(r"=(?!=)" + GAP_OPEN + _NAME + GAP_CLOSE + r"=(?!=)"),
+    re.compile(r";" + GAP_OPEN + _NAME + GAP_CLOSE + r"(?::|=(?!=))"),
+)
+_CONTAINER_NAMES = frozenset(name.rpartition(".")[2] for name in _CONTAINER_CALLS)
+_LITERALS = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)
+
+
+def _mutated_names(text: str) -> Optional[Set[str]]:
+    """The names the text may mutate as the rule sees it (`name.append(...)`, `name[k] =
+    ...`, `name += ...`, `del name[k]`); None when one cannot be read back."""
+    ends = [match.start() for match in _MUTATOR_CALL.finditer(text)]
+    for match in _AUGMENTED_ASSIGNMENT.finditer(text):
+        end = match.start()
+        ends.append(end - 1 if text[end - 1:end] == text[end] and text[end] in "/*<>" else end)
+    deletes = any(_name_before(text, match.end()) == "del" for match in _DEL.finditer(text))
+    subscripts = _SUBSCRIPT if deletes else _ITEM_ASSIGNMENT
+    ends += [match.start() for match in subscripts.finditer(text)]
+    names: Set[str] = set()
+    for end in ends:
+        name = _name_before(text, end)
+        if name is None:
+            return None
+        if name:
+            names.add(name)
+    return names
+
+
+def _name_before(text: str, end: int) -> Optional[str]:
+    """The name that ends before ``end`` across blanks, line continuations and closing
+    parentheses (`(cache) .append`); "" when something else does (`rooms[k].append`);
+    None when a line break follows a line with a comment we cannot read back through."""
+    i = skip_back(text, end, " \t\f\r\\\n)")
+    if i < 0:
+        return None
+    start = i
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    return text[start:i]
+
+
+def _module_container(text: str, wanted: Optional[Set[str]]) -> bool:
+    """Whether a module-level statement may bind one of ``wanted`` (any name: None) to a
+    list/dict/set."""
+    # what a call of a container type may be spelled as: `deque`, `dq` (`deque as dq`),
+    # `L` (`L = list`); None: any name (an alias we cannot read)
+    callables = aliases(text, sorted(_CONTAINER_NAMES))
+    for match in _STATEMENT.finditer("\n" + text):
+        statement = match.group()
+        if _LOOP.match(statement) or not _may_bind(statement, wanted):
+            continue
+        # A statement cut short (at a column-0 line inside a string or brackets) ends
+        # inside that string or brackets and does not parse: the whole file is read then.
+        found = _containers(statement, callables)
+        if found is None:
+            found = _containers(text, callables)
+            return found is None or bool(found and (wanted is None or found & wanted))
+        if found and (wanted is None or found & wanted):
+            return True
+    return False
+
+
+def _may_bind(statement: str, wanted: Optional[Set[str]]) -> bool:
+    """Whether a top-level statement may bind one of ``wanted`` (any name: None)."""
+    if _BLOCK.match(statement):
+        return wanted is None or any(name in statement for name in wanted)
+    targets = {name for pattern in _TARGETS for name in pattern.findall(statement)}
+    return bool(targets) and (wanted is None or not targets.isdisjoint(wanted))
+
+
+def _containers(source: str, callables: Optional[Set[str]]) -> Optional[Set[str]]:
+    """Names the module-level statements of ``source`` may bind to a container: a literal,
+    a comprehension, or a call of one of ``callables`` (any name: None) or of an attribute
+    named like a container type; None when ``source`` does not parse."""
+    try:
+        module = parse_quietly(source.lstrip("\n"))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    found: Set[str] = set()
+    for stmt in _statements(module.body):
+        if isinstance(stmt, ast.Assign) and _may_be_container(stmt.value, callables):
+            found.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None and _may_be_container(stmt.value, callables):
+            if isinstance(stmt.target, ast.Name):
+                found.add(stmt.target.id)
+    return found
+
+
+def _statements(body: Iterable[ast.stmt]) -> Iterable[ast.stmt]:
+    for stmt in module_statements(body):
+        if isinstance(stmt, (ast.With, ast.AsyncWith)):
+            yield from _statements(stmt.body)
+        else:
+            yield stmt
+
+
+def _may_be_container(value: ast.expr, callables: Optional[Set[str]]) -> bool:
+    if isinstance(value, _LITERALS):
+        return True
+    if not isinstance(value, ast.Call):
+        return False
+    func = value.func
+    if isinstance(func, ast.Attribute):
+        return func.attr in _CONTAINER_NAMES
+    return isinstance(func, ast.Name) and (callables is None or func.id in callables)
 
 
 class SharedMutableState(Rule):
@@ -73,9 +219,16 @@ class SharedMutableState(Rule):
     DEFAULT = Default.ON
     TAGS = ("lifecycle", "concurrency")
     SEEDS = ("003",)
-    # a module-level container is bound to a literal or a constructor call
-    TRIGGERS = ("= [", "= {", "=[", "={", "list(", "dict(", "set(", "deque(", "Counter(", "OrderedDict(")
     PROJECT_FACTS = (DEPENDS_TARGETS,)
+
+    @classmethod
+    def applies_to(cls, text: str, options: Mapping[str, Any]) -> bool:
+        """A module-level container whose name the text mutates. Which functions are
+        dependencies other modules decide, so a route is not required. (No substring test
+        first: `x =  {}`, `x = \\` + a line break, `x = dq()` after `deque as dq` have none.)"""
+        text = universal_newlines(text)
+        mutated = _mutated_names(text)
+        return mutated != set() and _module_container(text, mutated)
 
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)

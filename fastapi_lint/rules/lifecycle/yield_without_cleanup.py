@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Set, Tuple
+import re
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
 from fastapi_lint.rule import Default, Rule, Severity
+from fastapi_lint.rules._text import GAP, universal_newlines
 from fastapi_lint.rules.lifecycle._dependencies import DEPENDS_TARGETS, is_dependency
 from fastapi_lint.rules.lifecycle._resources import CREATORS, SESSION_FACTORIES, is_session_factory
 
@@ -22,6 +24,8 @@ _CLIENTS = frozenset({
 })
 # `engine.connect()`, `pool.acquire()`: methods that hand out a connection
 _ACQUIRE_METHODS = ("connect", "acquire", "begin")
+# a `yield` with a value (not `yield from`, not a bare `(yield)`)
+_YIELD_VALUE = re.compile(r"\byield\b(?!" + GAP + r"(?:from\b|\)|$))")
 
 
 class YieldDependencyWithoutCleanup(Rule):
@@ -74,6 +78,13 @@ class YieldDependencyWithoutCleanup(Rule):
     SEEDS = ("004",)
     TRIGGERS = ("yield",)
     PROJECT_FACTS = (DEPENDS_TARGETS, SESSION_FACTORIES)
+
+    @classmethod
+    def applies_to(cls, text: str, options: Mapping[str, Any]) -> bool:
+        # Which functions are dependencies, and which calls make a session, other modules
+        # decide: only the yielded value is in the text.
+        text = universal_newlines(text)
+        return super().applies_to(text, options) and _YIELD_VALUE.search(text) is not None
 
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)

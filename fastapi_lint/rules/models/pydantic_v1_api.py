@@ -1,11 +1,16 @@
 from __future__ import annotations
 
-from typing import List
+import re
+from typing import Any, List, Mapping
 
 import libcst as cst
 
 from fastapi_lint.names import keyword
 from fastapi_lint.rule import Default, FixAvailability, Rule, Severity
+from fastapi_lint.rules._text import (
+    DOTTED_PREFIX, GAP, GAP_CLOSE, GAP_OPEN, aliases, alternatives, may_resolve_into, method_call,
+    universal_newlines,
+)
 from fastapi_lint.rules.models._model_index import MODELS, PYDANTIC_BASES, model_index
 
 _V1_DECORATORS = frozenset({
@@ -34,6 +39,28 @@ _RENAMED_CONFIG = {
     "schema_extra": "json_schema_extra", "anystr_strip_whitespace": "str_strip_whitespace",
     "validate_all": "validate_default", "keep_untouched": "ignored_types",
 }
+# What a finding needs in the text: `class Config`, a call of a v1 method (the receiver may
+# be a model of another module), `.copy(update=...)`, a decorator naming `validator`/
+# `root_validator` (or an alias) or a v1 keyword argument, where pydantic may be reached
+# (`fastapi_lint.rules._text.may_resolve_into`; the names its modules bind).
+_CONFIG_CLASS = re.compile(r"class(?:\s|\\)+Config\b")
+_V1_METHOD_CALL = method_call(_V1_METHODS)
+# `.copy(... update=`, or a `(`, quote or comment before it we cannot read through
+_COPY_UPDATE = re.compile(
+    r"\." + GAP + r"copy\b" + GAP_CLOSE + r"\([^()'\"#]*(?:\bupdate" + GAP + r"=(?!=)|[('\"#])"
+)
+_V1_KEYWORD = re.compile(alternatives(_V1_KEYWORDS) + r"\b" + GAP + r"=(?!=)")
+_VALIDATORS = ("validator", "root_validator")
+_VALIDATOR_MODULE_NAMES = _VALIDATORS + ("class_validators",)
+_FIELD_MODULE_NAMES = ("Field", "conlist", "conset", "constr", "fields", "types")
+
+
+def _v1_decorator(text: str) -> bool:
+    if "validator" not in text or not may_resolve_into(text, "pydantic", _VALIDATOR_MODULE_NAMES):
+        return False
+    names = aliases(text, _VALIDATORS)
+    return names is None or re.search(
+        r"@" + GAP_OPEN + DOTTED_PREFIX + alternatives(names) + r"\b", text) is not None
 
 
 class PydanticV1Api(Rule):
@@ -102,8 +129,20 @@ class PydanticV1Api(Rule):
     FIX = FixAvailability.UNSAFE
     TAGS = ("models", "pydantic")
     SEEDS = ("000", "001", "002", "003")
-    TRIGGERS = ("pydantic", "sqlmodel", "BaseModel", "SQLModel", "BaseSettings")
     PROJECT_FACTS = (MODELS,)
+
+    @classmethod
+    def applies_to(cls, text: str, options: Mapping[str, Any]) -> bool:
+        # Not `pydantic`/`BaseModel` in the text: a model imported from another module of
+        # the project is a model too (`user.dict()`, `class Config` in a subclass of it).
+        text = universal_newlines(text)
+        return (
+            _CONFIG_CLASS.search(text) is not None
+            or _V1_METHOD_CALL.search(text) is not None
+            or ("update" in text and _COPY_UPDATE.search(text) is not None)
+            or _v1_decorator(text)
+            or (_V1_KEYWORD.search(text) is not None and may_resolve_into(text, "pydantic", _FIELD_MODULE_NAMES))
+        )
 
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import re
+from typing import Any, Mapping
+
 import libcst as cst
 
 from fastapi_lint.names import keyword
 from fastapi_lint.rule import Default, Rule, Severity
+from fastapi_lint.rules._text import universal_newlines
 from fastapi_lint.rules.models._model_index import MODELS, model_index
 from fastapi_lint.words import NOT_SECRET_SUFFIXES, name_parts, says_secret
 
@@ -11,6 +15,19 @@ FIELD_WORDS = (
     "password", "passwd", "secret", "token", "api_key", "apikey", "private_key", "secret_key",
     "client_secret",
 )
+# In the lowered text, an annotated assignment `name: T` starting a line (or after `;`)
+# whose name may hold one of FIELD_WORDS as `says` reads it: a one-part word as spelled, a
+# word of several parts with anything but letters and digits (or nothing) between them.
+# (Two patterns, each starting with a literal the regex engine can skip to.)
+_FIELD_NAME = (
+    r"[ \t\f(]*(\w*?(?:"
+    + "|".join(
+        "[^a-z0-9]*".join(word.replace("_", "")) if "_" in word else word
+        for word in sorted(FIELD_WORDS, key=len, reverse=True)
+    )
+    + r")\w*)(?:[ \t)]|\\\n)*:"
+)
+_FIELDS = (re.compile("\n" + _FIELD_NAME), re.compile(";" + _FIELD_NAME))
 # `hashed_password`/`password_hash` are exactly what must not be output
 _NOT_SUFFIXES = tuple(s for s in NOT_SECRET_SUFFIXES if s not in ("hash", "hashed"))
 # tokens a login/token endpoint issues to their owner: returning them is the point
@@ -83,8 +100,23 @@ class SensitiveFieldInResponseModel(Rule):
     TAGS = ("models", "security")
     CWE = 200
     SEEDS = ("001", "002")
-    TRIGGERS = ("pass", "Pass", "secret", "token", "key", "Secret", "Token", "Key", "PASS", "SECRET", "TOKEN", "KEY")
     PROJECT_FACTS = (MODELS,)
+
+    @classmethod
+    def applies_to(cls, text: str, options: Mapping[str, Any]) -> bool:
+        # The finding points at the field, in the module that declares it (whichever
+        # module makes it a response model).
+        text = "\n" + universal_newlines(text)
+        lowered = text.lower()
+        for pattern in _FIELDS:
+            for match in pattern.finditer(lowered):
+                if len(lowered) != len(text):
+                    return True  # lowering changed the length: positions differ
+                # the name as written (`userToken`: parts `user`, `token`), judged as the
+                # rule judges it
+                if says_secret(text[match.start(1):match.end(1)], FIELD_WORDS, _NOT_SUFFIXES) is not None:
+                    return True
+        return False
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         # the tracker has pushed the class frame: [module, class] is a top-level class
