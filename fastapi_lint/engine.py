@@ -292,12 +292,14 @@ def lint_file(display: str, absolute: str, settings: LintSettings, data: Optiona
 
     test_file = is_test_path(rel, config.test_paths)
     rules_here: List[Tuple[Type[Rule], Mapping[str, Any]]] = []
+    # prefilters read `\n` line ends (a CR-only file would look like one long line)
+    seen = text if "\r" not in text else text.replace("\r\n", "\n").replace("\r", "\n")
     for rule in active:
         if rule.CODE in (SYNTAX_ERROR, UNREADABLE) or (test_file and rule.SKIP_TEST_FILES):
             continue
         options = rule_options(config.options_for(rule.CODE), rule.option_defaults())
-        if not settings.prefilter or (rule.applies_to(text, options)
-                                      and rule.applies_in_project(text, settings.project)):
+        if not settings.prefilter or (rule.applies_to(seen, options)
+                                      and rule.applies_in_project(seen, settings.project)):
             rules_here.append((rule, options))
     if not rules_here:
         # the project pass's `ast` parse already cleared most files of FAPI001

@@ -22,6 +22,9 @@ ASYNC_DEF = re.compile(r"async(?:\s|\\)+def\b")
 ROUTE_METHOD_NAMES = ("get", "post", "put", "patch", "delete", "options", "head", "trace",
                       "api_route", "websocket")
 _ADD_API_ROUTE = re.compile(r"\badd_api_route\b")
+# a parenthesized decorator may spread over lines (`@(` newline `app.get("/")` newline `)`):
+# rare enough to pass every file that has one
+_PAREN_DECORATOR = re.compile(r"@[ \t\f]*(?:\\\n[ \t\f]*)*\(")
 
 
 def has_async_def(text: str) -> bool:
@@ -34,6 +37,8 @@ def has_route(text: str, methods: Iterable[str] = ()) -> bool:
         return True
     if "@" not in text:
         return False
+    if _PAREN_DECORATOR.search(text) is not None:
+        return True
     return _route_pattern(tuple(sorted(methods or ROUTE_METHOD_NAMES))).search(text) is not None
 
 
@@ -57,6 +62,8 @@ def contains_any(text: str, needles: Iterable[str]) -> bool:
 def count_routes(text: str, methods: Iterable[str] = (), limit: int = 2) -> int:
     """How many route registrations ``has_route`` sees in the text, counting up to ``limit``."""
     count = len(_ADD_API_ROUTE.findall(text)) if "add_api_route" in text else 0
+    if "@" in text and _PAREN_DECORATOR.search(text) is not None:
+        return limit  # what a parenthesized decorator holds, only a parse can tell
     if "@" in text and count < limit:
         for _ in _route_pattern(tuple(sorted(methods or ROUTE_METHOD_NAMES))).finditer(text):
             count += 1
@@ -192,3 +199,8 @@ def says_any(text: str, words: Iterable[str], lowered: Optional[str] = None) -> 
         return False
     squashed = text.encode("ascii", "ignore").translate(None, _NOT_ALNUM).lower()
     return any(word.replace("_", "").encode("ascii", "ignore") in squashed for word in joined)
+
+
+def definition_pattern(names: Iterable[str]) -> "re.Pattern[str]":
+    """``def <one of names>`` (also ``async def``; a backslash may continue the line)."""
+    return re.compile(r"def(?:\s|\\\n)+(?:" + "|".join(sorted(map(re.escape, names))) + r")\b")

@@ -100,3 +100,31 @@ def test_exception_leak_prefilter_asks_the_project_for_handlers() -> None:
     assert rule.applies_in_project(handler, project)
     assert rule.applies_in_project("async  def on_value_error(r, e): ...\n", project)
     assert rule.applies_in_project("@app.get('/')\ndef f(): ...\n", project)
+
+
+def test_a_parenthesized_decorator_over_several_lines_may_be_a_route() -> None:
+    text = "@(\n    app.get('/')\n)\ndef f(): ...\n"
+    assert prefilter.has_route(text)
+    assert prefilter.count_routes(text) == 2
+
+
+def test_dependency_rules_ask_the_project_which_functions_are_dependencies() -> None:
+    """FAPI404/405 judge dependencies, which other modules name with Depends(...)."""
+    from fastapi_lint.project import ProjectIndex
+
+    generator = "def get_db():\n    db = SessionLocal()\n    yield db\n"
+    project = ProjectIndex(root="/p")
+    project.add("/p/app/routes.py", "def r(db=Depends(other)): ...\n")
+    for code in ("FAPI404", "FAPI405"):
+        assert not all_rules()[code].applies_in_project(generator, project)
+    project.add("/p/app/more.py", "def s(db=Depends(deps.get_db)): ...\n")
+    project._derived.clear()
+    for code in ("FAPI404", "FAPI405"):
+        assert all_rules()[code].applies_in_project(generator, project)
+
+
+def test_prefilters_see_cr_only_files_with_newlines(tmp_path) -> None:
+    """A CR-only file: a comment in a prefilter pattern must not swallow the rest."""
+    source = "import time\r\r# note\rasync def f():\r    time.sleep(1)\r"
+    (tmp_path / "m.py").write_bytes(source.encode())
+    assert _findings(str(tmp_path / "m.py"), True) == _findings(str(tmp_path / "m.py"), False) != []

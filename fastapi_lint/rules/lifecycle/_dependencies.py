@@ -12,6 +12,7 @@ from typing import FrozenSet, Optional
 import libcst as cst
 
 from fastapi_lint.context import FileContext
+from fastapi_lint.prefilter import definition_pattern
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
 
 DEPENDS_TARGETS = "depends_targets"
@@ -39,6 +40,16 @@ def _all_targets(project: ProjectIndex) -> FrozenSet[str]:
         for summary in project.modules.values()
         for name in summary.extra.get(DEPENDS_TARGETS, ())  # type: ignore[union-attr]
     )
+
+
+def defines_dependency(text: str, project: Optional[ProjectIndex]) -> bool:
+    """Prefilter: whether ``text`` may define a function the project uses as a dependency."""
+    names = _project_targets(project)
+    if not names:
+        return False
+    assert project is not None
+    pattern = project.derived(DEPENDS_TARGETS + ".definition", lambda _: definition_pattern(names))
+    return pattern.search(text) is not None
 
 
 def is_dependency(ctx: FileContext, function: cst.FunctionDef) -> bool:

@@ -7,9 +7,10 @@ from typing import Any, Iterable, List, Mapping, Optional, Set
 import libcst as cst
 
 from fastapi_lint.astnames import module_statements, parse_quietly
+from fastapi_lint.prefilter import has_route
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules._text import GAP, GAP_CLOSE, GAP_OPEN, aliases, alternatives, skip_back, universal_newlines
-from fastapi_lint.rules.lifecycle._dependencies import DEPENDS_TARGETS, is_dependency
+from fastapi_lint.rules.lifecycle._dependencies import DEPENDS_TARGETS, defines_dependency, is_dependency
 from fastapi_lint.words import name_parts
 
 _MUTATORS = frozenset({
@@ -229,6 +230,11 @@ class SharedMutableState(Rule):
         text = universal_newlines(text)
         mutated = _mutated_names(text)
         return mutated != set() and _module_container(text, mutated)
+
+    @classmethod
+    def applies_in_project(cls, text, project) -> bool:
+        # only routes and dependencies are judged
+        return has_route(text) or defines_dependency(text, project)
 
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)

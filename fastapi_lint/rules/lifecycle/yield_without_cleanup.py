@@ -7,7 +7,7 @@ import libcst as cst
 
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules._text import GAP, universal_newlines
-from fastapi_lint.rules.lifecycle._dependencies import DEPENDS_TARGETS, is_dependency
+from fastapi_lint.rules.lifecycle._dependencies import DEPENDS_TARGETS, defines_dependency, is_dependency
 from fastapi_lint.rules.lifecycle._resources import CREATORS, SESSION_FACTORIES, is_session_factory
 
 _CLEANUP = frozenset({
@@ -85,6 +85,10 @@ class YieldDependencyWithoutCleanup(Rule):
         # decide: only the yielded value is in the text.
         text = universal_newlines(text)
         return super().applies_to(text, options) and _YIELD_VALUE.search(text) is not None
+
+    @classmethod
+    def applies_in_project(cls, text, project) -> bool:
+        return defines_dependency(text, project)
 
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)

@@ -7,7 +7,7 @@ from typing import FrozenSet, Iterator, List, Optional, Set, Tuple
 import libcst as cst
 
 from fastapi_lint.names import iter_params, keyword, positional
-from fastapi_lint.prefilter import has_route
+from fastapi_lint.prefilter import definition_pattern, has_route
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
 from fastapi_lint.rule import Default, Rule, Severity
 
@@ -96,8 +96,7 @@ def _handler_definition(project: Optional[ProjectIndex]) -> Optional["re.Pattern
     names = _project_handlers(project)
     if not names:
         return None
-    return project.derived(EXCEPTION_HANDLERS + ".definition", lambda _: re.compile(
-        r"def(?:\s|\\\n)+(?:" + "|".join(sorted(map(re.escape, names))) + r")\b"))
+    return project.derived(EXCEPTION_HANDLERS + ".definition", lambda _: definition_pattern(names))
 
 
 def _all_handlers(project: ProjectIndex) -> FrozenSet[str]:
