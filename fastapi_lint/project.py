@@ -105,6 +105,8 @@ class ProjectIndex:
     # files CPython's parser accepted during the project pass: the lint need not check
     # their syntax again when no rule parses them
     parsed_files: Set[str] = field(default_factory=set, compare=False)
+    # path -> summary of the files the index was built from (a module name may have two)
+    _by_path: Dict[str, ModuleSummary] = field(default_factory=dict, repr=False, compare=False)
     # project-wide tables rules derive from the summaries, each computed once per index
     _derived: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -141,8 +143,14 @@ class ProjectIndex:
     def insert(self, summary: ModuleSummary, path: Optional[str] = None) -> None:
         # a later file of the same module replaces the earlier one, as ``add`` always did
         self.modules[summary.module] = summary
-        if path is not None and summary.parses:
-            self.parsed_files.add(path)
+        if path is not None:
+            self._by_path[path] = summary
+            if summary.parses:
+                self.parsed_files.add(path)
+
+    def summary_for(self, path: Optional[str]) -> Optional[ModuleSummary]:
+        """The summary made from the file at ``path`` (absolute), if the index has it."""
+        return self._by_path.get(path) if path is not None else None
 
     def find_module(self, dotted_module: str) -> Optional[ModuleSummary]:
         """The module named ``dotted_module``; a src-layout prefix (``src.app``) also matches."""

@@ -160,10 +160,11 @@ class Rule:
         return not cls.TRIGGERS or any(t in text for t in cls.TRIGGERS)
 
     @classmethod
-    def applies_in_project(cls, text: str, project: Optional["ProjectIndex"]) -> bool:
-        """A second prefilter, after ``applies_to``, for rules whose reach depends on other
-        modules (a handler registered elsewhere): the project index can rule a file out
-        that its text alone cannot. Same contract: never False where the rule would report."""
+    def applies_in_project(cls, text: str, project: Optional["ProjectIndex"], path: Optional[str] = None) -> bool:
+        """A second prefilter, with ``applies_to``, that can use the project index: rules
+        whose reach depends on other modules (a handler registered elsewhere), or on what
+        the project pass's ``ast`` parse saw in this very file (``project.summary_for(path)``).
+        Same contract: never False where the rule would report."""
         return True
 
     @classmethod

@@ -128,3 +128,21 @@ def test_prefilters_see_cr_only_files_with_newlines(tmp_path) -> None:
     source = "import time\r\r# note\rasync def f():\r    time.sleep(1)\r"
     (tmp_path / "m.py").write_bytes(source.encode())
     assert _findings(str(tmp_path / "m.py"), True) == _findings(str(tmp_path / "m.py"), False) != []
+
+
+def test_sql_in_docstrings_only_is_not_parsed_for_fapi302() -> None:
+    """The project pass's ast parse tells FAPI302 whether SQL sits outside docstrings."""
+    from fastapi_lint.project import ProjectIndex
+
+    rule = all_rules()["FAPI302"]
+    documented = 'def q(t):\n    """Runs SELECT * FROM t, see INSERT INTO."""\n    return t + "x"\n'
+    building = 'def q(t):\n    return "SELECT * " + "FROM " + t\n'
+    lower = 'def q(t):\n    return f"select * from {t}"\n'
+    project = ProjectIndex(root="/p")
+    for name, text in (("documented", documented), ("building", building), ("lower", lower)):
+        project.add(f"/p/{name}.py", text)
+        assert rule.applies_to(text, rule.option_defaults())
+    assert not rule.applies_in_project(documented, project, "/p/documented.py")
+    assert rule.applies_in_project(building, project, "/p/building.py")
+    assert rule.applies_in_project(lower, project, "/p/lower.py")
+    assert rule.applies_in_project(documented, project, "/p/unknown.py")  # no summary: parse

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field
 from typing import List, Optional, Set, Union
@@ -7,6 +8,7 @@ from typing import List, Optional, Set, Union
 import libcst as cst
 
 from fastapi_lint.names import string_value
+from fastapi_lint.project import LazyAst, ModuleSummary, collector
 from fastapi_lint.rule import Default, Severity
 from fastapi_lint.rules.security._flow import LATEST, LocalValuesRule
 from fastapi_lint.astnames import literal_quietly
@@ -55,6 +57,41 @@ def may_build_sql(text: str) -> bool:
             return True
     openings = {m.group(1) for m in _LOWER_OPENING.finditer(text)}
     return any(second.lower() in text for first in openings for second in _SECOND_KEYWORDS[first.upper()])
+
+
+# What the project pass's `ast` parse tells the prefilter: whether the strings of the module
+# that are not docstrings or other bare string statements (whose text is never built into a
+# query) may still read as SQL. Sqlalchemy-like code has SQL in its docstrings only.
+SQL_STRINGS = "sql_strings"
+
+
+@collector(SQL_STRINGS, triggers=tuple(_SECOND_KEYWORDS) + tuple(k.lower() for k in _SECOND_KEYWORDS))
+def _collect_sql_strings(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
+    if not may_build_sql(text):
+        summary.extra[SQL_STRINGS] = False
+        return
+    module = tree.get()
+    if module is None:  # CPython cannot read it: leave it to the parse
+        return
+    summary.extra[SQL_STRINGS] = may_build_sql("\n".join(_code_strings(module)))
+
+
+def _code_strings(module: ast.Module) -> List[str]:
+    """Each string literal outside bare string statements, quoted (an f-string's holes as
+    `{}`), so that ``may_build_sql`` reads them as it reads source."""
+    bare = {id(node.value) for node in ast.walk(module)
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)}
+    strings: List[str] = []
+    for node in ast.walk(module):
+        if isinstance(node, ast.Constant) and id(node) not in bare:
+            value = node.value
+            if isinstance(value, bytes):
+                value = value.decode("latin-1")
+            if isinstance(value, str):
+                strings.append('"' + value + '" ')
+        elif isinstance(node, ast.FormattedValue):
+            strings.append('"{}" ')
+    return strings
 
 
 Piece = Union[str, cst.BaseExpression]
@@ -133,6 +170,11 @@ class SqlStringBuilding(LocalValuesRule):
     @classmethod
     def applies_to(cls, text, options) -> bool:
         return may_build_sql(text)
+
+    @classmethod
+    def applies_in_project(cls, text, project, path=None) -> bool:
+        summary = project.summary_for(path) if project is not None else None
+        return summary is None or summary.extra.get(SQL_STRINGS, True) is not False
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
