@@ -299,7 +299,7 @@ def lint_file(display: str, absolute: str, settings: LintSettings, data: Optiona
             continue
         options = rule_options(config.options_for(rule.CODE), rule.option_defaults())
         # the project check first: where it says no, it is the cheaper one
-        if not settings.prefilter or (rule.applies_in_project(seen, settings.project, absolute)
+        if not settings.prefilter or (rule.applies_in_project(seen, settings.project, absolute, options)
                                       and rule.applies_to(seen, options)):
             rules_here.append((rule, options))
     if not rules_here:

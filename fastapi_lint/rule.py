@@ -160,7 +160,8 @@ class Rule:
         return not cls.TRIGGERS or any(t in text for t in cls.TRIGGERS)
 
     @classmethod
-    def applies_in_project(cls, text: str, project: Optional["ProjectIndex"], path: Optional[str] = None) -> bool:
+    def applies_in_project(cls, text: str, project: Optional["ProjectIndex"], path: Optional[str] = None,
+                           options: Optional[Mapping[str, Any]] = None) -> bool:
         """A second prefilter, with ``applies_to``, that can use the project index: rules
         whose reach depends on other modules (a handler registered elsewhere), or on what
         the project pass's ``ast`` parse saw in this very file (``project.summary_for(path)``).

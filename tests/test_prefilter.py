@@ -146,3 +146,31 @@ def test_sql_in_docstrings_only_is_not_parsed_for_fapi302() -> None:
     assert rule.applies_in_project(building, project, "/p/building.py")
     assert rule.applies_in_project(lower, project, "/p/lower.py")
     assert rule.applies_in_project(documented, project, "/p/unknown.py")  # no summary: parse
+
+
+def test_logging_rules_read_the_calls_the_project_pass_found() -> None:
+    """FAPI601/602 need a logging (or print) call that names a secret / formats eagerly:
+    the project pass's ast parse records the calls' text, a docstring saying "token" or a
+    `%` elsewhere no longer passes."""
+    from fastapi_lint.project import ProjectIndex
+
+    secret, eager = all_rules()["FAPI601"], all_rules()["FAPI602"]
+    quiet = 'import logging\nlog = logging.getLogger()\n\ndef f(token):\n    """The token."""\n' \
+            '    log.info("done %s", 1)\n    return "%d" % 2\n'
+    loud = 'import logging\naudit = logging.getLogger("a")\n\ndef f(token):\n    audit.info(f"got {token}")\n'
+    aliased = 'from builtins import print as say\n\ndef f(password):\n    say(password)\n'
+    project = ProjectIndex(root="/p")
+    for name, text in (("quiet", quiet), ("loud", loud), ("aliased", aliased)):
+        project.add(f"/p/{name}.py", text)
+    assert secret.applies_to(quiet, secret.option_defaults()) and eager.applies_to(quiet, eager.option_defaults())
+    assert not secret.applies_in_project(quiet, project, "/p/quiet.py")
+    assert not eager.applies_in_project(quiet, project, "/p/quiet.py")
+    assert secret.applies_in_project(loud, project, "/p/loud.py")
+    assert eager.applies_in_project(loud, project, "/p/loud.py")
+    assert secret.applies_in_project(aliased, project, "/p/aliased.py")
+    # words from the options count too
+    custom = 'import logging\nlog = logging.getLogger()\nlog.info(f"{pin}")\n'
+    project.add("/p/custom.py", custom)
+    assert not secret.applies_in_project(custom, project, "/p/custom.py")
+    options = dict(secret.option_defaults(), **{"extra-secret-words": ["pin"]})
+    assert secret.applies_in_project(custom, project, "/p/custom.py", options)

@@ -232,7 +232,7 @@ class SharedMutableState(Rule):
         return mutated != set() and _module_container(text, mutated)
 
     @classmethod
-    def applies_in_project(cls, text, project, path=None) -> bool:
+    def applies_in_project(cls, text, project, path=None, options=None) -> bool:
         # only routes and dependencies are judged
         return has_route(text) or defines_dependency(text, project)
 

@@ -87,7 +87,7 @@ class YieldDependencyWithoutCleanup(Rule):
         return super().applies_to(text, options) and _YIELD_VALUE.search(text) is not None
 
     @classmethod
-    def applies_in_project(cls, text, project, path=None) -> bool:
+    def applies_in_project(cls, text, project, path=None, options=None) -> bool:
         return defines_dependency(text, project)
 
     def __init__(self, ctx, options) -> None:

@@ -6,13 +6,15 @@ elsewhere or stored on objects, by its name (``logger``, ``log``, ``self._logger
 """
 from __future__ import annotations
 
+import ast
 import re
-from typing import Optional
+from typing import List, Optional, Tuple
 
 import libcst as cst
 
 from fastapi_lint.context import FileContext
 from fastapi_lint.prefilter import any_attribute, any_word
+from fastapi_lint.project import LazyAst, ModuleSummary, collector
 
 LOG_METHODS = frozenset({
     "debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log",
@@ -77,3 +79,75 @@ def _named_logger(name: str) -> bool:
 def message_index(method: str) -> int:
     """Position of the message argument: ``logger.log(level, msg, ...)`` puts it second."""
     return 1 if method == "log" else 0
+
+
+# -- what the project pass's `ast` parse tells the logging rules' prefilters ----------------
+# The text of a module's logging (and print) calls, and whether one of them formats its
+# message eagerly. Text checks on the whole file pass most library modules (a docstring
+# saying "token", a `%` anywhere); the calls themselves rarely do.
+LOG_CALLS = "log_calls"
+_MAX_CALL_TEXT = 256 * 1024  # beyond this, record nothing: the file is parsed
+
+
+@collector(LOG_CALLS)
+def _collect_log_calls(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
+    module = tree.get()
+    if module is None:
+        return
+    # `p = print; p(token)` or `from builtins import print as p`: then any plain call may print
+    print_aliased = _PRINT_NOT_CALLED.search(text) is not None
+    lines: Optional[List[str]] = None
+    pieces: List[str] = []
+    size = 0
+    eager = False
+    for node in ast.walk(module):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in LOG_METHODS:
+            eager = eager or any(_eager_ast(arg) for arg in (*node.args, *(k.value for k in node.keywords)))
+        elif not (isinstance(func, ast.Name) and (func.id == "print" or print_aliased)):
+            continue
+        if lines is None:
+            lines = _source_lines(text)
+        piece = _segment(lines, node)
+        size += len(piece)
+        if size > _MAX_CALL_TEXT:
+            return
+        pieces.append(piece)
+    summary.extra[LOG_CALLS] = (eager, "\n".join(pieces))
+
+
+_PRINT_NOT_CALLED = re.compile(r"print(?!\w)(?!\s*\()")  # `= print`, `import print as p`
+
+
+def _eager_ast(arg: ast.AST) -> bool:
+    """A superset of what eager_formatting's ``_eager`` reports, read on the ast."""
+    if isinstance(arg, ast.JoinedStr):
+        return True
+    if isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Mod):
+        return True
+    return isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr == "format"
+
+
+def _source_lines(text: str) -> List[str]:
+    try:  # the line splitting ast's own positions use (no form feeds)
+        return ast._splitlines_no_ff(text)  # type: ignore[attr-defined]
+    except AttributeError:
+        return text.splitlines(keepends=True)
+
+
+def _segment(lines: List[str], node: ast.AST) -> str:
+    """The source of ``node`` (ast columns count UTF-8 bytes)."""
+    first, last = node.lineno - 1, node.end_lineno - 1  # type: ignore[attr-defined]
+    if first == last:
+        return lines[first].encode()[node.col_offset:node.end_col_offset].decode("utf-8", "replace")  # type: ignore[attr-defined]
+    head = lines[first].encode()[node.col_offset:].decode("utf-8", "replace")
+    tail = lines[last].encode()[:node.end_col_offset].decode("utf-8", "replace")  # type: ignore[attr-defined]
+    return "".join([head, *lines[first + 1:last], tail])
+
+
+def log_calls(project, path: Optional[str]) -> Optional[Tuple[bool, str]]:
+    """(any eager message, the calls' text) of the file at ``path``; None: unknown."""
+    summary = project.summary_for(path) if project is not None else None
+    return None if summary is None else summary.extra.get(LOG_CALLS)

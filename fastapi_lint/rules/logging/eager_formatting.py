@@ -8,7 +8,7 @@ import libcst as cst
 from fastapi_lint.names import positional
 from fastapi_lint.prefilter import any_attribute
 from fastapi_lint.rule import Default, FixAvailability, Rule, Severity
-from fastapi_lint.rules.logging._calls import log_method, may_log, message_index
+from fastapi_lint.rules.logging._calls import log_calls, log_method, may_log, message_index
 
 # loggers whose message takes printf-style `%s` arguments (the fix targets them only)
 _STDLIB_LOGGERS = ("logging", "logging.getLogger()", "logging.Logger()", "logging.LoggerAdapter()", "logging.root")
@@ -59,6 +59,11 @@ class EagerLogFormatting(Rule):
     @classmethod
     def applies_to(cls, text, options) -> bool:
         return may_log(text, text.lower()) and (_EAGER.search(text) is not None or _FORMAT(text))
+
+    @classmethod
+    def applies_in_project(cls, text, project, path=None, options=None) -> bool:
+        calls = log_calls(project, path)
+        return calls is None or calls[0]
 
     def visit_Call(self, node: cst.Call) -> None:
         method = log_method(self.ctx, node)

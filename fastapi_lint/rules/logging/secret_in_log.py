@@ -7,7 +7,7 @@ import libcst as cst
 from fastapi_lint.names import positional, string_value
 from fastapi_lint.prefilter import any_attribute, any_word, says_any
 from fastapi_lint.rule import Default, Rule, Severity
-from fastapi_lint.rules.logging._calls import log_method, may_log
+from fastapi_lint.rules.logging._calls import log_calls, log_method, may_log
 from fastapi_lint.words import LOG_SECRET_WORDS, NOT_SECRET_SUFFIXES, PII_WORDS, name_parts, says_secret
 
 # keyword arguments of logging functions and print that carry no logged value
@@ -35,6 +35,12 @@ Flagged = Tuple[cst.BaseExpression, str]
 
 _PRINT = any_word(["print"])
 _REQUEST_PARTS = any_attribute(_REQUEST_WHOLE_ATTRS | _REQUEST_BODY_METHODS)
+
+
+def _says_secret_or_pii(text: str, options, lowered: str) -> bool:
+    words = LOG_SECRET_WORDS + PII_WORDS + tuple(
+        w.lower() for w in (*options.get("extra-secret-words", ()), *options.get("extra-pii-words", ())))
+    return says_any(text, words, lowered)
 
 
 class SecretInLog(Rule):
@@ -98,9 +104,17 @@ class SecretInLog(Rule):
             return False
         if _REQUEST_PARTS(text):
             return True
-        words = LOG_SECRET_WORDS + PII_WORDS + tuple(
-            w.lower() for w in (*options.get("extra-secret-words", ()), *options.get("extra-pii-words", ())))
-        return says_any(text, words, lowered)
+        return _says_secret_or_pii(text, options, lowered)
+
+    @classmethod
+    def applies_in_project(cls, text, project, path=None, options=None) -> bool:
+        calls = log_calls(project, path)
+        if calls is None:
+            return True
+        # only the logging and print calls' own text can name what they log
+        said = calls[1]
+        return bool(said) and (_REQUEST_PARTS(said) or _says_secret_or_pii(
+            said, cls.option_defaults() if options is None else options, said.lower()))
 
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)

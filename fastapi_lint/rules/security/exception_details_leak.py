@@ -168,7 +168,7 @@ class ExceptionDetailsLeak(Rule):
         return may_leak(text)
 
     @classmethod
-    def applies_in_project(cls, text, project, path=None) -> bool:
+    def applies_in_project(cls, text, project, path=None, options=None) -> bool:
         # a context is a route, a decorated handler, or a function registered by name
         if "exception_handler" in text or has_route(text):
             return True

@@ -172,7 +172,7 @@ class SqlStringBuilding(LocalValuesRule):
         return may_build_sql(text)
 
     @classmethod
-    def applies_in_project(cls, text, project, path=None) -> bool:
+    def applies_in_project(cls, text, project, path=None, options=None) -> bool:
         summary = project.summary_for(path) if project is not None else None
         return summary is None or summary.extra.get(SQL_STRINGS, True) is not False
 
