@@ -282,7 +282,25 @@ def run(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
+    except RuntimeError as exc:
+        # Ctrl-C landing in a class body being created (a lazy import of libcst's node
+        # dataclasses) reaches us as "RuntimeError: Error calling __set_name__" from it
+        if not _caused_by_interrupt(exc):
+            raise
+        _error("interrupted")
+        return 130
     return EXIT_CLEAN
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    seen = set()
+    cause: Optional[BaseException] = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _silence_stdout() -> None:

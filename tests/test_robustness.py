@@ -220,3 +220,19 @@ def test_python_warnings_about_the_linted_code_stay_quiet(tree):
                           cwd=tree, capture_output=True, text=True)
     assert proc.stderr == ""
     assert "warns.py:7:5: FAPI101" in proc.stdout
+
+
+def test_interrupt_wrapped_by_class_creation_is_still_an_interrupt(monkeypatch, capsys):
+    """Python reports a KeyboardInterrupt raised in ``__set_name__`` as a RuntimeError caused
+    by it: Ctrl-C during a lazy import must still end in one line and status 130."""
+    from fastapi_lint import cli
+
+    def interrupted(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise RuntimeError("Error calling __set_name__ on 'Field' instance") from exc
+
+    monkeypatch.setattr(cli.main, "main", interrupted)
+    assert cli.run(["."]) == 130
+    assert capsys.readouterr().err.strip() == "fastapi-lint: error: interrupted"
