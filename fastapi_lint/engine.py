@@ -26,6 +26,7 @@ from fastapi_lint.config import Config
 from fastapi_lint.context import FileContext, ScopeTracker, rule_options
 from fastapi_lint.facts import ModuleFacts
 from fastapi_lint.positions import Span, spans_of
+from fastapi_lint.prefilter import universal_newlines
 from fastapi_lint.project import ProjectIndex, module_name_for
 from fastapi_lint.rule import Edit, Finding, Fix, LinesAbove, PendingFinding, Rule
 from fastapi_lint.suppression import parse_suppressions
@@ -293,7 +294,7 @@ def lint_file(display: str, absolute: str, settings: LintSettings, data: Optiona
     test_file = is_test_path(rel, config.test_paths)
     rules_here: List[Tuple[Type[Rule], Mapping[str, Any]]] = []
     # prefilters read `\n` line ends (a CR-only file would look like one long line)
-    seen = text if "\r" not in text else text.replace("\r\n", "\n").replace("\r", "\n")
+    seen = universal_newlines(text)
     for rule in active:
         if rule.CODE in (SYNTAX_ERROR, UNREADABLE) or (test_file and rule.SKIP_TEST_FILES):
             continue

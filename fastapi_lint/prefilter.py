@@ -77,8 +77,18 @@ def count_routes(text: str, methods: Iterable[str] = (), limit: int = 2) -> int:
 # starts with a literal): boundaries before a match are checked on the match instead.
 
 
-def _alternatives(names: Iterable[str]) -> str:
+def alternatives(names: Iterable[str]) -> str:
+    """A regex group matching any of ``names`` (longest first)."""
     return "(?:" + "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True)) + ")"
+
+
+
+def universal_newlines(text: str) -> str:
+    """The text with its `\\r\\n` and `\\r` line breaks (Python reads all three) as `\\n`,
+    the one the patterns know."""
+    if "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _words_in(text: str, pattern: "re.Pattern[str]") -> Iterator[str]:
@@ -90,7 +100,7 @@ def _words_in(text: str, pattern: "re.Pattern[str]") -> Iterator[str]:
 
 
 def _words_pattern(names: Iterable[str]) -> "re.Pattern[str]":
-    return re.compile(_alternatives(names) + r"\b")
+    return re.compile(alternatives(names) + r"\b")
 
 
 def any_word(names: Iterable[str]) -> Callable[[str], bool]:
@@ -102,21 +112,21 @@ def any_word(names: Iterable[str]) -> Callable[[str], bool]:
 # what may separate the tokens of one expression: blanks, line continuations, and comments
 # inside brackets (a comment runs to the end of its line: a `####` line is not split
 # every way on a failed match)
-_COMMENT = r"#[^\n]*(?![^\n])"
-_GAP = r"(?:\s|\\|" + _COMMENT + r")*"
+COMMENT = r"#[^\n]*(?![^\n])"
+GAP = r"(?:\s|\\|" + COMMENT + r")*"
 
 
 def any_attribute(names: Iterable[str]) -> Callable[[str], bool]:
     """A check for texts holding ``.name`` for one of ``names``, whatever separates the dot
     and the name (``logger.info``, ``logger . info``, ``(logger.\\\n info)``)."""
-    pattern = re.compile(r"\." + _GAP + _alternatives(names) + r"\b")
+    pattern = re.compile(r"\." + GAP + alternatives(names) + r"\b")
     return lambda text: pattern.search(text) is not None
 
 
 # a relative import statement: `from .api import get`, `from .. import (a,  # note\n b)`
 RELATIVE_IMPORT = re.compile(
     r"from(?:\s|\\)+\.([\w.\s\\]*?)\bimport\b"
-    r"([ \t\\]*\((?:[^)#]|" + _COMMENT + r")*\)|(?:[^\n;#\\]|\\\n)*)"
+    r"([ \t\\]*\((?:[^)#]|" + COMMENT + r")*\)|(?:[^\n;#\\]|\\\n)*)"
 )
 _COMMENT_OR_BLANK = re.compile(r"#[^\n]*|[\s\\()]+")
 

@@ -10,29 +10,17 @@ from __future__ import annotations
 import re
 from typing import Iterable, Optional, Pattern, Sequence, Set
 
-# What may separate the tokens of one expression: blanks, line continuations, and comments
-# inside brackets. A comment runs to the end of its line, so a gap reads one way only: a
-# failed match does not retry every split of a `#####` line (exponential backtracking).
-_COMMENT = r"#[^\n]*(?![^\n])"
-GAP = r"(?:\s|\\|" + _COMMENT + r")*"
+from fastapi_lint.prefilter import COMMENT, GAP, alternatives, universal_newlines  # noqa: F401 (re-exported)
+
+# What may separate the tokens of one expression (``prefilter.GAP``): blanks, line
+# continuations, and comments inside brackets, a comment running to the end of its line so
+# that a failed match does not retry every split of a `#####` line.
 # a gap that may also open parentheses around what follows (`= (Depends)(...)`)...
-GAP_OPEN = r"(?:\s|\\|" + _COMMENT + r"|\()*"
+GAP_OPEN = r"(?:\s|\\|" + COMMENT + r"|\()*"
 # ...or close them around what precedes (`(app.on_event)(...)`)
-GAP_CLOSE = r"(?:\s|\\|" + _COMMENT + r"|\))*"
+GAP_CLOSE = r"(?:\s|\\|" + COMMENT + r"|\))*"
 # `a.b.` before the last name of a dotted name
 DOTTED_PREFIX = r"(?:\w+" + GAP_CLOSE + r"\." + GAP + r")*"
-
-
-def universal_newlines(text: str) -> str:
-    """The text with its `\\r\\n` and `\\r` line breaks (Python reads all three) as `\\n`,
-    the one the patterns know."""
-    if "\r" not in text:
-        return text
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def alternatives(names: Iterable[str]) -> str:
-    return "(?:" + "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True)) + ")"
 
 
 def method_call(names: Iterable[str]) -> Pattern[str]:

@@ -89,7 +89,8 @@ LOG_CALLS = "log_calls"
 _MAX_CALL_TEXT = 256 * 1024  # beyond this, record nothing: the file is parsed
 
 
-@collector(LOG_CALLS)
+# without a method name or print in the text there is no such call (and no record: parse)
+@collector(LOG_CALLS, triggers=(*sorted(LOG_METHODS), "print"))
 def _collect_log_calls(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
     module = tree.get()
     if module is None:

@@ -79,11 +79,12 @@ def _collect_sql_strings(path: str, text: str, summary: ModuleSummary, tree: Laz
 def _code_strings(module: ast.Module) -> List[str]:
     """Each string literal outside bare string statements, quoted (an f-string's holes as
     `{}`), so that ``may_build_sql`` reads them as it reads source."""
-    bare = {id(node.value) for node in ast.walk(module)
-            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)}
+    bare: Set[int] = set()
     strings: List[str] = []
-    for node in ast.walk(module):
-        if isinstance(node, ast.Constant) and id(node) not in bare:
+    for node in ast.walk(module):  # breadth first: a statement comes before its value
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            bare.add(id(node.value))
+        elif isinstance(node, ast.Constant) and id(node) not in bare:
             value = node.value
             if isinstance(value, bytes):
                 value = value.decode("latin-1")
