@@ -187,6 +187,10 @@ class _Dispatcher:
         for handlers in self._leaves.values():
             handlers.sort(key=lambda pair: pair[0] is tracker)
 
+    def _crashed(self, owner: object, exc: BaseException) -> None:
+        self._on_crash(owner, exc)
+        self.drop(owner)
+
     def drop(self, owner: object) -> None:
         for table in (self._visits, self._leaves):
             for node_type, handlers in table.items():
@@ -203,7 +207,7 @@ class _Dispatcher:
                 try:
                     handler(node)
                 except Exception as exc:  # a rule must never stop the run
-                    self._on_crash(owner, exc)
+                    self._crashed(owner, exc)
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         handlers = self._leaves.get(type(original_node))
@@ -212,7 +216,7 @@ class _Dispatcher:
                 try:
                     handler(original_node)
                 except Exception as exc:
-                    self._on_crash(owner, exc)
+                    self._crashed(owner, exc)
 
     def run(self, module: cst.Module) -> None:
         walk(module, self.on_visit, self.on_leave, keep_trivia=needs_trivia(self.handled_types))
@@ -327,8 +331,7 @@ def _lint_module(display: str, absolute: str, text: str, module: cst.Module,
 
     def on_crash(owner: object, exc: BaseException) -> None:
         result.errors.append(_crash_line(owner, display, exc))
-        crashed.append(owner)
-        dispatcher.drop(owner)
+        crashed.append(owner)  # the dispatcher stops calling it
 
     rules: List[Rule] = []
     for rule_class, options in rule_classes:
@@ -339,19 +342,22 @@ def _lint_module(display: str, absolute: str, text: str, module: cst.Module,
     dispatcher = _Dispatcher(ScopeTracker(ctx), rules, on_crash)
     try:
         dispatcher.run(module)
+        for rule in rules:
+            if rule in crashed:
+                continue
+            try:
+                rule.finish()
+            except Exception as exc:
+                on_crash(rule, exc)
+        pending = [p for p in ctx.pending if p.rule not in crashed]
+        if pending:
+            result.findings = _resolve(display, text, module, pending)
     except RecursionError:
         result.errors.append(f"{display}: too deeply nested to analyse; file skipped")
-        return result
-    for rule in rules:
-        if rule in crashed:
-            continue
-        try:
-            rule.finish()
-        except Exception as exc:
-            on_crash(rule, exc)
-    pending = [p for p in ctx.pending if p.rule not in crashed]
-    if pending:
-        result.findings = _resolve(display, text, module, pending)
+    finally:
+        # findings point back at their rules, which point at the context: break the cycle
+        # so the tree is freed now, by reference counting, not by a full collection
+        ctx.pending.clear()
     return result
 
 

@@ -8,6 +8,7 @@ starting workers would cost more than it saves (pre-commit passes a few files).
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -80,7 +81,7 @@ def lint_tasks(tasks: Sequence[Task], sizes: Sequence[int], linter: FileLinter, 
     if workers == 1:
         outcome = Outcome()
         for index, task in enumerate(tasks):
-            outcome.results[index] = linter(task)
+            outcome.results[index] = _without_gc_pauses(linter, task)
             if progress is not None:
                 progress(1)
         return outcome
@@ -95,13 +96,31 @@ _LINTER: Optional[FileLinter] = None
 def _init_worker(linter: FileLinter) -> None:
     global _LINTER
     _LINTER = linter
+    gc.freeze()  # what the worker inherited lives as long as it does: never scan it again
     # Ctrl-C reaches the whole process group: the parent alone handles it and ends us
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _lint_chunk(chunk: List[Tuple[int, Task]]) -> List[Tuple[int, Any]]:
     assert _LINTER is not None
-    return [(index, _LINTER(task)) for index, task in chunk]
+    return [(index, _without_gc_pauses(_LINTER, task)) for index, task in chunk]
+
+
+def _without_gc_pauses(linter: FileLinter, task: Task) -> Any:
+    """Lint one file with the cycle collector off, and let it run between files.
+
+    A file's syntax tree is a million small objects; while it is alive, every full
+    collection the allocations trigger walks all of them (a tenth of a cold run). The tree
+    is freed by reference counting when the file is done, so the collector, back on, finds
+    only the few cycles the file left behind.
+    """
+    if not gc.isenabled():
+        return linter(task)
+    gc.disable()
+    try:
+        return linter(task)
+    finally:
+        gc.enable()
 
 
 def _context():

@@ -108,7 +108,12 @@ def walk(root: cst.CSTNode, on_visit: Handler, on_leave: Handler, keep_trivia: b
                     visit(child)
         on_leave(node)
 
-    visit(root)
+    try:
+        visit(root)
+    finally:
+        # ``visit`` holds itself through its closure: without this, the cycle keeps the
+        # handlers (and through the rules, the whole tree) alive until a full collection
+        del visit
 
 
 def children(node: cst.CSTNode, keep_trivia: bool = False) -> Iterator[cst.CSTNode]:
