@@ -78,6 +78,7 @@ class LazyAst:
         self._text = text
         self._tree: Optional[ast.Module] = None
         self._failed = False
+        self._nodes: Optional[List[ast.AST]] = None
 
     @property
     def parsed(self) -> Optional[bool]:
@@ -93,6 +94,31 @@ class LazyAst:
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 self._failed = True
         return self._tree
+
+    def nodes(self) -> List[ast.AST]:
+        """Every node of the tree in ``ast.walk``'s order (breadth first), walked once for
+        all the collectors that scan the whole module; empty if it does not parse."""
+        if self._nodes is None:
+            tree = self.get()
+            self._nodes = [] if tree is None else _breadth_first(tree)
+        return self._nodes
+
+
+def _breadth_first(tree: ast.AST) -> List[ast.AST]:
+    # ast.walk's order without its per-node generators (iter_child_nodes, iter_fields)
+    nodes = [tree]
+    node_type = ast.AST
+    index = 0
+    while index < len(nodes):
+        node = nodes[index]
+        index += 1
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, node_type):
+                nodes.append(value)
+            elif type(value) is list:
+                nodes.extend(item for item in value if isinstance(item, node_type))
+    return nodes
 
 
 _T = TypeVar("_T")

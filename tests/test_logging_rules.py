@@ -2,13 +2,16 @@
 pyproject.toml, and the test-file exemption."""
 from __future__ import annotations
 
+import ast
 import json
 import os
 import textwrap
 
 from click.testing import CliRunner
+from hypothesis import given, settings, strategies as st
 
 from fastapi_lint.cli import main
+from fastapi_lint.rules.logging._calls import _source_lines
 from tests.helpers import found, lint_text
 
 SOURCE = textwrap.dedent(
@@ -99,3 +102,10 @@ def test_eager_formatting_unsafe_fix_is_idempotent() -> None:
     assert count == 3 and fixed == EAGER_FIXED and parses(fixed)
     again = lint_text(fixed, ["FAPI602"])
     assert [f.fix for f in again.findings] == [None]  # the format spec is left to a human
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab \r\n\x0c\x0b\x1c\u2028\u00e9", max_size=40))
+def test_log_call_collector_splits_lines_as_the_parser_does(text):
+    # ast's columns index these lines; str.splitlines would also split at \x0c, \x1c, \u2028
+    assert _source_lines(text) == ast._splitlines_no_ff(text)

@@ -1,6 +1,7 @@
 """Prefilter, parallel workers and their output: the speed features, tested for behaviour (never timed)."""
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -174,3 +175,21 @@ def test_worker_crash_is_one_line_error(tmp_path, monkeypatch) -> None:
 
 def _die(chunk):
     os._exit(3)
+
+
+def test_the_project_pass_walks_each_module_in_ast_walk_order():
+    # collectors that scan whole modules share one walk; FAPI302's relies on its order
+    from fastapi_lint.project import LazyAst
+
+    package = os.path.join(REPO, "fastapi_lint")
+    paths = [os.path.join(d, n) for d, _, names in os.walk(package) for n in names if n.endswith(".py")]
+    paths += [os.path.join(FIXTURES, n) for n in os.listdir(FIXTURES) if n.endswith(".py")]
+    for path in paths:
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8", "replace")
+        tree = LazyAst(text)
+        if tree.get() is None:
+            assert tree.nodes() == []
+            continue
+        assert [id(n) for n in tree.nodes()] == [id(n) for n in ast.walk(tree.get())], path
+    assert LazyAst("def (:").nodes() == []

@@ -92,8 +92,7 @@ _MAX_CALL_TEXT = 256 * 1024  # beyond this, record nothing: the file is parsed
 # without a method name or print in the text there is no such call (and no record: parse)
 @collector(LOG_CALLS, triggers=(*sorted(LOG_METHODS), "print"))
 def _collect_log_calls(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
-    module = tree.get()
-    if module is None:
+    if tree.get() is None:
         return
     # `p = print; p(token)` or `from builtins import print as p`: then any plain call may print
     print_aliased = _PRINT_NOT_CALLED.search(text) is not None
@@ -101,7 +100,7 @@ def _collect_log_calls(path: str, text: str, summary: ModuleSummary, tree: LazyA
     pieces: List[str] = []
     size = 0
     eager = False
-    for node in ast.walk(module):
+    for node in tree.nodes():
         if not isinstance(node, ast.Call):
             continue
         func = node.func
@@ -131,11 +130,13 @@ def _eager_ast(arg: ast.AST) -> bool:
     return isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr == "format"
 
 
+# a line as the parser counts them: ended by \r\n, \r or \n only (not form feeds, not
+# the other breaks str.splitlines knows); ast's own splitter loops in Python per character
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
 def _source_lines(text: str) -> List[str]:
-    try:  # the line splitting ast's own positions use (no form feeds)
-        return ast._splitlines_no_ff(text)  # type: ignore[attr-defined]
-    except AttributeError:
-        return text.splitlines(keepends=True)
+    return _LINE.findall(text)
 
 
 def _segment(lines: List[str], node: ast.AST) -> str:

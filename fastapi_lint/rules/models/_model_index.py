@@ -75,7 +75,7 @@ def collect_models(path: str, text: str, summary: ModuleSummary, tree: LazyAst) 
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 responses.update(_route_responses(node, names))
     if "add_api_route" in text:
-        for node in ast.walk(module):
+        for node in tree.nodes():
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_api_route":
                 responses.update(_response_model_refs(node, names))
     v1 = bool(_V1_ONLY.search(text))

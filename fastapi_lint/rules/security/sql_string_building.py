@@ -70,18 +70,17 @@ def _collect_sql_strings(path: str, text: str, summary: ModuleSummary, tree: Laz
     if not may_build_sql(text):
         summary.extra[SQL_STRINGS] = False
         return
-    module = tree.get()
-    if module is None:  # CPython cannot read it: leave it to the parse
+    if tree.get() is None:  # CPython cannot read it: leave it to the parse
         return
-    summary.extra[SQL_STRINGS] = may_build_sql("\n".join(_code_strings(module)))
+    summary.extra[SQL_STRINGS] = may_build_sql("\n".join(_code_strings(tree.nodes())))
 
 
-def _code_strings(module: ast.Module) -> List[str]:
+def _code_strings(nodes: List[ast.AST]) -> List[str]:
     """Each string literal outside bare string statements, quoted (an f-string's holes as
     `{}`), so that ``may_build_sql`` reads them as it reads source."""
     bare: Set[int] = set()
     strings: List[str] = []
-    for node in ast.walk(module):  # breadth first: a statement comes before its value
+    for node in nodes:  # breadth first: a statement comes before its value
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             bare.add(id(node.value))
         elif isinstance(node, ast.Constant) and id(node) not in bare:
