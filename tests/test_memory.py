@@ -112,3 +112,19 @@ def test_the_collector_is_back_on_when_the_file_raises():
     with pytest.raises(RuntimeError):
         parallel._without_gc_pauses(boom, parallel.Task("a", "/a"))
     assert gc.isenabled()
+
+
+def test_workers_leave_the_collector_as_they_found_it():
+    from fastapi_lint.parallel import lint_tasks
+
+    tasks = [parallel.Task(str(n), f"/{n}") for n in range(60)]
+    before = gc.get_freeze_count()
+    outcome = lint_tasks(tasks, [1] * len(tasks), _collector_state, jobs=2)
+    assert outcome.errors == []
+    # in the workers: off while a file is linted, and what they inherited frozen
+    assert set(outcome.results.values()) == {(False, True)}
+    assert gc.get_freeze_count() == before and gc.isenabled()
+
+
+def _collector_state(task):
+    return gc.isenabled(), gc.get_freeze_count() > 0
