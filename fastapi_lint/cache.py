@@ -15,7 +15,6 @@ schema, key and every field check out; anything else is a miss and the file is r
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import sys
@@ -24,6 +23,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Type
 
 from fastapi_lint import __version__
 from fastapi_lint.config import Config
+from fastapi_lint.fingerprint import IMPLICIT_FACTS, digest, fact_digests
 from fastapi_lint.project import ProjectIndex
 from fastapi_lint.rule import Edit, Finding, Fix, Rule
 
@@ -33,40 +33,18 @@ _TAG = (
     "# This file is a cache directory tag created by fastapi-lint.\n"
     "# For information about cache directory tags, see https://bford.info/cachedir/\n"
 )
-# facts.py resolves app/router instances of other modules through the index for every file
-IMPLICIT_FACTS = "apps"
-
-
-def digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=20).hexdigest()
-
-
-def _canonical(value: Any) -> Any:
-    """A JSON-able form that is the same in every process (sets sorted, no hash order)."""
-    if isinstance(value, dict):
-        return sorted(([_canonical(k), _canonical(v)] for k, v in value.items()), key=repr)
-    if isinstance(value, (set, frozenset)):
-        return sorted((_canonical(v) for v in value), key=repr)
-    if isinstance(value, (list, tuple)):
-        return [_canonical(v) for v in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return [type(value).__name__] + [[f.name, _canonical(getattr(value, f.name))]
-                                         for f in dataclasses.fields(value)]
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return repr(value)  # an object without a stable form at worst makes the cache miss
 
 
 def collector_fingerprint(project: Optional[ProjectIndex], name: str) -> str:
     """A digest of one collector's data over the whole project."""
     if project is None:
         return ""
-    if name == IMPLICIT_FACTS:
-        data = {module: summary.apps for module, summary in project.modules.items() if summary.apps}
-    else:
-        data = {module: summary.extra[name] for module, summary in project.modules.items()
-                if name in summary.extra}
-    return digest(json.dumps(_canonical(data), separators=(",", ":")).encode())
+    shares = []
+    for module, summary in sorted(project.modules.items()):
+        share = fact_digests(summary).get(name)
+        if share is not None:
+            shares.append([module, share])
+    return digest(json.dumps(shares, separators=(",", ":")).encode())
 
 
 def _code_fingerprint(rules: Iterable[Type[Rule]]) -> List[Any]:

@@ -49,6 +49,8 @@ class ModuleSummary:
     extra: Dict[str, object] = field(default_factory=dict)
     # whether CPython's parser accepted the module (None: no collector needed its tree)
     parses: Optional[bool] = None
+    # digest of each collector's data here (fingerprint.fact_digests), made on first need
+    fingerprints: Optional[Dict[str, str]] = None
 
 
 Collector = Callable[[str, str, "ModuleSummary", "LazyAst"], None]

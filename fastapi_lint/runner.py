@@ -9,6 +9,7 @@ from fastapi_lint.config import Config
 from fastapi_lint.discovery import SourceFile, discover
 from fastapi_lint.cache import ResultCache, digest
 from fastapi_lint.engine import FileResult, LintSettings, Unreadable, decode_source, lint_file, read_source
+from fastapi_lint.fingerprint import fact_digests
 from fastapi_lint.parallel import Task, lint_tasks
 from fastapi_lint.project import ModuleSummary, ProjectIndex, module_name_for
 from fastapi_lint.registry import all_rules
@@ -72,6 +73,9 @@ class _Summarizer:
     """Summarizes one module for the project index; picklable, runs in the workers."""
 
     root: str
+    # the run caches results: digest the module's facts here, in the worker (the cache key
+    # needs them), not all of them in the main process
+    fingerprints: bool = False
 
     def __call__(self, task: Task) -> Optional[ModuleSummary]:
         # importing the rules registers their collectors (a spawned worker starts bare)
@@ -80,7 +84,10 @@ class _Summarizer:
             text = decode_source(read_source(task.absolute))
         except Unreadable:
             return None
-        return ProjectIndex(root=self.root).summarize(task.absolute, text)
+        summary = ProjectIndex(root=self.root).summarize(task.absolute, text)
+        if self.fingerprints:
+            fact_digests(summary)
+        return summary
 
 
 def _index_project(files: Sequence[SourceFile], root: str, hashed: bool,
@@ -115,7 +122,7 @@ def _index_project(files: Sequence[SourceFile], root: str, hashed: bool,
                 continue
         todo.append(number)
     tasks = [Task(files[i].display, files[i].absolute) for i in todo]
-    outcome = lint_tasks(tasks, [sizes[i] for i in todo], _Summarizer(root), jobs)
+    outcome = lint_tasks(tasks, [sizes[i] for i in todo], _Summarizer(root, fingerprints=hashed), jobs)
     for position, summary in outcome.results.items():
         if summary is None:
             continue

@@ -276,3 +276,24 @@ def test_index_summarized_in_workers_equals_in_process(tmp_path) -> None:
     assert not errors and not pooled_errors and sizes == pooled_sizes
     assert pooled.fingerprint() == alone.fingerprint()
     assert _summaries(pooled).keys() == _summaries(alone).keys()
+
+
+def test_fact_digests_kept_in_the_summary_cache_give_the_same_cache_key(tmp_path) -> None:
+    """Warm runs read each module's fact digests from its cached summary instead of
+    re-serializing every module's facts: the result cache's key must not change."""
+    from fastapi_lint.cache import project_salt
+
+    root = _project(tmp_path)
+    rules = rules_for(("FAPI",))
+    _index(root, _cache(root))
+    warm = _index(root, _cache(root))
+    assert all(s.fingerprints is not None for s in warm.modules.values())  # from the cache
+    files = discover([root], Config(root=root)).files
+    bare, _, _, _ = runner._index_project(files, root, False, None)
+    assert all(s.fingerprints is None for s in bare.modules.values())  # --no-cache: none made
+    assert project_salt(warm, rules) == project_salt(bare, rules)
+    # and the digests follow the data: another dependency target changes the key
+    module = next(s for s in bare.modules.values() if "depends_targets" in s.extra)
+    module.extra["depends_targets"] = set(module.extra["depends_targets"]) | {"app.other.dep"}
+    module.fingerprints = None
+    assert project_salt(bare, rules) != project_salt(warm, rules)
