@@ -7,7 +7,9 @@ unpacked under /tmp/fastapi-lint-bench/corpus and kept between runs). The peers 
 at pinned versions into their own venv under /tmp/fastapi-lint-bench/peers. Each command runs
 as a whole process; the table shows the median of --runs runs of wall and CPU seconds (the
 CPU of worker processes included), the peak RSS of the largest single process of the run
-(main or worker), and the wall time relative to the parse-only floor.
+(main or worker), and the wall time relative to the parse-only floor. fastapi-lint and the
+floor run in rounds, back to back, and the ratios the targets are about are also given
+within each round.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ import sys
 import time
 import zipfile
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Sequence
+from typing import List, Sequence
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORK = "/tmp/fastapi-lint-bench"
@@ -86,12 +88,11 @@ def measure(argv: Sequence[str], cwd: str) -> Timing:
     return Timing(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
-def median_of(runs: int, argv: Sequence[str], cwd: str, before: Optional[Callable[[int], None]] = None) -> Timing:
-    timings: List[Timing] = []
-    for number in range(runs):
-        if before is not None:
-            before(number)
-        timings.append(measure(argv, cwd))
+def median_of(runs: int, argv: Sequence[str], cwd: str) -> Timing:
+    return _median([measure(argv, cwd) for _ in range(runs)])
+
+
+def _median(timings: Sequence[Timing]) -> Timing:
     return Timing(statistics.median(t.wall for t in timings), statistics.median(t.cpu for t in timings),
                   max(t.peak_mib for t in timings))
 
@@ -128,32 +129,56 @@ def main() -> int:
             handle.write(f"\n# bench edit {time.time_ns()} {number}\n")
 
     print(f"corpus: {source} ({count_files(corpus)} .py files), jobs={args.jobs}, runs={args.runs}", flush=True)
-    rows = []
-    run = lambda name, argv, before=None, runs=args.runs: rows.append((name, median_of(runs, argv, corpus, before))) or print(
+    # Our commands run in rounds (floor, cold 1, cold N, warm, one changed; then again), so
+    # every round sees the same machine: on a shared machine speed drifts by tens of percent
+    # within minutes, and a ratio of medians taken minutes apart measures the drift.
+    # The cold --jobs N run of a round fills the cache its warm runs read.
+    ours = [
+        (f"libcst parse-only, {args.jobs} procs (floor)",
+         [sys.executable, os.path.join(HERE, "parse_only.py"), ".", *jobs], None),
+        ("fastapi-lint cold --jobs 1", lint + ["--jobs", "1"], drop_cache),
+        (f"fastapi-lint cold --jobs {args.jobs}", lint + jobs, drop_cache),
+        ("fastapi-lint warm (all cached)", lint + jobs, None),
+        ("fastapi-lint warm, one file changed", lint + jobs, edit_one),
+    ]
+    rounds: List[List[Timing]] = []
+    for number in range(args.runs):
+        timings = []
+        for _, argv, before in ours:
+            if before is not None:
+                before(number)
+            timings.append(measure(argv, corpus))
+        rounds.append(timings)
+        print(f"  round {number + 1}: " + ", ".join(f"{t.wall:.2f}" for t in timings) + " s wall", flush=True)
+    rows = [(name, _median([r[i] for r in rounds])) for i, (name, _, _) in enumerate(ours)]
+    paired = {
+        f"cold --jobs {args.jobs} / floor": [r[2].wall / r[0].wall for r in rounds],
+        f"cold --jobs 1 / cold --jobs {args.jobs}": [r[1].wall / r[2].wall for r in rounds],
+        f"warm / cold --jobs {args.jobs}": [r[3].wall / r[2].wall for r in rounds],
+        f"one file changed / cold --jobs {args.jobs}": [r[4].wall / r[2].wall for r in rounds],
+    }
+    run = lambda name, argv, runs: rows.append((name, median_of(runs, argv, corpus))) or print(
         f"  {name}: {rows[-1][1].wall:.2f} s wall, {rows[-1][1].cpu:.1f} s CPU, {rows[-1][1].peak_mib:.0f} MiB",
         flush=True)
-    run(f"libcst parse-only, {args.jobs} procs (floor)",
-        [sys.executable, os.path.join(HERE, "parse_only.py"), ".", *jobs])
-    run("fastapi-lint cold --jobs 1", lint + ["--jobs", "1"], drop_cache)
-    run(f"fastapi-lint cold --jobs {args.jobs}", lint + jobs, drop_cache)
-    measure(lint + jobs, corpus)  # fill the cache
-    run("fastapi-lint warm (all cached)", lint + jobs)
-    run("fastapi-lint warm, one file changed", lint + jobs, edit_one)
     if not args.skip_peers:
         peers = install_peers()
         runs = args.peer_runs or args.runs
         run("ruff --select ASYNC,S,FAST --no-cache",
             [os.path.join(peers, "ruff"), "check", "--select", "ASYNC,S,FAST", "--no-cache", "--exit-zero", "-q", "."],
-            runs=runs)
-        run("bandit -r -q", [os.path.join(peers, "bandit"), "-r", "-q", "--exit-zero", "."], runs=runs)
+            runs)
+        run("bandit -r -q", [os.path.join(peers, "bandit"), "-r", "-q", "--exit-zero", "."], runs)
         run("flake8 --select ASYNC", [os.path.join(peers, "flake8"), "--select", "ASYNC", "--exit-zero", "."],
-            runs=runs)
+            runs)
     floor = rows[0][1].wall
     print()
     print(f"| {'command':<40} | wall s | CPU s | peak RSS MiB | x floor |")
     print(f"|{'-' * 42}|-------:|------:|-------------:|--------:|")
     for name, timing in rows:
         print(f"| {name:<40} | {timing.wall:6.2f} | {timing.cpu:5.1f} | {timing.peak_mib:12.0f} | {timing.wall / floor:7.2f} |")
+    print()
+    print("paired ratios, each within one round (median [min-max]):")
+    for name, values in paired.items():
+        print(f"  {name:<40} {statistics.median(values):.2f} [{min(values):.2f}-{max(values):.2f}]")
     return 0
 
 
