@@ -13,10 +13,12 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 
 # Below this many files per worker, a worker's start-up costs more than it saves.
@@ -96,8 +98,29 @@ _LINTER: Optional[FileLinter] = None
 def _init_worker(linter: FileLinter) -> None:
     global _LINTER
     _LINTER = linter
-    # Ctrl-C reaches the whole process group: the parent alone handles it and ends us
+    # Ctrl-C reaches the whole process group: the parent alone handles it and ends us. It
+    # was held (blocked) across the fork, so one pressed before this line is dropped here,
+    # not raised in a half-started worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if _CAN_HOLD_SIGINT:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+
+
+_CAN_HOLD_SIGINT = hasattr(signal, "pthread_sigmask") and hasattr(signal, "SIGINT")
+
+
+@contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Hold Ctrl-C while workers are started: they inherit it held (their initializer
+    ignores it, then releases it); here it is delivered, and raised, once released."""
+    if not _CAN_HOLD_SIGINT or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT])
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _lint_chunk(chunk: List[Tuple[int, Task]]) -> List[Tuple[int, Any]]:
@@ -151,16 +174,17 @@ def _run_pool(tasks: Sequence[Task], chunks: List[List[int]], linter: FileLinter
                                initializer=_init_worker, initargs=(linter,))
     try:
         pending: Dict[Future, List[int]] = {}
-        for number, chunk in enumerate(chunks):
-            try:
-                pending[pool.submit(_lint_chunk, [(i, tasks[i]) for i in chunk])] = chunk
-            except BrokenProcessPool:  # a worker died while chunks were still being handed out
-                unsent = [tasks[i].display for c in chunks[number:] for i in c]
-                outcome.errors.append(
-                    f"a worker process died unexpectedly; {len(unsent)} file(s) were not sent to a worker, "
-                    f"among them {min(unsent)}"
-                )
-                break
+        with _sigint_held():  # the workers are forked by these submits
+            for number, chunk in enumerate(chunks):
+                try:
+                    pending[pool.submit(_lint_chunk, [(i, tasks[i]) for i in chunk])] = chunk
+                except BrokenProcessPool:  # a worker died while chunks were still being handed out
+                    unsent = [tasks[i].display for c in chunks[number:] for i in c]
+                    outcome.errors.append(
+                        f"a worker process died unexpectedly; {len(unsent)} file(s) were not sent to a "
+                        f"worker, among them {min(unsent)}"
+                    )
+                    break
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
@@ -201,3 +225,9 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.join(timeout=2)
+    # Let the pool's manager thread see its dead workers and close its wake-up pipe now:
+    # CPython 3.11's exit hook may otherwise write to that pipe while the thread closes it,
+    # printing "OSError: Bad file descriptor" after our "interrupted"
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:
+        manager.join(timeout=2)

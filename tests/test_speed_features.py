@@ -193,3 +193,37 @@ def test_the_project_pass_walks_each_module_in_ast_walk_order():
             continue
         assert [id(n) for n in tree.nodes()] == [id(n) for n in ast.walk(tree.get())], path
     assert LazyAst("def (:").nodes() == []
+
+
+def test_workers_start_with_ctrl_c_held_then_ignored_and_the_parent_gets_it_back(monkeypatch):
+    """A Ctrl-C between a worker's fork and its initializer must not raise in the worker
+    (a traceback on the terminal): the parent holds SIGINT across the fork."""
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):
+        pytest.skip("no signal masks on this platform")
+    real_init = parallel._init_worker
+
+    def recording_init(linter):
+        _HELD_AT_START.append(signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, []))
+        real_init(linter)
+
+    monkeypatch.setattr(parallel, "_init_worker", recording_init)
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    tasks = [parallel.Task(str(n), f"/{n}") for n in range(60)]
+    outcome = parallel.lint_tasks(tasks, [1] * len(tasks), _sigint_state, jobs=2)
+    assert outcome.errors == []
+    # held from the fork to the initializer, then ignored and released
+    assert set(outcome.results.values()) == {(True, signal.SIG_IGN, False)}
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before
+    assert signal.SIGINT not in before
+
+
+_HELD_AT_START = []  # in a worker: whether SIGINT was held when its initializer began
+
+
+def _sigint_state(task):
+    import signal
+
+    return (_HELD_AT_START[0], signal.getsignal(signal.SIGINT),
+            signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, []))
