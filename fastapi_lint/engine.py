@@ -11,7 +11,6 @@ import io
 import os
 import re
 import stat
-import sys
 import tokenize
 import traceback
 from dataclasses import dataclass, field

@@ -15,7 +15,7 @@ from __future__ import annotations
 import builtins
 import re
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Collection, Dict, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Collection, Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
 

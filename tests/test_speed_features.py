@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from typing import List
@@ -14,6 +15,7 @@ import pytest
 from fastapi_lint import parallel
 from fastapi_lint.config import Config
 from fastapi_lint.engine import LintSettings, lint_file
+from fastapi_lint.project import LazyAst
 from fastapi_lint.rule import Rule, Severity
 from fastapi_lint.runner import run_paths
 from tests.helpers import FIXTURES, REPO, found, lint_text, rules_for
@@ -179,8 +181,6 @@ def _die(chunk):
 
 def test_the_project_pass_walks_each_module_in_ast_walk_order():
     # collectors that scan whole modules share one walk; FAPI302's relies on its order
-    from fastapi_lint.project import LazyAst
-
     package = os.path.join(REPO, "fastapi_lint")
     paths = [os.path.join(d, n) for d, _, names in os.walk(package) for n in names if n.endswith(".py")]
     paths += [os.path.join(FIXTURES, n) for n in os.listdir(FIXTURES) if n.endswith(".py")]
@@ -198,8 +198,6 @@ def test_the_project_pass_walks_each_module_in_ast_walk_order():
 def test_workers_start_with_ctrl_c_held_then_ignored_and_the_parent_gets_it_back(monkeypatch):
     """A Ctrl-C between a worker's fork and its initializer must not raise in the worker
     (a traceback on the terminal): the parent holds SIGINT across the fork."""
-    import signal
-
     if not hasattr(signal, "pthread_sigmask"):
         pytest.skip("no signal masks on this platform")
     real_init = parallel._init_worker
@@ -223,7 +221,5 @@ _HELD_AT_START = []  # in a worker: whether SIGINT was held when its initializer
 
 
 def _sigint_state(task):
-    import signal
-
     return (_HELD_AT_START[0], signal.getsignal(signal.SIGINT),
             signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, []))
