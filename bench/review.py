@@ -506,10 +506,11 @@ def command_sheet(args: argparse.Namespace, out: TextIO) -> int:
     if args.exclude_judged:
         skip = {key for key, _ in (locate(v, run) for v in read_verdicts(args.verdicts)) if key is not None}
     total = sum(1 for f in run.findings if f.code == args.code)
+    judged = len({f.key for f in run.findings if f.code == args.code} & skip)
     chosen = sorted(sample(run.findings, args.code, args.n, args.seed, skip), key=lambda f: f.key)
     heading = [f"# Review sheet: {args.code}", "",
                f"{len(chosen)} of {total} findings of {args.code} in `{run.directory}` (seed {args.seed}"
-               + (f", {len(skip)} already judged excluded" if args.exclude_judged else "") + "), "
+               + (f", {judged} already judged excluded" if args.exclude_judged else "") + "), "
                f"code from `{projects_dir}`, ±{args.context} lines.", "",
                "This sheet quotes the projects' code: keep it outside the repository. Fill in each",
                f"verdict line (`{VERDICT_FORMAT}`) and add it to",

@@ -201,7 +201,8 @@ def test_sheet_shows_anchor_message_code_and_a_verdict_line_to_fill(corpus):
 def test_sheet_excludes_judged_findings_and_is_never_written_into_the_repo(corpus, capsys):
     run = write_run(corpus["tmp"] / "run", {"acme__shop": [finding("app/main.py", 3), finding("app/main.py", 20)]})
     verdicts = corpus["tmp"] / "verdicts"
-    write(str(verdicts / "FAPI305.txt"), "acme/shop@1234567 app/main.py:3 FAPI305 TRUE a real leak\n")
+    write(str(verdicts / "FAPI305.txt"), "acme/shop@1234567 app/main.py:3 FAPI305 TRUE a real leak\n"
+                                         "acme/shop@1234567 app/main.py:3 FAPI601 TRUE another rule\n")
     args = ("sheet", run, "--code", "FAPI305", "--projects", corpus["projects"], "--list", corpus["list"],
             "--verdicts", verdicts)
     assert "app/main.py:3 FAPI305" in call(*args)[1]
