@@ -9,7 +9,7 @@ from typing import IO, List, Optional, Sequence, Tuple
 import click
 
 from fastapi_lint import __version__
-from fastapi_lint.config import Config, ConfigError, load_config, validate_codes
+from fastapi_lint.config import Config, ConfigError, did_you_mean, has_own_table, load_config, validate_codes
 from fastapi_lint.parallel import default_jobs
 from fastapi_lint.registry import all_rules, select_rules
 from fastapi_lint.reporters import FORMATS, Report, render
@@ -95,7 +95,8 @@ def _progress_callback():
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("paths", nargs=-1, type=click.Path())
+# readable=False: an unreadable file is reported as FAPI002 and the run goes on (click would stop it)
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))
 @click.option("--format", "fmt", type=click.Choice(FORMATS + ("markdown",)), default="text",
               show_default=True, help="Output format (markdown: only with --explain).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
@@ -140,15 +141,15 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
         return
     if fmt == "markdown":
         raise UsageProblem("--format markdown only goes with --explain")
-    paths = paths or (".",)
-    reading_stdin = paths == ("-",)
-    if "-" in paths and not reading_stdin:
-        raise UsageProblem("'-' (stdin) cannot be combined with other paths")
+    paths, reading_stdin = _stdin_or_paths(paths, stdin_filename)
     start = os.path.dirname(os.path.abspath(stdin_filename)) if reading_stdin and stdin_filename else paths[0]
     config = load_config(config_file, start if os.path.exists(start) else ".")
-    config = _apply_cli(config, select, extend_select, ignore, preview)
     rules_by_code = all_rules()
+    # the file's settings are checked before the command line's, so that each mistake is
+    # blamed on where it was typed
     validate_codes(config, list(rules_by_code), {c: r.option_defaults() for c, r in rules_by_code.items()})
+    _validate_cli_codes(list(rules_by_code), select=select, extend_select=extend_select, ignore=ignore)
+    config = _apply_cli(config, select, extend_select, ignore, preview)
     rules = select_rules(rules_by_code, config.select, config.extend_select, config.ignore, config.preview)
     stream = _open_output(output)
 
@@ -179,13 +180,17 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
     hidden, stale = _filter_baseline(result, baseline_file, config, scope)
     for problem in result.usage_errors:
         _error(problem)
+    if not reading_stdin and result.files_checked == 0 and not result.usage_errors:
+        click.echo("fastapi-lint: warning: no Python files found under the given paths", err=True)
     for problem in result.errors:
         click.echo(f"fastapi-lint: {problem}", err=True)
     use_color = color if color is not None else (output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
     report = Report(tuple(result.findings), tuple(rules), result.files_checked, result.root,
                     tuple(result.errors), color=bool(use_color) and fmt == "text",
                     show_source=not no_show_source, sarif_category=sarif_category,
-                    fixed=fixed, baseline_hidden=hidden, baseline_stale=stale)
+                    fixed=fixed, baseline_hidden=hidden, baseline_stale=stale,
+                    path_errors=len(result.usage_errors),
+                    adoption_paths=_adoption_paths(config, paths, baseline_file, write_baseline, reading_stdin))
     try:
         render(fmt, report, stream)
         stream.flush()
@@ -195,6 +200,42 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
     if result.errors or result.usage_errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if result.findings and not exit_zero else EXIT_CLEAN)
+
+
+def _stdin_or_paths(paths: Tuple[str, ...], stdin_filename: Optional[str]) -> Tuple[Tuple[str, ...], bool]:
+    """The paths to lint, and whether the buffer comes from stdin.
+
+    As in ruff, ``--stdin-filename`` means "read stdin" even without ``-``: an editor that
+    passes the file name and pipes the buffer must not get the whole directory linted.
+    """
+    if stdin_filename is not None:
+        others = [p for p in paths if p != "-"]
+        if others:
+            click.echo(f"fastapi-lint: warning: ignoring {' '.join(others)}: --stdin-filename reads "
+                       "the buffer from stdin", err=True)
+        return ("-",), True
+    paths = paths or (".",)
+    if "-" in paths and paths != ("-",):
+        raise UsageProblem("'-' (stdin) cannot be combined with other paths")
+    return paths, paths == ("-",)
+
+
+def _validate_cli_codes(known: Sequence[str], **options: Sequence[str]) -> None:
+    from fastapi_lint.registry import is_known_selector
+
+    for option, values in options.items():
+        for code in _split_codes(values):
+            if not is_known_selector(code, known):
+                flag = "--" + option.replace("_", "-")
+                raise UsageProblem(f"{flag}: unknown rule code or prefix {code!r}{did_you_mean(code, known)}")
+
+
+def _adoption_paths(config: Config, paths: Sequence[str], baseline_file: Optional[str],
+                    write_baseline: Optional[str], reading_stdin: bool) -> Optional[str]:
+    """The paths for the first-run hint, or None when the project already set the linter up."""
+    if reading_stdin or baseline_file or write_baseline or config.baseline or has_own_table(config):
+        return None
+    return " ".join(paths)
 
 
 def _apply_fixes(result, unsafe: bool, diff: bool, stdin: Optional[Tuple[str, bytes]]) -> int:

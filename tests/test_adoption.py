@@ -1,0 +1,188 @@
+"""A team's first hour: severity order, the first-run hint, blame for bad codes, bad paths,
+stdin, and the habits of flake8 and ruff users (issue 15)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from fastapi_lint.cli import run
+
+BAD = textwrap.dedent(
+    """\
+    import time
+    from fastapi import FastAPI, Depends
+
+    app = FastAPI()
+
+
+    def dep() -> int:
+        return 1
+
+
+    @app.get("/")
+    async def root(value: int = Depends(dep)) -> dict:
+        time.sleep(1)
+        return {}
+    """
+)
+
+
+def lint(capsys, *args):
+    code = run(["--no-cache", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def plain_project(tmp_path, monkeypatch):
+    """A service with a pyproject.toml but no [tool.fastapi-lint] table."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "service"\n')
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "a_main.py").write_text(BAD)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+# -- 2: errors and warnings first, a path to adoption ---------------------------------------
+def test_text_report_prints_errors_before_infos(plain_project, capsys):
+    (plain_project / "app" / "b_other.py").write_text(BAD)
+    _, out, _ = lint(capsys, "app")
+    lines = out.splitlines()
+    errors = [i for i, line in enumerate(lines) if " FAPI101 error " in line]
+    infos = [i for i, line in enumerate(lines) if " FAPI402 info " in line]
+    assert len(errors) == 2 and len(infos) == 2
+    assert max(errors) < min(infos), out
+    header = lines.index("Info (4 suggestions):")  # FAPI402 and FAPI110 in each file
+    assert max(errors) < header < min(infos)
+
+
+def test_first_run_summary_shows_how_to_adopt(plain_project, capsys):
+    _, out, _ = lint(capsys, "app")
+    assert "fastapi-lint --write-baseline .fastapi-lint-baseline.json app" in out
+    assert "--ignore FAPI101" in out or "--ignore FAPI402" in out
+    assert "fastapi-lint --diff app" in out  # both findings have a safe fix
+
+
+def test_no_adoption_hint_once_configured(plain_project, capsys):
+    (plain_project / "pyproject.toml").write_text('[tool.fastapi-lint]\nignore = ["FAPI110"]\n')
+    _, out, _ = lint(capsys, "app")
+    assert "FAPI101" in out and "--write-baseline" not in out
+
+
+def test_summary_says_one_error_not_one_errors(plain_project, capsys):
+    _, out, _ = lint(capsys, "app", "--select", "FAPI101")
+    assert "(1 error, 0 warnings, 0 info) in 1 file" in out
+
+
+# -- 3: a bad code is blamed on where it was typed ------------------------------------------
+def test_bad_code_on_the_command_line_is_not_blamed_on_pyproject(plain_project, capsys):
+    code, _, err = lint(capsys, "--select", "FAPI999", "app")
+    assert code == 2
+    assert "pyproject.toml" not in err
+    assert "--select: unknown rule code or prefix 'FAPI999'" in err
+
+
+def test_bad_code_in_the_configuration_names_the_file(plain_project, capsys):
+    (plain_project / "pyproject.toml").write_text('[tool.fastapi-lint]\nignore = ["FAPI1011"]\n')
+    code, _, err = lint(capsys, "app")
+    assert code == 2 and "pyproject.toml: unknown rule code or prefix 'FAPI1011' in ignore" in err
+    assert "did you mean 'FAPI101'?" in err
+
+
+def test_misspelled_setting_gets_a_suggestion(plain_project, capsys):
+    (plain_project / "pyproject.toml").write_text('[tool.fastapi-lint]\nextend-exclud = ["x"]\n')
+    code, _, err = lint(capsys, "app")
+    assert code == 2 and "did you mean 'extend-exclude'?" in err
+
+
+def test_extend_ignore_is_accepted_as_in_flake8_and_ruff(plain_project, capsys):
+    (plain_project / "pyproject.toml").write_text(
+        '[tool.fastapi-lint]\nignore = ["FAPI110"]\nextend-ignore = ["FAPI402"]\n')
+    code, out, _ = lint(capsys, "app", "--format", "flake8")
+    assert code == 1 and " FAPI101 " in out and "FAPI402" not in out and "FAPI110" not in out
+
+
+# -- 4: bad paths never stop the run nor pass silently ---------------------------------------
+def test_unreadable_file_named_on_the_command_line_is_fapi002(plain_project, capsys, monkeypatch):
+    """As a non-root user: click must not reject the path; the engine reports FAPI002."""
+    import builtins
+
+    secret = str(plain_project / "app" / "secret.py")
+    (plain_project / "app" / "secret.py").write_text(BAD)
+    real_access, real_open = os.access, builtins.open
+
+    def access(path, mode, *args, **kwargs):
+        return False if os.fspath(path).endswith("secret.py") else real_access(path, mode, *args, **kwargs)
+
+    def deny(path, *args, **kwargs):
+        if isinstance(path, (str, bytes, os.PathLike)) and os.path.abspath(os.fspath(path)) == secret:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+    monkeypatch.setattr(builtins, "open", deny)
+    code, out, err = lint(capsys, "--format", "flake8", "--select", "FAPI002,FAPI101", "app/secret.py", "app/a_main.py")
+    assert "not readable" not in err
+    assert "app/secret.py:1:1: FAPI002 " in out and "app/a_main.py:13:5: FAPI101 " in out, out + err
+    assert code == 1
+
+
+def test_missing_path_does_not_claim_all_checks_passed(plain_project, capsys):
+    code, out, err = lint(capsys, "nope.py")
+    assert code == 2 and "nope.py: no such file or directory" in err
+    assert "All checks passed" not in out
+    assert "1 path could not be linted" in out
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symlinks")
+def test_symlink_loop_does_not_claim_all_checks_passed(plain_project, capsys):
+    os.symlink("loop_b", plain_project / "loop_a")
+    os.symlink("loop_a", plain_project / "loop_b")
+    code, out, err = lint(capsys, "loop_a")
+    assert code == 2 and "loop_a:" in err
+    assert "All checks passed" not in out
+
+
+def test_empty_directory_warns_no_python_files(plain_project, capsys):
+    (plain_project / "empty").mkdir()
+    code, out, err = lint(capsys, "empty")
+    assert code == 0
+    assert "no Python files found" in err
+
+
+# -- 5: --stdin-filename reads stdin, as in ruff ---------------------------------------------
+def test_stdin_filename_without_dash_reads_stdin(plain_project):
+    done = subprocess.run([sys.executable, "-m", "fastapi_lint", "--no-cache", "--format", "flake8",
+                           "--select", "FAPI101", "--stdin-filename", "app/unsaved.py"],
+                          cwd=plain_project, input=BAD, capture_output=True, text=True)
+    assert done.stdout.splitlines() == [done.stdout.splitlines()[0]] and \
+        done.stdout.startswith("app/unsaved.py:13:5: FAPI101 "), done.stdout + done.stderr
+    assert done.returncode == 1
+
+
+def test_stdin_filename_with_paths_warns_and_reads_stdin(plain_project):
+    done = subprocess.run([sys.executable, "-m", "fastapi_lint", "--no-cache", "--format", "flake8",
+                           "--select", "FAPI101", "--stdin-filename", "tests/test_x.py", "app"],
+                          cwd=plain_project, input=BAD, capture_output=True, text=True)
+    assert done.stdout == "" and done.returncode == 0, done.stdout  # a test file: FAPI101 exempt
+    assert "ignoring app" in done.stderr
+
+
+# -- the suite's summary stays visible -------------------------------------------------------
+def test_pytest_addopts_do_not_hide_the_pass_count():
+    """`python -m pytest -q` must still end with "N passed": addopts may not add another -q."""
+    from tests.helpers import REPO
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
+    with open(os.path.join(REPO, "pyproject.toml"), "rb") as handle:
+        options = tomllib.load(handle)["tool"]["pytest"]["ini_options"]
+    addopts = options.get("addopts", "")
+    addopts = addopts.split() if isinstance(addopts, str) else list(addopts)
+    assert not any(opt.startswith("-q") or opt == "--quiet" for opt in addopts), addopts
