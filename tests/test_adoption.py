@@ -186,3 +186,102 @@ def test_pytest_addopts_do_not_hide_the_pass_count():
     addopts = options.get("addopts", "")
     addopts = addopts.split() if isinstance(addopts, str) else list(addopts)
     assert not any(opt.startswith("-q") or opt == "--quiet" for opt in addopts), addopts
+
+
+def test_interrupt_wrapped_by_class_creation_while_importing_the_cli(monkeypatch, capsys):
+    """Ctrl-C landing in a libcst dataclass while `fastapi_lint.cli` is imported: one line, 130."""
+    import builtins
+
+    from fastapi_lint import __main__ as entry
+
+    real_import = builtins.__import__
+
+    def interrupted(name, *args, **kwargs):
+        if name == "fastapi_lint.cli":
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt as exc:
+                raise RuntimeError("Error calling __set_name__ on 'Field' instance") from exc
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", interrupted)
+    with pytest.raises(SystemExit) as stop:
+        entry.main()
+    assert stop.value.code == 130
+    assert capsys.readouterr().err == "fastapi-lint: error: interrupted\n"
+
+
+# -- polish: the options ruff and flake8 users type ------------------------------------------
+@pytest.fixture
+def two_dirs(plain_project):
+    (plain_project / "pyproject.toml").write_text('[tool.fastapi-lint]\nselect = ["FAPI101"]\n')
+    (plain_project / "migrations").mkdir()
+    (plain_project / "migrations" / "m.py").write_text(BAD)
+    return plain_project
+
+
+def test_exclude_and_extend_exclude_on_the_command_line(two_dirs, capsys):
+    _, out, _ = lint(capsys, "--format", "flake8", "--extend-exclude", "migrations", ".")
+    assert "app/a_main.py" in out and "migrations" not in out
+    _, out, _ = lint(capsys, "--format", "flake8", "--exclude", "app,migrations", ".")
+    assert out == ""
+
+
+def test_show_files_lists_what_would_be_linted(two_dirs, capsys):
+    code, out, _ = lint(capsys, "--show-files", "--extend-exclude", "migrations", ".")
+    assert code == 0 and out.splitlines() == [os.path.join("app", "a_main.py")]
+
+
+def test_statistics_counts_per_rule(plain_project, capsys):
+    code, out, _ = lint(capsys, "--statistics", "--select", "FAPI101,FAPI402,FAPI110", "app")
+    assert code == 1
+    assert out.splitlines() == ["1\tFAPI101\t[*] blocking-sleep-in-async",
+                                "1\tFAPI110\t    async-route-without-await",
+                                "1\tFAPI402\t[*] depends-without-annotated"]
+    import json
+
+    _, out, _ = lint(capsys, "--statistics", "--format", "json", "--select", "FAPI101", "app")
+    assert json.loads(out) == [{"code": "FAPI101", "name": "blocking-sleep-in-async", "count": 1, "fixable": True}]
+
+
+def test_quiet_prints_findings_without_summary(plain_project, capsys):
+    code, out, _ = lint(capsys, "-q", "--select", "FAPI101", "app")
+    assert code == 1 and "FAPI101" in out
+    assert "Found" not in out and "write-baseline" not in out and "count" not in out
+
+
+def test_jobs_zero_means_all_cpus(plain_project, capsys):
+    code, out, err = lint(capsys, "--jobs", "0", "--format", "flake8", "--select", "FAPI101", "app")
+    assert code == 1 and " FAPI101 " in out, err
+
+
+def test_explain_accepts_a_rule_name_and_json(capsys):
+    import json
+
+    assert run(["--explain", "blocking-sleep-in-async"]) == 0
+    assert "# FAPI101: blocking-sleep-in-async" in capsys.readouterr().out
+    assert run(["--explain", "FAPI101", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["code"] == "FAPI101" and data["name"] == "blocking-sleep-in-async"
+    assert data["explanation"].startswith("# FAPI101") and data["url"].endswith("/rules/FAPI101.md")
+
+
+def test_list_rules_shows_what_the_selection_enables(plain_project, capsys):
+    import json
+
+    assert run(["--list-rules", "--select", "FAPI101"]) == 0
+    lines = {line.split()[0]: line.split()[2] for line in capsys.readouterr().out.splitlines()}
+    assert lines["FAPI101"] == "on" and lines["FAPI102"] == "off"
+    (plain_project / "pyproject.toml").write_text('[tool.fastapi-lint]\nignore = ["FAPI102"]\n')
+    assert run(["--list-rules", "--format", "json"]) == 0
+    rules = {r["code"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rules["FAPI101"]["enabled"] and not rules["FAPI102"]["enabled"]
+    assert not rules["FAPI113"]["enabled"]  # preview
+
+
+def test_json_findings_carry_the_rule_page_url(plain_project, capsys):
+    import json
+
+    _, out, _ = lint(capsys, "--format", "json", "--select", "FAPI101", "app")
+    (finding,) = json.loads(out)["findings"]
+    assert finding["url"] == "https://github.com/fastapi-lint/fastapi-lint/blob/main/rules/FAPI101.md"

@@ -28,6 +28,7 @@ class Report:
     # a run with findings and neither configuration nor baseline: the text summary shows
     # how to adopt the linter on these paths (as typed on the command line)
     adoption_paths: Optional[str] = None
+    quiet: bool = False  # text output: the findings only, no summary
 
     def counts_by_code(self) -> Dict[str, int]:
         counts: Dict[str, int] = {}

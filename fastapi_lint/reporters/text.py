@@ -32,6 +32,8 @@ def render(report: Report, stream: IO[str]) -> None:
             console.print(f"[bold]Info[/] ({_plural(len(infos), 'suggestion')}):")
             console.print()
         _print_findings(console, report, infos)
+    if report.quiet:
+        return
     counts = report.counts_by_code()
     if counts:
         table = Table(title=None, show_header=True, header_style="bold", box=None, pad_edge=False)
@@ -64,6 +66,17 @@ def render(report: Report, stream: IO[str]) -> None:
         console.print(notes)
     if report.findings and report.adoption_paths is not None:
         console.print(_adoption_hint(report, names))
+
+
+def render_statistics(report: Report, stream: IO[str]) -> None:
+    """--statistics: one line per rule, most frequent first (ruff's and flake8's habit)."""
+    names = {rule.CODE: rule.NAME for rule in report.rules}
+    counts = report.counts_by_code()
+    fixable = {f.code for f in report.findings if f.fix is not None and f.fix.applicability == "safe"}
+    width = max((len(str(count)) for count in counts.values()), default=1)
+    for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        mark = "[*]" if code in fixable else "   "
+        stream.write(f"{count:>{width}}\t{code}\t{mark} {names.get(code, '')}\n")
 
 
 def _print_findings(console: Console, report: Report, findings: Sequence[Finding]) -> None:
