@@ -162,6 +162,7 @@ def _progress_callback():
               help="Hide the findings recorded in this baseline file; report only new ones.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False),
               help="Record the current findings in this baseline file and exit.")
+@click.option("--add-noqa", is_flag=True, help="Write `# noqa: CODE` on the line of every current finding, and exit.")
 # for checking rule prefilters (and their benchmark): parse every file for every rule
 @click.option("--no-prefilter", is_flag=True, hidden=True)
 @click.version_option(__version__, "--version", prog_name="fastapi-lint")
@@ -172,7 +173,7 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
          explain: Optional[str], list_rules: bool, statistics: bool, quiet: bool, show_files: bool,
          color: Optional[bool], no_show_source: bool,
          sarif_category: Optional[str], fix: bool, unsafe_fixes: bool, diff: bool,
-         baseline_file: Optional[str], write_baseline: Optional[str], no_prefilter: bool) -> None:
+         baseline_file: Optional[str], write_baseline: Optional[str], add_noqa: bool, no_prefilter: bool) -> None:
     """Lint FastAPI code. PATHS are files or directories (default: "."); "-" reads stdin."""
     if explain:
         _explain(explain, fmt)
@@ -221,6 +222,8 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
             stream = sys.stderr  # stdout carries the fixed source
     if write_baseline:
         _write_baseline(write_baseline, result)
+    if add_noqa:
+        _add_noqa(result, reading_stdin)
     scope = (stdin_filename,) if reading_stdin and stdin_filename else paths
     hidden, stale = _filter_baseline(result, baseline_file, config, scope)
     for problem in result.usage_errors:
@@ -306,6 +309,25 @@ def _apply_fixes(result, unsafe: bool, diff: bool, stdin: Optional[Tuple[str, by
     else:
         result.errors.extend(fixing.write_fixed(summary))
     return summary.applied
+
+
+def _add_noqa(result, reading_stdin: bool) -> None:
+    """--add-noqa: silence today's findings in place (ruff's adoption path), then exit."""
+    from fastapi_lint.add_noqa import add_noqa
+
+    if reading_stdin:
+        raise UsageProblem("--add-noqa writes files: it does not read stdin")
+    for problem in result.usage_errors:
+        _error(problem)
+    done = add_noqa(result.findings, {f.path: os.path.abspath(f.path) for f in result.findings})
+    for problem in (*result.errors, *done.errors):
+        click.echo(f"fastapi-lint: {problem}", err=True)
+    message = (f"fastapi-lint: added {done.added} noqa comment{'s' if done.added != 1 else ''} "
+               f"to {done.files} file{'s' if done.files != 1 else ''}")
+    if done.skipped:
+        message += f"; {done.skipped} finding{'s' if done.skipped != 1 else ''} on lines that cannot take a comment"
+    click.echo(message + ".", err=True)
+    sys.exit(EXIT_ERROR if result.errors or result.usage_errors or done.errors else EXIT_CLEAN)
 
 
 def _write_baseline(path: str, result) -> None:

@@ -285,3 +285,53 @@ def test_json_findings_carry_the_rule_page_url(plain_project, capsys):
     _, out, _ = lint(capsys, "--format", "json", "--select", "FAPI101", "app")
     (finding,) = json.loads(out)["findings"]
     assert finding["url"] == "https://github.com/fastapi-lint/fastapi-lint/blob/main/rules/FAPI101.md"
+
+
+# -- --add-noqa -----------------------------------------------------------------------------
+NOQA_SOURCE = (
+    "import time\n"
+    "from fastapi import Depends, FastAPI\n"
+    "\n"
+    "app = FastAPI()\n"
+    "\n"
+    "\n"
+    "def dep() -> int:\n"
+    "    return 1\n"
+    "\n"
+    "\n"
+    "@app.get('/')\n"
+    "async def root(value: int = Depends(dep)) -> dict:  # keep: a comment\n"
+    "    time.sleep(1)  # noqa: E501\n"
+    "    time.sleep(2)\n"
+    "    return {}\n"
+)
+
+
+def test_add_noqa_silences_every_current_finding(plain_project, capsys):
+    path = plain_project / "app" / "a_main.py"
+    path.write_bytes(NOQA_SOURCE.replace("\n", "\r\n").encode())
+    before = lint(capsys, "--format", "flake8", "app")[1].splitlines()
+    assert len(before) >= 4
+    code, _, err = lint(capsys, "--add-noqa", "app")
+    assert code == 0 and f"added {len(before)} noqa comments to 1 file" in err, err
+    text = path.read_bytes().decode()
+    assert "\r\n" in text and "\n" not in text.replace("\r\n", "")  # line endings kept
+    lines = text.splitlines()
+    assert lines[11].endswith("# keep: a comment  # noqa: FAPI110, FAPI402")
+    assert lines[12] == "    time.sleep(1)  # noqa: E501, FAPI101"
+    assert lines[13] == "    time.sleep(2)  # noqa: FAPI101"
+    assert lint(capsys, "--format", "flake8", "app")[:2] == (0, "")
+
+
+def test_add_noqa_leaves_lines_inside_strings_alone(plain_project, capsys):
+    from fastapi_lint.add_noqa import add_to_text
+    from fastapi_lint.rule import Finding
+
+    text = 'x = f"""\n{value}\n"""\ny = 1\n'
+
+    def at(line):
+        return Finding("a.py", line, 1, "FAPI999", line, 2, "n", "error", "m", "")
+
+    new, added, skipped = add_to_text(text, [at(2), at(4)])
+    assert (added, skipped) == (1, 1)
+    assert new == 'x = f"""\n{value}\n"""\ny = 1  # noqa: FAPI999\n'
