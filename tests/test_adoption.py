@@ -335,3 +335,46 @@ def test_add_noqa_leaves_lines_inside_strings_alone(plain_project, capsys):
     new, added, skipped = add_to_text(text, [at(2), at(4)])
     assert (added, skipped) == (1, 1)
     assert new == 'x = f"""\n{value}\n"""\ny = 1  # noqa: FAPI999\n'
+
+
+# -- FAPI003 unused-noqa (opt-in, like ruff's RUF100) ----------------------------------------
+UNUSED_NOQA = (
+    "import time\n"
+    "\n"
+    "\n"
+    "async def handler() -> None:\n"
+    "    time.sleep(1)  # noqa: FAPI101\n"          # used
+    "    time.sleep(2)  # noqa: FAPI101, FAPI104\n"  # FAPI104 unused
+    "    x = 1  # noqa: FAPI101\n"                   # unused
+    "    y = 2  # noqa: FAPI1999, E501\n"            # unknown; E501 is another tool's
+    "    z = 3  # noqa\n"                            # bare: left alone
+    "    await handler()\n"
+)
+
+
+def test_unused_noqa_is_off_by_default(plain_project, capsys):
+    (plain_project / "app" / "a_main.py").write_text(UNUSED_NOQA)
+    _, out, _ = lint(capsys, "--format", "flake8", "app")
+    assert "FAPI003" not in out
+
+
+def test_unused_noqa_reports_unused_and_unknown_codes(plain_project, capsys):
+    (plain_project / "app" / "a_main.py").write_text(UNUSED_NOQA)
+    code, out, _ = lint(capsys, "--format", "flake8", "--select", "FAPI101,FAPI104,FAPI003", "app")
+    assert code == 1
+    assert out.splitlines() == [
+        "app/a_main.py:6:20: FAPI003 Unused `noqa` directive (unused: `FAPI104`)",
+        "app/a_main.py:7:12: FAPI003 Unused `noqa` directive (unused: `FAPI101`)",
+        "app/a_main.py:8:12: FAPI003 Unused `noqa` directive (unknown: `FAPI1999`)",
+    ]
+    # the same through stdin (editors) and without the rule that a code names
+    done = subprocess.run([sys.executable, "-m", "fastapi_lint", "--format", "flake8", "--select", "FAPI003",
+                           "--stdin-filename", "app/a_main.py"], cwd=plain_project, input=UNUSED_NOQA,
+                          capture_output=True, text=True)
+    assert "app/a_main.py:5:20: FAPI003 Unused `noqa` directive (non-enabled: `FAPI101`)" in done.stdout
+
+
+def test_unused_file_level_noqa(plain_project, capsys):
+    (plain_project / "app" / "a_main.py").write_text("# fastapi-lint: noqa: FAPI101\nx = 1\n")
+    _, out, _ = lint(capsys, "--format", "flake8", "--select", "FAPI101,FAPI003", "app")
+    assert out == "app/a_main.py:1:1: FAPI003 Unused file-level `noqa` directive (unused: `FAPI101`)\n"
