@@ -287,7 +287,8 @@ def _adoption_paths(config: Config, paths: Sequence[str], baseline_file: Optiona
     """The paths for the first-run hint, or None when the project already set the linter up."""
     if reading_stdin or baseline_file or write_baseline or config.baseline or has_own_table(config):
         return None
-    return " ".join(paths)
+    # pre-commit passes every staged file: a hint with hundreds of paths would not be read
+    return " ".join(paths) if len(paths) <= 3 else "."
 
 
 def _apply_fixes(result, unsafe: bool, diff: bool, stdin: Optional[Tuple[str, bytes]]) -> int:

@@ -67,6 +67,15 @@ def test_first_run_summary_shows_how_to_adopt(plain_project, capsys):
     assert "fastapi-lint --diff app" in out  # both findings have a safe fix
 
 
+def test_adoption_hint_names_the_directory_when_given_many_files(plain_project, capsys):
+    names = []
+    for number in range(5):
+        (plain_project / "app" / f"m{number}.py").write_text(BAD)
+        names.append(f"app/m{number}.py")
+    _, out, _ = lint(capsys, *names)
+    assert "fastapi-lint --write-baseline .fastapi-lint-baseline.json .\n" in out
+
+
 def test_no_adoption_hint_once_configured(plain_project, capsys):
     (plain_project / "pyproject.toml").write_text('[tool.fastapi-lint]\nignore = ["FAPI110"]\n')
     _, out, _ = lint(capsys, "app")
