@@ -8,10 +8,25 @@ from __future__ import annotations
 import sys
 
 
+def _interrupted(exc: BaseException) -> bool:
+    """Ctrl-C, also when Python wraps it: landing in a class body being created (libcst's node
+    dataclasses) it surfaces as "RuntimeError: Error calling __set_name__" caused by it."""
+    seen = set()
+    cause = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 def main() -> None:
     try:
         from fastapi_lint.cli import run
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, RuntimeError) as exc:
+        if not _interrupted(exc):
+            raise
         sys.stderr.write("fastapi-lint: error: interrupted\n")
         sys.exit(130)
     sys.exit(run())

@@ -9,7 +9,7 @@ from typing import IO, List, Optional, Sequence, Tuple
 import click
 
 from fastapi_lint import __version__
-from fastapi_lint.config import Config, ConfigError, load_config, validate_codes
+from fastapi_lint.config import Config, ConfigError, did_you_mean, has_own_table, load_config, validate_codes
 from fastapi_lint.parallel import default_jobs
 from fastapi_lint.registry import all_rules, select_rules
 from fastapi_lint.reporters import FORMATS, Report, render
@@ -35,10 +35,17 @@ def _error(message: str) -> None:
 def _explain(code: str, fmt: str) -> None:
     from fastapi_lint import docs
 
-    rule = all_rules().get(code.upper())
+    rules = all_rules()
+    by_name = {r.NAME: r for r in rules.values()}
+    rule = rules.get(code.upper()) or by_name.get(code.lower())
     if rule is None:
         raise UsageProblem(f"unknown rule {code!r} (see --list-rules)")
     text = docs.markdown(rule)
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(dict(_rule_dict(rule), explanation=text), indent=2))
+        return
     if fmt == "markdown" or not sys.stdout.isatty():
         click.echo(text, nl=False)
         return
@@ -48,21 +55,49 @@ def _explain(code: str, fmt: str) -> None:
     Console().print(Markdown(text))
 
 
-def _list_rules(fmt: str) -> None:
+def _rule_dict(rule) -> dict:
+    from fastapi_lint import docs
+
+    return {"code": rule.CODE, "name": rule.NAME, "severity": rule.SEVERITY.value, "default": rule.DEFAULT.value,
+            "fix": rule.FIX.value, "cwe": rule.CWE, "summary": docs.summary(rule), "url": docs.help_uri(rule)}
+
+
+def _list_rules(fmt: str, enabled: set) -> None:
+    """Every rule, and whether the configuration and command line in effect enable it."""
     from fastapi_lint import docs
 
     rules = list(all_rules().values())
     if fmt == "json":
         import json
 
-        click.echo(json.dumps([
-            {"code": r.CODE, "name": r.NAME, "severity": r.SEVERITY.value, "default": r.DEFAULT.value,
-             "fix": r.FIX.value, "cwe": r.CWE, "summary": docs.summary(r)} for r in rules
-        ], indent=2))
+        click.echo(json.dumps([dict(_rule_dict(r), enabled=r.CODE in enabled) for r in rules], indent=2))
         return
     width = max(len(r.NAME) for r in rules)
     for r in rules:
-        click.echo(f"{r.CODE}  {r.NAME:<{width}}  {r.SEVERITY.value:<7}  {r.DEFAULT.value:<7}  fix:{r.FIX.value:<6}  {docs.summary(r)}")
+        state = "on" if r.CODE in enabled else "off"
+        click.echo(f"{r.CODE}  {r.NAME:<{width}}  {state:<3}  {r.SEVERITY.value:<7}  {r.DEFAULT.value:<7}  "
+                   f"fix:{r.FIX.value:<6}  {docs.summary(r)}")
+
+
+def _show_files(paths: Sequence[str], config: Config) -> None:
+    """--show-files: what a run with these paths and settings would lint (as ruff does)."""
+    from fastapi_lint.discovery import discover
+
+    found = discover(paths, config)
+    for problem in found.errors:
+        _error(problem)
+    for source in found.files:
+        click.echo(source.display)
+    if found.errors:
+        sys.exit(EXIT_ERROR)
+
+
+def _render_statistics(fmt: str, report: Report, stream: IO[str]) -> None:
+    if fmt not in ("text", "json"):
+        raise UsageProblem("--statistics goes with --format text or json")
+    from fastapi_lint.reporters import json as json_report, text as text_report
+
+    (json_report if fmt == "json" else text_report).render_statistics(report, stream)
 
 
 def _open_output(path: Optional[str]) -> IO[str]:
@@ -95,7 +130,8 @@ def _progress_callback():
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("paths", nargs=-1, type=click.Path())
+# readable=False: an unreadable file is reported as FAPI002 and the run goes on (click would stop it)
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))
 @click.option("--format", "fmt", type=click.Choice(FORMATS + ("markdown",)), default="text",
               show_default=True, help="Output format (markdown: only with --explain).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
@@ -106,11 +142,16 @@ def _progress_callback():
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file (pyproject.toml).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes (default: all CPUs; 1: lint in this process).")
+@click.option("--exclude", multiple=True, help="Glob patterns to skip (replaces the configured exclude list).")
+@click.option("--extend-exclude", multiple=True, help="Glob patterns to skip in addition to the exclude list.")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=None,
+              help="Worker processes (default and 0: all CPUs; 1: lint in this process).")
 @click.option("--stdin-filename", help="The path of the buffer read from stdin (with PATH '-').")
-@click.option("--explain", metavar="CODE", help="Print a rule's documentation and exit.")
-@click.option("--list-rules", is_flag=True, help="List every rule with its default and severity.")
+@click.option("--explain", metavar="CODE", help="Print a rule's documentation (by code or name) and exit.")
+@click.option("--list-rules", is_flag=True, help="List every rule with its severity and whether this configuration enables it.")
+@click.option("--statistics", is_flag=True, help="Print the number of findings of each rule instead of the findings.")
+@click.option("-q", "--quiet", is_flag=True, help="Text output: print the findings, without the summary.")
+@click.option("--show-files", is_flag=True, help="Print the files that would be linted, and exit.")
 @click.option("--color/--no-color", default=None, help="Force or disable colours in text output.")
 @click.option("--no-show-source", is_flag=True, help="Text output: omit the offending source line.")
 @click.option("--sarif-category", metavar="NAME", help="SARIF output: the GitHub code scanning category of this analysis.")
@@ -121,35 +162,41 @@ def _progress_callback():
               help="Hide the findings recorded in this baseline file; report only new ones.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False),
               help="Record the current findings in this baseline file and exit.")
+@click.option("--add-noqa", is_flag=True, help="Write `# noqa: CODE` on the line of every current finding, and exit.")
 # for checking rule prefilters (and their benchmark): parse every file for every rule
 @click.option("--no-prefilter", is_flag=True, hidden=True)
 @click.version_option(__version__, "--version", prog_name="fastapi-lint")
 def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[str, ...],
          extend_select: Tuple[str, ...], ignore: Tuple[str, ...], preview: Optional[bool],
-         exit_zero: bool, config_file: Optional[str], no_cache: bool, jobs: Optional[int],
-         stdin_filename: Optional[str],
-         explain: Optional[str], list_rules: bool, color: Optional[bool], no_show_source: bool,
+         exit_zero: bool, config_file: Optional[str], no_cache: bool, exclude: Tuple[str, ...],
+         extend_exclude: Tuple[str, ...], jobs: Optional[int], stdin_filename: Optional[str],
+         explain: Optional[str], list_rules: bool, statistics: bool, quiet: bool, show_files: bool,
+         color: Optional[bool], no_show_source: bool,
          sarif_category: Optional[str], fix: bool, unsafe_fixes: bool, diff: bool,
-         baseline_file: Optional[str], write_baseline: Optional[str], no_prefilter: bool) -> None:
+         baseline_file: Optional[str], write_baseline: Optional[str], add_noqa: bool, no_prefilter: bool) -> None:
     """Lint FastAPI code. PATHS are files or directories (default: "."); "-" reads stdin."""
     if explain:
         _explain(explain, fmt)
         return
-    if list_rules:
-        _list_rules(fmt)
-        return
     if fmt == "markdown":
         raise UsageProblem("--format markdown only goes with --explain")
-    paths = paths or (".",)
-    reading_stdin = paths == ("-",)
-    if "-" in paths and not reading_stdin:
-        raise UsageProblem("'-' (stdin) cannot be combined with other paths")
+    paths, reading_stdin = _stdin_or_paths(paths, stdin_filename)
     start = os.path.dirname(os.path.abspath(stdin_filename)) if reading_stdin and stdin_filename else paths[0]
     config = load_config(config_file, start if os.path.exists(start) else ".")
-    config = _apply_cli(config, select, extend_select, ignore, preview)
     rules_by_code = all_rules()
+    # the file's settings are checked before the command line's, so that each mistake is
+    # blamed on where it was typed
     validate_codes(config, list(rules_by_code), {c: r.option_defaults() for c, r in rules_by_code.items()})
+    _validate_cli_codes(list(rules_by_code), select=select, extend_select=extend_select, ignore=ignore)
+    config = _apply_cli(config, select, extend_select, ignore, preview)
+    config = _apply_cli_excludes(config, exclude, extend_exclude)
     rules = select_rules(rules_by_code, config.select, config.extend_select, config.ignore, config.preview)
+    if list_rules:
+        _list_rules(fmt, {rule.CODE for rule in rules})
+        return
+    if show_files:
+        _show_files(paths, config)
+        return
     stream = _open_output(output)
 
     from fastapi_lint import runner
@@ -175,19 +222,29 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
             stream = sys.stderr  # stdout carries the fixed source
     if write_baseline:
         _write_baseline(write_baseline, result)
+    if add_noqa:
+        _add_noqa(result, reading_stdin)
     scope = (stdin_filename,) if reading_stdin and stdin_filename else paths
     hidden, stale = _filter_baseline(result, baseline_file, config, scope)
     for problem in result.usage_errors:
         _error(problem)
+    if not reading_stdin and result.files_checked == 0 and not result.usage_errors and not quiet:
+        click.echo("fastapi-lint: warning: no Python files found under the given paths", err=True)
     for problem in result.errors:
         click.echo(f"fastapi-lint: {problem}", err=True)
     use_color = color if color is not None else (output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
     report = Report(tuple(result.findings), tuple(rules), result.files_checked, result.root,
                     tuple(result.errors), color=bool(use_color) and fmt == "text",
                     show_source=not no_show_source, sarif_category=sarif_category,
-                    fixed=fixed, baseline_hidden=hidden, baseline_stale=stale)
+                    fixed=fixed, baseline_hidden=hidden, baseline_stale=stale,
+                    path_errors=len(result.usage_errors),
+                    adoption_paths=_adoption_paths(config, paths, baseline_file, write_baseline, reading_stdin),
+                    quiet=quiet)
     try:
-        render(fmt, report, stream)
+        if statistics:
+            _render_statistics(fmt, report, stream)
+        else:
+            render(fmt, report, stream)
         stream.flush()
     finally:
         if stream not in (sys.stdout, sys.stderr):
@@ -195,6 +252,43 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
     if result.errors or result.usage_errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if result.findings and not exit_zero else EXIT_CLEAN)
+
+
+def _stdin_or_paths(paths: Tuple[str, ...], stdin_filename: Optional[str]) -> Tuple[Tuple[str, ...], bool]:
+    """The paths to lint, and whether the buffer comes from stdin.
+
+    As in ruff, ``--stdin-filename`` means "read stdin" even without ``-``: an editor that
+    passes the file name and pipes the buffer must not get the whole directory linted.
+    """
+    if stdin_filename is not None:
+        others = [p for p in paths if p != "-"]
+        if others:
+            click.echo(f"fastapi-lint: warning: ignoring {' '.join(others)}: --stdin-filename reads "
+                       "the buffer from stdin", err=True)
+        return ("-",), True
+    paths = paths or (".",)
+    if "-" in paths and paths != ("-",):
+        raise UsageProblem("'-' (stdin) cannot be combined with other paths")
+    return paths, paths == ("-",)
+
+
+def _validate_cli_codes(known: Sequence[str], **options: Sequence[str]) -> None:
+    from fastapi_lint.registry import is_known_selector
+
+    for option, values in options.items():
+        for code in _split_codes(values):
+            if not is_known_selector(code, known):
+                flag = "--" + option.replace("_", "-")
+                raise UsageProblem(f"{flag}: unknown rule code or prefix {code!r}{did_you_mean(code, known)}")
+
+
+def _adoption_paths(config: Config, paths: Sequence[str], baseline_file: Optional[str],
+                    write_baseline: Optional[str], reading_stdin: bool) -> Optional[str]:
+    """The paths for the first-run hint, or None when the project already set the linter up."""
+    if reading_stdin or baseline_file or write_baseline or config.baseline or has_own_table(config):
+        return None
+    # pre-commit passes every staged file: a hint with hundreds of paths would not be read
+    return " ".join(paths) if len(paths) <= 3 else "."
 
 
 def _apply_fixes(result, unsafe: bool, diff: bool, stdin: Optional[Tuple[str, bytes]]) -> int:
@@ -216,6 +310,25 @@ def _apply_fixes(result, unsafe: bool, diff: bool, stdin: Optional[Tuple[str, by
     else:
         result.errors.extend(fixing.write_fixed(summary))
     return summary.applied
+
+
+def _add_noqa(result, reading_stdin: bool) -> None:
+    """--add-noqa: silence today's findings in place (ruff's adoption path), then exit."""
+    from fastapi_lint.add_noqa import add_noqa
+
+    if reading_stdin:
+        raise UsageProblem("--add-noqa writes files: it does not read stdin")
+    for problem in result.usage_errors:
+        _error(problem)
+    done = add_noqa(result.findings, {f.path: os.path.abspath(f.path) for f in result.findings})
+    for problem in (*result.errors, *done.errors):
+        click.echo(f"fastapi-lint: {problem}", err=True)
+    message = (f"fastapi-lint: added {done.added} noqa comment{'s' if done.added != 1 else ''} "
+               f"to {done.files} file{'s' if done.files != 1 else ''}")
+    if done.skipped:
+        message += f"; {done.skipped} finding{'s' if done.skipped != 1 else ''} on lines that cannot take a comment"
+    click.echo(message + ".", err=True)
+    sys.exit(EXIT_ERROR if result.errors or result.usage_errors or done.errors else EXIT_CLEAN)
 
 
 def _write_baseline(path: str, result) -> None:
@@ -243,6 +356,20 @@ def _filter_baseline(result, cli_value: Optional[str], config: Config, paths: Se
     filtered = baseline.apply(recorded, result.findings, result.root, paths)
     result.findings = filtered.findings
     return filtered.hidden, filtered.stale
+
+
+def _apply_cli_excludes(config: Config, exclude: Sequence[str], extend_exclude: Sequence[str]) -> Config:
+    """--exclude replaces the exclude list (defaults included) and --extend-exclude adds, as in ruff."""
+    changes = {}
+    if exclude:
+        changes["exclude"] = _split_patterns(exclude)
+    if extend_exclude:
+        changes["extend_exclude"] = tuple(config.extend_exclude) + _split_patterns(extend_exclude)
+    return config.with_overrides(**changes) if changes else config
+
+
+def _split_patterns(values: Sequence[str]) -> Tuple[str, ...]:
+    return tuple(p.strip() for value in values for p in value.split(",") if p.strip())
 
 
 def _apply_cli(config: Config, select, extend_select, ignore, preview) -> Config:

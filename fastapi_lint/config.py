@@ -114,9 +114,11 @@ def load_config(config_file: Optional[str], start: str) -> Config:
 def parse_section(section: Mapping[str, Any], path: str) -> Config:
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: [tool.fastapi-lint] must be a table")
-    unknown = sorted(set(section) - KNOWN_KEYS)
+    unknown = sorted(set(section) - KNOWN_KEYS - set(_ALIAS_KEYS))
     if unknown:
-        raise ConfigError(f"{path}: unknown setting {unknown[0]!r} in [tool.fastapi-lint]")
+        raise ConfigError(f"{path}: unknown setting {unknown[0]!r} in [tool.fastapi-lint]"
+                          f"{did_you_mean(unknown[0], sorted(KNOWN_KEYS | set(_ALIAS_KEYS)))}")
+    section = _merge_aliases(section, path)
     values: Dict[str, Any] = {"root": os.path.dirname(os.path.abspath(path)), "config_file": path}
     for key in _LIST_KEYS:
         if key in section:
@@ -169,7 +171,8 @@ def validate_codes(config: Config, known_codes: Sequence[str], option_defaults: 
     for key, codes in groups:
         for code in codes:
             if not is_known_selector(code, known_codes):
-                raise ConfigError(f"{where}: unknown rule code or prefix {code!r} in {key}")
+                raise ConfigError(f"{where}: unknown rule code or prefix {code!r} in {key}"
+                                  f"{did_you_mean(code, known_codes)}")
     for code, opts in config.options:
         if code not in option_defaults:
             raise ConfigError(f"{where}: options given for unknown rule {code!r}")
@@ -177,3 +180,38 @@ def validate_codes(config: Config, known_codes: Sequence[str], option_defaults: 
             if name not in option_defaults[code]:
                 known = ", ".join(sorted(option_defaults[code])) or "none"
                 raise ConfigError(f"{where}: rule {code} has no option {name!r} (known: {known})")
+
+
+# -- habits from flake8 and ruff, and hints for typos -------------------------------------
+# `extend-ignore` is what flake8 and ruff users type; it adds to `ignore`, as in ruff
+_ALIAS_KEYS = {"extend-ignore": "ignore"}
+
+
+def _merge_aliases(section: Mapping[str, Any], path: str) -> Mapping[str, Any]:
+    if not any(alias in section for alias in _ALIAS_KEYS):
+        return section
+    merged = {key: value for key, value in section.items() if key not in _ALIAS_KEYS}
+    for alias, key in _ALIAS_KEYS.items():
+        if alias in section:
+            merged[key] = list(_str_list(section.get(key, []), key, path)) + list(_str_list(section[alias], alias, path))
+    return merged
+
+
+def did_you_mean(word: str, candidates: Sequence[str]) -> str:
+    """' (did you mean 'x'?)' for the closest candidate, or '' when none is close."""
+    import difflib
+
+    # a code with an extra character (FAPI1011) names the known code it starts with
+    close = [c for c in candidates if len(c) > 4 and word.upper().startswith(c)][:1]
+    if not close:
+        close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def has_own_table(config: Config) -> bool:
+    """Whether the run's configuration file has a [tool.fastapi-lint] table (or is a dedicated file)."""
+    if config.config_file is None:
+        return False
+    if os.path.basename(config.config_file) != "pyproject.toml":
+        return True
+    return _has_section(config.config_file)

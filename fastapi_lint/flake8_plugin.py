@@ -1,4 +1,4 @@
-"""flake8 plugin: ``flake8 --select FAPI`` reports what ``fastapi-lint --format flake8`` reports.
+"""flake8 plugin: ``flake8 --enable-extensions FAP`` reports what ``fastapi-lint --format flake8`` reports.
 
 It is the same engine on the buffer flake8 already read (``runner.run_source``), with the
 project configuration (pyproject.toml ``[tool.fastapi-lint]``: select, ignore, preview,
@@ -49,6 +49,10 @@ CONFIG_ERROR = "FAPI000"
 class Plugin:
     name = "fastapi-lint"
     version = __version__
+    # opt-in, as flake8 allows: installing fastapi-lint next to flake8 must not change what a
+    # plain `flake8` reports (nor its speed); `--enable-extensions FAP` (or
+    # `enable-extensions = FAP` in the flake8 configuration) turns the plugin on
+    off_by_default = True
 
     def __init__(self, tree: ast.AST, filename: str, lines: List[str]) -> None:
         # the tree is flake8's ast; the engine parses with libcst, so only the text is used

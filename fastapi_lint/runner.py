@@ -10,6 +10,7 @@ from fastapi_lint.discovery import SourceFile, discover
 from fastapi_lint.cache import ResultCache, digest
 from fastapi_lint.engine import FileResult, LintSettings, Unreadable, decode_source, lint_file, read_source
 from fastapi_lint.fingerprint import fact_digests
+from fastapi_lint import noqa_check
 from fastapi_lint.parallel import Task, lint_tasks
 from fastapi_lint.project import ModuleSummary, ProjectIndex, module_name_for
 from fastapi_lint.registry import all_rules
@@ -63,6 +64,7 @@ class _FileLinter:
         except Unreadable:
             return lint_file(task.display, task.absolute, self.settings)
         result = lint_file(task.display, task.absolute, self.settings, data=data)
+        result.findings.extend(noqa_check.check(task.display, task.absolute, data, self.settings))
         if self.cache is not None and not result.errors:
             self.cache.store(task.absolute, digest(data), result.findings)
         return result
@@ -191,6 +193,7 @@ def run_source(display: str, data: bytes, config: Config, rules: Sequence[Type[R
     project = build_project_index([], config.root, extra)
     settings = LintSettings(config, tuple(rules), project)
     file_result = lint_file(display, absolute, settings, data=data)
+    file_result.findings.extend(noqa_check.check(display, absolute, data, settings))
     result = RunResult(file_result.findings, file_result.errors, files_checked=1,
                        rules=tuple(rules), root=config.root, settings=settings)
     result.sort()

@@ -43,8 +43,8 @@ SINGLE_FILE_FIXTURES = sorted(
 
 
 def flake8(cwd, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "flake8", "--select", "FAPI", *args], cwd=cwd,
-                          capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "flake8", "--enable-extensions", "FAP", "--select", "FAPI",
+                           *args], cwd=cwd, capture_output=True, text=True)
 
 
 def cli_lines(capsys, *args: str) -> List[str]:
@@ -53,7 +53,8 @@ def cli_lines(capsys, *args: str) -> List[str]:
 
 
 def test_flake8_plugin_is_registered():
-    done = subprocess.run([sys.executable, "-m", "flake8", "--version"], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "flake8", "--enable-extensions", "FAP", "--version"],
+                          capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "fastapi-lint" in done.stdout
 
@@ -164,7 +165,7 @@ def test_stdin_filename_selects_the_configuration(project):
 def test_stdin_without_filename_and_flake8_stdin(project):
     piped = fastapi_lint(project, "--format", "flake8", "-", stdin=BAD)
     assert piped.stdout.startswith("-:9:5: FAPI101 ")
-    done = subprocess.run([sys.executable, "-m", "flake8", "--select", "FAPI", "--stdin-display-name",
+    done = subprocess.run([sys.executable, "-m", "flake8", "--enable-extensions", "FAP", "--select", "FAPI", "--stdin-display-name",
                            "app/main.py", "-"], cwd=project, input=BAD, capture_output=True, text=True)
     assert done.stdout.startswith("app/main.py:9:5: FAPI101 "), done.stdout + done.stderr
 
@@ -254,20 +255,58 @@ def test_documented_commands_run(project, tmp_path, capsys):
             assert out.startswith("::error file=app/main.py,line=9,col=5")
 
 
-def test_vscode_problem_matcher_reads_flake8_output(project, capsys):
+def problem_matcher_read(pattern: List[dict], output: str) -> List[dict]:
+    """VS Code's multi-line matcher: the first pattern, then the last one in a loop."""
+    (first, loop) = pattern
+    assert loop.get("loop") is True and "loop" not in first
+    problems, lines, i = [], output.splitlines(), 0
+    while i < len(lines):
+        head = re.match(first["regexp"], lines[i])
+        i += 1
+        while head and i < len(lines):
+            match = re.match(loop["regexp"], lines[i])
+            if match is None:
+                break
+            problems.append({key: match.group(loop[key]) for key in ("line", "column", "code", "severity", "message")}
+                            | {"file": head.group(first["file"])})
+            i += 1
+    return problems
+
+
+def test_vscode_problem_matcher_reads_each_severity(project, capsys):
     (tasks, settings) = [json.loads(block) for block in doc_blocks("json")]
-    assert settings == {"flake8.importStrategy": "fromEnvironment"}
     (task,) = tasks["tasks"]
     args = shlex.split(task["command"])[1:]
+    (project / "app" / "info.py").write_text(
+        "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n"
+        "@router.get('/')\nasync def root() -> dict:\n    return {}\n"
+    )
+    (project / "pyproject.toml").write_text('[tool.fastapi-lint]\nselect = ["FAPI101", "FAPI110"]\n')
     assert run(args) == 0
-    (line,) = capsys.readouterr().out.splitlines()
-    pattern = task["problemMatcher"]["pattern"]
-    match = re.match(pattern["regexp"], line)
-    assert match is not None, line
-    assert match.group(pattern["file"]) == "app/main.py"
-    assert (match.group(pattern["line"]), match.group(pattern["column"])) == ("9", "5")
-    assert match.group(pattern["code"]) == "FAPI101"
-    assert match.group(pattern["message"]).startswith("FAPI101 `time.sleep()`")
+    problems = problem_matcher_read(task["problemMatcher"]["pattern"], capsys.readouterr().out)
+    assert [(p["file"], p["line"], p["column"], p["code"], p["severity"]) for p in problems] == [
+        ("app/main.py", "9", "5", "FAPI101", "error"),  # errors and warnings come before infos
+        ("app/info.py", "7", "11", "FAPI110", "info"), ("app/main.py", "8", "11", "FAPI110", "info"),
+    ]
+    assert problems[0]["message"].startswith("`time.sleep()`")
+
+
+def test_vscode_flake8_extension_settings_enable_the_plugin_with_severities():
+    (_tasks, settings) = [json.loads(block) for block in doc_blocks("json")]
+    assert settings["flake8.importStrategy"] == "fromEnvironment"
+    assert settings["flake8.args"] == ["--enable-extensions=FAP"]
+    names = {"error": "Error", "warning": "Warning", "info": "Information"}
+    assert settings["flake8.severity"] == {code: names[rule.SEVERITY.value] for code, rule in all_rules().items()}
+
+
+def test_flake8_plugin_is_off_until_enabled(tmp_path):
+    """Installing fastapi-lint must not change a plain flake8 run."""
+    (tmp_path / "main.py").write_text(BAD)
+    plain = subprocess.run([sys.executable, "-m", "flake8", "main.py"], cwd=tmp_path, capture_output=True, text=True)
+    assert "FAPI" not in plain.stdout, plain.stdout
+    (tmp_path / "setup.cfg").write_text("[flake8]\nenable-extensions = FAP\n")
+    enabled = subprocess.run([sys.executable, "-m", "flake8", "main.py"], cwd=tmp_path, capture_output=True, text=True)
+    assert "main.py:9:5: FAPI101 " in enabled.stdout, enabled.stdout + enabled.stderr
 
 
 def test_vim_errorformat_matches_the_flake8_format():
@@ -276,13 +315,38 @@ def test_vim_errorformat_matches_the_flake8_format():
     assert "errorformat=%f:%l:%c:\\ %m" in vim
 
 
+def emacs_command(block: str, buffer_file: str) -> List[str]:
+    command = re.search(r'python-flymake-command\s+\(list (.*?)\)\)', block, re.S).group(1)
+    command = command.replace('(or buffer-file-name "stdin.py")', f'"{buffer_file}"')
+    command = command.replace('(or buffer-file-name "stdin")', f'"{buffer_file}"')
+    return shlex.split(command)
+
+
+def emacs_pattern(block: str) -> str:
+    elisp_regexp = re.search(r'\(list "(.*?)" 1 2 nil 3\)', block).group(1)
+    return elisp_regexp.replace("\\\\", "\\").replace(r"\(", "(").replace(r"\)", ")")
+
+
 def test_emacs_pattern_reads_stdin_output(project):
-    (direct, _flake8) = doc_blocks("elisp")
-    command = re.search(r"python-flymake-command '\((.*?)\)", direct).group(1)
-    args = [arg.strip('"') for arg in command.split()]
-    done = fastapi_lint(project, *args[1:], stdin=BAD)
+    (direct, via_flake8) = doc_blocks("elisp")
+    pattern = emacs_pattern(direct)
+    buffer_file = str(project / "app" / "main.py")
+    done = fastapi_lint(project, *emacs_command(direct, buffer_file)[1:], stdin=BAD)
     assert done.returncode == 0
-    elisp_regexp = re.search(r'\(list "(.*?)" 1 2 nil 3\)', direct).group(1)
-    python_regexp = elisp_regexp.replace("\\\\", "\\").replace(r"\(", "(").replace(r"\)", ")")
-    match = re.match(python_regexp, done.stdout.splitlines()[0])
+    match = re.match(pattern, done.stdout.splitlines()[0])
     assert match and match.group(1, 2) == ("9", "5") and match.group(3).startswith("FAPI101 ")
+    args = emacs_command(via_flake8, buffer_file)
+    done = subprocess.run([sys.executable, "-m", *args], cwd=project, input=BAD, capture_output=True, text=True)
+    match = re.match(pattern, done.stdout.splitlines()[0])
+    assert match and match.group(1, 2) == ("9", "5") and match.group(3).startswith("FAPI101 ")
+
+
+def test_emacs_recipes_pass_the_buffer_name_so_test_exemptions_apply(project):
+    """A test file's buffer gets the test-code exemptions (per-file-ignores here)."""
+    (direct, via_flake8) = doc_blocks("elisp")
+    test_file = str(project / "tests" / "test_main.py")
+    done = fastapi_lint(project, *emacs_command(direct, test_file)[1:], stdin=BAD)
+    assert (done.returncode, done.stdout) == (0, ""), done.stdout + done.stderr
+    done = subprocess.run([sys.executable, "-m", *emacs_command(via_flake8, test_file)], cwd=project,
+                          input=BAD, capture_output=True, text=True)
+    assert done.stdout == "", done.stdout + done.stderr

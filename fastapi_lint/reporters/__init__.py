@@ -23,6 +23,12 @@ class Report:
     fixed: int = 0  # findings fixed by --fix in this run
     baseline_hidden: int = 0  # findings hidden because the baseline records them
     baseline_stale: int = 0  # baseline entries that no longer match a finding
+    # paths named on the command line that could not be linted (missing, unreadable...)
+    path_errors: int = 0
+    # a run with findings and neither configuration nor baseline: the text summary shows
+    # how to adopt the linter on these paths (as typed on the command line)
+    adoption_paths: Optional[str] = None
+    quiet: bool = False  # text output: the findings only, no summary
 
     def counts_by_code(self) -> Dict[str, int]:
         counts: Dict[str, int] = {}
