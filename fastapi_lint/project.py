@@ -87,6 +87,7 @@ class LazyAst:
         self._failed = False
         self._nodes: Optional[List[ast.AST]] = None
         self._partial: Optional[ast.Module] = None
+        self._salvaged = False
 
     @property
     def parsed(self) -> Optional[bool]:
@@ -104,15 +105,15 @@ class LazyAst:
         return self._tree
 
     def partial(self) -> Optional[ast.Module]:
-        """The tree, or for a module this Python cannot parse (newer syntax: ``def f[T]()``,
-        ``except A, B:``), the top-level statements that do parse on their own -- enough for
-        the facts of what they define. None only for an empty result."""
+        """The tree; for a module this Python cannot parse (newer syntax: ``def f[T]()``,
+        ``except A, B:``), the top-level statements that parse on their own. Enough for
+        collectors of what a module defines; not for those that must see every statement
+        (they keep ``get``, whose None sends the rules to parse the file themselves)."""
         tree = self.get()
-        if tree is not None or not self._failed:
-            return tree
-        if self._partial is None:
+        if tree is None and not self._salvaged:
+            self._salvaged = True
             self._partial = _parsable_statements(self._text)
-        return self._partial
+        return tree if tree is not None else self._partial
 
     def nodes(self) -> List[ast.AST]:
         """Every node of the tree in ``ast.walk``'s order (breadth first), walked once for
@@ -127,7 +128,7 @@ class LazyAst:
 _CONTINUATION = re.compile(r"(?:else|elif|except|finally|case)\b|[)\]}#]")
 
 
-def _parsable_statements(text: str) -> ast.Module:
+def _parsable_statements(text: str) -> Optional[ast.Module]:
     """The top-level statements of ``text`` that parse, each on its own, at their lines."""
     lines = text.splitlines(keepends=True)
     starts = []
@@ -146,7 +147,7 @@ def _parsable_statements(text: str) -> ast.Module:
             continue
         ast.increment_lineno(chunk, start)
         body.extend(chunk.body)  # type: ignore[attr-defined]
-    return ast.Module(body=body, type_ignores=[])
+    return ast.Module(body=body, type_ignores=[]) if body else None
 
 
 def _breadth_first(tree: ast.AST) -> List[ast.AST]:

@@ -178,3 +178,24 @@ def test_build_directories_inside_packages_are_source(tmp_path) -> None:
     # a pattern the user writes is exact
     explicit = Config(root=str(tmp_path), extend_exclude=("build",))
     assert "app/features/build/api.py" not in rel(discover([str(tmp_path)], explicit))
+
+
+def test_a_module_that_does_not_parse_still_gives_its_other_statements() -> None:
+    index = _index({
+        **ROUTING,
+        "app/api.py": """
+            from app.routing import APIRouter
+
+            def broken(:
+                pass
+
+            router = APIRouter()
+
+            @router.get("/")
+            def index():
+                return {}
+        """,
+    })
+    assert index.modules["app.api"].parses is False
+    assert routers.model(index).is_router("app.api.router")
+    assert "/tmp/fapi-routers/app/api.py" not in index.parsed_files
