@@ -123,6 +123,12 @@ def _progress_callback():
               help="Record the current findings in this baseline file and exit.")
 # for checking rule prefilters (and their benchmark): parse every file for every rule
 @click.option("--no-prefilter", is_flag=True, hidden=True)
+@click.option("--project-root", type=click.Path(file_okay=False, exists=True),
+              help="The project's root: module names and relative paths start there "
+                   "(default: the directory of the configuration, else the nearest one above "
+                   "the paths holding pyproject.toml, setup.cfg, setup.py or .git).")
+@click.option("--show-settings", is_flag=True,
+              help="Print the project root, the configuration file and the module count, and exit.")
 @click.version_option(__version__, "--version", prog_name="fastapi-lint")
 def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[str, ...],
          extend_select: Tuple[str, ...], ignore: Tuple[str, ...], preview: Optional[bool],
@@ -130,7 +136,8 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
          stdin_filename: Optional[str],
          explain: Optional[str], list_rules: bool, color: Optional[bool], no_show_source: bool,
          sarif_category: Optional[str], fix: bool, unsafe_fixes: bool, diff: bool,
-         baseline_file: Optional[str], write_baseline: Optional[str], no_prefilter: bool) -> None:
+         baseline_file: Optional[str], write_baseline: Optional[str], no_prefilter: bool,
+         project_root: Optional[str], show_settings: bool) -> None:
     """Lint FastAPI code. PATHS are files or directories (default: "."); "-" reads stdin."""
     if explain:
         _explain(explain, fmt)
@@ -147,6 +154,11 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
     start = os.path.dirname(os.path.abspath(stdin_filename)) if reading_stdin and stdin_filename else paths[0]
     config = load_config(config_file, start if os.path.exists(start) else ".")
     config = _apply_cli(config, select, extend_select, ignore, preview)
+    if project_root is not None:
+        config = config.with_overrides(root=os.path.abspath(project_root))
+    if show_settings:
+        _show_settings(config, paths)
+        return
     rules_by_code = all_rules()
     validate_codes(config, list(rules_by_code), {c: r.option_defaults() for c, r in rules_by_code.items()})
     rules = select_rules(rules_by_code, config.select, config.extend_select, config.ignore, config.preview)
@@ -243,6 +255,15 @@ def _filter_baseline(result, cli_value: Optional[str], config: Config, paths: Se
     filtered = baseline.apply(recorded, result.findings, result.root, paths)
     result.findings = filtered.findings
     return filtered.hidden, filtered.stale
+
+
+def _show_settings(config: Config, paths: Sequence[str]) -> None:
+    from fastapi_lint.discovery import discover
+
+    files = discover([p for p in paths if p != "-"] or ["."], config).files
+    click.echo(f"project root: {config.root}")
+    click.echo(f"config file: {config.config_file or '(none: defaults)'}")
+    click.echo(f"modules: {len(files)}")
 
 
 def _apply_cli(config: Config, select, extend_select, ignore, preview) -> Config:

@@ -199,3 +199,19 @@ def test_a_module_that_does_not_parse_still_gives_its_other_statements() -> None
     assert index.modules["app.api"].parses is False
     assert routers.model(index).is_router("app.api.router")
     assert "/tmp/fapi-routers/app/api.py" not in index.parsed_files
+
+
+def test_the_project_root_is_the_nearest_marked_directory(tmp_path, monkeypatch, capsys) -> None:
+    from fastapi_lint.cli import run
+
+    (tmp_path / "setup.cfg").write_text("")
+    app = tmp_path / "svc" / "app"
+    app.mkdir(parents=True)
+    (app / "__init__.py").write_text("")
+    (app / "main.py").write_text("x = 1\n")
+    monkeypatch.chdir(app)
+    assert run(["--show-settings", "."]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [f"project root: {tmp_path}", "config file: (none: defaults)", "modules: 2"]
+    assert run(["--show-settings", "--project-root", "..", "."]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == f"project root: {tmp_path / 'svc'}"
