@@ -165,6 +165,12 @@ def _progress_callback():
 @click.option("--add-noqa", is_flag=True, help="Write `# noqa: CODE` on the line of every current finding, and exit.")
 # for checking rule prefilters (and their benchmark): parse every file for every rule
 @click.option("--no-prefilter", is_flag=True, hidden=True)
+@click.option("--project-root", type=click.Path(file_okay=False, exists=True),
+              help="The project's root: module names and relative paths start there "
+                   "(default: the directory of the configuration, else the nearest one above "
+                   "the paths holding pyproject.toml, setup.cfg, setup.py or .git).")
+@click.option("--show-settings", is_flag=True,
+              help="Print the project root, the configuration file and the module count, and exit.")
 @click.version_option(__version__, "--version", prog_name="fastapi-lint")
 def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[str, ...],
          extend_select: Tuple[str, ...], ignore: Tuple[str, ...], preview: Optional[bool],
@@ -173,7 +179,8 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
          explain: Optional[str], list_rules: bool, statistics: bool, quiet: bool, show_files: bool,
          color: Optional[bool], no_show_source: bool,
          sarif_category: Optional[str], fix: bool, unsafe_fixes: bool, diff: bool,
-         baseline_file: Optional[str], write_baseline: Optional[str], add_noqa: bool, no_prefilter: bool) -> None:
+         baseline_file: Optional[str], write_baseline: Optional[str], add_noqa: bool, no_prefilter: bool,
+         project_root: Optional[str], show_settings: bool) -> None:
     """Lint FastAPI code. PATHS are files or directories (default: "."); "-" reads stdin."""
     if explain:
         _explain(explain, fmt)
@@ -190,6 +197,11 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
     _validate_cli_codes(list(rules_by_code), select=select, extend_select=extend_select, ignore=ignore)
     config = _apply_cli(config, select, extend_select, ignore, preview)
     config = _apply_cli_excludes(config, exclude, extend_exclude)
+    if project_root is not None:
+        config = config.with_overrides(root=os.path.abspath(project_root))
+    if show_settings:
+        _show_settings(config, paths)
+        return
     rules = select_rules(rules_by_code, config.select, config.extend_select, config.ignore, config.preview)
     if list_rules:
         _list_rules(fmt, {rule.CODE for rule in rules})
@@ -370,6 +382,15 @@ def _apply_cli_excludes(config: Config, exclude: Sequence[str], extend_exclude: 
 
 def _split_patterns(values: Sequence[str]) -> Tuple[str, ...]:
     return tuple(p.strip() for value in values for p in value.split(",") if p.strip())
+
+
+def _show_settings(config: Config, paths: Sequence[str]) -> None:
+    from fastapi_lint.discovery import discover
+
+    files = discover([p for p in paths if p != "-"] or ["."], config).files
+    click.echo(f"project root: {config.root}")
+    click.echo(f"config file: {config.config_file or '(none: defaults)'}")
+    click.echo(f"modules: {len(files)}")
 
 
 def _apply_cli(config: Config, select, extend_select, ignore, preview) -> Config:

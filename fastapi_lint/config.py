@@ -91,11 +91,31 @@ def _has_section(path: str) -> bool:
     return "fastapi-lint" in data.get("tool", {})
 
 
+# what marks the top of a project when no pyproject.toml does (ruff and black look for these)
+ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
+
+
+def find_project_root(start: str) -> str:
+    """The nearest directory at or above ``start`` holding a project marker, else ``start``'s:
+    module names (and so imports) are relative to it, whatever subdirectory is linted."""
+    directory = os.path.abspath(start)
+    if not os.path.isdir(directory):
+        directory = os.path.dirname(directory)
+    here = directory
+    while True:
+        if any(os.path.exists(os.path.join(here, marker)) for marker in ROOT_MARKERS):
+            return here
+        parent = os.path.dirname(here)
+        if parent == here:
+            return directory
+        here = parent
+
+
 def load_config(config_file: Optional[str], start: str) -> Config:
     """Read ``config_file`` (or the nearest pyproject.toml above ``start``) into a Config."""
     path = config_file or find_pyproject(start)
     if path is None:
-        return Config(root=os.path.abspath(start if os.path.isdir(start) else os.path.dirname(os.path.abspath(start))))
+        return Config(root=find_project_root(start))
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)

@@ -71,7 +71,9 @@ class FileContext:
         return None
 
     def routes_of(self, function: cst.FunctionDef) -> List[RouteInfo]:
-        return self.facts.routes_of(function, self.lookup)
+        # decorators are evaluated in the scope around the function (a class body's router)
+        size = len(self.frames) - 1 if self.frames[-1].node is function else len(self.frames)
+        return self.facts.routes_of(function, lambda name: self._lookup(name, size))
 
     @property
     def current_routes(self) -> List[RouteInfo]:
@@ -84,7 +86,11 @@ class FileContext:
 
     # -- names -----------------------------------------------------------------------------
     def lookup(self, name: str) -> Optional[str]:
-        innermost = len(self.frames) - 1
+        return self._lookup(name, len(self.frames))
+
+    def _lookup(self, name: str, size: int) -> Optional[str]:
+        """``name`` seen from the scope of ``self.frames[size - 1]``."""
+        innermost = size - 1
         for index in range(innermost, -1, -1):
             frame = self.frames[index]
             # a class body's names are visible only in the class body itself

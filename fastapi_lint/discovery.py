@@ -9,9 +9,14 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import pathspec
 
-from fastapi_lint.config import Config
+from fastapi_lint.config import DEFAULT_EXCLUDE, Config
 
 PYTHON_SUFFIXES = (".py", ".pyi")
+# Default excludes naming build outputs. A directory of that name inside a package (or one
+# that is a package) is source, not output -- `app/server/features/build/` is linted; ruff
+# dropped `build` from its defaults for that reason. Outputs (`build/lib/...` next to
+# setup.py, `dist/`) sit outside any package, and .gitignore usually names them too.
+_BUILD_OUTPUTS = frozenset({"build", "dist"})
 
 
 @dataclass(frozen=True)
@@ -70,8 +75,14 @@ class _GitIgnores:
             directory = os.path.dirname(directory)
 
 
+def _is_in_package(directory: str) -> bool:
+    return any(os.path.isfile(os.path.join(d, "__init__.py")) for d in (directory, os.path.dirname(directory)))
+
+
 def discover(paths: Sequence[str], config: Config) -> Discovery:
-    excludes = tuple(config.exclude) + tuple(config.extend_exclude)
+    # the defaults yield to source; patterns the user wrote are exact
+    defaults = tuple(config.exclude) if tuple(config.exclude) == DEFAULT_EXCLUDE else ()
+    excludes = tuple(config.extend_exclude) + (() if defaults else tuple(config.exclude))
     gitignores = _GitIgnores() if config.respect_gitignore else None
     root = os.path.abspath(config.root)
     files: List[SourceFile] = []
@@ -80,7 +91,12 @@ def discover(paths: Sequence[str], config: Config) -> Discovery:
 
     def excluded(absolute: str, is_dir: bool) -> bool:
         rel = os.path.relpath(absolute, root).replace(os.sep, "/")
-        if _matches_exclude(rel, os.path.basename(absolute), excludes):
+        name = os.path.basename(absolute)
+        if _matches_exclude(rel, name, excludes):
+            return True
+        if _matches_exclude(rel, name, defaults) and not (
+            is_dir and name in _BUILD_OUTPUTS and _is_in_package(absolute)
+        ):
             return True
         return gitignores is not None and gitignores.ignored(absolute, is_dir, root)
 

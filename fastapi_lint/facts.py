@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Collection, Dict, List, Optional, Sequence, Tu
 
 import libcst as cst
 
-from fastapi_lint import signatures
+from fastapi_lint import routers, signatures
 from fastapi_lint.names import dotted, iter_params, keyword, positional, string_value
 
 if TYPE_CHECKING:
@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 ROUTE_METHODS = {
     "get", "post", "put", "patch", "delete", "options", "head", "trace", "api_route", "websocket",
 }
-APP_TYPES = {"fastapi.FastAPI", "fastapi.applications.FastAPI"}
-ROUTER_TYPES = {"fastapi.APIRouter", "fastapi.routing.APIRouter"}
+APP_TYPES = set(routers.APP_TYPES)
+ROUTER_TYPES = set(routers.ROUTER_TYPES)
 APP_OR_ROUTER_INSTANCES = {t + "()" for t in APP_TYPES | ROUTER_TYPES}
 _BUILTINS = frozenset(dir(builtins))
 _TYPE_WRAPPERS = {"typing.Optional", "typing_extensions.Optional", "typing.Union"}
@@ -127,6 +127,7 @@ class ModuleFacts:
     # function name -> routes registered with add_api_route
     api_routes: Dict[str, List[RouteInfo]] = field(default_factory=dict)
     _routes: Dict[int, List[RouteInfo]] = field(default_factory=dict)
+    _owners: Optional[Dict[int, str]] = None
 
     # -- construction -------------------------------------------------------------------
     @classmethod
@@ -259,20 +260,42 @@ class ModuleFacts:
         return f"{base}()" if base is not None else None
 
     def is_app_or_router(self, resolved: Optional[str]) -> bool:
+        """An app or router instance: of FastAPI's classes, of a project class deriving from
+        them, made by a project factory, or a router attribute of a project object."""
         if resolved is None:
             return False
         if resolved in APP_OR_ROUTER_INSTANCES:
             return True
         if resolved.endswith("()") and self._is_app_or_router_subclass(resolved[:-2]):
             return True
-        return self.project is not None and self.project.is_app_or_router(resolved)
+        return self.project is not None and self.project.is_app_or_router(resolved, self.module_name)
 
     def _is_app_or_router_subclass(self, class_name: str) -> bool:
-        """``class VersionedRouter(APIRouter)`` defined in this module."""
+        """``class VersionedRouter(APIRouter)`` defined in this module (without a project index)."""
         node = self.classes.get(class_name.rpartition(".")[2])
         if node is None or class_name != self.local(node.name.value):
             return False
         return any(self.resolve(base.value) in APP_TYPES | ROUTER_TYPES for base in node.bases)
+
+    def _receiver(self, function: cst.FunctionDef, receiver: cst.BaseExpression, lookup) -> Optional[str]:
+        """What a route decorator's receiver resolves to; ``self.router`` in a method (or a
+        function nested in one) is the attribute of an instance of the enclosing class."""
+        resolved = self.resolve(receiver, lookup)
+        if resolved is not None and resolved.startswith(("<local>.self.", "<local>.cls.")):
+            owner = self._method_classes().get(id(function))
+            if owner is not None:
+                attribute = resolved.split(".", 2)[2]
+                return f"{self.local(owner)}().{attribute}"
+        return resolved
+
+    def _method_classes(self) -> Dict[int, str]:
+        """id of every function defined in a module-level class (at any depth) -> the class."""
+        if self._owners is None:
+            self._owners = {}
+            for name, node in self.classes.items():
+                for function in _functions_in(node.body.body):
+                    self._owners[id(function)] = name
+        return self._owners
 
     # -- routes --------------------------------------------------------------------------
     def routes_of(self, function: cst.FunctionDef, lookup=None) -> List[RouteInfo]:
@@ -301,7 +324,7 @@ class ModuleFacts:
         if method not in ROUTE_METHODS:
             return None
         receiver = call.func.value
-        if not self.is_app_or_router(self.resolve(receiver, lookup)):
+        if not self.is_app_or_router(self._receiver(function, receiver, lookup)):
             return None
         path_arg = positional(call, 0) or keyword(call, "path")
         path = string_value(self.constant(path_arg.value)) if path_arg is not None else None
@@ -320,10 +343,18 @@ class ModuleFacts:
         if not isinstance(receiver, cst.Name):
             return ""
         created = self.assignments.get(receiver.value)
-        if not isinstance(created, cst.Call) or self.resolve(created.func) not in ROUTER_TYPES:
+        if not isinstance(created, cst.Call) or not self._is_router_type(self.resolve(created.func)):
             return ""
         prefix = keyword(created, "prefix")
         return (string_value(self.constant(prefix.value)) or "") if prefix is not None else ""
+
+    def _is_router_type(self, name: Optional[str]) -> bool:
+        """``APIRouter`` or a project subclass of it (whose ``prefix=`` is FastAPI's)."""
+        if name is None or name in APP_TYPES:
+            return False
+        return name in ROUTER_TYPES or (
+            self.project is not None and routers.model(self.project).is_router_class(name, self.module_name)
+        )
 
     # -- parameters ----------------------------------------------------------------------
     def param_source(
@@ -509,6 +540,16 @@ def import_bindings(node: cst.CSTNode, package: str) -> Dict[str, str]:
                 local = alias.asname.name.value
             out[local] = f"{base}.{name}" if base else name
     return out
+
+
+def _functions_in(body: Sequence[cst.CSTNode]):
+    """Every function defined in ``body``, nested ones included (not in nested classes)."""
+    for stmt in body:
+        if isinstance(stmt, cst.FunctionDef):
+            yield stmt
+            yield from _functions_in(stmt.body.body)
+        elif isinstance(stmt, (cst.If, cst.With, cst.For, cst.While, cst.Try, cst.TryStar)):
+            yield from _functions_in(stmt.body.body)
 
 
 def _string_list(expr: cst.BaseExpression) -> Tuple[str, ...]:

@@ -16,6 +16,8 @@ from typing import Any, Dict
 from fastapi_lint.project import ModuleSummary
 
 # facts.py resolves app/router instances of other modules through the index for every file
+# (the apps, the router facts -- classes, factories, attributes -- and which modules are
+# packages, which decides how imports resolve)
 IMPLICIT_FACTS = "apps"
 
 
@@ -44,8 +46,8 @@ def fact_digests(summary: ModuleSummary) -> Dict[str, str]:
     once per summary and kept on it."""
     if summary.fingerprints is None:
         facts: Dict[str, Any] = dict(summary.extra)
-        if summary.apps:
-            facts[IMPLICIT_FACTS] = summary.apps
+        if summary.apps or summary.routers or summary.is_package:
+            facts[IMPLICIT_FACTS] = [summary.apps, summary.routers, summary.is_package]
         summary.fingerprints = {
             name: digest(json.dumps(canonical(value), separators=(",", ":")).encode())
             for name, value in facts.items()

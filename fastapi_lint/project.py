@@ -13,6 +13,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, TypeVar
+from fastapi_lint import routers as _routers
 from fastapi_lint.astnames import parse_quietly
 
 # `name = FastAPI(...)` / `name: APIRouter = APIRouter(...)` at the start of a line
@@ -45,6 +46,10 @@ class ModuleSummary:
 
     module: str
     apps: Set[str] = field(default_factory=set)
+    # the module is a package's ``__init__`` (module names resolve through packages)
+    is_package: bool = False
+    # what could make a router here (classes, factories, attributes, include_router calls)
+    routers: Optional[_routers.RouterFacts] = None
     # free-form facts contributed by collectors, keyed by collector name
     extra: Dict[str, object] = field(default_factory=dict)
     # whether CPython's parser accepted the module (None: no collector needed its tree)
@@ -81,6 +86,8 @@ class LazyAst:
         self._tree: Optional[ast.Module] = None
         self._failed = False
         self._nodes: Optional[List[ast.AST]] = None
+        self._partial: Optional[ast.Module] = None
+        self._salvaged = False
 
     @property
     def parsed(self) -> Optional[bool]:
@@ -97,6 +104,17 @@ class LazyAst:
                 self._failed = True
         return self._tree
 
+    def partial(self) -> Optional[ast.Module]:
+        """The tree; for a module this Python cannot parse (newer syntax: ``def f[T]()``,
+        ``except A, B:``), the top-level statements that parse on their own. Enough for
+        collectors of what a module defines; not for those that must see every statement
+        (they keep ``get``, whose None sends the rules to parse the file themselves)."""
+        tree = self.get()
+        if tree is None and not self._salvaged:
+            self._salvaged = True
+            self._partial = _parsable_statements(self._text)
+        return tree if tree is not None else self._partial
+
     def nodes(self) -> List[ast.AST]:
         """Every node of the tree in ``ast.walk``'s order (breadth first), walked once for
         all the collectors that scan the whole module; empty if it does not parse."""
@@ -104,6 +122,32 @@ class LazyAst:
             tree = self.get()
             self._nodes = [] if tree is None else _breadth_first(tree)
         return self._nodes
+
+
+# a line that continues the statement above it, even at column 0
+_CONTINUATION = re.compile(r"(?:else|elif|except|finally|case)\b|[)\]}#]")
+
+
+def _parsable_statements(text: str) -> Optional[ast.Module]:
+    """The top-level statements of ``text`` that parse, each on its own, at their lines."""
+    lines = text.splitlines(keepends=True)
+    starts = []
+    decorated = False
+    for number, line in enumerate(lines):
+        if not line.strip() or line[0] in " \t" or _CONTINUATION.match(line):
+            continue
+        if not decorated:
+            starts.append(number)
+        decorated = line.startswith("@")
+    body: List[ast.stmt] = []
+    for start, end in zip(starts, starts[1:] + [len(lines)]):
+        try:
+            chunk = parse_quietly("".join(lines[start:end]))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        ast.increment_lineno(chunk, start)
+        body.extend(chunk.body)  # type: ignore[attr-defined]
+    return ast.Module(body=body, type_ignores=[]) if body else None
 
 
 def _breadth_first(tree: ast.AST) -> List[ast.AST]:
@@ -157,11 +201,15 @@ class ProjectIndex:
 
     def summarize(self, path: str, text: str) -> ModuleSummary:
         """The summary of one module, without adding it (the summary cache stores it)."""
-        module, _ = module_name_for(path, self.root)
-        summary = ModuleSummary(module)
+        module, is_package = module_name_for(path, self.root)
+        summary = ModuleSummary(module, is_package=is_package)
         for match in _APP_ASSIGN.finditer(text):
             summary.apps.add(match.group("name"))
         tree = LazyAst(text)
+        if _ROUTER_TRIGGERS.search(text) is not None:
+            parsed = tree.partial()
+            if parsed is not None:
+                summary.routers = _routers.collect(module, is_package, parsed)
         for name, triggers, fn in _COLLECTORS:
             if not triggers or any(t in text for t in triggers):
                 fn(path, text, summary, tree)
@@ -180,23 +228,38 @@ class ProjectIndex:
         """The summary made from the file at ``path`` (absolute), if the index has it."""
         return self._by_path.get(path) if path is not None else None
 
-    def find_module(self, dotted_module: str) -> Optional[ModuleSummary]:
-        """The module named ``dotted_module``; a src-layout prefix (``src.app``) also matches."""
-        found = self.modules.get(dotted_module)
-        if found is not None:
-            return found
-        suffix = "." + dotted_module
-        for name, summary in self.modules.items():
-            if name.endswith(suffix):
-                return summary
-        return None
+    def find_module(self, dotted_module: str, importer: Optional[str] = None) -> Optional[ModuleSummary]:
+        """The module ``import dotted_module`` imports (see :meth:`resolve_module`)."""
+        found = self.resolve_module(dotted_module, importer)
+        return self.modules[found] if found is not None else None
 
-    def is_app_or_router(self, resolved: str) -> bool:
-        module, _, name = resolved.rpartition(".")
-        if not module or name.endswith("()"):
-            return False
-        summary = self.find_module(module)
-        return summary is not None and name in summary.apps
+    def resolve_module(self, dotted_module: str, importer: Optional[str] = None) -> Optional[str]:
+        """The index's name of the module ``import dotted_module`` imports, as Python would.
+
+        A module is importable under the name its package chain gives it (``backend/onyx/db/
+        x.py`` with ``onyx/__init__.py`` and ``onyx/db/__init__.py`` but no
+        ``backend/__init__.py`` is ``onyx.db.x``, not ``db.x``; a ``src/`` layout is the same
+        case), under its name from the project root, and under longer names through
+        directories without ``__init__.py`` (namespace packages). Where several modules
+        answer to the name, the one nearest ``importer`` (the index's name of the importing
+        module) wins; when none is nearest, the name is ambiguous and resolves to nothing.
+        """
+        candidates = self.derived("module-names", _importable_names).get(dotted_module)
+        if not candidates:
+            return None
+        rank, modules = candidates
+        if rank == _SCRIPT_DIRECTORY:
+            # a bare module of a directory that is no package: imported from its directory only
+            if importer is None or not any(_parent(m) == _parent(importer) for m in modules):
+                return None
+            modules = tuple(m for m in modules if _parent(m) == _parent(importer))
+        if len(modules) == 1:
+            return modules[0]
+        return _nearest(modules, importer)
+
+    def is_app_or_router(self, resolved: str, importer: Optional[str] = None) -> bool:
+        """``resolved`` is a FastAPI app or router of the project (RULES.md "Route")."""
+        return _routers.model(self).is_router(resolved, importer)
 
     def fingerprint(self) -> str:
         """A digest of the whole index, for cache keys of rules that read other modules."""
@@ -205,5 +268,69 @@ class ProjectIndex:
             summary = self.modules[name]
             digest.update(name.encode())
             digest.update(repr(sorted(summary.apps)).encode())
+            digest.update(repr(summary.routers).encode())
             digest.update(repr(sorted(summary.extra.items(), key=lambda kv: kv[0])).encode())
         return digest.hexdigest()
+
+
+# the project pass reads router facts only from modules that may define or use one
+_ROUTER_TRIGGERS = re.compile(r"Router|FastAPI|router|class |include_router")
+
+# ranks of the names a module is importable under (lower wins)
+_PACKAGE_NAME, _NAMESPACE_NAME, _SCRIPT_DIRECTORY = 0, 1, 2
+
+
+def _parent(module: str) -> str:
+    return module.rpartition(".")[0]
+
+
+def _importable_names(index: ProjectIndex) -> Dict[str, Tuple[int, Tuple[str, ...]]]:
+    """Every name a module of ``index`` is importable under -> (rank, modules of that rank)."""
+    packages = {name for name, summary in index.modules.items() if summary.is_package}
+    # directories holding a top-level package: their plain modules are top-level too
+    roots = {_parent(name) for name in packages}
+    best: Dict[str, Tuple[int, List[str]]] = {}
+
+    def offer(name: str, rank: int, module: str) -> None:
+        found = best.get(name)
+        if found is None or rank < found[0]:
+            best[name] = (rank, [module])
+        elif rank == found[0] and module not in found[1]:
+            found[1].append(module)
+
+    for module in index.modules:
+        if not module:
+            continue
+        parts = module.split(".")
+        start = len(parts) - 1  # where the package chain above the module begins
+        while start > 0 and ".".join(parts[:start]) in packages:
+            start -= 1
+        canonical = ".".join(parts[start:])
+        offer(module, _PACKAGE_NAME, module)
+        if start == len(parts) - 1 > 0 and module not in packages and _parent(module) not in roots:
+            offer(canonical, _SCRIPT_DIRECTORY, module)
+        else:
+            offer(canonical, _PACKAGE_NAME, module)
+        for longer in range(start - 1, 0, -1):
+            offer(".".join(parts[longer:]), _NAMESPACE_NAME, module)
+    return {name: (rank, tuple(modules)) for name, (rank, modules) in best.items()}
+
+
+def _nearest(modules: Tuple[str, ...], importer: Optional[str]) -> Optional[str]:
+    """The module sharing the longest package path with ``importer``, if only one does."""
+    if importer is None:
+        return None
+    here = importer.split(".")
+
+    def shared(module: str) -> int:
+        count = 0
+        for mine, theirs in zip(here, module.split(".")):
+            if mine != theirs:
+                break
+            count += 1
+        return count
+
+    scores = sorted(((shared(m), m) for m in modules), reverse=True)
+    if len(scores) > 1 and scores[0][0] == scores[1][0]:
+        return None
+    return scores[0][1]

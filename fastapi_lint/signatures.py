@@ -65,7 +65,7 @@ def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> Non
     is_package = os.path.basename(path).startswith("__init__.")
     if not any(t in text for t in _TRIGGERS) and not is_package:
         return
-    module = tree.get()
+    module = tree.partial()  # what a module defines, also in one this Python cannot parse
     if module is None:
         return
     package = importing_package(summary.module, is_package)

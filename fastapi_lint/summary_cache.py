@@ -27,7 +27,7 @@ from fastapi_lint.cache import _code_fingerprint, _write_atomic, digest, ensure_
 from fastapi_lint.config import Config
 from fastapi_lint.project import ModuleSummary, collector_identities
 
-SCHEMA = 3  # 2: ModuleSummary.parses; 3: ModuleSummary.fingerprints
+SCHEMA = 4  # 2: ModuleSummary.parses; 3: ModuleSummary.fingerprints; 4: is_package, routers
 _MAGIC = b"FLSUM1\n"
 _MAC_SIZE = hashlib.sha256().digest_size
 _KEY_SIZE = 32

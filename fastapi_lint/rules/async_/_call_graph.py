@@ -358,25 +358,16 @@ class CallGraph:
             calls = summary.extra.get(CALL_GRAPH)
             if isinstance(calls, ModuleCalls):
                 self.modules[name] = calls
-        self._suffixes = self._suffix_table()
+        self._resolve_module = project.resolve_module
         self._next: Dict[FunctionKey, Optional[FunctionKey]] = {}
         self._blocking: Dict[FunctionKey, str] = {}
         self._search()
 
-    def _suffix_table(self) -> Dict[str, Optional[str]]:
-        """``app.helpers`` -> ``src.app.helpers`` (src layouts); None when ambiguous."""
-        table: Dict[str, Optional[str]] = {}
-        for name in self.modules:
-            parts = name.split(".")
-            for start in range(1, len(parts)):
-                suffix = ".".join(parts[start:])
-                table[suffix] = None if suffix in table else name
-        return table
-
     def _module(self, name: str) -> Optional[str]:
         if name in self.modules:
             return name
-        return self._suffixes.get(name)
+        found = self._resolve_module(name)  # as Python imports it (src/ layouts, several roots)
+        return found if found in self.modules else None
 
     def lookup(self, resolved: str, depth: int = 0) -> Optional[FunctionKey]:
         """The project function a resolved call name designates, following re-exports."""
