@@ -1,0 +1,212 @@
+"""What the project's functions return, for FAPI201: a ``Response``, a value whose shape the
+code spells out, or something unknown.
+
+A route without a response model that returns ``await backend.login(...)`` or
+``get_redoc_html(...)`` sends a ``Response`` as it is; one that returns
+``await helper()`` where ``helper`` only returns ``{"status": "ok"}`` leaks nothing either.
+The project pass records, for every module-level function and every method of a
+module-level class, one entry per ``return``:
+
+- ``"response"``: a call of a class named ``*Response`` (or the function is annotated so);
+- ``"plain"``: a literal, a container of literals, or the function is annotated with a
+  scalar type;
+- ``"call:<dotted>"``: the value of a call of a named function, decided at query time
+  (the callee may live in a module the pass has not read yet);
+- ``"type:<dotted>"``: the function's return annotation, decided at query time (a project
+  pydantic model is a typed value, an ORM class is not);
+- ``"unknown"``: anything else.
+"""
+from __future__ import annotations
+
+import ast
+import os
+from typing import Dict, Iterator, List, Optional, Set, Tuple
+
+from fastapi_lint.astnames import import_bindings, importing_package, module_statements
+from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
+from fastapi_lint.rules.models._model_index import model_index
+
+RETURNS = "function_returns"
+RESPONSE, PLAIN, UNKNOWN = "response", "plain", "unknown"
+_SCALARS = frozenset({"str", "int", "float", "bool", "bytes", "None"})
+_MAX_DEPTH = 6
+
+Kinds = Tuple[str, ...]
+
+
+@collector(RETURNS, triggers=("return",))
+def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
+    module = tree.get()
+    if module is None:
+        return
+    package = importing_package(summary.module, os.path.basename(path).startswith("__init__."))
+    names: Dict[str, str] = {}
+    statements = list(module_statements(module.body))
+    for stmt in statements:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            names.update(import_bindings(stmt, package))
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names[stmt.name] = f"{summary.module}.{stmt.name}" if summary.module else stmt.name
+    found: Dict[str, Kinds] = {}
+    for stmt in statements:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found[stmt.name] = _function_kinds(stmt, names)
+        elif isinstance(stmt, ast.ClassDef):
+            for item in stmt.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    found[f"{stmt.name}.{item.name}"] = _function_kinds(item, names)
+    if found:
+        summary.extra[RETURNS] = found
+
+
+def _dotted(expr: ast.expr, names: Dict[str, str]) -> Optional[str]:
+    parts: List[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, ast.Name):
+        return None
+    head = names.get(expr.id)
+    if head is None:
+        return None
+    return ".".join([head, *reversed(parts)])
+
+
+def _last_name(expr: ast.expr) -> str:
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    return expr.id if isinstance(expr, ast.Name) else ""
+
+
+def _function_kinds(function, names: Dict[str, str]) -> Kinds:
+    annotation = function.returns
+    if annotation is not None:
+        if isinstance(annotation, ast.Constant) and annotation.value is None:
+            return (PLAIN,)
+        last = _last_name(annotation)
+        if last.endswith("Response"):
+            return (RESPONSE,)
+        if last in _SCALARS:
+            return (PLAIN,)
+        dotted = _dotted(annotation, names)
+        if dotted is not None:
+            return ("type:" + dotted,)
+    return tuple(_return_kind(value, names) for value in _returned_values(function))
+
+
+def _returned_values(function) -> Iterator[ast.expr]:
+    """Values of the function's own ``return`` statements (nested scopes excluded)."""
+    stack: List[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Return):
+            if node.value is not None and not (isinstance(node.value, ast.Constant) and node.value.value is None):
+                yield node.value
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _return_kind(value: ast.expr, names: Dict[str, str]) -> str:
+    if isinstance(value, ast.Await):
+        value = value.value
+    if isinstance(value, ast.Call):
+        if _last_name(value.func).endswith("Response"):
+            return RESPONSE
+        dotted = _dotted(value.func, names)
+        if dotted is not None:
+            return "call:" + dotted
+        if isinstance(value.func, ast.Attribute):
+            return "method:" + value.func.attr
+        return UNKNOWN
+    if _is_literal(value):
+        return PLAIN
+    return UNKNOWN
+
+
+def _is_literal(value: ast.expr) -> bool:
+    """Constants and containers of constants (names and attributes inside containers are
+    values the code spells out, like ``{"status": status}``)."""
+    if isinstance(value, (ast.Constant, ast.JoinedStr)):
+        return True
+    if isinstance(value, (ast.Dict, ast.List, ast.Tuple, ast.Set)):
+        return not any(isinstance(node, ast.Call) for node in ast.walk(value))
+    return False
+
+
+# -- queries -----------------------------------------------------------------------------
+class ReturnIndex:
+    """Whole-project answers: what does calling a project function return?"""
+
+    def __init__(self, project: ProjectIndex) -> None:
+        self._project = project
+        self._by_method: Dict[str, List[Kinds]] = {}
+        for summary in project.modules.values():
+            found = summary.extra.get(RETURNS)
+            if isinstance(found, dict):
+                for name, kinds in found.items():
+                    self._by_method.setdefault(name.rpartition(".")[2], []).append(kinds)
+        self._memo: Dict[str, Optional[str]] = {}
+
+    def of_function(self, dotted: str) -> Optional[str]:
+        """``RESPONSE``/``PLAIN``/``UNKNOWN`` for a project function or method, None when it is
+        not a project function."""
+        if dotted not in self._memo:
+            self._memo[dotted] = None  # cycle guard
+            kinds = self._kinds(dotted)
+            self._memo[dotted] = None if kinds is None else self._combine(kinds, 0)
+        return self._memo[dotted]
+
+    def of_method_name(self, name: str) -> Optional[str]:
+        """``RESPONSE`` when every project function or method called ``name`` returns a
+        Response (a method of an object whose type is not known here: ``backend.login()``)."""
+        candidates = self._by_method.get(name)
+        if not candidates:
+            return None
+        if all(self._combine(kinds, 0) == RESPONSE for kinds in candidates):
+            return RESPONSE
+        return None
+
+    def _kinds(self, dotted: str) -> Optional[Kinds]:
+        module, _, name = dotted.rpartition(".")
+        for _ in range(2):  # `pkg.mod.func` or `pkg.mod.Class.method`
+            if not module:
+                return None
+            summary = self._project.find_module(module)
+            if summary is not None:
+                found = summary.extra.get(RETURNS)
+                return found.get(name) if isinstance(found, dict) else None
+            module, _, owner = module.rpartition(".")
+            name = f"{owner}.{name}"
+        return None
+
+    def _combine(self, kinds: Kinds, depth: int) -> str:
+        if not kinds:
+            return PLAIN  # returns nothing
+        results: Set[str] = set()
+        for kind in kinds:
+            results.add(self._decide(kind, depth))
+        if UNKNOWN in results:
+            return UNKNOWN
+        return RESPONSE if results == {RESPONSE} else PLAIN
+
+    def _decide(self, kind: str, depth: int) -> str:
+        if kind in (RESPONSE, PLAIN, UNKNOWN):
+            return kind
+        if depth > _MAX_DEPTH:
+            return UNKNOWN
+        head, _, target = kind.partition(":")
+        if head == "type":
+            return PLAIN if model_index(self._project).is_model_ref(target) else UNKNOWN
+        if head == "method":
+            return self.of_method_name(target) or UNKNOWN
+        inner = self._kinds(target)
+        return UNKNOWN if inner is None else self._combine(inner, depth + 1)
+
+
+def return_index(project: Optional[ProjectIndex]) -> Optional[ReturnIndex]:
+    if project is None:
+        return None
+    return project.derived(RETURNS, ReturnIndex)
+
