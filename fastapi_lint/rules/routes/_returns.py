@@ -114,6 +114,8 @@ def _return_kind(value: ast.expr, names: Dict[str, str]) -> str:
     if isinstance(value, ast.Call):
         if _last_name(value.func).endswith("Response"):
             return RESPONSE
+        if _last_name(value.func) in ("model_dump", "model_dump_json"):
+            return PLAIN  # a pydantic model's own fields
         dotted = _dotted(value.func, names)
         if dotted is not None:
             return "call:" + dotted
@@ -158,14 +160,18 @@ class ReturnIndex:
             self._memo[dotted] = None if kinds is None else self._combine(kinds, 0)
         return self._memo[dotted]
 
-    def of_method_name(self, name: str) -> Optional[str]:
+    def of_method_name(self, name: str, plain: bool = False) -> Optional[str]:
         """``RESPONSE`` when every project function or method called ``name`` returns a
-        Response (a method of an object whose type is not known here: ``backend.login()``)."""
+        Response (a method of an object whose type is not known here: ``backend.login()``);
+        with ``plain``, also ``PLAIN`` when every one returns a value spelled out."""
         candidates = self._by_method.get(name)
         if not candidates:
             return None
-        if all(self._combine(kinds, 0) == RESPONSE for kinds in candidates):
+        kinds = {self._combine(kinds, 0) for kinds in candidates}
+        if kinds == {RESPONSE}:
             return RESPONSE
+        if plain and kinds == {PLAIN}:
+            return PLAIN
         return None
 
     def _kinds(self, dotted: str) -> Optional[Kinds]:

@@ -31,8 +31,18 @@ ACTIONS = frozenset({
     "like", "unlike", "follow", "unfollow", "vote", "rate", "ack", "acknowledge", "graphql",
     "rpc", "invoke", "call", "predict", "classify", "detect", "translate", "summarize",
     "upload", "action", "actions", "interaction", "interactions", "command", "commands", "menu",
-    "slack",
+    "slack", "clean", "cleanup", "purge", "prune", "scan", "rescan", "reindex", "rebuild", "save",
+    "migrate", "import", "backup", "deletion", "attempt", "attempts", "task", "tasks", "job",
 })
+# nouns among ACTIONS: `create_token`, `create_webhook`, `add_command` do create one
+_RESOURCE_NOUNS = frozenset({
+    "token", "tokens", "email", "hook", "webhook", "webhooks", "command", "commands", "action",
+    "actions", "interaction", "interactions", "menu", "logs", "status", "slack", "callback",
+    "query", "filter", "backup", "job", "task", "tasks", "import", "list", "count", "set", "rate",
+    "vote", "like", "call", "menu", "action", "change", "check", "ping", "test",
+})
+# `add_recipe_to_list` on `/lists/{id}/recipe/{recipe_id}`: puts into an existing resource
+_INTO = frozenset({"to", "into"})
 
 
 def _is_collection(segment: str) -> bool:
@@ -62,10 +72,16 @@ class CreateWithout201(RouteBodyRule):
     `search`, `query`, `send`, `notify`, `callback`, `webhook`, `run`, `execute`,
     `process`, `calculate`, `preview`, `export`, `upload`, `subscribe`, `activate`,
     `cancel`, `approve`, `publish`, `update`, `upsert`, `bulk`, `chat`, `generate`,
-    `invite`, `submit`... (see `ACTIONS` in the rule's module).
+    `invite`, `submit`, `clean`, `save`, `import`... (see `ACTIONS` in the rule's module).
 
-    Not reported either when the body sets the status itself: `response.status_code = ...`
-    or returning a `Response` built with `status_code=`.
+    A `create`/`add`/`register`/`new` name is not reported when the rest of the name
+    names an operation rather than a resource (`create_deletion_attempt`,
+    `create_upload_files`), or when it adds something *to* a resource the path identifies
+    (`add_recipe_to_list` on `/lists/{id}/recipe/{recipe_id}`).
+
+    Not reported either when the body sets the status itself: `response.status_code = ...`,
+    or every value it returns is a `Response` it builds (also a route annotated to return
+    one): the decorator's `status_code=` would not apply.
 
     ## Why is this bad?
     FastAPI answers 200 unless told otherwise. A request that creates a resource should
@@ -107,15 +123,28 @@ class CreateWithout201(RouteBodyRule):
     def _creates(self, route: RouteInfo) -> bool:
         if route.methods != ("POST",) or route.keyword("status_code") is not None:
             return False
+        if self._answers_itself(route):
+            return False
         name = route.function.name.value
         parts = name_parts(name)
-        if parts and parts[0] in _CREATE_PREFIXES:
-            return True
         segment = self._last_segment(route)
+        if parts and parts[0] in _CREATE_PREFIXES:
+            rest = set(parts[1:])
+            if rest & ACTIONS - _RESOURCE_NOUNS:
+                return False  # `create_deletion_attempt`, `add_upload`: an operation
+            return not (rest & _INTO and segment is not None and segment.startswith("{"))
         if segment is None or not _is_collection(segment):
             return False
         words = set(name_parts(name)) | set(name_parts(segment))
         return not words & ACTIONS
+
+    def _answers_itself(self, route: RouteInfo) -> bool:
+        """Annotated to return a Response: the body builds the answer and its status."""
+        returns = route.function.returns
+        if returns is None:
+            return False
+        resolved = self.ctx.resolve(returns.annotation) or ""
+        return resolved.rpartition(".")[2].endswith("Response")
 
     @staticmethod
     def _last_segment(route: RouteInfo) -> Optional[str]:
@@ -126,8 +155,8 @@ class CreateWithout201(RouteBodyRule):
         return segments[-1] if segments else None
 
     def check(self, function: cst.FunctionDef, routes: List[RouteInfo], body: RouteBody) -> None:
-        if body.sets_status:
-            return
+        if body.sets_status or (body.returns_value and body.all_responses):
+            return  # the body sets the status, or answers with Response objects it builds
         self.report(
             function.name,
             f"POST route `{function.name.value}` creates a resource but answers 200: "

@@ -33,6 +33,11 @@ _RESPONSE_FUNCTIONS = frozenset({
 })
 # a pydantic model's own serialization: the model's fields, spelled out in its class
 _MODEL_DUMPS = frozenset({"model_dump", "dict", "json", "model_dump_json"})
+_SCALAR_TYPES = frozenset({
+    "builtins.str()", "builtins.int()", "builtins.float()", "builtins.bool()", "builtins.bytes()",
+})
+# reading a container gives a piece of it
+_CONTAINER_READS = frozenset({"get", "copy", "values", "keys", "items"})
 _MODEL_BUILDERS = frozenset({
     "model_validate", "model_validate_json", "parse_obj", "parse_raw", "from_orm", "model_construct",
     "construct",
@@ -47,7 +52,6 @@ class _Values:
         self.dependencies = dependencies  # objects a dependency builds (a user, a session)
         self.assigned: Dict[str, List[cst.BaseExpression]] = {}
         self.unknown: Optional[cst.BaseExpression] = None  # the first value of unknown shape
-        self.shapes: Set[FrozenSet[str]] = set()  # key sets of returned dict literals
 
 
 class MissingResponseModel(RouteBodyRule):
@@ -133,9 +137,22 @@ class MissingResponseModel(RouteBodyRule):
             inputs: Set[str] = set()
             dependencies: Set[str] = set()
             for param in iter_params(node.params):
-                kind = self.ctx.param_source(param, route).kind
-                (dependencies if kind == DEPENDS else inputs).add(param.name.value)
+                source = self.ctx.param_source(param, route)
+                if source.kind != DEPENDS or self._plain_dependency(param, source.target):
+                    inputs.add(param.name.value)
+                else:
+                    dependencies.add(param.name.value)
             self._values[id(node)] = _Values(inputs, dependencies)
+
+    def _plain_dependency(self, param: cst.Param, target: Optional[str]) -> bool:
+        """A dependency whose value is a scalar (`token: str = Depends(oauth2_scheme)`) or
+        one the dependency spells out (`return {"q": q, "skip": skip}`)."""
+        if param.annotation is not None and self.ctx.annotation_type(param.annotation.annotation) in _SCALAR_TYPES:
+            return True
+        returns = return_index(self.ctx.project)
+        if returns is None or not target or target.startswith("<local>"):
+            return False
+        return returns.of_function(target.replace("()", "")) == PLAIN
 
     def _current(self) -> Optional[_Values]:
         return self._values.get(id(self._stack[-1][0])) if self._stack and self._body() is not None else None
@@ -185,8 +202,6 @@ class MissingResponseModel(RouteBodyRule):
             return
         if self._kind(node.value, values, set(), top=True) == UNKNOWN:
             values.unknown = node.value
-        elif isinstance(node.value, cst.Dict):
-            values.shapes.add(_keys(node.value))
 
     # -- what a value is --------------------------------------------------------------------
     def _kind(self, expr: cst.BaseExpression, values: _Values, seen: Set[str], top: bool = False) -> str:
@@ -198,7 +213,7 @@ class MissingResponseModel(RouteBodyRule):
         if isinstance(expr, (cst.Dict, cst.List, cst.Tuple, cst.Set)):
             return self._container(expr, values, seen)
         if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
-            return UNKNOWN  # elements bound by the loop: their shape is the iterable's
+            return self._comprehension(expr, values, seen)
         if isinstance(expr, cst.Name):
             return self._name(expr, values, seen, top)
         if isinstance(expr, cst.Attribute):
@@ -236,6 +251,8 @@ class MissingResponseModel(RouteBodyRule):
             return PLAIN
         if name in values.dependencies or name in seen:
             return UNKNOWN
+        if name.isupper() and len(name) > 1:
+            return PLAIN  # a module constant: data the code itself defines
         assigned = values.assigned.get(name)
         if assigned is not None:
             kinds = [self._kind(v, values, seen | {name}, top) for v in assigned]
@@ -262,9 +279,15 @@ class MissingResponseModel(RouteBodyRule):
             method = func.attr.value
             if method in _MODEL_BUILDERS and index.is_model_ref(self.ctx.resolve(func.value)):
                 return PLAIN
-            if method in _MODEL_DUMPS and self._is_model_value(func.value, values):
+            if method in ("model_dump", "model_dump_json") or (
+                method in _MODEL_DUMPS and self._is_model_value(func.value, values)
+            ):
                 return PLAIN
-        return self._project_call(call, resolved)
+            if _root_in(func.value, values.inputs):
+                return PLAIN  # `body.data.decode()`: derived from what the caller sent
+            if method in _CONTAINER_READS and self._kind(func.value, values, seen, top) == PLAIN:
+                return PLAIN  # `DATA.get(key)`: a piece of a literal
+        return self._project_call(call, resolved, top)
 
     def _is_model_value(self, expr: cst.BaseExpression, values: _Values) -> bool:
         if isinstance(expr, cst.Call):
@@ -273,7 +296,7 @@ class MissingResponseModel(RouteBodyRule):
             return True
         return model_index(self.ctx.project).is_model_ref(self.ctx.resolve(expr))
 
-    def _project_call(self, call: cst.Call, resolved: Optional[str]) -> str:
+    def _project_call(self, call: cst.Call, resolved: Optional[str], top: bool) -> str:
         returns = return_index(self.ctx.project)
         if returns is None:
             return UNKNOWN
@@ -283,20 +306,52 @@ class MissingResponseModel(RouteBodyRule):
             if kind is not None:
                 return kind
         if isinstance(call.func, cst.Attribute):
-            return returns.of_method_name(call.func.attr.value) or UNKNOWN
+            return returns.of_method_name(call.func.attr.value, plain=not top) or UNKNOWN
         return UNKNOWN
+
+    def _comprehension(self, expr, values: _Values, seen: Set[str]) -> str:
+        """The element's shape, loop variables taking the iterable's."""
+        added: List[str] = []
+        for clause in _for_clauses(expr.for_in):
+            kind = self._kind(clause.iter, values, seen)
+            stand_in = cst.Integer("0") if kind == PLAIN else cst.Name("__unknown__")
+            for target in _target_names(clause.target):
+                if target not in values.assigned:
+                    values.assigned[target] = [stand_in]
+                    added.append(target)
+        try:
+            parts = [expr.key, expr.value] if isinstance(expr, cst.DictComp) else [expr.elt]
+            kinds = [self._kind(part, values, seen) for part in parts]
+        finally:
+            for target in added:
+                del values.assigned[target]
+        return UNKNOWN if UNKNOWN in kinds else PLAIN
 
     def check(self, function: cst.FunctionDef, routes: List[RouteInfo], body: RouteBody) -> None:
         values = self._values.pop(id(function), None)
         if not body.returns_value or body.all_responses:
             return
-        if values is not None and values.unknown is None and len(values.shapes) <= 1:
+        if values is not None and values.unknown is None:
             return
         self.report(
             function.name,
             f"Route `{function.name.value}` has neither `response_model=` nor a return annotation: "
             "whatever it returns is serialized as is",
         )
+
+
+def _for_clauses(clause: Optional[cst.CompFor]) -> List[cst.CompFor]:
+    found = []
+    while clause is not None:
+        found.append(clause)
+        clause = clause.inner_for_in
+    return found
+
+
+def _target_names(target: cst.BaseExpression) -> List[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    return [n for e in getattr(target, "elements", ()) for n in _target_names(e.value)]
 
 
 def _keys(node: cst.Dict) -> FrozenSet[str]:
