@@ -76,22 +76,34 @@ class SensitiveFieldInResponseModel(Rule):
     """
     ## What it does
     Reports a field named like a credential — `password`, `hashed_password`,
-    `password_hash`, `secret`, `token`, `api_key`, `private_key`... — declared by a pydantic
-    model (a subclass of `BaseModel`/`SQLModel`, directly or through project models) whose
-    fields reach an API response: the model itself, or a subclass of it in any module of
-    the project, is a *response model*.
+    `password_hash`, `secret`, `client_secret`, `token`, `api_key`, `private_key`... — that
+    a route sends to its callers. A field reaches a response when a route's
+    `response_model=` or return annotation (also inside `List[...]`, `Optional[...]`,
+    `Page[...]`) names the model that declares it, a subclass of it, or a model that nests
+    it as a field type (`tokens: list[TokenOut]`), any depth, in any module of the project.
+    Password and private-key fields are also reported in a model named `*Response`, `*Out`,
+    `*Public` or `*Read` that no route is seen returning (seed 001). The finding points at
+    the field, in the module that declares it.
 
-    A response model is a model used anywhere in the project as a route's `response_model=`
-    or return annotation (also inside `List[...]`, `list[...]`, `Optional[...]`,
-    `Page[...]`), or a model named `*Response`, `*Out`, `*Public` or `*Read`. The finding
-    points at the field, in the module that declares it.
+    Only string fields are credentials: `SecretStr`/`SecretBytes` (serialized masked),
+    models, lists, `Literal`s, flags, numbers and dates are not. Not reported either:
 
-    Not reported: fields excluded from output (`Field(exclude=True)`), `SecretStr`/
-    `SecretBytes` fields (serialized masked), `bool`/number/date fields (`has_password:
-    bool`), names that are metadata about a secret (`token_type`, `password_updated_at`),
-    and the tokens an authentication endpoint issues to its caller (`access_token`,
-    `refresh_token`, `id_token`, or a `token` field of a model named like a token, login,
-    register or auth response).
+    - `Field(exclude=True)`, and fields the project fills with a masked value before
+      returning them (`View(api_key=mask(key))`, `view.api_key = redact(...)`,
+      `secret.get_value(apply_mask=True)`);
+    - values derived from a secret or metadata about one: `masked_*`, `*_masked`,
+      `*_display`, `*_hint`, `*_last4`, `*_preview`, `*_meta`, `*_method`, `*_claims`,
+      `*_properties`, `*_delete`, `*_at`, `*_id`, `*_count`, `has_*`/`is_*`, pagination
+      cursors (`next_token`, `page_token`);
+    - credentials a route hands out on purpose: `access_token`/`refresh_token`/`id_token`,
+      and any credential of a response or route named for issuing one (`TokenResponse`,
+      `ApiKeyCreatedResponse`, `ClientRegistrationResponse`, `create_token`, `POST /login`),
+      or a credential the caller sent itself (a route parameter or `{placeholder}` of the
+      same name); a password only when it is new (`new_password` of a reset response);
+    - credentials of integrations in a route guarded by an admin/superuser dependency or
+      router (a settings editor round-trips them), and credentials the API documents
+      (`Field(description=...)`): a deliberate part of the contract. A user's own password
+      or password hash is reported wherever it goes.
 
     ## Why is this bad?
     Whatever a response model declares is serialized to the client. A password hash or an
