@@ -33,6 +33,7 @@ PYDANTIC_BASES = frozenset({
     "pydantic.RootModel", "pydantic.root_model.RootModel",
 })
 RESPONSE_SUFFIXES = frozenset({"response", "out", "public", "read"})
+_ROUTE_CALL = re.compile(r"\.(?:get|post|put|patch|delete|options|head|trace|api_route)\(")
 _ROUTE_METHODS = frozenset({
     "get", "post", "put", "patch", "delete", "options", "head", "trace", "api_route",
 })
@@ -72,7 +73,8 @@ class ModuleModels:
 
 
 # -- the project pass ------------------------------------------------------------------------
-@collector(MODELS, triggers=("BaseModel", "SQLModel", "BaseSettings", "response_model", "->"))
+# "class ": a model may subclass a project base without naming pydantic (`class X(AppBase)`)
+@collector(MODELS, triggers=("class ", "response_model", "->"))
 def collect_models(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
     module = tree.get()
     if module is None:
@@ -96,7 +98,7 @@ def collect_models(path: str, text: str, summary: ModuleSummary, tree: LazyAst) 
                 fields[stmt.name] = tuple(refs)
     # routes are module-level functions, methods of module-level classes (class-based
     # views) or functions nested in a router factory
-    for node in tree.nodes() if "def " in text else ():
+    for node in tree.nodes() if _ROUTE_CALL.search(text) else ():
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             exposure = _route_exposure(node, names)
             if exposure is not None:
@@ -114,6 +116,8 @@ def collect_models(path: str, text: str, summary: ModuleSummary, tree: LazyAst) 
         )
 
 
+# marks a class every field of which some call fills from a masked mapping
+MASKED_CLASS = "class:"
 _MASK_TEXT = re.compile(r"mask|redact|obfuscat|censor", re.I)
 _MASK_WORDS = frozenset({"mask", "masked", "redact", "redacted", "obfuscate", "obfuscated", "censor", "censored"})
 
@@ -139,7 +143,8 @@ def _masking(expr: ast.expr, masked_names: Set[str]) -> bool:
 
 def _masked_fields(tree: LazyAst) -> Set[str]:
     """Field names this module fills with a masked value: ``View(api_key=mask(k))``,
-    ``view.api_key = mask(k)``, or a local name holding a masked value passed on."""
+    ``view.api_key = mask(k)``, or a local name holding a masked value passed on; and
+    ``class:Name`` for a class built from a masked mapping (``Name(**masked)``)."""
     masked_names: Set[str] = set()
     fields: Set[str] = set()
     nodes = tree.nodes()
@@ -153,9 +158,19 @@ def _masked_fields(tree: LazyAst) -> Set[str]:
     for node in nodes:
         if isinstance(node, ast.Call):
             for keyword in node.keywords:
-                if keyword.arg and _masking(keyword.value, masked_names):
+                if not _masking(keyword.value, masked_names):
+                    continue
+                if keyword.arg:
                     fields.add(keyword.arg)
+                else:  # `Credentials(**secret.get_value(apply_mask=True))`: every field
+                    fields.add(MASKED_CLASS + _callee(node.func))
     return fields
+
+
+def _callee(func: ast.expr) -> str:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
 
 
 def _module_names(module: ast.Module, module_name: str, package: str) -> Dict[str, str]:

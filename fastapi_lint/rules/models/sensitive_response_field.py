@@ -8,7 +8,7 @@ import libcst as cst
 from fastapi_lint.names import keyword
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules._text import universal_newlines
-from fastapi_lint.rules.models._model_index import MODELS, RouteExposure, model_index
+from fastapi_lint.rules.models._model_index import MASKED_CLASS, MODELS, RouteExposure, model_index
 from fastapi_lint.words import NOT_SECRET_SUFFIXES, name_parts, says_secret
 
 FIELD_WORDS = (
@@ -90,7 +90,7 @@ class SensitiveFieldInResponseModel(Rule):
 
     - `Field(exclude=True)`, and fields the project fills with a masked value before
       returning them (`View(api_key=mask(key))`, `view.api_key = redact(...)`,
-      `secret.get_value(apply_mask=True)`);
+      `secret.get_value(apply_mask=True)`, `Credentials(**masked_mapping)`);
     - values derived from a secret or metadata about one: `masked_*`, `*_masked`,
       `*_display`, `*_hint`, `*_last4`, `*_preview`, `*_meta`, `*_method`, `*_claims`,
       `*_properties`, `*_delete`, `*_at`, `*_id`, `*_count`, `has_*`/`is_*`, pagination
@@ -171,6 +171,8 @@ class SensitiveFieldInResponseModel(Rule):
         key = (self.ctx.facts.module_name, node.name.value)
         routes = index.route_exposures(key)
         named = index.named_exposures(key)
+        if MASKED_CLASS + node.name.value in index.masked:
+            return  # built from a masked mapping wherever the project builds it
         for target, word, documented in fields:
             name = target.value
             if name in index.masked:

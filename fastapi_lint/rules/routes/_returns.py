@@ -23,8 +23,10 @@ import os
 from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from fastapi_lint.astnames import import_bindings, importing_package, module_statements
+from fastapi_lint.words import name_parts
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
 from fastapi_lint.rules.models._model_index import model_index
+from fastapi_lint.signatures import SIGNATURES
 
 RETURNS = "function_returns"
 RESPONSE, PLAIN, UNKNOWN = "response", "plain", "unknown"
@@ -116,6 +118,8 @@ def _return_kind(value: ast.expr, names: Dict[str, str]) -> str:
             return RESPONSE
         if _last_name(value.func) in ("model_dump", "model_dump_json"):
             return PLAIN  # a pydantic model's own fields
+        if name_parts(_last_name(value.func))[-1:] == ["redirect"]:
+            return RESPONSE  # `client.authorize_redirect(...)`: a RedirectResponse
         dotted = _dotted(value.func, names)
         if dotted is not None:
             return "call:" + dotted
@@ -134,6 +138,9 @@ def _is_literal(value: ast.expr) -> bool:
         return True
     if isinstance(value, (ast.Dict, ast.List, ast.Tuple, ast.Set)):
         return not any(isinstance(node, ast.Call) for node in ast.walk(value))
+    if isinstance(value, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
+        # `[member.value for member in cls]`: a field of each element
+        return isinstance(value.elt, (ast.Attribute, ast.Constant, ast.JoinedStr))
     return False
 
 
@@ -174,7 +181,7 @@ class ReturnIndex:
             return PLAIN
         return None
 
-    def _kinds(self, dotted: str) -> Optional[Kinds]:
+    def _kinds(self, dotted: str, depth: int = 0) -> Optional[Kinds]:
         module, _, name = dotted.rpartition(".")
         for _ in range(2):  # `pkg.mod.func` or `pkg.mod.Class.method`
             if not module:
@@ -182,7 +189,15 @@ class ReturnIndex:
             summary = self._project.find_module(module)
             if summary is not None:
                 found = summary.extra.get(RETURNS)
-                return found.get(name) if isinstance(found, dict) else None
+                kinds = found.get(name) if isinstance(found, dict) else None
+                if kinds is None and depth < _MAX_DEPTH:
+                    # re-exported: `from .service import get_user` in a package
+                    signatures = summary.extra.get(SIGNATURES)
+                    target = getattr(signatures, "aliases", {}).get(name.partition(".")[0])
+                    if target is not None and target != dotted:
+                        rest = name.partition(".")[2]
+                        return self._kinds(f"{target}.{rest}" if rest else target, depth + 1)
+                return kinds
             module, _, owner = module.rpartition(".")
             name = f"{owner}.{name}"
         return None

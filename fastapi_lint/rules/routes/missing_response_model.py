@@ -8,6 +8,7 @@ from fastapi_lint.facts import DEPENDS, RouteInfo
 from fastapi_lint.names import iter_params
 from fastapi_lint.prefilter import has_route
 from fastapi_lint.rule import Default, Severity
+from fastapi_lint.words import name_parts
 from fastapi_lint.rules.models._model_index import MODELS, model_index
 from fastapi_lint.rules.routes._common import (
     HTTP_ROUTE_METHODS, RouteBody, RouteBodyRule, is_response_object, status_code_number,
@@ -37,7 +38,7 @@ _SCALAR_TYPES = frozenset({
     "builtins.str()", "builtins.int()", "builtins.float()", "builtins.bool()", "builtins.bytes()",
 })
 # reading a container gives a piece of it
-_CONTAINER_READS = frozenset({"get", "copy", "values", "keys", "items"})
+_CONTAINER_READS = frozenset({"get", "copy", "values", "items"})
 _MODEL_BUILDERS = frozenset({
     "model_validate", "model_validate_json", "parse_obj", "parse_raw", "from_orm", "model_construct",
     "construct",
@@ -266,7 +267,7 @@ class MissingResponseModel(RouteBodyRule):
         resolved = self.ctx.resolve(call.func)
         if is_response_object(self.ctx.resolve(call)) or resolved in _RESPONSE_FUNCTIONS:
             return RESPONSE
-        if resolved in _SCALAR_CALLS:
+        if resolved in _SCALAR_CALLS or (resolved == "builtins.getattr" and not top):
             return PLAIN
         if resolved in _PASS_THROUGH:
             kinds = [self._kind(arg.value, values, seen, top) for arg in call.args]
@@ -287,6 +288,8 @@ class MissingResponseModel(RouteBodyRule):
                 return PLAIN  # `body.data.decode()`: derived from what the caller sent
             if method in _CONTAINER_READS and self._kind(func.value, values, seen, top) == PLAIN:
                 return PLAIN  # `DATA.get(key)`: a piece of a literal
+            if method == "keys":
+                return PLAIN  # the keys of a mapping: names, not records
         return self._project_call(call, resolved, top)
 
     def _is_model_value(self, expr: cst.BaseExpression, values: _Values) -> bool:
@@ -305,6 +308,9 @@ class MissingResponseModel(RouteBodyRule):
             kind = returns.of_function(resolved.replace("()", ""))
             if kind is not None:
                 return kind
+        name = call.func.attr.value if isinstance(call.func, cst.Attribute) else getattr(call.func, "value", "")
+        if name_parts(name)[-1:] == ["redirect"]:
+            return RESPONSE  # `sso.get_login_redirect(...)`, `client.authorize_redirect(...)`
         if isinstance(call.func, cst.Attribute):
             return returns.of_method_name(call.func.attr.value, plain=not top) or UNKNOWN
         return UNKNOWN
