@@ -60,6 +60,9 @@ class RouteBody:
     # ``response.status_code = ...`` or a returned Response built with ``status_code=``
     sets_status: bool = False
     all_responses: bool = True  # every returned value is a Response object
+    # calls other than builtins (`len`, `str`...): the route does something besides
+    # answering from its inputs
+    effects: int = 0
 
     @property
     def returns_value(self) -> bool:
@@ -114,6 +117,11 @@ class RouteBodyRule(Rule):
                 body.sets_status = True
         else:
             body.all_responses = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        body = self._body() if self._stack else None
+        if body is not None and not (self.ctx.resolve(node.func) or "").startswith("builtins."):
+            body.effects += 1
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if not self._stack:

@@ -33,6 +33,7 @@ ACTIONS = frozenset({
     "upload", "action", "actions", "interaction", "interactions", "command", "commands", "menu",
     "slack", "clean", "cleanup", "purge", "prune", "scan", "rescan", "reindex", "rebuild", "save",
     "migrate", "import", "backup", "deletion", "attempt", "attempts", "task", "tasks", "job",
+    "seed", "portal",
 })
 # nouns among ACTIONS: `create_token`, `create_webhook`, `add_command` do create one
 _RESOURCE_NOUNS = frozenset({
@@ -81,7 +82,9 @@ class CreateWithout201(RouteBodyRule):
 
     Not reported either when the body sets the status itself: `response.status_code = ...`,
     or every value it returns is a `Response` it builds (also a route annotated to return
-    one): the decorator's `status_code=` would not apply.
+    one): the decorator's `status_code=` would not apply. A route that calls nothing but
+    builtins (`return {"size": len(file)}`, `return item`) stores nothing, so it creates
+    nothing either.
 
     ## Why is this bad?
     FastAPI answers 200 unless told otherwise. A request that creates a resource should
@@ -157,6 +160,8 @@ class CreateWithout201(RouteBodyRule):
     def check(self, function: cst.FunctionDef, routes: List[RouteInfo], body: RouteBody) -> None:
         if body.sets_status or (body.returns_value and body.all_responses):
             return  # the body sets the status, or answers with Response objects it builds
+        if not body.effects:
+            return  # answers from its inputs alone (`return {"size": len(file)}`): creates nothing
         self.report(
             function.name,
             f"POST route `{function.name.value}` creates a resource but answers 200: "
