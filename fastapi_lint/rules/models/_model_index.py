@@ -58,6 +58,7 @@ class RouteExposure:
     path: str  # the route's own path literal ("" when not a literal)
     admin: bool  # guarded by an admin/superuser dependency or router
     params: Tuple[str, ...]  # its parameter names: values the caller sends
+    issues: bool = False  # its body mints a credential (`jwt.create_access_token(...)`)
 
 
 @dataclass(frozen=True)
@@ -258,7 +259,24 @@ def _route_exposure(function: ast.AST, names: Dict[str, str]) -> Optional[RouteE
     assert isinstance(route, ast.Call) and isinstance(route.func, ast.Attribute)
     return RouteExposure(
         tuple(sorted(found)), function.name, route.func.attr, path, admin, tuple(a.arg for a in params),
+        _mints_credential(function),
     )
+
+
+_MINT_VERBS = frozenset({"create", "generate", "issue", "encode", "sign", "mint", "new", "make"})
+_CREDENTIAL_NOUNS = frozenset({"token", "jwt", "secret", "key", "password", "credential", "credentials"})
+
+
+def _mints_credential(function: ast.AST) -> bool:
+    """The route calls something like ``create_access_token(...)``/``generate_api_key()``."""
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call):
+            func = node.func
+            callee = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            parts = set(name_parts(callee))
+            if parts & _MINT_VERBS and parts & _CREDENTIAL_NOUNS:
+                return True
+    return False
 
 
 def _says_admin(name: str) -> bool:

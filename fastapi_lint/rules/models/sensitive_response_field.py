@@ -98,7 +98,8 @@ class SensitiveFieldInResponseModel(Rule):
     - credentials a route hands out on purpose: `access_token`/`refresh_token`/`id_token`,
       and any credential of a response or route named for issuing one (`TokenResponse`,
       `ApiKeyCreatedResponse`, `ClientRegistrationResponse`, `create_token`, `POST /login`),
-      or a credential the caller sent itself (a route parameter or `{placeholder}` of the
+      a route that mints one in its body (`create_access_token(...)`), or a credential
+      the caller sent itself (a route parameter or `{placeholder}` of the
       same name); a password only when it is new (`new_password` of a reset response);
     - credentials of integrations in a route guarded by an admin/superuser dependency or
       router (a settings editor round-trips them), and credentials the API documents
@@ -249,7 +250,10 @@ def _derived(name: str) -> bool:
 
 
 def _issuing(root: str, route: RouteExposure) -> bool:
-    """The response hands a credential out: a token/login/creation response or route."""
+    """The response hands a credential out: a token/login/creation response or route, or
+    a route that mints one (`jwt.create_access_token(...)`)."""
+    if route.issues:
+        return True
     words = set(name_parts(root)) | set(name_parts(route.name))
     words.update(part for segment in route.path.split("/") if not segment.startswith("{") for part in name_parts(segment))
     return bool(words & _ISSUING_WORDS)

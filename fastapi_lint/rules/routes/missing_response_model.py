@@ -308,7 +308,8 @@ class MissingResponseModel(RouteBodyRule):
             kind = returns.of_function(resolved.replace("()", ""))
             if kind is not None:
                 return kind
-        name = call.func.attr.value if isinstance(call.func, cst.Attribute) else getattr(call.func, "value", "")
+        func = call.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
         if name_parts(name)[-1:] == ["redirect"]:
             return RESPONSE  # `sso.get_login_redirect(...)`, `client.authorize_redirect(...)`
         if isinstance(call.func, cst.Attribute):
