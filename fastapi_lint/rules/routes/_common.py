@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
+from typing import List, Optional, Set, Tuple
 
 import libcst as cst
 
-from fastapi_lint.facts import RouteInfo
-from fastapi_lint.names import dotted, keyword
+from fastapi_lint.facts import DEPENDS, SPECIAL, RouteInfo
+from fastapi_lint.names import dotted, iter_params, keyword
 from fastapi_lint.prefilter import ROUTE_METHOD_NAMES
 from fastapi_lint.rule import Rule
 
@@ -60,9 +60,13 @@ class RouteBody:
     # ``response.status_code = ...`` or a returned Response built with ``status_code=``
     sets_status: bool = False
     all_responses: bool = True  # every returned value is a Response object
-    # calls other than builtins (`len`, `str`...): the route does something besides
+    # calls other than builtins (`len`, `str`...) and methods of the request's own values
+    # (`item.model_dump()`, a local dict's `update`): the route does something besides
     # answering from its inputs
     effects: int = 0
+    # parameters FastAPI fills from the request, and names the body assigns
+    inputs: Set[str] = field(default_factory=set)
+    locals: Set[str] = field(default_factory=set)
 
     @property
     def returns_value(self) -> bool:
@@ -79,6 +83,7 @@ class RouteBodyRule(Rule):
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)
         self._stack: List[Tuple[cst.FunctionDef, List[RouteInfo], RouteBody]] = []
+        self._in_params = False  # calls in parameter defaults (`File()`) are not the body's
 
     def wants(self, routes: List[RouteInfo]) -> bool:
         raise NotImplementedError
@@ -91,7 +96,16 @@ class RouteBodyRule(Rule):
             return
         routes = self.ctx.current_routes
         if routes and self.wants(routes):
-            self._stack.append((node, routes, RouteBody()))
+            body = RouteBody()
+            for param in iter_params(node.params):
+                kind = self.ctx.param_source(param, routes[0]).kind
+                if kind not in (DEPENDS, SPECIAL) or param.name.value == "request":
+                    body.inputs.add(param.name.value)
+            self._stack.append((node, routes, body))
+            self._in_params = True
+
+    def leave_Parameters(self, original_node: cst.Parameters) -> None:
+        self._in_params = False
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         if self._stack and self._stack[-1][0] is original_node:
@@ -119,13 +133,24 @@ class RouteBodyRule(Rule):
             body.all_responses = False
 
     def visit_Call(self, node: cst.Call) -> None:
-        body = self._body() if self._stack else None
-        if body is not None and not (self.ctx.resolve(node.func) or "").startswith("builtins."):
-            body.effects += 1
+        body = self._body() if self._stack and not self._in_params else None
+        if body is None or (self.ctx.resolve(node.func) or "").startswith("builtins."):
+            return
+        root = node.func
+        while isinstance(root, (cst.Attribute, cst.Subscript, cst.Call)):
+            root = root.func if isinstance(root, cst.Call) else root.value
+        if isinstance(node.func, cst.Attribute) and isinstance(root, cst.Name) and (
+            root.value in body.inputs or root.value in body.locals
+        ):
+            return  # `item.model_dump()`, `result.update(...)`: reshaping the answer
+        body.effects += 1
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if not self._stack:
             return
+        body = self._body()
+        if body is not None:
+            body.locals.update(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
         for target in node.targets:
             if isinstance(target.target, cst.Attribute) and target.target.attr.value == "status_code":
                 body = self._body()
