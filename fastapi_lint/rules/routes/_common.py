@@ -84,6 +84,7 @@ class RouteBodyRule(Rule):
         super().__init__(ctx, options)
         self._stack: List[Tuple[cst.FunctionDef, List[RouteInfo], RouteBody]] = []
         self._in_params = False  # calls in parameter defaults (`File()`) are not the body's
+        self._raising = 0  # building the exception of a `raise` does nothing to the server
 
     def wants(self, routes: List[RouteInfo]) -> bool:
         raise NotImplementedError
@@ -132,16 +133,18 @@ class RouteBodyRule(Rule):
         else:
             body.all_responses = False
 
+    def visit_Raise(self, node: cst.Raise) -> None:
+        self._raising += 1
+
+    def leave_Raise(self, original_node: cst.Raise) -> None:
+        self._raising -= 1
+
     def visit_Call(self, node: cst.Call) -> None:
-        body = self._body() if self._stack and not self._in_params else None
+        body = self._body() if self._stack and not self._in_params and not self._raising else None
         if body is None or (self.ctx.resolve(node.func) or "").startswith("builtins."):
             return
-        root = node.func
-        while isinstance(root, (cst.Attribute, cst.Subscript, cst.Call)):
-            root = root.func if isinstance(root, cst.Call) else root.value
-        if isinstance(node.func, cst.Attribute) and isinstance(root, cst.Name) and (
-            root.value in body.inputs or root.value in body.locals
-        ):
+        root = _root_name(node.func)
+        if isinstance(node.func, cst.Attribute) and (root in body.inputs or root in body.locals):
             return  # `item.model_dump()`, `result.update(...)`: reshaping the answer
         body.effects += 1
 
@@ -150,12 +153,23 @@ class RouteBodyRule(Rule):
             return
         body = self._body()
         if body is not None:
-            body.locals.update(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    body.locals.add(target.target.value)
+                elif _root_name(target.target) not in body.locals | body.inputs:
+                    body.effects += 1  # `fake_db[item.id] = item`: stored somewhere
         for target in node.targets:
             if isinstance(target.target, cst.Attribute) and target.target.attr.value == "status_code":
                 body = self._body()
                 if body is not None:
                     body.sets_status = True
+
+
+def _root_name(expr: cst.BaseExpression) -> Optional[str]:
+    """``a`` of ``a.b[c].d(...)``."""
+    while isinstance(expr, (cst.Attribute, cst.Subscript, cst.Call)):
+        expr = expr.func if isinstance(expr, cst.Call) else expr.value
+    return expr.value if isinstance(expr, cst.Name) else None
 
 
 _LIMITER_TYPES = frozenset({"slowapi.Limiter()", "slowapi.extension.Limiter()"})

@@ -33,7 +33,9 @@ ACTIONS = frozenset({
     "upload", "action", "actions", "interaction", "interactions", "command", "commands", "menu",
     "slack", "clean", "cleanup", "purge", "prune", "scan", "rescan", "reindex", "rebuild", "save",
     "migrate", "import", "backup", "deletion", "attempt", "attempts", "task", "tasks", "job",
-    "seed", "portal",
+    "seed", "portal", "block", "unblock", "ban", "unban", "mute", "unmute", "pin", "unpin",
+    "grant", "deny", "pause", "resume", "suspend", "reinstate", "refund", "refunds", "duplicate",
+    "clone", "copy", "reorder", "sort", "dismiss", "snooze", "toggle", "claim", "release",
 })
 # nouns among ACTIONS: `create_token`, `create_webhook`, `add_command` do create one
 _RESOURCE_NOUNS = frozenset({
