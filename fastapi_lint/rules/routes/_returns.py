@@ -12,8 +12,8 @@ module-level class, one entry per ``return``:
   scalar type;
 - ``"call:<dotted>"``: the value of a call of a named function, decided at query time
   (the callee may live in a module the pass has not read yet);
-- ``"type:<dotted>"``: the function's return annotation, decided at query time (a project
-  pydantic model is a typed value, an ORM class is not);
+- ``"type:<dotted>"`` first: the function's return annotation, decided at query time (a
+  project pydantic model is a typed value; anything else leaves it to the returns);
 - ``"unknown"``: anything else.
 """
 from __future__ import annotations
@@ -90,10 +90,19 @@ def _function_kinds(function, names: Dict[str, str]) -> Kinds:
             return (RESPONSE,)
         if last in _SCALARS:
             return (PLAIN,)
-        dotted = _dotted(annotation, names)
+        dotted = _dotted(_unwrap_container(annotation), names)
         if dotted is not None:
-            return ("type:" + dotted,)
+            # a model says it all; `list[dict]`, `dict`, an ORM class: the returns decide
+            return ("type:" + dotted, *(_return_kind(value, names) for value in _returned_values(function)))
     return tuple(_return_kind(value, names) for value in _returned_values(function))
+
+
+def _unwrap_container(annotation: ast.expr) -> ast.expr:
+    """``list[UserOut]``/``Optional[UserOut]`` -> ``UserOut``; other annotations as they are."""
+    if isinstance(annotation, ast.Subscript) and _last_name(annotation.value) in ("list", "List", "Optional", "Sequence"):
+        inner = annotation.slice
+        return inner if isinstance(inner, (ast.Name, ast.Attribute)) else annotation
+    return annotation
 
 
 def _returned_values(function) -> Iterator[ast.expr]:
@@ -139,8 +148,10 @@ def _is_literal(value: ast.expr) -> bool:
     if isinstance(value, (ast.Dict, ast.List, ast.Tuple, ast.Set)):
         return not any(isinstance(node, ast.Call) for node in ast.walk(value))
     if isinstance(value, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
-        # `[member.value for member in cls]`: a field of each element
-        return isinstance(value.elt, (ast.Attribute, ast.Constant, ast.JoinedStr))
+        # `[member.value for member in cls]`, `[{"id": t.value} for t in cls]`: fields of each element
+        return isinstance(value.elt, (ast.Attribute, ast.Constant, ast.JoinedStr)) or (
+            isinstance(value.elt, ast.Dict) and _is_literal(value.elt)
+        )
     return False
 
 
@@ -203,6 +214,12 @@ class ReturnIndex:
         return None
 
     def _combine(self, kinds: Kinds, depth: int) -> str:
+        if kinds and kinds[0].startswith("type:"):
+            if model_index(self._project).is_model_ref(kinds[0][len("type:"):]):
+                return PLAIN  # annotated with a pydantic model: its fields, nothing else
+            kinds = kinds[1:]
+            if not kinds:
+                return UNKNOWN
         if not kinds:
             return PLAIN  # returns nothing
         results: Set[str] = set()
@@ -218,8 +235,6 @@ class ReturnIndex:
         if depth > _MAX_DEPTH:
             return UNKNOWN
         head, _, target = kind.partition(":")
-        if head == "type":
-            return PLAIN if model_index(self._project).is_model_ref(target) else UNKNOWN
         if head == "method":
             return self.of_method_name(target) or UNKNOWN
         inner = self._kinds(target)
