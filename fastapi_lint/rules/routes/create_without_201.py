@@ -7,7 +7,7 @@ import libcst as cst
 from fastapi_lint.facts import RouteInfo
 from fastapi_lint.prefilter import has_route
 from fastapi_lint.rule import Default, Severity
-from fastapi_lint.rules.routes._common import RouteBody, RouteBodyRule
+from fastapi_lint.rules.routes._common import RouteBody, RouteBodyRule, is_response_object
 from fastapi_lint.words import name_parts
 
 _IRREGULAR_PLURALS = frozenset({"people", "children", "men", "women", "media", "criteria"})
@@ -77,9 +77,9 @@ class CreateWithout201(RouteBodyRule):
     `cancel`, `approve`, `publish`, `update`, `upsert`, `bulk`, `chat`, `generate`,
     `invite`, `submit`, `clean`, `save`, `import`... (see `ACTIONS` in the rule's module).
 
-    A `create`/`add`/`register`/`new` name is not reported when the rest of the name
-    names an operation rather than a resource (`create_deletion_attempt`,
-    `create_upload_files`), or when it adds something *to* a resource the path identifies
+    A `create`/`add`/`register`/`new` name is not reported when the word after the prefix
+    or the last word names an operation rather than a resource (`create_upload_files`,
+    `create_deletion_attempt`), or when it adds something *to* a resource the path identifies
     (`add_recipe_to_list` on `/lists/{id}/recipe/{recipe_id}`).
 
     Not reported either when the body sets the status itself: `response.status_code = ...`,
@@ -134,10 +134,12 @@ class CreateWithout201(RouteBodyRule):
         parts = name_parts(name)
         segment = self._last_segment(route)
         if parts and parts[0] in _CREATE_PREFIXES:
-            rest = set(parts[1:])
-            if rest & ACTIONS - _RESOURCE_NOUNS:
-                return False  # `create_deletion_attempt`, `add_upload`: an operation
-            return not (rest & _INTO and segment is not None and segment.startswith("{"))
+            operations = ACTIONS - _RESOURCE_NOUNS
+            # the verb right after the prefix or the head noun at the end names an operation:
+            # `create_upload_files`, `create_deletion_attempt` (not `create_new_chat_session`)
+            if len(parts) > 1 and (parts[1] in operations or parts[-1] in operations):
+                return False
+            return not (set(parts) & _INTO and segment is not None and segment.startswith("{"))
         if segment is None or not _is_collection(segment):
             return False
         words = set(name_parts(name)) | set(name_parts(segment))
@@ -148,8 +150,8 @@ class CreateWithout201(RouteBodyRule):
         returns = route.function.returns
         if returns is None:
             return False
-        resolved = self.ctx.resolve(returns.annotation) or ""
-        return resolved.rpartition(".")[2].endswith("Response")
+        # a Starlette Response class, not a pydantic model named `CreatedTokenResponse`
+        return is_response_object((self.ctx.resolve(returns.annotation) or "") + "()")
 
     @staticmethod
     def _last_segment(route: RouteInfo) -> Optional[str]:
