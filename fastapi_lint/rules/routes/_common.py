@@ -100,7 +100,9 @@ class RouteBodyRule(Rule):
             body = RouteBody()
             for param in iter_params(node.params):
                 kind = self.ctx.param_source(param, routes[0]).kind
-                if kind not in (DEPENDS, SPECIAL) or param.name.value == "request":
+                # the request, and the Response being answered (`response.set_cookie(...)`);
+                # BackgroundTasks schedule work, so their calls are effects
+                if kind != DEPENDS and not (kind == SPECIAL and _annotated_background(param)):
                     body.inputs.add(param.name.value)
             self._stack.append((node, routes, body))
             self._in_params = True
@@ -163,6 +165,11 @@ class RouteBodyRule(Rule):
                 body = self._body()
                 if body is not None:
                     body.sets_status = True
+
+
+def _annotated_background(param: cst.Param) -> bool:
+    annotation = param.annotation.annotation if param.annotation is not None else None
+    return (dotted(annotation) or "").rpartition(".")[2] == "BackgroundTasks"
 
 
 def _root_name(expr: cst.BaseExpression) -> Optional[str]:

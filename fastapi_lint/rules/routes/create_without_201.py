@@ -42,7 +42,7 @@ _RESOURCE_NOUNS = frozenset({
     "token", "tokens", "email", "hook", "webhook", "webhooks", "command", "commands", "action",
     "actions", "interaction", "interactions", "menu", "logs", "status", "slack", "callback",
     "query", "filter", "backup", "job", "task", "tasks", "import", "list", "count", "set", "rate",
-    "vote", "like", "call", "menu", "action", "change", "check", "ping", "test",
+    "vote", "like", "call", "menu", "action", "change", "check", "ping", "test", "chat",
 })
 # `add_recipe_to_list` on `/lists/{id}/recipe/{recipe_id}`: puts into an existing resource
 _INTO = frozenset({"to", "into"})
@@ -76,6 +76,9 @@ class CreateWithout201(RouteBodyRule):
     `process`, `calculate`, `preview`, `export`, `upload`, `subscribe`, `activate`,
     `cancel`, `approve`, `publish`, `update`, `upsert`, `bulk`, `chat`, `generate`,
     `invite`, `submit`, `clean`, `save`, `import`... (see `ACTIONS` in the rule's module).
+
+    An RPC-style path whose last segment starts with such a verb (`/create-chat-session`,
+    `/add-checkpoint`) is not a collection either: 201 is a REST convention.
 
     A `create`/`add`/`register`/`new` name is not reported when the word after the prefix
     or the last word names an operation rather than a resource (`create_upload_files`,
@@ -133,6 +136,8 @@ class CreateWithout201(RouteBodyRule):
         name = route.function.name.value
         parts = name_parts(name)
         segment = self._last_segment(route)
+        if segment is not None and len(name_parts(segment)) > 1 and name_parts(segment)[0] in _CREATE_PREFIXES:
+            return False  # RPC style (`/create-chat-session`): a verb in the path, not a collection
         if parts and parts[0] in _CREATE_PREFIXES:
             operations = ACTIONS - _RESOURCE_NOUNS
             # the verb right after the prefix or the head noun at the end names an operation:
