@@ -31,6 +31,7 @@ from fastapi_lint.signatures import SIGNATURES
 RETURNS = "function_returns"
 RESPONSE, PLAIN, UNKNOWN = "response", "plain", "unknown"
 _SCALARS = frozenset({"str", "int", "float", "bool", "bytes", "None"})
+_SCALAR_CALLS = frozenset({"str", "int", "float", "bool", "len", "round", "repr"})
 _MAX_DEPTH = 6
 
 Kinds = Tuple[str, ...]
@@ -90,7 +91,10 @@ def _function_kinds(function, names: Dict[str, str]) -> Kinds:
             return (RESPONSE,)
         if last in _SCALARS:
             return (PLAIN,)
-        dotted = _dotted(_unwrap_container(annotation), names)
+        inner = _unwrap_container(annotation)
+        if _last_name(inner) in _SCALARS and inner is not annotation:
+            return (PLAIN,)  # `list[str]`
+        dotted = _dotted(inner, names)
         if dotted is not None:
             # a model says it all; `list[dict]`, `dict`, an ORM class: the returns decide
             return ("type:" + dotted, *(_return_kind(value, names) for value in _returned_values(function)))
@@ -146,7 +150,11 @@ def _is_literal(value: ast.expr) -> bool:
     if isinstance(value, (ast.Constant, ast.JoinedStr)):
         return True
     if isinstance(value, (ast.Dict, ast.List, ast.Tuple, ast.Set)):
-        return not any(isinstance(node, ast.Call) for node in ast.walk(value))
+        # `{"status": "error", "message": str(e)}`: scalar conversions are spelled out too
+        return not any(
+            isinstance(node, ast.Call) and _last_name(node.func) not in _SCALAR_CALLS
+            for node in ast.walk(value)
+        )
     if isinstance(value, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
         # `[member.value for member in cls]`, `[{"id": t.value} for t in cls]`: fields of each element
         return isinstance(value.elt, (ast.Attribute, ast.Constant, ast.JoinedStr)) or (

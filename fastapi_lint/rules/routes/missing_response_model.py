@@ -242,8 +242,10 @@ class MissingResponseModel(RouteBodyRule):
             kinds.append(self._kind(element.value, values, seen))
             if isinstance(element.value, cst.Dict):
                 shapes.add(_keys(element.value))
-        if len(shapes) > 1:
-            return UNKNOWN  # records of different shapes: nothing holds the response together
+        if any(not (a <= b or b <= a) for a in shapes for b in shapes):
+            # records of different shapes (`name` in one, `email` in the other): nothing
+            # holds the response together; an optional key (`purpose` in some) is one shape
+            return UNKNOWN
         return UNKNOWN if UNKNOWN in kinds else PLAIN
 
     def _name(self, expr: cst.Name, values: _Values, seen: Set[str], top: bool) -> str:
