@@ -25,6 +25,7 @@ _SCALAR_CALLS = frozenset({
 # calls whose value is their argument's, reshaped
 _PASS_THROUGH = frozenset({
     "builtins.dict", "builtins.list", "builtins.tuple", "builtins.set", "builtins.sorted",
+    "builtins.next", "builtins.any", "builtins.all", "builtins.min", "builtins.max", "builtins.reversed",
     "json.loads", "fastapi.encoders.jsonable_encoder",
 })
 # library functions that build a Response (fastapi's docs pages)
@@ -252,7 +253,9 @@ class MissingResponseModel(RouteBodyRule):
         name = expr.value
         if name in ("None", "True", "False") or name in values.inputs:
             return PLAIN
-        if name in values.dependencies or name in seen:
+        if name in seen:
+            return PLAIN  # `rows = rows + more`: the other assignments decide
+        if name in values.dependencies:
             return UNKNOWN
         if name.isupper() and len(name) > 1:
             return PLAIN  # a module constant: data the code itself defines
