@@ -54,6 +54,7 @@ class _Values:
         self.dependencies = dependencies  # objects a dependency builds (a user, a session)
         self.assigned: Dict[str, List[cst.BaseExpression]] = {}
         self.unknown: Optional[cst.BaseExpression] = None  # the first value of unknown shape
+        self.objects: Set[str] = set()  # names whose attributes the route reads: records
 
 
 class MissingResponseModel(RouteBodyRule):
@@ -197,8 +198,14 @@ class MissingResponseModel(RouteBodyRule):
             bound = value if isinstance(target, cst.Name) and value is not None else cst.Name("__unknown__")
             values.assigned.setdefault(name.value, []).append(bound)
 
-    def visit_Return(self, node: cst.Return) -> None:
-        super().visit_Return(node)
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        values = self._current() if self._stack else None
+        if values is not None and isinstance(node.value, cst.Name):
+            values.objects.add(node.value.value)
+
+    def leave_Return(self, original_node: cst.Return) -> None:
+        # judged on leaving: the fields the return itself reads (`payment.preimage`) count
+        node = original_node
         values = self._current()
         if values is None or node.value is None or values.unknown is not None:
             return
@@ -240,7 +247,7 @@ class MissingResponseModel(RouteBodyRule):
             if isinstance(element, (cst.StarredElement, cst.StarredDictElement)):
                 kinds.append(self._kind(element.value, values, seen))
                 continue
-            kinds.append(self._kind(element.value, values, seen))
+            kinds.append(self._member(element.value, values, seen))
             if isinstance(element.value, cst.Dict):
                 shapes.add(_keys(element.value))
         if any(not (a <= b or b <= a) for a in shapes for b in shapes):
@@ -248,6 +255,19 @@ class MissingResponseModel(RouteBodyRule):
             # holds the response together; an optional key (`purpose` in some) is one shape
             return UNKNOWN
         return UNKNOWN if UNKNOWN in kinds else PLAIN
+
+    def _member(self, expr: cst.BaseExpression, values: _Values, seen: Set[str]) -> str:
+        """A value inside a literal the route spells out: a local holding something unknown
+        is a record when the route reads its fields (`payment.preimage`, then
+        `{"details": payment}`) or it is named as a collection (`{"items": items}`);
+        `{"result": result}` of a computation is a value."""
+        kind = self._kind(expr, values, seen)
+        if (
+            kind == UNKNOWN and isinstance(expr, cst.Name) and expr.value in values.assigned
+            and expr.value not in values.objects and not _plural(expr.value)
+        ):
+            return PLAIN
+        return kind
 
     def _name(self, expr: cst.Name, values: _Values, seen: Set[str], top: bool) -> str:
         name = expr.value
@@ -350,6 +370,11 @@ class MissingResponseModel(RouteBodyRule):
             f"Route `{function.name.value}` has neither `response_model=` nor a return annotation: "
             "whatever it returns is serialized as is",
         )
+
+
+def _plural(name: str) -> bool:
+    last = (name_parts(name) or [""])[-1]
+    return len(last) > 2 and last.endswith("s") and not last.endswith(("ss", "us", "is"))
 
 
 def _for_clauses(clause: Optional[cst.CompFor]) -> List[cst.CompFor]:
