@@ -71,9 +71,14 @@ class MissingResponseModel(RouteBodyRule):
     `status.HTTP_204_NO_CONTENT` or `HTTPStatus.NO_CONTENT`), is a websocket, returns
     nothing, or when every value it returns is one the code spells out or a `Response`:
 
-    - literals and containers of literals with one shape (`{"status": "ok"}`), scalars
-      (`str(...)`, `len(...)`, `sum(...)`), and request inputs echoed back (a body model,
-      a path or query parameter);
+    - literals and containers of literals with one shape (`{"status": "ok"}`; an optional
+      key is still one shape), scalars (`str(...)`, `len(...)`, `sum(...)`), module
+      constants, and request inputs echoed back (a body model, a path or query parameter,
+      a dependency annotated `str`/`int`/`bool` or one that returns such literals);
+    - inside such a literal, a local computed by an unknown call that the route never
+      reads fields of and that is not named as a collection (`{"result": result}`); one
+      it reads fields of (`payment.preimage`, then `{"details": payment}`) or a collection
+      (`{"items": items}`) is a record and is reported;
     - a pydantic model the route builds (`UserOut(...)`, `UserOut.model_validate(user)`,
       `model.model_dump()`);
     - a `Response` object (`JSONResponse(...)`, `templates.TemplateResponse(...)`,
