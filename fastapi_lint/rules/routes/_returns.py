@@ -37,7 +37,7 @@ _MAX_DEPTH = 6
 Kinds = Tuple[str, ...]
 
 
-@collector(RETURNS, triggers=("return",))
+@collector(RETURNS, triggers=("return", "import *"))
 def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
     module = tree.get()
     if module is None:
@@ -45,9 +45,12 @@ def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> Non
     package = importing_package(summary.module, os.path.basename(path).startswith("__init__."))
     names: Dict[str, str] = {}
     statements = list(module_statements(module.body))
+    stars: List[str] = []
     for stmt in statements:
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             names.update(import_bindings(stmt, package))
+            if isinstance(stmt, ast.ImportFrom) and any(a.name == "*" for a in stmt.names):
+                stars.append(_star_module(stmt, package))
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names[stmt.name] = f"{summary.module}.{stmt.name}" if summary.module else stmt.name
     found: Dict[str, Kinds] = {}
@@ -58,8 +61,21 @@ def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> Non
             for item in stmt.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     found[f"{stmt.name}.{item.name}"] = _function_kinds(item, names)
+    if stars:
+        found[_STARS] = tuple(stars)  # `from .security import *`: names re-exported from there
     if found:
         summary.extra[RETURNS] = found
+
+
+_STARS = "*"
+
+
+def _star_module(stmt: ast.ImportFrom, package: str) -> str:
+    if not stmt.level:
+        return stmt.module or ""
+    base = package.split(".") if package else []
+    base = base[: len(base) - (stmt.level - 1)] if stmt.level > 1 else base
+    return ".".join([*base, *([stmt.module] if stmt.module else [])])
 
 
 def _dotted(expr: ast.expr, names: Dict[str, str]) -> Optional[str]:
@@ -174,6 +190,8 @@ class ReturnIndex:
             found = summary.extra.get(RETURNS)
             if isinstance(found, dict):
                 for name, kinds in found.items():
+                    if name == _STARS:
+                        continue
                     self._by_method.setdefault(name.rpartition(".")[2], []).append(kinds)
         self._memo: Dict[str, Optional[str]] = {}
 
@@ -209,6 +227,11 @@ class ReturnIndex:
             if summary is not None:
                 found = summary.extra.get(RETURNS)
                 kinds = found.get(name) if isinstance(found, dict) else None
+                if kinds is None and depth < _MAX_DEPTH and isinstance(found, dict):
+                    for star in found.get(_STARS, ()):
+                        kinds = self._kinds(f"{star}.{name}", depth + 1)
+                        if kinds is not None:
+                            return kinds
                 if kinds is None and depth < _MAX_DEPTH:
                     # re-exported: `from .service import get_user` in a package
                     signatures = summary.extra.get(SIGNATURES)
