@@ -18,7 +18,8 @@ For each module the collector records, from one ``ast`` parse:
 - ``enums``: enum classes (read by FastAPI as scalars, unlike models).
 
 Each parameter is ``(name, dependency)``: the name FastAPI reads (the marker's ``alias=``
-when given; ``"*"`` for a callable that reads ``request.path_params`` itself), and ``""`` for a plain parameter, ``"?"`` for a dependency whose target is not
+when given; ``"*"`` for a callable that reads ``request.path_params`` itself, or hands its
+``Request`` to other code in a module that reads them), and ``""`` for a plain parameter, ``"?"`` for a dependency whose target is not
 statically known, the dotted name of the dependency callable, or ``"alias:<dotted>"`` when
 the annotation is a name that may be an ``Annotated`` alias (decided at query time, since
 the alias may live in a module the pass has not read yet).
@@ -216,7 +217,10 @@ class _Collector:
         if skip_first and pairs:
             pairs = pairs[1:]
         params = tuple(self._param(arg, default) for arg, default in pairs)
-        if self.lines and any("path_params" in line for line in self.lines[func.lineno - 1:func.end_lineno]):
+        if self.lines and (
+            any("path_params" in line for line in self.lines[func.lineno - 1:func.end_lineno])
+            or _hands_request_on(func)
+        ):
             params += ((ANY_NAME, ""),)
         return params
 
@@ -245,6 +249,30 @@ class _Collector:
 
 _ENUM_BASES = ("Enum", "IntEnum", "StrEnum", "Flag", "IntFlag")
 _BUILTIN_TYPES = frozenset({"int", "str", "float", "bool", "bytes", "dict", "list", "set", "tuple", "object"})
+
+
+def _hands_request_on(func) -> bool:
+    """The callable passes its ``Request`` parameter to other code (``check(request=request)``):
+    in a module that reads ``request.path_params``, that code may read any path parameter."""
+    args = func.args
+    requests = {
+        a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)
+        if a.annotation is not None and _annotation_name(a.annotation) == "Request"
+    }
+    if not requests:
+        return False
+    for node in ast.walk(func):
+        if isinstance(node, ast.Call):
+            values = [*node.args, *(k.value for k in node.keywords)]
+            if any(isinstance(v, ast.Name) and v.id in requests for v in values):
+                return True
+    return False
+
+
+def _annotation_name(annotation: ast.expr) -> str:
+    if isinstance(annotation, ast.Attribute):
+        return annotation.attr
+    return annotation.id if isinstance(annotation, ast.Name) else ""
 
 
 def _returned_function(func: ast.AST) -> Optional[ast.AST]:

@@ -18,14 +18,14 @@ ROUTER = "from fastapi import APIRouter\nrouter = APIRouter()\n"
 
 # (code, text the rule reports on): aliases, odd spacing, line continuations, comments
 REPORTED = [
-    ("FAPI201", "from fastapi import APIRouter as R\nr = R()\n@r . get ( '/x')\ndef f():\n    return {'a': 1}\n"),
-    ("FAPI201", "from fastapi import FastAPI\napp = FastAPI()\n@(app.get)('/x')\ndef f():\n    return {}\n"),
-    ("FAPI201", "from fastapi import FastAPI\napp = FastAPI()\n@app.get \\\n    ('/x')\ndef f():\n    return {}\n"),
-    ("FAPI201", "from fastapi import FastAPI\napp = FastAPI()\ndef f():\n    return {}\napp.add_api_route('/x', f)\n"),
+    ("FAPI201", "from fastapi import APIRouter as R\nr = R()\n@r . get ( '/x')\ndef f():\n    return load()\n"),
+    ("FAPI201", "from fastapi import FastAPI\napp = FastAPI()\n@(app.get)('/x')\ndef f():\n    return load()\n"),
+    ("FAPI201", "from fastapi import FastAPI\napp = FastAPI()\n@app.get \\\n    ('/x')\ndef f():\n    return load()\n"),
+    ("FAPI201", "from fastapi import FastAPI\napp = FastAPI()\ndef f():\n    return load()\napp.add_api_route('/x', f)\n"),
     ("FAPI202", ROUTER + "from typing import Dict as D\n@router.post('/x')\ndef f(body: D[str, int]) -> None: ...\n"),
     ("FAPI203", ROUTER + "@router.get('/{x}')\ndef f(x) -> None: ...\n"),
-    ("FAPI204", ROUTER + "@router.post('/users')\ndef create_user(name: str) -> None: ...\n"),
-    ("FAPI204", ROUTER + "@router.api_route('/users', methods=['post'])\ndef create_user(name: str) -> None: ...\n"),
+    ("FAPI204", ROUTER + "@router.post('/users')\ndef create_user(name: str) -> None:\n    save(name)\n"),
+    ("FAPI204", ROUTER + "@router.api_route('/users', methods=['post'])\ndef create_user(name: str) -> None:\n    save(name)\n"),
     ("FAPI205", ROUTER + "@router.delete('/users/{id}')\ndef remove(id: int) -> None:\n    pass\n"),
     ("FAPI205", ROUTER + "@router.api_route('/u/{id}', methods=['DELETE'])\ndef remove(id: int) -> None:\n    pass\n"),
     ("FAPI206", ROUTER + "@router.get('/items/{item_id}')\ndef f(id: int) -> None: ...\n"),

@@ -84,3 +84,34 @@ def test_path_parameter_unused_single_file() -> None:
     '''), codes=["FAPI206"])
     assert found(result) == {(5, 10, "FAPI206")}
     assert "`{engagement_id}`" in result.findings[0].message
+
+
+def _write(root, files) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def test_fapi201_follows_helpers_across_modules(tmp_path) -> None:
+    """A helper re-exported by a package (by name or by a star import) decides what the
+    route returns: a Response or a str is not a finding, an unknown record is."""
+    _write(tmp_path, {
+        "app/__init__.py": "",
+        "app/core/__init__.py": "from .security import *\nfrom .auth import login\n",
+        "app/core/security.py": "def create_file_token(path) -> str:\n    return str(path)\n",
+        "app/core/auth.py": (
+            "from fastapi.responses import JSONResponse\n\n"
+            "def login(user):\n    return JSONResponse({'user': user})\n"
+        ),
+        "app/core/db.py": "def load(key):\n    return STORE[key]\n",
+        "app/main.py": (
+            "from fastapi import FastAPI\nfrom app.core import create_file_token, login\nfrom app.core.db import load\n\n"
+            "app = FastAPI()\n\n"
+            "@app.get('/token')\ndef token(path: str):\n    return {'fileToken': create_file_token(path)}\n\n"
+            "@app.post('/login')\ndef do_login(name: str):\n    return login(name)\n\n"
+            "@app.get('/record')\ndef record(key: str):\n    return load(key)\n"
+        ),
+    })
+    result = lint_paths([str(tmp_path)], ["FAPI201"])
+    assert {(f.path.replace("\\", "/").rsplit("app/", 1)[-1], f.line) for f in result.findings} == {("main.py", 16)}

@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 from fastapi_lint.astnames import import_bindings, importing_package, parse_quietly
@@ -33,6 +33,7 @@ PYDANTIC_BASES = frozenset({
     "pydantic.RootModel", "pydantic.root_model.RootModel",
 })
 RESPONSE_SUFFIXES = frozenset({"response", "out", "public", "read"})
+_ROUTE_CALL = re.compile(r"\.(?:get|post|put|patch|delete|options|head|trace|api_route)\(")
 _ROUTE_METHODS = frozenset({
     "get", "post", "put", "patch", "delete", "options", "head", "trace", "api_route",
 })
@@ -48,14 +49,33 @@ Key = Tuple[str, str]  # (module, class name)
 
 
 @dataclass(frozen=True)
+class RouteExposure:
+    """A route that returns response models: who gets the fields, and why."""
+
+    refs: Tuple[str, ...]  # resolved names of its response model(s)
+    name: str  # the function's name
+    method: str  # the first HTTP method, lowercase ("get", "post", "api_route")
+    path: str  # the route's own path literal ("" when not a literal)
+    admin: bool  # guarded by an admin/superuser dependency or router
+    params: Tuple[str, ...]  # its parameter names: values the caller sends
+    issues: bool = False  # its body mints a credential (`jwt.create_access_token(...)`)
+
+
+@dataclass(frozen=True)
 class ModuleModels:
     classes: Dict[str, Tuple[str, ...]]  # class name -> resolved base names
     responses: Tuple[str, ...]  # resolved names used as response models
     pydantic_v1: bool
+    # class name -> resolved names its field annotations mention (nested models)
+    fields: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+    routes: Tuple[RouteExposure, ...] = ()
+    # field names the module fills with a masked value (`api_key=mask(key)`)
+    masked: Tuple[str, ...] = ()
 
 
 # -- the project pass ------------------------------------------------------------------------
-@collector(MODELS, triggers=("BaseModel", "SQLModel", "BaseSettings", "response_model", "->"))
+# "class ": a model may subclass a project base without naming pydantic (`class X(AppBase)`)
+@collector(MODELS, triggers=("class ", "response_model", "->"))
 def collect_models(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
     module = tree.get()
     if module is None:
@@ -63,24 +83,95 @@ def collect_models(path: str, text: str, summary: ModuleSummary, tree: LazyAst) 
     package = importing_package(summary.module, os.path.basename(path).startswith("__init__."))
     names = _module_names(module, summary.module, package)
     classes: Dict[str, Tuple[str, ...]] = {}
+    fields: Dict[str, Tuple[str, ...]] = {}
     responses: Set[str] = set()
+    routes: List[RouteExposure] = []
     for stmt in module.body:
         if isinstance(stmt, ast.ClassDef):
             classes[stmt.name] = tuple(
                 r for r in (_resolve(_base_expr(b), names) for b in stmt.bases) if r is not None
             )
-    # routes are module-level functions or methods of module-level classes (class-based views)
-    for stmt in module.body:
-        for node in stmt.body if isinstance(stmt, ast.ClassDef) else (stmt,):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                responses.update(_route_responses(node, names))
+            refs = sorted({
+                ref for item in stmt.body if isinstance(item, ast.AnnAssign)
+                for ref in _referenced(item.annotation, names)
+            })
+            if refs:
+                fields[stmt.name] = tuple(refs)
+    # routes are module-level functions, methods of module-level classes (class-based
+    # views) or functions nested in a router factory
+    for node in tree.nodes() if _ROUTE_CALL.search(text) else ():
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            exposure = _route_exposure(node, names)
+            if exposure is not None:
+                responses.update(exposure.refs)
+                routes.append(exposure)
     if "add_api_route" in text:
         for node in tree.nodes():
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_api_route":
                 responses.update(_response_model_refs(node, names))
     v1 = bool(_V1_ONLY.search(text))
-    if classes or responses or v1:
-        summary.extra[MODELS] = ModuleModels(classes, tuple(sorted(responses)), v1)
+    masked = tuple(sorted(_masked_fields(tree))) if _MASK_TEXT.search(text) else ()
+    if classes or responses or v1 or masked:
+        summary.extra[MODELS] = ModuleModels(
+            classes, tuple(sorted(responses)), v1, fields, tuple(routes), masked,
+        )
+
+
+# marks a class every field of which some call fills from a masked mapping
+MASKED_CLASS = "class:"
+_MASK_TEXT = re.compile(r"mask|redact|obfuscat|censor", re.I)
+_MASK_WORDS = frozenset({"mask", "masked", "redact", "redacted", "obfuscate", "obfuscated", "censor", "censored"})
+
+
+def _masking(expr: ast.expr, masked_names: Set[str]) -> bool:
+    """A value made by a masking call (`mask_string(key)`, `secret.get_value(apply_mask=True)`)."""
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Name) and node.id in masked_names:
+            return True
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        callee = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if _MASK_WORDS.intersection(name_parts(callee)):
+            return True
+        for keyword in node.keywords:
+            if keyword.arg and _MASK_WORDS.intersection(name_parts(keyword.arg)) and not (
+                isinstance(keyword.value, ast.Constant) and keyword.value.value in (False, None)
+            ):
+                return True
+    return False
+
+
+def _masked_fields(tree: LazyAst) -> Set[str]:
+    """Field names this module fills with a masked value: ``View(api_key=mask(k))``,
+    ``view.api_key = mask(k)``, or a local name holding a masked value passed on; and
+    ``class:Name`` for a class built from a masked mapping (``Name(**masked)``)."""
+    masked_names: Set[str] = set()
+    fields: Set[str] = set()
+    nodes = tree.nodes()
+    for node in nodes:  # local names first: `api_key = ...get_value(apply_mask=True)`
+        if isinstance(node, ast.Assign) and _masking(node.value, set()):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    masked_names.add(target.id)
+                elif isinstance(target, ast.Attribute):
+                    fields.add(target.attr)
+    for node in nodes:
+        if isinstance(node, ast.Call):
+            for keyword in node.keywords:
+                if not _masking(keyword.value, masked_names):
+                    continue
+                if keyword.arg:
+                    fields.add(keyword.arg)
+                else:  # `Credentials(**secret.get_value(apply_mask=True))`: every field
+                    fields.add(MASKED_CLASS + _callee(node.func))
+    return fields
+
+
+def _callee(func: ast.expr) -> str:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
 
 
 def _module_names(module: ast.Module, module_name: str, package: str) -> Dict[str, str]:
@@ -129,24 +220,80 @@ def _is_route_call(decorator: ast.expr) -> bool:
     )
 
 
-def _route_responses(function: ast.AST, names: Dict[str, str]) -> Set[str]:
-    """Response models of a route-decorated function: ``response_model=`` and the return annotation."""
+_ADMIN_WORDS = frozenset({"admin", "superuser", "superadmin"})
+
+
+def _route_exposure(function: ast.AST, names: Dict[str, str]) -> Optional[RouteExposure]:
+    """The response models of a route-decorated function (``response_model=``, else the
+    return annotation) and what the route is."""
     assert isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
     route_calls = [d for d in function.decorator_list if _is_route_call(d)]
     if not route_calls:
-        return set()
+        return None
     found: Set[str] = set()
     explicit = False
+    admin = False
+    path = ""
     for call in route_calls:
-        assert isinstance(call, ast.Call)
+        assert isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+        admin = admin or _says_admin(_dotted(call.func.value) or "")
+        if call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
+            path = path or call.args[0].value
         for keyword in call.keywords:
             if keyword.arg == "response_model":
                 explicit = True
                 found.update(_referenced(keyword.value, names))
+            elif keyword.arg == "dependencies":
+                admin = admin or _depends_on_admin(keyword.value)
     # `response_model=` (even None) overrides the return annotation
     if not explicit and function.returns is not None:
         found.update(_referenced(function.returns, names))
-    return found
+    if not found:
+        return None
+    args = function.args
+    params = [a for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+    admin = admin or path.startswith("/admin") or any(
+        _depends_on_admin(a.annotation) for a in params if a.annotation is not None
+    ) or any(_depends_on_admin(d) for d in (*args.defaults, *args.kw_defaults) if d is not None)
+    route = route_calls[0]
+    assert isinstance(route, ast.Call) and isinstance(route.func, ast.Attribute)
+    return RouteExposure(
+        tuple(sorted(found)), function.name, route.func.attr, path, admin, tuple(a.arg for a in params),
+        _mints_credential(function),
+    )
+
+
+_MINT_VERBS = frozenset({"create", "generate", "issue", "encode", "sign", "mint", "new", "make"})
+_CREDENTIAL_NOUNS = frozenset({"token", "jwt", "secret", "key", "password", "credential", "credentials"})
+
+
+def _mints_credential(function: ast.AST) -> bool:
+    """The route calls something like ``create_access_token(...)``/``generate_api_key()``."""
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call):
+            func = node.func
+            callee = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            parts = set(name_parts(callee))
+            if parts & _MINT_VERBS and parts & _CREDENTIAL_NOUNS:
+                return True
+    return False
+
+
+def _says_admin(name: str) -> bool:
+    return bool(_ADMIN_WORDS.intersection(name_parts(name)))
+
+
+def _depends_on_admin(expr: ast.expr) -> bool:
+    """``Depends(check_admin)``, ``[Depends(get_current_superuser)]``, ``Annotated[..., Depends(require_admin)]``."""
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Call) and (_dotted(node.func) or "").rpartition(".")[2] in ("Depends", "Security"):
+            target = node.args[0] if node.args else None
+            inner = target.func if isinstance(target, ast.Call) else target
+            if inner is not None and _says_admin(_dotted(inner) or ""):
+                return True
+            if isinstance(target, ast.Call) and any(_says_admin(_dotted(a) or "") for a in ast.walk(target) if isinstance(a, (ast.Name, ast.Attribute))):
+                return True
+    return False
 
 
 def _response_model_refs(call: ast.Call, names: Dict[str, str]) -> Set[str]:
@@ -188,6 +335,9 @@ class ModelIndex:
         self._bases: Dict[Key, Tuple[str, ...]] = {}
         self._by_name: Dict[str, List[Key]] = {}
         self._response_refs: Set[str] = set()
+        self._field_refs: Dict[Key, Tuple[str, ...]] = {}
+        self._routes: List[RouteExposure] = []
+        masked: Set[str] = set()
         self.pydantic_v1 = False
         modules = project.modules if project is not None else {}
         for module_name, summary in modules.items():
@@ -200,6 +350,12 @@ class ModelIndex:
                 self._bases[key] = bases
                 self._by_name.setdefault(name, []).append(key)
             self._response_refs.update(data.responses)
+            for name, refs in data.fields.items():
+                self._field_refs[(module_name, name)] = refs
+            self._routes.extend(data.routes)
+            masked.update(data.masked)
+        self.masked: FrozenSet[str] = frozenset(masked)
+        self._reach: Optional[Dict[Key, List[Tuple[str, RouteExposure]]]] = None
         self._models: Dict[Key, bool] = {}
         self._children: Dict[Key, List[Key]] = {}
         for key, bases in self._bases.items():
@@ -273,6 +429,66 @@ class ModelIndex:
                 continue
             seen.add(current)
             if self.is_response_model(current):
+                found.append(current[1])
+            stack.extend(self._children.get(current, ()))
+        return found
+
+
+    # -- who outputs a class's fields -----------------------------------------------------------
+    def route_exposures(self, key: Key) -> List[Tuple[str, RouteExposure]]:
+        """(response model a route names, the route) for every route whose response outputs
+        the fields ``key`` declares: the model itself, a subclass of it, or a model nested in
+        one (``tokens: list[TokenOut]``), any depth."""
+        if self._reach is None:
+            self._reach = {}
+            for route in self._routes:
+                for ref in route.refs:
+                    root = self.find_class(ref)
+                    if root is not None and self.is_model(root):
+                        self._spread(root, (root[1], route))
+        return self._reach.get(key, [])
+
+    def _spread(self, root: Key, exposure: Tuple[str, RouteExposure]) -> None:
+        assert self._reach is not None
+        stack = [root]
+        while stack:
+            current = stack.pop()
+            for owner in self._lineage(current):
+                exposed = self._reach.setdefault(owner, [])
+                if exposure in exposed:
+                    continue
+                exposed.append(exposure)
+                for ref in self._field_refs.get(owner, ()):
+                    nested = self.find_class(ref)
+                    if nested is not None and nested != owner and self.is_model(nested):
+                        stack.append(nested)
+
+    def _lineage(self, key: Key) -> List[Key]:
+        """``key`` and its project base classes, any depth."""
+        found: List[Key] = []
+        stack = [key]
+        while stack:
+            current = stack.pop()
+            if current in found:
+                continue
+            found.append(current)
+            for base in self._bases.get(current, ()):
+                parent = self.find_class(base)
+                if parent is not None:
+                    stack.append(parent)
+        return found
+
+    def named_exposures(self, key: Key) -> List[str]:
+        """Models named like a response (``*Response``/``*Out``...) that output the fields of
+        ``key`` (itself or a subclass) although no route is seen returning them."""
+        found: List[str] = []
+        stack, seen = [key], set()
+        while stack:
+            current = stack.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            if self.is_model(current) and is_response_name(current[1]) and current not in self._responses:
                 found.append(current[1])
             stack.extend(self._children.get(current, ()))
         return found

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
 import libcst as cst
 
 from fastapi_lint.names import keyword
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules._text import universal_newlines
-from fastapi_lint.rules.models._model_index import MODELS, model_index
+from fastapi_lint.rules.models._model_index import MASKED_CLASS, MODELS, RouteExposure, model_index
 from fastapi_lint.words import NOT_SECRET_SUFFIXES, name_parts, says_secret
 
 FIELD_WORDS = (
@@ -32,36 +32,79 @@ _FIELDS = (re.compile("\n" + _FIELD_NAME), re.compile(";" + _FIELD_NAME))
 _NOT_SUFFIXES = tuple(s for s in NOT_SECRET_SUFFIXES if s not in ("hash", "hashed"))
 # tokens a login/token endpoint issues to their owner: returning them is the point
 _ISSUED_TOKENS = frozenset({"access_token", "refresh_token", "id_token"})
-_TOKEN_FIELDS = frozenset({"token", "auth_token", "jwt", "session_token"})
-_ISSUING_MODELS = frozenset({"token", "login", "signin", "register", "signup", "auth", "refresh", "session"})
+# a response model or route named so hands a credential out (`ApiTokenCreatedResponse`,
+# `MCPClientRegistrationResponse`, `create_token`, `POST /login`)
+_ISSUING_WORDS = frozenset({
+    "token", "tokens", "login", "signin", "register", "registration", "signup", "auth", "refresh",
+    "session", "create", "created", "issue", "issued", "generate", "generated", "regenerate",
+    "rotate", "rotated", "reset", "confirm", "exchange", "callback", "authorize", "credential",
+    "credentials", "secret", "key", "keys",
+})
+# a password the server just made up for its user (`new_password` of a reset response)
+_ISSUABLE_PASSWORD_PARTS = frozenset({"new", "temp", "temporary", "generated", "initial", "random", "one"})
+# parts of a user's own login password (`password`, `hashed_password`, `password_repeat`):
+# any other qualifier names the credential of an integration (`smtp_password`)
+_USER_PASSWORD_PARTS = frozenset({
+    "password", "passwd", "hashed", "hash", "new", "old", "current", "repeat", "repeated",
+    "confirm", "confirmation", "plain", "raw", "user", "account", "temp", "temporary", "initial",
+    "generated", "random", "one", "time",
+})
+# a value derived from a secret, or metadata about one (`masked_api_key`, `token_display`,
+# `token_endpoint_auth_method`, `id_token_claims`, `next_token`)
+_DERIVED_PARTS = frozenset({
+    "masked", "mask", "redacted", "obfuscated", "truncated", "display", "hint", "last4",
+    "preview", "fingerprint", "next", "cursor", "continuation", "pagination", "previous", "prev",
+})
+_DERIVED_LAST = frozenset({
+    "meta", "metadata", "method", "methods", "claims", "properties", "props", "info", "details",
+    "delete", "deleted", "created", "updated", "status", "state", "enabled", "configured", "set",
+    "exists", "present", "valid", "scopes", "scope", "usage", "limit", "limits", "settings",
+    "config", "ids", "at", "on", "date", "time",
+})
+_DERIVED_FIRST = frozenset({"has", "is", "can", "should", "needs", "num", "n"})
+# only these hold a credential; a model, list, dict, Literal or bool does not
+_STRING_TYPES = frozenset({"builtins.str()", "builtins.bytes()", "pydantic.constr()()", "typing.AnyStr()"})
 # serialized as "**********" or not at all
 _MASKED_TYPES = frozenset({
     "pydantic.SecretStr()", "pydantic.SecretBytes()", "pydantic.types.SecretStr()",
-    "pydantic.types.SecretBytes()", "builtins.bool()", "builtins.int()", "builtins.float()",
-    "datetime.datetime()", "datetime.date()", "datetime.timedelta()",
+    "pydantic.types.SecretBytes()",
 })
+_FIELD_CALLS = ("pydantic.Field", "pydantic.fields.Field", "sqlmodel.Field")
 
 
 class SensitiveFieldInResponseModel(Rule):
     """
     ## What it does
     Reports a field named like a credential — `password`, `hashed_password`,
-    `password_hash`, `secret`, `token`, `api_key`, `private_key`... — declared by a pydantic
-    model (a subclass of `BaseModel`/`SQLModel`, directly or through project models) whose
-    fields reach an API response: the model itself, or a subclass of it in any module of
-    the project, is a *response model*.
+    `password_hash`, `secret`, `client_secret`, `token`, `api_key`, `private_key`... — that
+    a route sends to its callers. A field reaches a response when a route's
+    `response_model=` or return annotation (also inside `List[...]`, `Optional[...]`,
+    `Page[...]`) names the model that declares it, a subclass of it, or a model that nests
+    it as a field type (`tokens: list[TokenOut]`), any depth, in any module of the project.
+    Password and private-key fields are also reported in a model named `*Response`, `*Out`,
+    `*Public` or `*Read` that no route is seen returning (seed 001). The finding points at
+    the field, in the module that declares it.
 
-    A response model is a model used anywhere in the project as a route's `response_model=`
-    or return annotation (also inside `List[...]`, `list[...]`, `Optional[...]`,
-    `Page[...]`), or a model named `*Response`, `*Out`, `*Public` or `*Read`. The finding
-    points at the field, in the module that declares it.
+    Only string fields are credentials: `SecretStr`/`SecretBytes` (serialized masked),
+    models, lists, `Literal`s, flags, numbers and dates are not. Not reported either:
 
-    Not reported: fields excluded from output (`Field(exclude=True)`), `SecretStr`/
-    `SecretBytes` fields (serialized masked), `bool`/number/date fields (`has_password:
-    bool`), names that are metadata about a secret (`token_type`, `password_updated_at`),
-    and the tokens an authentication endpoint issues to its caller (`access_token`,
-    `refresh_token`, `id_token`, or a `token` field of a model named like a token, login,
-    register or auth response).
+    - `Field(exclude=True)`, and fields the project fills with a masked value before
+      returning them (`View(api_key=mask(key))`, `view.api_key = redact(...)`,
+      `secret.get_value(apply_mask=True)`, `Credentials(**masked_mapping)`);
+    - values derived from a secret or metadata about one: `masked_*`, `*_masked`,
+      `*_display`, `*_hint`, `*_last4`, `*_preview`, `*_meta`, `*_method`, `*_claims`,
+      `*_properties`, `*_delete`, `*_at`, `*_id`, `*_count`, `has_*`/`is_*`, pagination
+      cursors (`next_token`, `page_token`);
+    - credentials a route hands out on purpose: `access_token`/`refresh_token`/`id_token`,
+      and any credential of a response or route named for issuing one (`TokenResponse`,
+      `ApiKeyCreatedResponse`, `ClientRegistrationResponse`, `create_token`, `POST /login`),
+      a route that mints one in its body (`create_access_token(...)`), or a credential
+      the caller sent itself (a route parameter or `{placeholder}` of the
+      same name); a password only when it is new (`new_password` of a reset response);
+    - credentials of integrations in a route guarded by an admin/superuser dependency or
+      router (a settings editor round-trips them), and credentials the API documents
+      (`Field(description=...)`): a deliberate part of the contract. A user's own password
+      or password hash is reported wherever it goes.
 
     ## Why is this bad?
     Whatever a response model declares is serialized to the client. A password hash or an
@@ -126,43 +169,91 @@ class SensitiveFieldInResponseModel(Rule):
         if not fields:
             return
         index = model_index(self.ctx.project)
-        exposers = index.exposed_by((self.ctx.facts.module_name, node.name.value))
-        for target, word in fields:
-            shown_by = [e for e in exposers if not _issued(target.value, e)]
+        key = (self.ctx.facts.module_name, node.name.value)
+        routes = index.route_exposures(key)
+        named = index.named_exposures(key)
+        if MASKED_CLASS + node.name.value in index.masked:
+            return  # built from a masked mapping wherever the project builds it
+        for target, word, documented in fields:
+            name = target.value
+            if name in index.masked:
+                continue  # the project fills it with a masked value before returning it
+            shown_by = [root for root, route in routes if self._leaks(name, word, documented, root, route)]
+            if not shown_by and _is_password(word):
+                shown_by = named  # seed 001: a *Response/*Out model with a password field
             if not shown_by:
                 continue
             if shown_by[0] == node.name.value:
                 where = f"response model `{node.name.value}`"
             else:
                 where = f"`{node.name.value}`, whose fields response model `{shown_by[0]}` outputs"
-            self.report(target, f"field `{target.value}` (a {word}) is declared by {where}")
+            self.report(target, f"field `{name}` (a {word}) is declared by {where}")
+
+    @staticmethod
+    def _leaks(field: str, word: str, documented: bool, root: str, route: RouteExposure) -> bool:
+        """Does ``route``, returning ``root``, send ``field`` to a caller who should not get it?"""
+        parts = set(name_parts(field))
+        if field in route.params or "{" + field + "}" in route.path:
+            return False  # the caller sent it: an echo of what it already has
+        if _is_password(word):
+            if not parts <= _USER_PASSWORD_PARTS and route.admin:
+                return False  # an integration's password in the admin's settings editor
+            return not (parts & _ISSUABLE_PASSWORD_PARTS and _issuing(root, route))
+        if documented or route.admin:
+            return False  # a deliberate part of the API, or the admin's settings editor
+        return not (field.lower() in _ISSUED_TOKENS or _issuing(root, route))
 
     def _sensitive_fields(self, node: cst.ClassDef):
         for stmt in node.body.body:
             if not isinstance(stmt, cst.SimpleStatementLine):
                 continue
             for small in stmt.body:
-                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
-                    word = says_secret(small.target.value, FIELD_WORDS, _NOT_SUFFIXES)
-                    if word is not None and not self._hidden(small):
-                        yield small.target, word
+                if not isinstance(small, cst.AnnAssign) or not isinstance(small.target, cst.Name):
+                    continue
+                name = small.target.value
+                word = says_secret(name, FIELD_WORDS, _NOT_SUFFIXES)
+                if word is None or _derived(name) or not self._holds_string(small):
+                    continue
+                field_call = self._field_call(small)
+                if field_call is not None and _keyword_true(field_call, "exclude"):
+                    continue
+                documented = field_call is not None and keyword(field_call, "description") is not None
+                yield small.target, word, documented
 
-    def _hidden(self, field: cst.AnnAssign) -> bool:
-        """Excluded from the output, or serialized masked/harmless."""
-        if self.ctx.annotation_type(field.annotation.annotation) in _MASKED_TYPES:
-            return True
+    def _holds_string(self, field: cst.AnnAssign) -> bool:
+        """A plain string field: a masked type, a model, a flag or a date holds no credential."""
+        return self.ctx.annotation_type(field.annotation.annotation) in _STRING_TYPES
+
+    def _field_call(self, field: cst.AnnAssign) -> Optional[cst.Call]:
         value = field.value
-        if isinstance(value, cst.Call) and self.ctx.resolve(value.func) in (
-            "pydantic.Field", "pydantic.fields.Field", "sqlmodel.Field",
-        ):
-            exclude = keyword(value, "exclude")
-            return exclude is not None and isinstance(exclude.value, cst.Name) and exclude.value.value == "True"
-        return False
+        if isinstance(value, cst.Call) and self.ctx.resolve(value.func) in _FIELD_CALLS:
+            return value
+        return None
 
 
-def _issued(field: str, model: str) -> bool:
-    """A token the endpoint issues to its caller (``Token.access_token``,
-    ``LoginResponse.token``)."""
-    if field.lower() in _ISSUED_TOKENS:
+def _keyword_true(call: cst.Call, name: str) -> bool:
+    arg = keyword(call, name)
+    return arg is not None and isinstance(arg.value, cst.Name) and arg.value.value == "True"
+
+
+def _is_password(word: str) -> bool:
+    return word in ("password", "passwd", "private_key")
+
+
+def _derived(name: str) -> bool:
+    """A value derived from a secret or metadata about it, not the secret."""
+    parts = name_parts(name)
+    return bool(
+        _DERIVED_PARTS.intersection(parts)
+        or (len(parts) > 1 and (parts[-1] in _DERIVED_LAST or parts[0] in _DERIVED_FIRST))
+    )
+
+
+def _issuing(root: str, route: RouteExposure) -> bool:
+    """The response hands a credential out: a token/login/creation response or route, or
+    a route that mints one (`jwt.create_access_token(...)`)."""
+    if route.issues:
         return True
-    return field.lower() in _TOKEN_FIELDS and bool(_ISSUING_MODELS.intersection(name_parts(model)))
+    words = set(name_parts(root)) | set(name_parts(route.name))
+    words.update(part for segment in route.path.split("/") if not segment.startswith("{") for part in name_parts(segment))
+    return bool(words & _ISSUING_WORDS)

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
+from typing import List, Optional, Set, Tuple
 
 import libcst as cst
 
-from fastapi_lint.facts import RouteInfo
-from fastapi_lint.names import dotted, keyword
+from fastapi_lint.facts import DEPENDS, SPECIAL, RouteInfo
+from fastapi_lint.names import dotted, iter_params, keyword
 from fastapi_lint.prefilter import ROUTE_METHOD_NAMES
 from fastapi_lint.rule import Rule
 
@@ -60,6 +60,13 @@ class RouteBody:
     # ``response.status_code = ...`` or a returned Response built with ``status_code=``
     sets_status: bool = False
     all_responses: bool = True  # every returned value is a Response object
+    # calls other than builtins (`len`, `str`...) and methods of the request's own values
+    # (`item.model_dump()`, a local dict's `update`): the route does something besides
+    # answering from its inputs
+    effects: int = 0
+    # parameters FastAPI fills from the request, and names the body assigns
+    inputs: Set[str] = field(default_factory=set)
+    locals: Set[str] = field(default_factory=set)
 
     @property
     def returns_value(self) -> bool:
@@ -76,6 +83,8 @@ class RouteBodyRule(Rule):
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)
         self._stack: List[Tuple[cst.FunctionDef, List[RouteInfo], RouteBody]] = []
+        self._in_params = False  # calls in parameter defaults (`File()`) are not the body's
+        self._raising = 0  # building the exception of a `raise` does nothing to the server
 
     def wants(self, routes: List[RouteInfo]) -> bool:
         raise NotImplementedError
@@ -88,7 +97,18 @@ class RouteBodyRule(Rule):
             return
         routes = self.ctx.current_routes
         if routes and self.wants(routes):
-            self._stack.append((node, routes, RouteBody()))
+            body = RouteBody()
+            for param in iter_params(node.params):
+                kind = self.ctx.param_source(param, routes[0]).kind
+                # the request, and the Response being answered (`response.set_cookie(...)`);
+                # BackgroundTasks schedule work, so their calls are effects
+                if kind != DEPENDS and not (kind == SPECIAL and _annotated_background(param)):
+                    body.inputs.add(param.name.value)
+            self._stack.append((node, routes, body))
+            self._in_params = True
+
+    def leave_Parameters(self, original_node: cst.Parameters) -> None:
+        self._in_params = False
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         if self._stack and self._stack[-1][0] is original_node:
@@ -115,14 +135,48 @@ class RouteBodyRule(Rule):
         else:
             body.all_responses = False
 
+    def visit_Raise(self, node: cst.Raise) -> None:
+        self._raising += 1
+
+    def leave_Raise(self, original_node: cst.Raise) -> None:
+        self._raising -= 1
+
+    def visit_Call(self, node: cst.Call) -> None:
+        body = self._body() if self._stack and not self._in_params and not self._raising else None
+        if body is None or (self.ctx.resolve(node.func) or "").startswith("builtins."):
+            return
+        root = _root_name(node.func)
+        if isinstance(node.func, cst.Attribute) and (root in body.inputs or root in body.locals):
+            return  # `item.model_dump()`, `result.update(...)`: reshaping the answer
+        body.effects += 1
+
     def visit_Assign(self, node: cst.Assign) -> None:
         if not self._stack:
             return
+        body = self._body()
+        if body is not None:
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    body.locals.add(target.target.value)
+                elif _root_name(target.target) not in body.locals | body.inputs:
+                    body.effects += 1  # `fake_db[item.id] = item`: stored somewhere
         for target in node.targets:
             if isinstance(target.target, cst.Attribute) and target.target.attr.value == "status_code":
                 body = self._body()
                 if body is not None:
                     body.sets_status = True
+
+
+def _annotated_background(param: cst.Param) -> bool:
+    annotation = param.annotation.annotation if param.annotation is not None else None
+    return (dotted(annotation) or "").rpartition(".")[2] == "BackgroundTasks"
+
+
+def _root_name(expr: cst.BaseExpression) -> Optional[str]:
+    """``a`` of ``a.b[c].d(...)``."""
+    while isinstance(expr, (cst.Attribute, cst.Subscript, cst.Call)):
+        expr = expr.func if isinstance(expr, cst.Call) else expr.value
+    return expr.value if isinstance(expr, cst.Name) else None
 
 
 _LIMITER_TYPES = frozenset({"slowapi.Limiter()", "slowapi.extension.Limiter()"})

@@ -7,7 +7,7 @@ import libcst as cst
 from fastapi_lint.facts import RouteInfo
 from fastapi_lint.prefilter import has_route
 from fastapi_lint.rule import Default, Severity
-from fastapi_lint.rules.routes._common import RouteBody, RouteBodyRule
+from fastapi_lint.rules.routes._common import RouteBody, RouteBodyRule, is_response_object
 from fastapi_lint.words import name_parts
 
 _IRREGULAR_PLURALS = frozenset({"people", "children", "men", "women", "media", "criteria"})
@@ -31,8 +31,21 @@ ACTIONS = frozenset({
     "like", "unlike", "follow", "unfollow", "vote", "rate", "ack", "acknowledge", "graphql",
     "rpc", "invoke", "call", "predict", "classify", "detect", "translate", "summarize",
     "upload", "action", "actions", "interaction", "interactions", "command", "commands", "menu",
-    "slack",
+    "slack", "clean", "cleanup", "purge", "prune", "scan", "rescan", "reindex", "rebuild", "save",
+    "migrate", "import", "backup", "deletion", "attempt", "attempts", "task", "tasks", "job",
+    "seed", "portal", "block", "unblock", "ban", "unban", "mute", "unmute", "pin", "unpin",
+    "grant", "deny", "pause", "resume", "suspend", "reinstate", "refund", "refunds", "duplicate",
+    "clone", "copy", "reorder", "sort", "dismiss", "snooze", "toggle", "claim", "release",
 })
+# nouns among ACTIONS: `create_token`, `create_webhook`, `add_command` do create one
+_RESOURCE_NOUNS = frozenset({
+    "token", "tokens", "email", "hook", "webhook", "webhooks", "command", "commands", "action",
+    "actions", "interaction", "interactions", "menu", "logs", "status", "slack", "callback",
+    "query", "filter", "backup", "job", "task", "tasks", "import", "list", "count", "set", "rate",
+    "vote", "like", "call", "menu", "action", "change", "check", "ping", "test", "chat",
+})
+# `add_recipe_to_list` on `/lists/{id}/recipe/{recipe_id}`: puts into an existing resource
+_INTO = frozenset({"to", "into"})
 
 
 def _is_collection(segment: str) -> bool:
@@ -62,10 +75,21 @@ class CreateWithout201(RouteBodyRule):
     `search`, `query`, `send`, `notify`, `callback`, `webhook`, `run`, `execute`,
     `process`, `calculate`, `preview`, `export`, `upload`, `subscribe`, `activate`,
     `cancel`, `approve`, `publish`, `update`, `upsert`, `bulk`, `chat`, `generate`,
-    `invite`, `submit`... (see `ACTIONS` in the rule's module).
+    `invite`, `submit`, `clean`, `save`, `import`... (see `ACTIONS` in the rule's module).
 
-    Not reported either when the body sets the status itself: `response.status_code = ...`
-    or returning a `Response` built with `status_code=`.
+    An RPC-style path whose last segment starts with such a verb (`/create-chat-session`,
+    `/add-checkpoint`) is not a collection either: 201 is a REST convention.
+
+    A `create`/`add`/`register`/`new` name is not reported when the word after the prefix
+    or the last word names an operation rather than a resource (`create_upload_files`,
+    `create_deletion_attempt`), or when it adds something *to* a resource the path identifies
+    (`add_recipe_to_list` on `/lists/{id}/recipe/{recipe_id}`).
+
+    Not reported either when the body sets the status itself: `response.status_code = ...`,
+    or every value it returns is a `Response` it builds (also a route annotated to return
+    one): the decorator's `status_code=` would not apply. A route that calls nothing but
+    builtins (`return {"size": len(file)}`, `return item`) stores nothing, so it creates
+    nothing either.
 
     ## Why is this bad?
     FastAPI answers 200 unless told otherwise. A request that creates a resource should
@@ -107,15 +131,32 @@ class CreateWithout201(RouteBodyRule):
     def _creates(self, route: RouteInfo) -> bool:
         if route.methods != ("POST",) or route.keyword("status_code") is not None:
             return False
+        if self._answers_itself(route):
+            return False
         name = route.function.name.value
         parts = name_parts(name)
-        if parts and parts[0] in _CREATE_PREFIXES:
-            return True
         segment = self._last_segment(route)
+        if segment is not None and len(name_parts(segment)) > 1 and name_parts(segment)[0] in _CREATE_PREFIXES:
+            return False  # RPC style (`/create-chat-session`): a verb in the path, not a collection
+        if parts and parts[0] in _CREATE_PREFIXES:
+            operations = ACTIONS - _RESOURCE_NOUNS
+            # the verb right after the prefix or the head noun at the end names an operation:
+            # `create_upload_files`, `create_deletion_attempt` (not `create_new_chat_session`)
+            if len(parts) > 1 and (parts[1] in operations or parts[-1] in operations):
+                return False
+            return not (set(parts) & _INTO and segment is not None and segment.startswith("{"))
         if segment is None or not _is_collection(segment):
             return False
         words = set(name_parts(name)) | set(name_parts(segment))
         return not words & ACTIONS
+
+    def _answers_itself(self, route: RouteInfo) -> bool:
+        """Annotated to return a Response: the body builds the answer and its status."""
+        returns = route.function.returns
+        if returns is None:
+            return False
+        # a Starlette Response class, not a pydantic model named `CreatedTokenResponse`
+        return is_response_object((self.ctx.resolve(returns.annotation) or "") + "()")
 
     @staticmethod
     def _last_segment(route: RouteInfo) -> Optional[str]:
@@ -126,8 +167,10 @@ class CreateWithout201(RouteBodyRule):
         return segments[-1] if segments else None
 
     def check(self, function: cst.FunctionDef, routes: List[RouteInfo], body: RouteBody) -> None:
-        if body.sets_status:
-            return
+        if body.sets_status or (body.returns_value and body.all_responses):
+            return  # the body sets the status, or answers with Response objects it builds
+        if not body.effects:
+            return  # answers from its inputs alone (`return {"size": len(file)}`): creates nothing
         self.report(
             function.name,
             f"POST route `{function.name.value}` creates a resource but answers 200: "

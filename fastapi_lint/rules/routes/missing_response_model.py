@@ -1,27 +1,90 @@
 from __future__ import annotations
 
-from typing import List
+from typing import Dict, FrozenSet, List, Optional, Set
 
 import libcst as cst
 
-from fastapi_lint.facts import RouteInfo
+from fastapi_lint.facts import DEPENDS, RouteInfo
+from fastapi_lint.names import iter_params
 from fastapi_lint.prefilter import has_route
 from fastapi_lint.rule import Default, Severity
-from fastapi_lint.rules.routes._common import HTTP_ROUTE_METHODS, RouteBody, RouteBodyRule, status_code_number
+from fastapi_lint.words import name_parts
+from fastapi_lint.rules.models._model_index import MODELS, model_index
+from fastapi_lint.rules.routes._common import (
+    HTTP_ROUTE_METHODS, RouteBody, RouteBodyRule, is_response_object, status_code_number,
+)
+from fastapi_lint.rules.routes._returns import PLAIN, RESPONSE, RETURNS, UNKNOWN, return_index
 
 _NO_BODY_STATUS = (204, 205, 304)
+# calls whose value is a scalar the code computes
+_SCALAR_CALLS = frozenset({
+    "builtins.str", "builtins.int", "builtins.float", "builtins.bool", "builtins.len",
+    "builtins.sum", "builtins.round", "builtins.abs", "builtins.repr", "builtins.format",
+    "builtins.hex", "builtins.bytes",
+})
+# calls whose value is their argument's, reshaped
+_PASS_THROUGH = frozenset({
+    "builtins.dict", "builtins.list", "builtins.tuple", "builtins.set", "builtins.sorted",
+    "builtins.next", "builtins.any", "builtins.all", "builtins.min", "builtins.max", "builtins.reversed",
+    "json.loads", "fastapi.encoders.jsonable_encoder",
+})
+# library functions that build a Response (fastapi's docs pages)
+_RESPONSE_FUNCTIONS = frozenset({
+    "fastapi.openapi.docs.get_swagger_ui_html", "fastapi.openapi.docs.get_redoc_html",
+    "fastapi.openapi.docs.get_swagger_ui_oauth2_redirect_html",
+})
+# a pydantic model's own serialization: the model's fields, spelled out in its class
+_MODEL_DUMPS = frozenset({"model_dump", "dict", "json", "model_dump_json"})
+_SCALAR_TYPES = frozenset({
+    "builtins.str()", "builtins.int()", "builtins.float()", "builtins.bool()", "builtins.bytes()",
+})
+# reading a container gives a piece of it
+_CONTAINER_READS = frozenset({"get", "copy", "values", "items"})
+_MODEL_BUILDERS = frozenset({
+    "model_validate", "model_validate_json", "parse_obj", "parse_raw", "from_orm", "model_construct",
+    "construct",
+})
+
+
+class _Values:
+    """What a route's ``return`` statements hand FastAPI, judged as they are met."""
+
+    def __init__(self, inputs: Set[str], dependencies: Set[str]) -> None:
+        self.inputs = inputs  # parameters FastAPI fills from the request: echoes, not leaks
+        self.dependencies = dependencies  # objects a dependency builds (a user, a session)
+        self.assigned: Dict[str, List[cst.BaseExpression]] = {}
+        self.unknown: Optional[cst.BaseExpression] = None  # the first value of unknown shape
+        self.objects: Set[str] = set()  # names whose attributes the route reads: records
 
 
 class MissingResponseModel(RouteBodyRule):
     """
     ## What it does
-    Reports a route with neither `response_model=` nor a return annotation.
+    Reports a route with neither `response_model=` nor a return annotation that returns a
+    value whose shape the route does not spell out: an ORM object, a database row, an
+    object a dependency built, the result of a function whose value is not known to be
+    typed — or literal dicts of inconsistent shapes (`[{"id": 1, "name": "a"}, {"id": 2,
+    "email": "b"}]`).
 
     Not reported when the route declares `response_class=`, says `response_model=None`
     explicitly, answers without a body (`status_code` 204, 205 or 304, also written
-    `status.HTTP_204_NO_CONTENT` or `HTTPStatus.NO_CONTENT`), is a websocket, or when every
-    value it returns is a `Response` object (`JSONResponse(...)`, `RedirectResponse(...)`,
-    `templates.TemplateResponse(...)`): FastAPI sends those as they are, without serializing.
+    `status.HTTP_204_NO_CONTENT` or `HTTPStatus.NO_CONTENT`), is a websocket, returns
+    nothing, or when every value it returns is one the code spells out or a `Response`:
+
+    - literals and containers of literals with one shape (`{"status": "ok"}`; an optional
+      key is still one shape), scalars (`str(...)`, `len(...)`, `sum(...)`), module
+      constants, and request inputs echoed back (a body model, a path or query parameter,
+      a dependency annotated `str`/`int`/`bool` or one that returns such literals);
+    - inside such a literal, a local computed by an unknown call that the route never
+      reads fields of and that is not named as a collection (`{"result": result}`); one
+      it reads fields of (`payment.preimage`, then `{"details": payment}`) or a collection
+      (`{"items": items}`) is a record and is reported;
+    - a pydantic model the route builds (`UserOut(...)`, `UserOut.model_validate(user)`,
+      `model.model_dump()`);
+    - a `Response` object (`JSONResponse(...)`, `templates.TemplateResponse(...)`,
+      `get_redoc_html(...)`), also returned by a project function or method (any depth,
+      `await backend.login(...)` where every project `login` returns a `Response`);
+    - the value of a project function that only returns such values.
 
     ## Why is this bad?
     Without a response model FastAPI serializes whatever the function returns: an ORM
@@ -53,10 +116,15 @@ class MissingResponseModel(RouteBodyRule):
     DEFAULT = Default.ON
     TAGS = ("routes", "api-design")
     SEEDS = ("000", "001", "002", "004")
+    PROJECT_FACTS = (RETURNS, MODELS)
 
     @classmethod
     def applies_to(cls, text, options) -> bool:
         return has_route(text, HTTP_ROUTE_METHODS)  # a websocket route has no response model
+
+    def __init__(self, ctx, options) -> None:
+        super().__init__(ctx, options)
+        self._values: Dict[int, _Values] = {}
 
     def wants(self, routes: List[RouteInfo]) -> bool:
         function = routes[0].function
@@ -69,11 +137,279 @@ class MissingResponseModel(RouteBodyRule):
             return False
         return status_code_number(route, self.ctx) not in _NO_BODY_STATUS
 
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        depth = len(self._stack)
+        super().visit_FunctionDef(node)
+        if len(self._stack) > depth:
+            route = self._stack[-1][1][0]
+            inputs: Set[str] = set()
+            dependencies: Set[str] = set()
+            for param in iter_params(node.params):
+                source = self.ctx.param_source(param, route)
+                if source.kind != DEPENDS or self._plain_dependency(param, source.target):
+                    inputs.add(param.name.value)
+                else:
+                    dependencies.add(param.name.value)
+            self._values[id(node)] = _Values(inputs, dependencies)
+
+    def _plain_dependency(self, param: cst.Param, target: Optional[str]) -> bool:
+        """A dependency whose value is a scalar (`token: str = Depends(oauth2_scheme)`) or
+        one the dependency spells out (`return {"q": q, "skip": skip}`)."""
+        if param.annotation is not None and self.ctx.annotation_type(param.annotation.annotation) in _SCALAR_TYPES:
+            return True
+        returns = return_index(self.ctx.project)
+        if returns is None or not target or target.startswith("<local>"):
+            return False
+        return returns.of_function(target.replace("()", "")) == PLAIN
+
+    def _current(self) -> Optional[_Values]:
+        return self._values.get(id(self._stack[-1][0])) if self._stack and self._body() is not None else None
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        super().visit_Assign(node)
+        values = self._current()
+        if values is not None:
+            for target in node.targets:
+                self._bind(values, target.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        values = self._current()
+        if values is not None and node.value is not None:
+            self._bind(values, node.target, node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        values = self._current()
+        if values is not None:
+            self._bind(values, node.target, node.value)
+
+    def visit_For(self, node: cst.For) -> None:
+        values = self._current()
+        if values is not None:
+            self._bind(values, node.target, None)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        values = self._current()
+        if values is not None and node.asname is not None:
+            self._bind(values, node.asname.name, None)
+
+    @staticmethod
+    def _bind(values: _Values, target: cst.BaseExpression, value: Optional[cst.BaseExpression]) -> None:
+        names = [target] if isinstance(target, cst.Name) else [
+            e.value for e in getattr(target, "elements", ()) if isinstance(e.value, cst.Name)
+        ]
+        for name in names:
+            assert isinstance(name, cst.Name)
+            # an unpacked or loop-bound value is unknown: cst.Name("") never classifies plain
+            bound = value if isinstance(target, cst.Name) and value is not None else cst.Name("__unknown__")
+            values.assigned.setdefault(name.value, []).append(bound)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        values = self._current() if self._stack else None
+        if values is not None and isinstance(node.value, cst.Name):
+            values.objects.add(node.value.value)
+
+    def leave_Return(self, original_node: cst.Return) -> None:
+        # judged on leaving: the fields the return itself reads (`payment.preimage`) count
+        node = original_node
+        values = self._current()
+        if values is None or node.value is None or values.unknown is not None:
+            return
+        if self._kind(node.value, values, set(), top=True) == UNKNOWN:
+            values.unknown = node.value
+
+    # -- what a value is --------------------------------------------------------------------
+    def _kind(self, expr: cst.BaseExpression, values: _Values, seen: Set[str], top: bool = False) -> str:
+        if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString,
+                             cst.Integer, cst.Float, cst.Imaginary)):
+            return PLAIN
+        if isinstance(expr, cst.Await):
+            return self._kind(expr.expression, values, seen, top)
+        if isinstance(expr, (cst.Dict, cst.List, cst.Tuple, cst.Set)):
+            return self._container(expr, values, seen)
+        if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            return self._comprehension(expr, values, seen)
+        if isinstance(expr, cst.Name):
+            return self._name(expr, values, seen, top)
+        if isinstance(expr, cst.Attribute):
+            # a field of an object inside a literal is a value the code picked
+            return PLAIN if not top else self._kind(expr.value, values, seen, top) if _root_in(expr, values.inputs) else UNKNOWN
+        if isinstance(expr, cst.Subscript):
+            return self._kind(expr.value, values, seen, top)
+        if isinstance(expr, (cst.BinaryOperation, cst.BooleanOperation)):
+            return _worst(self._kind(expr.left, values, seen, top), self._kind(expr.right, values, seen, top))
+        if isinstance(expr, (cst.UnaryOperation, cst.Comparison)):
+            return PLAIN
+        if isinstance(expr, cst.IfExp):
+            return _worst(self._kind(expr.body, values, seen, top), self._kind(expr.orelse, values, seen, top))
+        if isinstance(expr, cst.Call):
+            return self._call(expr, values, seen, top)
+        return UNKNOWN
+
+    def _container(self, expr, values: _Values, seen: Set[str]) -> str:
+        kinds = []
+        shapes = set()
+        for element in expr.elements:
+            if isinstance(element, (cst.StarredElement, cst.StarredDictElement)):
+                kinds.append(self._kind(element.value, values, seen))
+                continue
+            kinds.append(self._member(element.value, values, seen))
+            if isinstance(element.value, cst.Dict):
+                shapes.add(_keys(element.value))
+        if any(not (a <= b or b <= a) for a in shapes for b in shapes):
+            # records of different shapes (`name` in one, `email` in the other): nothing
+            # holds the response together; an optional key (`purpose` in some) is one shape
+            return UNKNOWN
+        return UNKNOWN if UNKNOWN in kinds else PLAIN
+
+    def _member(self, expr: cst.BaseExpression, values: _Values, seen: Set[str]) -> str:
+        """A value inside a literal the route spells out: a local holding something unknown
+        is a record when the route reads its fields (`payment.preimage`, then
+        `{"details": payment}`) or it is named as a collection (`{"items": items}`);
+        `{"result": result}` of a computation is a value."""
+        kind = self._kind(expr, values, seen)
+        if (
+            kind == UNKNOWN and isinstance(expr, cst.Name) and expr.value in values.assigned
+            and expr.value not in values.objects and not _plural(expr.value)
+        ):
+            return PLAIN
+        return kind
+
+    def _name(self, expr: cst.Name, values: _Values, seen: Set[str], top: bool) -> str:
+        name = expr.value
+        if name in ("None", "True", "False") or name in values.inputs:
+            return PLAIN
+        if name in seen:
+            return PLAIN  # `rows = rows + more`: the other assignments decide
+        if name in values.dependencies:
+            return UNKNOWN
+        if name.isupper() and len(name) > 1:
+            return PLAIN  # a module constant: data the code itself defines
+        assigned = values.assigned.get(name)
+        if assigned is not None:
+            kinds = [self._kind(v, values, seen | {name}, top) for v in assigned]
+            return UNKNOWN if UNKNOWN in kinds else PLAIN if PLAIN in kinds else RESPONSE
+        constant = self.ctx.constant(expr)
+        if constant is not expr and not isinstance(constant, (cst.Name, cst.Attribute, cst.Call)):
+            return self._kind(constant, values, seen | {name}, top)
+        return UNKNOWN
+
+    def _call(self, call: cst.Call, values: _Values, seen: Set[str], top: bool) -> str:
+        resolved = self.ctx.resolve(call.func)
+        if is_response_object(self.ctx.resolve(call)) or resolved in _RESPONSE_FUNCTIONS:
+            return RESPONSE
+        if resolved in _SCALAR_CALLS or (resolved == "builtins.getattr" and not top):
+            return PLAIN
+        if resolved in _PASS_THROUGH:
+            kinds = [self._kind(arg.value, values, seen, top) for arg in call.args]
+            return UNKNOWN if UNKNOWN in kinds or not kinds and resolved != "builtins.dict" else PLAIN
+        index = model_index(self.ctx.project)
+        if index.is_model_ref(resolved):
+            return PLAIN  # UserOut(...): the model's fields
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            if method in _MODEL_BUILDERS and index.is_model_ref(self.ctx.resolve(func.value)):
+                return PLAIN
+            if method in ("model_dump", "model_dump_json") or (
+                method in _MODEL_DUMPS and self._is_model_value(func.value, values)
+            ):
+                return PLAIN
+            if _root_in(func.value, values.inputs):
+                return PLAIN  # `body.data.decode()`: derived from what the caller sent
+            if method in _CONTAINER_READS and self._kind(func.value, values, seen, top) == PLAIN:
+                return PLAIN  # `DATA.get(key)`: a piece of a literal
+            if method == "keys":
+                return PLAIN  # the keys of a mapping: names, not records
+        return self._project_call(call, resolved, top)
+
+    def _is_model_value(self, expr: cst.BaseExpression, values: _Values) -> bool:
+        if isinstance(expr, cst.Call):
+            return self._call(expr, values, set(), True) == PLAIN
+        if isinstance(expr, cst.Name) and expr.value in values.inputs:
+            return True
+        return model_index(self.ctx.project).is_model_ref(self.ctx.resolve(expr))
+
+    def _project_call(self, call: cst.Call, resolved: Optional[str], top: bool) -> str:
+        returns = return_index(self.ctx.project)
+        if returns is None:
+            return UNKNOWN
+        if resolved is not None and not resolved.startswith("<local>"):
+            # `Backend().login` (a method of a typed instance) is `Backend.login`
+            kind = returns.of_function(resolved.replace("()", ""))
+            if kind is not None:
+                return kind
+        func = call.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        if name_parts(name)[-1:] == ["redirect"]:
+            return RESPONSE  # `sso.get_login_redirect(...)`, `client.authorize_redirect(...)`
+        if isinstance(call.func, cst.Attribute):
+            return returns.of_method_name(call.func.attr.value, plain=not top) or UNKNOWN
+        return UNKNOWN
+
+    def _comprehension(self, expr, values: _Values, seen: Set[str]) -> str:
+        """The element's shape, loop variables taking the iterable's."""
+        added: List[str] = []
+        for clause in _for_clauses(expr.for_in):
+            kind = self._kind(clause.iter, values, seen)
+            stand_in = cst.Integer("0") if kind == PLAIN else cst.Name("__unknown__")
+            for target in _target_names(clause.target):
+                if target not in values.assigned:
+                    values.assigned[target] = [stand_in]
+                    added.append(target)
+        try:
+            parts = [expr.key, expr.value] if isinstance(expr, cst.DictComp) else [expr.elt]
+            kinds = [self._kind(part, values, seen) for part in parts]
+        finally:
+            for target in added:
+                del values.assigned[target]
+        return UNKNOWN if UNKNOWN in kinds else PLAIN
+
     def check(self, function: cst.FunctionDef, routes: List[RouteInfo], body: RouteBody) -> None:
-        if body.returns_value and body.all_responses:
+        values = self._values.pop(id(function), None)
+        if not body.returns_value or body.all_responses:
+            return
+        if values is not None and values.unknown is None:
             return
         self.report(
             function.name,
             f"Route `{function.name.value}` has neither `response_model=` nor a return annotation: "
             "whatever it returns is serialized as is",
         )
+
+
+def _plural(name: str) -> bool:
+    last = (name_parts(name) or [""])[-1]
+    return len(last) > 2 and last.endswith("s") and not last.endswith(("ss", "us", "is"))
+
+
+def _for_clauses(clause: Optional[cst.CompFor]) -> List[cst.CompFor]:
+    found = []
+    while clause is not None:
+        found.append(clause)
+        clause = clause.inner_for_in
+    return found
+
+
+def _target_names(target: cst.BaseExpression) -> List[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    return [n for e in getattr(target, "elements", ()) for n in _target_names(e.value)]
+
+
+def _keys(node: cst.Dict) -> FrozenSet[str]:
+    return frozenset(
+        e.key.evaluated_value if isinstance(e.key, cst.SimpleString) else "?"
+        for e in node.elements if isinstance(e, cst.DictElement)
+    )
+
+
+def _root_in(expr: cst.BaseExpression, names: Set[str]) -> bool:
+    while isinstance(expr, (cst.Attribute, cst.Subscript)):
+        expr = expr.value
+    return isinstance(expr, cst.Name) and expr.value in names
+
+
+def _worst(*kinds: str) -> str:
+    if UNKNOWN in kinds:
+        return UNKNOWN
+    return PLAIN if PLAIN in kinds else RESPONSE

@@ -124,7 +124,7 @@ class PathParameterMismatch(Rule):
             return
         known = known and self._consume_all(self._listed_dependencies(route), consumed)
         # a handler taking the Request may read request.path_params itself
-        if not known or (manual and "path_params" in self.ctx.source):
+        if not known or signatures.ANY_NAME in consumed or (manual and "path_params" in self.ctx.source):
             return
         anchor = self._path_node(route) or function.name
         for name in missing:

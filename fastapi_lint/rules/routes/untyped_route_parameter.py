@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from fastapi_lint.facts import DEPENDS, marker_kind
 from fastapi_lint.prefilter import has_route
 from fastapi_lint.rule import Default, Rule, Severity
 
@@ -12,8 +13,9 @@ class UntypedRouteParameter(Rule):
     """
     ## What it does
     Reports a route parameter without a type annotation, other than `self`/`cls`. A
-    dependency written `current_user = Depends(get_current_user)` is reported too: its value
-    is still untyped inside the handler.
+    dependency written `current_user=Depends(get_current_user)` (or `Security(...)`) is
+    not reported: FAPI402 already asks for `Annotated[User, Depends(...)]` there, and the
+    dependency, not the annotation, decides what FastAPI passes.
 
     `*args`/`**kwargs` are not reported: FastAPI cannot fill them from a request whatever
     their annotation (they usually come from a decorator's wrapper).
@@ -27,14 +29,14 @@ class UntypedRouteParameter(Rule):
     ## Example
     ```python
     @router.get("/users/{user_id}")
-    async def get_user(user_id, current_user=Depends(get_current_user)):
+    async def get_user(user_id):
         ...
     ```
 
     ## Use instead
     ```python
     @router.get("/users/{user_id}")
-    async def get_user(user_id: int, current_user: Annotated[User, Depends(get_current_user)]):
+    async def get_user(user_id: int):
         ...
     ```
 
@@ -60,6 +62,7 @@ class UntypedRouteParameter(Rule):
         untyped = [
             p for p in (*params.posonly_params, *params.params, *params.kwonly_params)
             if p.annotation is None and p.name.value not in _IMPLICIT
+            and marker_kind(p.default, self.ctx.resolve) != DEPENDS
         ]
         if not untyped or not self.ctx.current_routes:
             return

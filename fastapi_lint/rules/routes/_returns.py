@@ -1,0 +1,279 @@
+"""What the project's functions return, for FAPI201: a ``Response``, a value whose shape the
+code spells out, or something unknown.
+
+A route without a response model that returns ``await backend.login(...)`` or
+``get_redoc_html(...)`` sends a ``Response`` as it is; one that returns
+``await helper()`` where ``helper`` only returns ``{"status": "ok"}`` leaks nothing either.
+The project pass records, for every module-level function and every method of a
+module-level class, one entry per ``return``:
+
+- ``"response"``: a call of a class named ``*Response`` (or the function is annotated so);
+- ``"plain"``: a literal, a container of literals, or the function is annotated with a
+  scalar type;
+- ``"call:<dotted>"``: the value of a call of a named function, decided at query time
+  (the callee may live in a module the pass has not read yet);
+- ``"type:<dotted>"`` first: the function's return annotation, decided at query time (a
+  project pydantic model is a typed value; anything else leaves it to the returns);
+- ``"unknown"``: anything else.
+"""
+from __future__ import annotations
+
+import ast
+import os
+from typing import Dict, Iterator, List, Optional, Set, Tuple
+
+from fastapi_lint.astnames import import_bindings, importing_package, module_statements
+from fastapi_lint.words import name_parts
+from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
+from fastapi_lint.rules.models._model_index import model_index
+from fastapi_lint.signatures import SIGNATURES
+
+RETURNS = "function_returns"
+RESPONSE, PLAIN, UNKNOWN = "response", "plain", "unknown"
+_SCALARS = frozenset({"str", "int", "float", "bool", "bytes", "None"})
+_SCALAR_CALLS = frozenset({"str", "int", "float", "bool", "len", "round", "repr"})
+_MAX_DEPTH = 6
+
+Kinds = Tuple[str, ...]
+
+
+@collector(RETURNS, triggers=("return", "import *"))
+def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
+    module = tree.get()
+    if module is None:
+        return
+    package = importing_package(summary.module, os.path.basename(path).startswith("__init__."))
+    names: Dict[str, str] = {}
+    statements = list(module_statements(module.body))
+    stars: List[str] = []
+    for stmt in statements:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            names.update(import_bindings(stmt, package))
+            if isinstance(stmt, ast.ImportFrom) and any(a.name == "*" for a in stmt.names):
+                stars.append(_star_module(stmt, package))
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names[stmt.name] = f"{summary.module}.{stmt.name}" if summary.module else stmt.name
+    found: Dict[str, Kinds] = {}
+    for stmt in statements:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found[stmt.name] = _function_kinds(stmt, names)
+        elif isinstance(stmt, ast.ClassDef):
+            for item in stmt.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    found[f"{stmt.name}.{item.name}"] = _function_kinds(item, names)
+    if stars:
+        found[_STARS] = tuple(stars)  # `from .security import *`: names re-exported from there
+    if found:
+        summary.extra[RETURNS] = found
+
+
+_STARS = "*"
+
+
+def _star_module(stmt: ast.ImportFrom, package: str) -> str:
+    if not stmt.level:
+        return stmt.module or ""
+    base = package.split(".") if package else []
+    base = base[: len(base) - (stmt.level - 1)] if stmt.level > 1 else base
+    return ".".join([*base, *([stmt.module] if stmt.module else [])])
+
+
+def _dotted(expr: ast.expr, names: Dict[str, str]) -> Optional[str]:
+    parts: List[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, ast.Name):
+        return None
+    head = names.get(expr.id)
+    if head is None:
+        return None
+    return ".".join([head, *reversed(parts)])
+
+
+def _last_name(expr: ast.expr) -> str:
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    return expr.id if isinstance(expr, ast.Name) else ""
+
+
+def _function_kinds(function, names: Dict[str, str]) -> Kinds:
+    annotation = function.returns
+    if annotation is not None:
+        if isinstance(annotation, ast.Constant) and annotation.value is None:
+            return (PLAIN,)
+        last = _last_name(annotation)
+        if last.endswith("Response"):
+            return (RESPONSE,)
+        if last in _SCALARS:
+            return (PLAIN,)
+        inner = _unwrap_container(annotation)
+        if _last_name(inner) in _SCALARS and inner is not annotation:
+            return (PLAIN,)  # `list[str]`
+        dotted = _dotted(inner, names)
+        if dotted is not None:
+            # a model says it all; `list[dict]`, `dict`, an ORM class: the returns decide
+            return ("type:" + dotted, *(_return_kind(value, names) for value in _returned_values(function)))
+    return tuple(_return_kind(value, names) for value in _returned_values(function))
+
+
+def _unwrap_container(annotation: ast.expr) -> ast.expr:
+    """``list[UserOut]``/``Optional[UserOut]`` -> ``UserOut``; other annotations as they are."""
+    if isinstance(annotation, ast.Subscript) and _last_name(annotation.value) in ("list", "List", "Optional", "Sequence"):
+        inner = annotation.slice
+        return inner if isinstance(inner, (ast.Name, ast.Attribute)) else annotation
+    return annotation
+
+
+def _returned_values(function) -> Iterator[ast.expr]:
+    """Values of the function's own ``return`` statements (nested scopes excluded)."""
+    stack: List[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Return):
+            if node.value is not None and not (isinstance(node.value, ast.Constant) and node.value.value is None):
+                yield node.value
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _return_kind(value: ast.expr, names: Dict[str, str]) -> str:
+    if isinstance(value, ast.Await):
+        value = value.value
+    if isinstance(value, ast.Call):
+        if _last_name(value.func).endswith("Response"):
+            return RESPONSE
+        if _last_name(value.func) in ("model_dump", "model_dump_json"):
+            return PLAIN  # a pydantic model's own fields
+        if name_parts(_last_name(value.func))[-1:] == ["redirect"]:
+            return RESPONSE  # `client.authorize_redirect(...)`: a RedirectResponse
+        dotted = _dotted(value.func, names)
+        if dotted is not None:
+            return "call:" + dotted
+        if isinstance(value.func, ast.Attribute):
+            return "method:" + value.func.attr
+        return UNKNOWN
+    if _is_literal(value):
+        return PLAIN
+    return UNKNOWN
+
+
+def _is_literal(value: ast.expr) -> bool:
+    """Constants and containers of constants (names and attributes inside containers are
+    values the code spells out, like ``{"status": status}``)."""
+    if isinstance(value, (ast.Constant, ast.JoinedStr)):
+        return True
+    if isinstance(value, (ast.Dict, ast.List, ast.Tuple, ast.Set)):
+        # `{"status": "error", "message": str(e)}`: scalar conversions are spelled out too
+        return not any(
+            isinstance(node, ast.Call) and _last_name(node.func) not in _SCALAR_CALLS
+            for node in ast.walk(value)
+        )
+    if isinstance(value, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
+        # `[member.value for member in cls]`, `[{"id": t.value} for t in cls]`: fields of each element
+        return isinstance(value.elt, (ast.Attribute, ast.Constant, ast.JoinedStr)) or (
+            isinstance(value.elt, ast.Dict) and _is_literal(value.elt)
+        )
+    return False
+
+
+# -- queries -----------------------------------------------------------------------------
+class ReturnIndex:
+    """Whole-project answers: what does calling a project function return?"""
+
+    def __init__(self, project: ProjectIndex) -> None:
+        self._project = project
+        self._by_method: Dict[str, List[Kinds]] = {}
+        for summary in project.modules.values():
+            found = summary.extra.get(RETURNS)
+            if isinstance(found, dict):
+                for name, kinds in found.items():
+                    if name == _STARS:
+                        continue
+                    self._by_method.setdefault(name.rpartition(".")[2], []).append(kinds)
+        self._memo: Dict[str, Optional[str]] = {}
+
+    def of_function(self, dotted: str) -> Optional[str]:
+        """``RESPONSE``/``PLAIN``/``UNKNOWN`` for a project function or method, None when it is
+        not a project function."""
+        if dotted not in self._memo:
+            self._memo[dotted] = None  # cycle guard
+            kinds = self._kinds(dotted)
+            self._memo[dotted] = None if kinds is None else self._combine(kinds, 0)
+        return self._memo[dotted]
+
+    def of_method_name(self, name: str, plain: bool = False) -> Optional[str]:
+        """``RESPONSE`` when every project function or method called ``name`` returns a
+        Response (a method of an object whose type is not known here: ``backend.login()``);
+        with ``plain``, also ``PLAIN`` when every one returns a value spelled out."""
+        candidates = self._by_method.get(name)
+        if not candidates:
+            return None
+        kinds = {self._combine(kinds, 0) for kinds in candidates}
+        if kinds == {RESPONSE}:
+            return RESPONSE
+        if plain and kinds == {PLAIN}:
+            return PLAIN
+        return None
+
+    def _kinds(self, dotted: str, depth: int = 0) -> Optional[Kinds]:
+        module, _, name = dotted.rpartition(".")
+        for _ in range(2):  # `pkg.mod.func` or `pkg.mod.Class.method`
+            if not module:
+                return None
+            summary = self._project.find_module(module)
+            if summary is not None:
+                found = summary.extra.get(RETURNS)
+                kinds = found.get(name) if isinstance(found, dict) else None
+                if kinds is None and depth < _MAX_DEPTH and isinstance(found, dict):
+                    for star in found.get(_STARS, ()):
+                        kinds = self._kinds(f"{star}.{name}", depth + 1)
+                        if kinds is not None:
+                            return kinds
+                if kinds is None and depth < _MAX_DEPTH:
+                    # re-exported: `from .service import get_user` in a package
+                    signatures = summary.extra.get(SIGNATURES)
+                    target = getattr(signatures, "aliases", {}).get(name.partition(".")[0])
+                    if target is not None and target != dotted:
+                        rest = name.partition(".")[2]
+                        return self._kinds(f"{target}.{rest}" if rest else target, depth + 1)
+                return kinds
+            module, _, owner = module.rpartition(".")
+            name = f"{owner}.{name}"
+        return None
+
+    def _combine(self, kinds: Kinds, depth: int) -> str:
+        if kinds and kinds[0].startswith("type:"):
+            if model_index(self._project).is_model_ref(kinds[0][len("type:"):]):
+                return PLAIN  # annotated with a pydantic model: its fields, nothing else
+            kinds = kinds[1:]
+            if not kinds:
+                return UNKNOWN
+        if not kinds:
+            return PLAIN  # returns nothing
+        results: Set[str] = set()
+        for kind in kinds:
+            results.add(self._decide(kind, depth))
+        if UNKNOWN in results:
+            return UNKNOWN
+        return RESPONSE if results == {RESPONSE} else PLAIN
+
+    def _decide(self, kind: str, depth: int) -> str:
+        if kind in (RESPONSE, PLAIN, UNKNOWN):
+            return kind
+        if depth > _MAX_DEPTH:
+            return UNKNOWN
+        head, _, target = kind.partition(":")
+        if head == "method":
+            return self.of_method_name(target) or UNKNOWN
+        inner = self._kinds(target)
+        return UNKNOWN if inner is None else self._combine(inner, depth + 1)
+
+
+def return_index(project: Optional[ProjectIndex]) -> Optional[ReturnIndex]:
+    if project is None:
+        return None
+    return project.derived(RETURNS, ReturnIndex)
+
