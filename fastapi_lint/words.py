@@ -7,6 +7,7 @@ matches ``access_token`` but not ``tokenizer``.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 SECRET_WORDS: Tuple[str, ...] = (
@@ -92,6 +93,12 @@ def _find(parts: Sequence[str], word: str, plurals: bool) -> Optional[Tuple[int,
     return None
 
 
+@lru_cache(maxsize=64)
+def _longest_first(words: Sequence[str]) -> Tuple[str, ...]:
+    return tuple(sorted(words, key=lambda word: -word.count("_")))
+
+
+@lru_cache(maxsize=8192)
 def secret_role(name: str, words: Sequence[str] = SECRET_WORDS, plurals: bool = False,
                 describing: Iterable[str] = (), owner: Optional[str] = None) -> Optional[str]:
     """The word of ``words`` that ``name`` holds a value of, else None.
@@ -101,11 +108,13 @@ def secret_role(name: str, words: Sequence[str] = SECRET_WORDS, plurals: bool = 
     flag prefix before it (``is_``, ``has_``...), a counting qualifier (``max_tokens``), or a
     paging/LLM qualifier of ``token`` (``next_page_token``, ``eos_token``) make the name
     about the value, not the value; so does ``<token>_key`` (the key a token is stored
-    under). ``owner`` is the object the name is read from: ``lock.token`` is a lock's token."""
+    under). ``owner`` is the object the name is read from: ``lock.token`` is a lock's token.
+    Cached: the arguments must be hashable (tuples, frozensets)."""
     parts = name_parts(name)
+    squashed = "".join(parts)
     # the longest word first: `phone_number` is personal data, `phone` + `number` would not be
-    for word in sorted(words, key=lambda w: -w.count("_")):
-        span = _find(parts, word, plurals)
+    for word in _longest_first(words):
+        span = _find(parts, word, plurals) if word.replace("_", "") in squashed else None
         if span is not None:
             break
     else:
@@ -196,6 +205,7 @@ PII_DESCRIBING_PARTS: frozenset = DESCRIBING_PARTS | frozenset({
 })
 
 
+@lru_cache(maxsize=8192)
 def pii_role(name: str, owner: Optional[str] = None, words: Sequence[str] = (),
              plurals: bool = False) -> Optional[str]:
     """The personal-data word of ``words`` (default ``PII_WORDS``) that ``name`` holds for a

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from typing import Dict, Iterator, Optional, Tuple
+from typing import Dict, Iterator, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -43,14 +43,40 @@ def _says_secret_or_pii(text: str, options, lowered: str) -> bool:
 
 # a string key of a dict display or subscript (`"client_secret":`, `["api_key"] =`)
 _STRING_KEY = re.compile(r"""[rRuUbB]?(["'])([^"'\\\n]{1,80})\1\s*[:\]]""")
-_DICT_CALL = any_word(["dict"])
+# the `=` of a binding to a dict display or `dict(...)`, or of an item assignment (`data["k"] =`)
+_DICT_BINDING = re.compile(r"=\s*\(?\s*(?:\{|dict\s*\()|\][ \t]*=(?!=)")
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+# the keywords of a `dict(...)` call (a superset: up to its first closing parenthesis)
+_DICT_CALL = re.compile(r"\bdict\s*\(([^)]*)")
 
 
-def _may_bind_secret_dict(text: str, options) -> bool:
-    """The file may bind a local dict holding a secret key (a dict display, a subscript
-    assignment, or ``dict(secret=...)``): then logging a plainly named variable may log it."""
+# in the text of a line before such an `=`: the names bound (`a = b = {`, `data[...] =`), not
+# attributes (the rule follows plain names only)
+_TARGET = re.compile(r"(?<![.\w])([A-Za-z_]\w*)\s*(?:=(?!=)|\[)")
+# a string that is not an f-string: its words name nothing the call logs
+_PLAIN_STRING = re.compile(r"""(?<![fF\w])[rRbBuU]?("|')(?:\\.|(?!\1)[^\\\n])*\1""")
+
+
+def _dict_targets(text: str) -> Set[str]:
+    """A superset of the plain names bound to a dict or given an item."""
+    names: Set[str] = set()
+    for match in _DICT_BINDING.finditer(text):
+        start = text.rfind("\n", 0, match.start()) + 1
+        head = text[start:match.start()] + ("=" if match.group(0).startswith("=") else "[")
+        names.update(_TARGET.findall(head))
+    return names
+
+
+def _may_log_secret_dict(text: str, said: str, options) -> bool:
+    """A variable the logging calls name may be a local dict holding a secret key: the file
+    binds that name to a dict (or sets an item of it) and has a key or ``dict(...)``
+    keyword saying secret."""
     words = LOG_SECRET_WORDS + tuple(w.lower() for w in options.get("extra-secret-words", ()))
-    if _DICT_CALL(text) and says_any(text, words):
+    if not says_any(text, words):
+        return False
+    if not _dict_targets(text).intersection(_IDENTIFIER.findall(_PLAIN_STRING.sub('""', said))):
+        return False
+    if any(says_any(match.group(1), words) for match in _DICT_CALL.finditer(text)):
         return True
     return any(says_any(match.group(2), words) for match in _STRING_KEY.finditer(text))
 
@@ -144,7 +170,7 @@ class SecretInLog(Rule):
             return False
         if _REQUEST_PARTS(said) or _says_secret_or_pii(said, options, said.lower()):
             return True
-        return _may_bind_secret_dict(text, options)
+        return _may_log_secret_dict(text, said, options)
 
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)
