@@ -156,3 +156,10 @@ def _parser_lines(source):
     if line:
         lines.append(line)
     return lines
+
+
+def test_outbound_request_headers_are_named_in_the_message() -> None:
+    text = "import logging\nlogger = logging.getLogger()\n\ndef f(response):\n" \
+           "    logger.debug('%s', response.request.headers)\n"
+    [finding] = lint_text(text, ["FAPI601"]).findings
+    assert "`response.request`" in finding.message and "whole request" not in finding.message

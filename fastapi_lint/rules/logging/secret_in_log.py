@@ -312,6 +312,10 @@ class SecretInLog(Rule):
             and expr.attr.value in _REQUEST_WHOLE_ATTRS
             and self._is_request(expr.value)
         ):
+            if isinstance(expr.value, cst.Attribute):
+                owner = _short(self.ctx.facts.module.code_for_node(expr.value))
+                return (f"logs all {expr.attr.value} of `{owner}`; they may carry its credentials "
+                        "(Authorization, API keys)")
             return f"logs the whole request {expr.attr.value}; they carry credentials and cookies"
         if isinstance(expr, cst.Name):
             function = self.ctx.current_function
