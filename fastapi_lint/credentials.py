@@ -40,8 +40,8 @@ _PLACEHOLDER = re.compile(
     r"^(?:\$\{?[A-Za-z_][\w.:-]*\}?|\{\{.*\}\}|<[^<>]+>|%\([\w.]+\)s|\{[\w.]*\}|\[[^\[\]\s]+\])$")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _PATH = re.compile(r"^(?:~?/|\.\.?/)")
-_FILE = re.compile(r"^[\w.-]+\.(?:pem|key|crt|cert|cer|pub|json|txt|env|ya?ml|toml|ini|cfg|p12|pfx|jks|der|db)$",
-                   re.IGNORECASE)
+_FILE = re.compile(
+    r"^[\w.-]+\.(?:pem|key|crt|cert|cer|pub|json|txt|env|ya?ml|toml|ini|cfg|p12|pfx|jks|der|db)$", re.IGNORECASE)
 _SNAKE = re.compile(r"^_*[a-z][a-z0-9]*(?:_+[a-z0-9]+)+_*$")
 _UPPER_SNAKE = re.compile(r"^_*[A-Z][A-Z0-9]*(?:_+[A-Z0-9]+)+_*$")
 _DOTTED = re.compile(r"^[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)+$")
@@ -59,9 +59,21 @@ _PLACEHOLDER_WORDS: FrozenSet[str] = frozenset({
     "replace", "todo", "fixme", "xxx", "mock", "secret", "secrets", "password", "passwd", "pwd",
     "pass", "supersecret", "mysecret", "topsecret", "letmein", "qwerty", "admin", "minioadmin",
     "hunter", "here", "notsecret", "nosecret", "default",
+    # dummy keys of local servers that need none: `api_key="EMPTY"`, `"not-needed"`, `"none"`
+    "empty", "none", "null", "nil", "unused", "needed", "notneeded", "noauth", "anonymous",
+    "ignored", "local",
+})
+# words that make even an identifier-shaped value a placeholder: `"your_secret_key_here"`
+_PLACEHOLDER_MARKERS: FrozenSet[str] = frozenset({
+    "your", "my", "change", "changeme", "changethis", "dummy", "fake", "example", "sample",
+    "placeholder", "insecure", "here", "replace", "super", "supersecret", "mysecret", "todo",
+    "xxx",
 })
 _SEQUENCES = ("0123456789", "1234567890", "9876543210")
 _SECRET_PIECES = tuple(tuple(word.split("_")) for word in SECRET_WORDS)
+# the parts of secret words as a name spells them: `api`, `key`, `apikey`, `token`...
+_SECRET_PARTS: FrozenSet[str] = frozenset(
+    {part for pieces in _SECRET_PIECES for part in pieces} | {word.replace("_", "") for word in SECRET_WORDS})
 _WORDS = re.compile(r"[a-z]+|[0-9]+")
 
 
@@ -77,33 +89,43 @@ def classify(text: str, target: Optional[str] = None) -> ValueKind:
         return ValueKind.NOT_CREDENTIAL
     if key_format(text):
         return ValueKind.CREDENTIAL
-    if _names_something(text) or _oauth_word(text):
+    if _points_elsewhere(text):
         return ValueKind.NOT_CREDENTIAL
     words = _words(text)
-    if target is not None:
-        target_parts = set(name_parts(target))
-        parts = name_parts(text)
-        if parts and set(parts) <= target_parts:
-            # `SECRET = "SECRET"`, `PK_TOKEN = "token"`, `UNK_TOKEN = "UNK"`: the value
-            # repeats its name, unless it is a placeholder word (`SECRET_KEY = "secret"`)
-            if text.isupper() or not all(word in _PLACEHOLDER_WORDS for word in words):
-                return ValueKind.NOT_CREDENTIAL
+    if _identifier(text) or _oauth_word(text):
+        # `"your_secret_key_here"` is shaped like a name but stands in for a secret
+        return ValueKind.PLACEHOLDER if _PLACEHOLDER_MARKERS.intersection(words) else ValueKind.NOT_CREDENTIAL
+    if target is not None and _repeats(name_parts(text), name_parts(target)):
+        # `SECRET = "SECRET"`, `PK_TOKEN = "token"`: the value repeats its name, unless it
+        # is a placeholder word (`SECRET_KEY = "secret"`, `password = "password"`)
+        if text.isupper() or not all(word in _PLACEHOLDER_WORDS for word in words):
+            return ValueKind.NOT_CREDENTIAL
     return ValueKind.PLACEHOLDER if _placeholder(text, words) else ValueKind.CREDENTIAL
 
 
-def _names_something(text: str) -> bool:
-    """An identifier, env-var name, dotted name, header name, URL, path, file name, template
-    placeholder, mask or marker: text that names or points at a value."""
+def _repeats(parts, target_parts) -> bool:
+    """The value spells its target's whole name, or only the secret word in it: not
+    `POSTGRES_PASSWORD = "postgres"`, a default password."""
+    if not parts:
+        return False
+    if parts == target_parts:
+        return True
+    return set(parts) <= _SECRET_PARTS.intersection(target_parts)
+
+
+def _points_elsewhere(text: str) -> bool:
+    """A template placeholder, URL, path, file name, mask, marker, punctuation or a one- or
+    two-character string: text that points at a value or marks something."""
     if len(text) <= 2 or not any(char.isalnum() for char in text) or len(set(text)) == 1:
         return True
-    if _PLACEHOLDER.match(text) or _URL.match(text) or _PATH.match(text):
-        return True
+    return bool(_PLACEHOLDER.match(text) or _URL.match(text) or _PATH.match(text) or _FILE.match(text))
+
+
+def _identifier(text: str) -> bool:
+    """A snake_case, `UPPER_SNAKE`, dotted or header name: text that names a value."""
     if any(char.isspace() for char in text):
         return False
-    return bool(
-        _SNAKE.match(text) or _UPPER_SNAKE.match(text) or _DOTTED.match(text)
-        or _HEADER.match(text) or _FILE.match(text)
-    )
+    return bool(_SNAKE.match(text) or _UPPER_SNAKE.match(text) or _DOTTED.match(text) or _HEADER.match(text))
 
 
 def _oauth_word(text: str) -> bool:

@@ -95,7 +95,10 @@ def test_hardcoded_placeholder_secret_is_a_warning_and_a_real_looking_one_an_err
     ("password", "password", "placeholder"),
     ("supersecret", "JWT_SECRET", "placeholder"),
     ("123456", "DB_PASSWORD", "placeholder"),
+    ("your_secret_key_here", "SECRET_KEY", "placeholder"),
+    ("EMPTY", "OPENAI_API_KEY", "placeholder"),
     ("coneofsilence", "X_TOKEN", "credential"),
+    ("postgres", "POSTGRES_PASSWORD", "credential"),
     ("09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7", "SECRET_KEY", "credential"),
     ("sk-proj-abcdefghijklmnopqrstuvwx", None, "credential"),
 ])

@@ -24,6 +24,8 @@ _WORDS = SECRET_WORDS + ("encryption_key", "master_key", "signing_secret")
 _STATE_QUALIFIERS = frozenset({
     "missing", "invalid", "expired", "bad", "wrong", "incorrect", "unknown", "empty", "null",
     "none", "revoked", "finished", "blacklisted", "denied",
+    # a hash of a password is not the password
+    "hashed", "hash",
 })
 # a name saying its value is not a real secret: reported as a placeholder
 _PLACEHOLDER_NAME = frozenset({"fake", "dummy", "example", "sample", "mock", "demo", "test", "dev"})
@@ -32,7 +34,9 @@ _JWT = {"jwt.encode", "jwt.decode", "jose.jwt.encode", "jose.jwt.decode",
         "jwt.api_jwt.encode", "jwt.api_jwt.decode"}
 _FIELD = {"pydantic.Field", "pydantic.fields.Field", "sqlmodel.Field", "pydantic.SecretStr",
           "pydantic.types.SecretStr"}
-_GETENV = {"os.getenv", "os.environ.get", "os.environ.setdefault"}
+# env lookups -> the position of their `default` argument
+_GETENV = {"os.getenv": 1, "os.environ.get": 1, "os.environ.setdefault": 1,
+           "starlette.config.Config()": 2, "decouple.config": 1, "decouple.AutoConfig()": 1}
 # -- prefilter ---------------------------------------------------------------------------------
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
@@ -338,7 +342,7 @@ class HardcodedSecret(Rule):
         if name in _FIELD:
             found = argument(value, 0, "default")
         elif name in _GETENV:
-            found = argument(value, 1, "default")
+            found = argument(value, _GETENV[name], "default")
         else:
             return None
         return found if literal_text(found) is not None else None
