@@ -205,7 +205,8 @@ class HardcodedSecret(Rule):
     (`secret`, `password`, `passwd`, `pwd`, `api_key`/`apiKey`, `token`, `private_key`,
     `client_secret`, `signing_key`, `access_key`, `credential`...), including
     `Field(default="...")` and a literal fallback of `os.getenv("X", "...")`/
-    `os.environ.get("X", "...")`; a literal in a known key format anywhere (`sk-...`,
+    `os.environ.get("X", "...")` or a starlette `Config`/python-decouple `config(...,
+    default="...")`; a literal in a known key format anywhere (`sk-...`,
     `sk_live_...`, `ghp_...`, `AKIA...`, `xoxb-...`, a PEM private key, a JWT); and a literal
     passed as the key of `jwt.encode`/`jwt.decode`. The finding points at the assignment
     target, keyword, parameter or field name (at the literal for the last two kinds).
