@@ -30,9 +30,10 @@ KEY_FORMATS = re.compile(
     r"|-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----"
     r"|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)"
 )
-# where each alternative of KEY_FORMATS starts
-KEY_STARTS = ("sk-", "sk_", "rk_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "AKIA", "ASIA", "xox",
-              "-----BEGIN", "eyJ")
+# where each alternative of KEY_FORMATS starts (`k_live_` for `sk_live_` and `rk_live_`: each
+# substring searched costs a pass over the text)
+KEY_STARTS = ("sk-", "k_live_", "k_test_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "AKIA",
+              "ASIA", "xox", "-----BEGIN", "eyJ")
 
 # resolved elsewhere: `${VAR}`, `{{ var }}`, `<api-key>`, `%(name)s`, `{name}`, masks `***`,
 # LLM markers `[CLS]`
@@ -41,7 +42,8 @@ _PLACEHOLDER = re.compile(
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _PATH = re.compile(r"^(?:~?/|\.\.?/)")
 _FILE = re.compile(
-    r"^[\w.-]+\.(?:pem|key|crt|cert|cer|pub|json|txt|env|ya?ml|toml|ini|cfg|p12|pfx|jks|der|db)$", re.IGNORECASE)
+    r"^[\w.-]+\.(?:pem|key|crt|cert|cer|pub|json|txt|env|ya?ml|toml|ini|cfg|p12|pfx|jks|der|db)$",
+    re.IGNORECASE)
 _SNAKE = re.compile(r"^_*[a-z][a-z0-9]*(?:_+[a-z0-9]+)+_*$")
 _UPPER_SNAKE = re.compile(r"^_*[A-Z][A-Z0-9]*(?:_+[A-Z0-9]+)+_*$")
 _DOTTED = re.compile(r"^[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)+$")

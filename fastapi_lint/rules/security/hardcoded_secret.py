@@ -29,7 +29,8 @@ _STATE_QUALIFIERS = frozenset({
 })
 # a name saying its value is not a real secret: reported as a placeholder
 _PLACEHOLDER_NAME = frozenset({"fake", "dummy", "example", "sample", "mock", "demo", "test", "dev"})
-_FORMAT_PREFIXES = ("sk-", "sk_", "rk_", "gh", "github_pat_", "AKIA", "ASIA", "xox", "-----BEGIN", "eyJ")
+_FORMAT_PREFIXES = ("sk-", "k_live_", "k_test_", "gh", "github_pat_", "AKIA", "ASIA", "xox", "-----BEGIN",
+                    "eyJ")
 _JWT = {"jwt.encode", "jwt.decode", "jose.jwt.encode", "jose.jwt.decode",
         "jwt.api_jwt.encode", "jwt.api_jwt.decode"}
 _FIELD = {"pydantic.Field", "pydantic.fields.Field", "sqlmodel.Field", "pydantic.SecretStr",
