@@ -11,7 +11,9 @@ from hypothesis import given, settings, strategies as st
 
 from fastapi_lint.cli import main
 from fastapi_lint.rules.logging._calls import _source_lines
-from tests.helpers import found, lint_text
+from fastapi_lint.config import Config
+from fastapi_lint.runner import run_paths
+from tests.helpers import found, lint_text, rules_for
 
 SOURCE = textwrap.dedent(
     """\
@@ -55,6 +57,34 @@ def test_extra_words_from_pyproject_change_the_result(tmp_path) -> None:
     assert set(by_column) == {41, 46, 52}
     assert "secret" in by_column[41]
     assert "PII" in by_column[46]
+
+
+OUTBOUND = textwrap.dedent(
+    """\
+    import logging
+
+    import httpx
+
+    logger = logging.getLogger(__name__)
+
+
+    def fetch(settings):
+        form = {"grant_type": "client_credentials", "client_secret": settings.client_secret}
+        logger.debug("posting %s", form)
+        extra = dict(api_key=settings.key)
+        logger.debug("posting %s", extra)
+        return httpx.post(settings.url, data=form)
+    """
+)
+
+
+def test_logged_local_dict_holding_a_secret_passes_the_project_prefilter(tmp_path) -> None:
+    """The logging calls name no secret; the dict they log does (`applies_in_project`)."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "client.py").write_text(OUTBOUND, encoding="utf-8")
+    config = Config(root=str(tmp_path), select=("FAPI601",))
+    runs = [run_paths([str(tmp_path)], config, rules_for(("FAPI601",)), prefilter=on) for on in (True, False)]
+    assert [sorted((f.line, f.column) for f in run.findings) for run in runs] == [[(10, 32), (12, 32)]] * 2
 
 
 def test_test_files_are_not_checked() -> None:
@@ -126,3 +156,10 @@ def _parser_lines(source):
     if line:
         lines.append(line)
     return lines
+
+
+def test_outbound_request_headers_are_named_in_the_message() -> None:
+    text = "import logging\nlogger = logging.getLogger()\n\ndef f(response):\n" \
+           "    logger.debug('%s', response.request.headers)\n"
+    [finding] = lint_text(text, ["FAPI601"]).findings
+    assert "`response.request`" in finding.message and "whole request" not in finding.message

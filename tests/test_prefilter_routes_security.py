@@ -51,6 +51,8 @@ REPORTED = [
     ("FAPI305", "settings = Settings(client_secret  # from the console\n    = 'abc')\n"),
     ("FAPI305", "token = backup = 'abc'\n"),
     ("FAPI305", "KEYS = ['ghp_" + "a" * 36 + "']\n"),
+    ("FAPI305", "KEYS = ['rk_live_" + "a1B2" * 6 + "']\n"),
+    ("FAPI305", "SAMPLE = ['eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2ln']\n"),
     ("FAPI305", "import jwt\njwt.encode({}, 'literal-key')\n"),
     ("FAPI306", "import yaml as y\ndef f(data):\n    return y.load(data)\n"),
     ("FAPI307", "import hashlib\ndef f(data):\n    return hashlib.new('SHA-1', data)\n"),

@@ -1,6 +1,9 @@
 """Behaviour of the security rules (FAPI301-FAPI310) that the fixtures cannot express."""
 from __future__ import annotations
 
+import pytest
+
+from fastapi_lint.credentials import classify
 from tests.helpers import lint_text
 
 SHELL = """\
@@ -51,6 +54,56 @@ def test_hardcoded_secret_is_not_checked_in_test_files() -> None:
     assert [f.code for f in lint_text(SECRET, codes=["FAPI305"]).findings] == ["FAPI305"]
     for name in ("tests/settings.py", "app/test_config.py", "conftest.py"):
         assert not lint_text(SECRET, codes=["FAPI305"], filename=name).findings
+
+
+PLACEHOLDERS = """\
+import jwt
+
+SECRET_KEY = "changeme"
+API_KEY = "Zq81Lk20Vb55Ws"
+fake_api_token = "lanternfish"
+SIGNING_KEY = "local-dev-signing-key"
+token = jwt.encode({}, "secret", algorithm="HS256")
+other = jwt.encode({}, "Zq81Lk20Vb55Ws", algorithm="HS256")
+"""
+
+
+def test_hardcoded_placeholder_secret_is_a_warning_and_a_real_looking_one_an_error() -> None:
+    result = lint_text(PLACEHOLDERS, codes=["FAPI305"])
+    assert _severities(result) == {
+        (3, "FAPI305"): "warning", (4, "FAPI305"): "error", (5, "FAPI305"): "warning",
+        (6, "FAPI305"): "warning", (7, "FAPI305"): "warning", (8, "FAPI305"): "error",
+    }
+
+
+@pytest.mark.parametrize("value, target, kind", [
+    ("unstructured_api_key", "KV_API_KEY", "not-credential"),
+    ("auth.token", "TOKEN_FIELD", "not-credential"),
+    ("OPENAI_API_KEY", "API_KEY_ENV", "not-credential"),
+    ("SECRET", "SECRET", "not-credential"),
+    ("token", "PK_TOKEN", "not-credential"),
+    ("refresh_token", "GRANT", "not-credential"),
+    ("Bearer", "TOKEN_PREFIX", "not-credential"),
+    ("https://example.com/token", "TOKEN", "not-credential"),
+    ("./certs/server.key", "PRIVATE_KEY", "not-credential"),
+    ("[", "START_TOKEN", "not-credential"),
+    ("<unk>", "UNK_TOKEN", "not-credential"),
+    ("********", "PASSWORD", "not-credential"),
+    ("", "PASSWORD", "not-credential"),
+    ("my-secret", "SECRET_KEY", "placeholder"),
+    ("secret", "SECRET_KEY", "placeholder"),
+    ("password", "password", "placeholder"),
+    ("supersecret", "JWT_SECRET", "placeholder"),
+    ("123456", "DB_PASSWORD", "placeholder"),
+    ("your_secret_key_here", "SECRET_KEY", "placeholder"),
+    ("EMPTY", "OPENAI_API_KEY", "placeholder"),
+    ("coneofsilence", "X_TOKEN", "credential"),
+    ("postgres", "POSTGRES_PASSWORD", "credential"),
+    ("09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7", "SECRET_KEY", "credential"),
+    ("sk-proj-abcdefghijklmnopqrstuvwx", None, "credential"),
+])
+def test_value_classifier(value, target, kind) -> None:
+    assert classify(value, target).value == kind
 
 
 def test_cors_wildcard_is_reported_by_exactly_one_rule() -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import Iterator, Optional, Tuple
+import re
+from typing import Dict, Iterator, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -8,29 +9,26 @@ from fastapi_lint.names import positional, string_value
 from fastapi_lint.prefilter import any_attribute, any_word, says_any
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules.logging._calls import log_calls, log_method, may_log
-from fastapi_lint.words import LOG_SECRET_WORDS, NOT_SECRET_SUFFIXES, PII_WORDS, name_parts, says_secret
+from fastapi_lint.credentials import ValueKind, classify
+from fastapi_lint.words import LOG_SECRET_WORDS, PII_WORDS, pii_role, secret_role
 
 # keyword arguments of logging functions and print that carry no logged value
 _CONTROL_KEYWORDS = frozenset({"exc_info", "stack_info", "stacklevel", "sep", "end", "file", "flush"})
 # wrappers that log their argument as it is
 _TRANSPARENT = frozenset({
     "builtins.str", "builtins.repr", "builtins.dict", "builtins.list", "builtins.vars",
-    "json.dumps", "pprint.pformat",
+    "builtins.set", "builtins.tuple", "builtins.sorted", "json.dumps", "pprint.pformat",
 })
+# methods whose result still carries their receiver's text (`email.lower()`, `", ".join(emails)`)
+_TEXT_METHODS = frozenset({
+    "lower", "upper", "strip", "lstrip", "rstrip", "casefold", "title", "decode", "encode",
+})
+# calls and expressions whose value cannot carry the secret (`bool(token)`, `len(password)`)
+_OPAQUE_CALLS = frozenset({"builtins.bool", "builtins.len", "builtins.isinstance", "builtins.type",
+                           "builtins.id", "builtins.hash"})
 _REQUEST_TYPES = frozenset({"fastapi.Request()", "starlette.requests.Request()", "fastapi.requests.Request()"})
 _REQUEST_WHOLE_ATTRS = frozenset({"headers", "cookies"})
 _REQUEST_BODY_METHODS = frozenset({"body", "json", "form"})
-# "address" qualified by these is a network address, not a postal one
-_NETWORK = frozenset({"ip", "mac", "host", "server", "bind", "remote", "listen", "socket", "network", "wallet", "contract", "peer", "local"})
-
-# `model_token_limit`, `tokens_used`: counts of LLM tokens, not credentials
-_SECRET_NOT_SUFFIXES = NOT_SECRET_SUFFIXES + ("limit", "limits", "size", "usage", "used", "budget", "remaining")
-# `email_verified`, `email_template`: about personal data, not personal data
-_PII_NOT_SUFFIXES = NOT_SECRET_SUFFIXES + (
-    "verified", "confirmed", "enabled", "sent", "domain", "template", "subject", "body",
-    "status", "valid", "exists", "changed", "updated", "required",
-)
-
 Flagged = Tuple[cst.BaseExpression, str]
 
 _PRINT = any_word(["print"])
@@ -43,20 +41,73 @@ def _says_secret_or_pii(text: str, options, lowered: str) -> bool:
     return says_any(text, words, lowered)
 
 
+# a string key of a dict display or subscript (`"client_secret":`, `["api_key"] =`)
+_STRING_KEY = re.compile(r"""[rRuUbB]?(["'])([^"'\\\n]{1,80})\1\s*[:\]]""")
+# the `=` of a binding to a dict display or `dict(...)`, or of an item assignment (`data["k"] =`)
+_DICT_BINDING = re.compile(r"=\s*\(?\s*(?:\{|dict\s*\()|\][ \t]*=(?!=)")
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+# the keywords of a `dict(...)` call (a superset: up to its first closing parenthesis)
+_DICT_CALL = re.compile(r"\bdict\s*\(([^)]*)")
+
+
+# in the text of a line before such an `=`: the names bound (`a = b = {`, `data[...] =`), not
+# attributes (the rule follows plain names only)
+_TARGET = re.compile(r"(?<![.\w])([A-Za-z_]\w*)\s*(?:=(?!=)|\[)")
+# a string that is not an f-string: its words name nothing the call logs
+_PLAIN_STRING = re.compile(r"""(?<![fF\w])[rRbBuU]?("|')(?:\\.|(?!\1)[^\\\n])*\1""")
+
+
+def _dict_targets(text: str) -> Set[str]:
+    """A superset of the plain names bound to a dict or given an item."""
+    names: Set[str] = set()
+    for match in _DICT_BINDING.finditer(text):
+        start = text.rfind("\n", 0, match.start()) + 1
+        head = text[start:match.start()] + ("=" if match.group(0).startswith("=") else "[")
+        names.update(_TARGET.findall(head))
+    return names
+
+
+def _may_log_secret_dict(text: str, said: str, options) -> bool:
+    """A variable the logging calls name may be a local dict holding a secret key: the file
+    binds that name to a dict (or sets an item of it) and has a key or ``dict(...)``
+    keyword saying secret."""
+    words = LOG_SECRET_WORDS + tuple(w.lower() for w in options.get("extra-secret-words", ()))
+    if not says_any(text, words):
+        return False
+    if not _dict_targets(text).intersection(_IDENTIFIER.findall(_PLAIN_STRING.sub('""', said))):
+        return False
+    if any(says_any(match.group(1), words) for match in _DICT_CALL.finditer(text)):
+        return True
+    return any(says_any(match.group(2), words) for match in _STRING_KEY.finditer(text))
+
+
 class SecretInLog(Rule):
     """
     ## What it does
     Reports a logging call — `logging.*`, a `logging.getLogger(...)` logger, a structlog or
     loguru logger, any object named `logger`/`log`, or `print` — that logs a value named
-    like a secret (`password`, `token`, `api_key`, `secret`, `authorization`, `cookie`,
-    `session_id`, `SECRET_KEY`...) or like personal data (`email`, `phone`, `ssn`,
-    `credit_card`, `address`, `full_name`...; reported as PII), or the whole request
-    headers/cookies/body (`request.headers`, `await request.body()`).
+    like a secret (`password`, `token`, `jwt`, `api_key`, `secret`, `authorization`,
+    `cookie`, `credential`, `SECRET_KEY`, plurals such as `passwords`...) or like personal
+    data of a person (`email`/`emails`, `phone`, `ssn`, `credit_card`, `address`,
+    `full_name`...; reported as PII), the whole request headers/cookies/body
+    (`request.headers`, `await request.body()`), the headers of an outbound request
+    (`response.request.headers`), or a local dict that holds a secret
+    (`data = {"client_secret": ...}` then `logger.debug(data)`).
 
     Logged values are the call's arguments, the expressions interpolated in f-strings,
-    `%`-formatting and `.format()`, structlog-style keyword arguments, and the values of
-    `extra={...}` dictionaries (judged by their key). Constant text that merely mentions a
-    word (`"password changed"`) is not reported. Test files are not checked.
+    `%`-formatting and `.format()`, both sides of `a or b` and `x if c else y`, joined and
+    lower-cased text (`", ".join(emails)`, `email.lower()`), structlog-style keyword
+    arguments, and the values of `extra={...}` dictionaries (judged by their key).
+
+    Names are judged by their role, on whole words: identifiers and counters are not
+    secrets (`chat_session_id`, `credential_id`, `token_count`, `max_tokens`,
+    `token_expires_at`, `token_penalty`, `is_token_valid`, `page_token`,
+    `continuation_token`, `token_key`, LLM `tokens`), nor are values that cannot carry one
+    (`bool(token)`, `len(password)`) or module constants holding a name (`SECRET_ENV =
+    "APP_SECRET"`). `full_name`/`email`/`address` of a non-person are not PII
+    (`repo.full_name`, `group_email`, `team.email`, `from_email`, `worker.address`).
+    Constant text that merely mentions a word (`"password changed"`) is not reported. Test
+    files are not checked.
 
     ## Why is this bad?
     Logs are copied to aggregators, shared with vendors and kept for months, with far wider
@@ -111,16 +162,57 @@ class SecretInLog(Rule):
         calls = log_calls(project, path)
         if calls is None:
             return True
-        # only the logging and print calls' own text can name what they log
+        options = cls.option_defaults() if options is None else options
+        # the logging and print calls' own text names what they log, unless they log a local
+        # dict that holds a secret under a key named in the file's text
         said = calls[1]
-        return bool(said) and (_REQUEST_PARTS(said) or _says_secret_or_pii(
-            said, cls.option_defaults() if options is None else options, said.lower()))
+        if not said:
+            return False
+        if _REQUEST_PARTS(said) or _says_secret_or_pii(said, options, said.lower()):
+            return True
+        return _may_log_secret_dict(text, said, options)
 
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)
         self._secret_words = LOG_SECRET_WORDS + tuple(w.lower() for w in options.get("extra-secret-words", ()))
         self._pii_words = PII_WORDS + tuple(w.lower() for w in options.get("extra-pii-words", ()))
+        # (function, local name) -> the secret key of the dict literal bound to that name:
+        # `data = {"client_secret": ...}` then `logger.debug(data)`
+        self._secret_dicts: Dict[Tuple[int, str], str] = {}
 
+    # -- local dicts that hold secrets ------------------------------------------------------------
+    def visit_Assign(self, node: cst.Assign) -> None:
+        function = self.ctx.current_function
+        if function is None:
+            return
+        for target in node.targets:
+            key = None
+            name = target.target
+            if isinstance(name, cst.Name):
+                key = self._secret_key_of(node.value)
+            elif isinstance(name, cst.Subscript) and isinstance(name.value, cst.Name) and len(name.slice) == 1:
+                index = name.slice[0].slice
+                text = string_value(index.value) if isinstance(index, cst.Index) else None
+                key = text if text is not None and self._secret(text) and not _constant(node.value) else None
+                name = name.value
+            if key is not None and isinstance(name, cst.Name):
+                self._secret_dicts[(id(function), name.value)] = key
+
+    def _secret_key_of(self, value: cst.BaseExpression) -> Optional[str]:
+        """The first secret key of a dict literal or ``dict(...)`` call with a non-constant value."""
+        if isinstance(value, cst.Dict):
+            for element in value.elements:
+                if isinstance(element, cst.DictElement):
+                    key = string_value(element.key)
+                    if key is not None and self._secret(key) and not _constant(element.value):
+                        return key
+        elif isinstance(value, cst.Call) and self.ctx.resolve(value.func) == "builtins.dict":
+            for arg in value.args:
+                if arg.keyword is not None and self._secret(arg.keyword.value) and not _constant(arg.value):
+                    return arg.keyword.value
+        return None
+
+    # -- logging calls --------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
         if not self._is_log_call(node):
             return
@@ -138,8 +230,7 @@ class SecretInLog(Rule):
             if key in _CONTROL_KEYWORDS:
                 continue
             if key is not None and key != "extra":
-                word = self._secret(key) or self._pii(key)
-                if word is not None and not _constant(arg.value):
+                if self._sensitive(key) and not _constant(arg.value) and not self._opaque(arg.value):
                     yield arg.value, self._message(arg.value, key)
                     continue
             yield from self._inspect(arg.value)
@@ -155,7 +246,14 @@ class SecretInLog(Rule):
         elif isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Modulo, cst.Add)):
             yield from self._inspect(expr.left)
             yield from self._inspect(expr.right)
-        elif isinstance(expr, (cst.Tuple, cst.List)):
+        elif isinstance(expr, cst.BooleanOperation):
+            # `user_email or "anonymous"` logs the email when there is one
+            yield from self._inspect(expr.left)
+            yield from self._inspect(expr.right)
+        elif isinstance(expr, cst.IfExp):
+            yield from self._inspect(expr.body)
+            yield from self._inspect(expr.orelse)
+        elif isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
             for element in expr.elements:
                 yield from self._inspect(element.value)
         elif isinstance(expr, cst.Dict):
@@ -174,7 +272,8 @@ class SecretInLog(Rule):
             if not isinstance(element, cst.DictElement):
                 continue
             key = string_value(element.key)
-            if key is not None and (self._secret(key) or self._pii(key)) and not _constant(element.value):
+            if key is not None and self._sensitive(key) and not _constant(element.value) \
+                    and not self._opaque(element.value):
                 yield element.value, self._message(element.value, key)
             else:
                 yield from self._inspect(element.value)
@@ -182,18 +281,26 @@ class SecretInLog(Rule):
     def _inspect_call(self, call: cst.Call) -> Iterator[Flagged]:
         func = call.func
         if isinstance(func, cst.Attribute):
-            if func.attr.value == "format" and isinstance(func.value, (cst.SimpleString, cst.ConcatenatedString)):
+            method = func.attr.value
+            if method == "format" and isinstance(func.value, (cst.SimpleString, cst.ConcatenatedString)):
                 yield from self._flagged(call)
                 return
-            if func.attr.value in _REQUEST_BODY_METHODS and self._is_request(func.value):
+            if method in _REQUEST_BODY_METHODS and self._is_request(func.value):
                 yield call, "logs the whole request body; log selected, non-sensitive fields"
                 return
-            if func.attr.value == "get":
+            if method == "get":
                 key = string_value(positional(call, 0).value) if positional(call, 0) else None
                 if key is not None:
-                    found = self._judge_name(key, call)
+                    found = self._judge_name(key, call, _name_of(func.value))
                     if found is not None:
                         yield call, found
+                return
+            if method == "join" and isinstance(func.value, (cst.SimpleString, cst.ConcatenatedString)):
+                for arg in call.args:
+                    yield from self._inspect(arg.value)
+                return
+            if method in _TEXT_METHODS:
+                yield from self._inspect(func.value)
                 return
         if self.ctx.resolve(func) in _TRANSPARENT:
             for arg in call.args:
@@ -205,34 +312,67 @@ class SecretInLog(Rule):
             and expr.attr.value in _REQUEST_WHOLE_ATTRS
             and self._is_request(expr.value)
         ):
+            if isinstance(expr.value, cst.Attribute):
+                owner = _short(self.ctx.facts.module.code_for_node(expr.value))
+                return (f"logs all {expr.attr.value} of `{owner}`; they may carry its credentials "
+                        "(Authorization, API keys)")
             return f"logs the whole request {expr.attr.value}; they carry credentials and cookies"
+        if isinstance(expr, cst.Name):
+            function = self.ctx.current_function
+            key = self._secret_dicts.get((id(function), expr.value)) if function is not None else None
+            if key is not None:
+                return f"logs `{expr.value}`, which holds `{key}`; log selected, non-sensitive fields"
+            if self._code_constant(expr):
+                return None
         name = _name_of(expr)
-        return self._judge_name(name, expr) if name is not None else None
+        if name is None:
+            return None
+        owner = _name_of(expr.value) if isinstance(expr, (cst.Attribute, cst.Subscript)) else None
+        return self._judge_name(name, expr, owner)
 
-    def _judge_name(self, name: str, expr: cst.BaseExpression) -> Optional[str]:
-        if self._secret(name) or self._pii(name):
-            return self._message(expr, name)
+    def _code_constant(self, expr: cst.Name) -> bool:
+        """A module constant holding a literal that is not a credential (`WEBHOOK_SECRET_ENV`
+        = "APP_WEBHOOK_SECRET"): constant text, not a logged secret."""
+        if not expr.value.isupper():
+            return False
+        value = self.ctx.constant(expr)
+        text = string_value(value) if value is not expr else None
+        return text is not None and classify(text, expr.value) is ValueKind.NOT_CREDENTIAL
+
+    def _judge_name(self, name: str, expr: cst.BaseExpression, owner: Optional[str] = None) -> Optional[str]:
+        if self._sensitive(name, owner):
+            return self._message(expr, name, owner)
         return None
 
-    def _message(self, expr: cst.BaseExpression, name: str) -> str:
+    def _sensitive(self, name: str, owner: Optional[str] = None) -> bool:
+        return self._secret(name, owner) is not None or self._pii(name, owner) is not None
+
+    def _message(self, expr: cst.BaseExpression, name: str, owner: Optional[str] = None) -> str:
         text = _short(self.ctx.facts.module.code_for_node(expr))
-        secret = self._secret(name)
+        secret = self._secret(name, owner)
         if secret is not None:
             return f"logs `{text}`, named like a secret (`{secret}`)"
-        return f"logs `{text}`, personal data (PII: `{self._pii(name)}`)"
+        return f"logs `{text}`, personal data (PII: `{self._pii(name, owner)}`)"
 
-    def _secret(self, name: str) -> Optional[str]:
-        return says_secret(name, self._secret_words, _SECRET_NOT_SUFFIXES)
+    def _secret(self, name: str, owner: Optional[str] = None) -> Optional[str]:
+        return secret_role(name, self._secret_words, plurals=True, owner=owner)
 
-    def _pii(self, name: str) -> Optional[str]:
-        word = says_secret(name, self._pii_words, _PII_NOT_SUFFIXES)
-        if word == "address" and _NETWORK.intersection(name_parts(name)):
-            return None
-        return word
+    def _pii(self, name: str, owner: Optional[str] = None) -> Optional[str]:
+        return pii_role(name, owner, self._pii_words, plurals=True)
+
+    def _opaque(self, expr: cst.BaseExpression) -> bool:
+        """A value derived from the secret that cannot carry it: ``bool(token)``, ``len(...)``,
+        a comparison, ``not token``."""
+        if isinstance(expr, (cst.Comparison, cst.UnaryOperation)):
+            return True
+        return isinstance(expr, cst.Call) and self.ctx.resolve(expr.func) in _OPAQUE_CALLS
 
     def _is_request(self, expr: cst.BaseExpression) -> bool:
         if self.ctx.resolve(expr) in _REQUEST_TYPES:
             return True
+        if isinstance(expr, cst.Attribute):
+            # `response.request.headers`: the outbound request an HTTP client sent
+            return expr.attr.value in ("request", "req")
         return isinstance(expr, cst.Name) and expr.value in ("request", "req")
 
 

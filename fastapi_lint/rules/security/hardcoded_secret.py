@@ -5,13 +5,14 @@ from typing import Dict, Optional, Set, Tuple
 
 import libcst as cst
 
+from fastapi_lint.credentials import KEY_FORMATS, KEY_STARTS, ValueKind, classify, key_format
 from fastapi_lint.names import argument, dotted, iter_params, string_value
 from fastapi_lint.prefilter import resolvable
 from fastapi_lint.rule import Default, Rule, Severity
-from fastapi_lint.words import NOT_SECRET_SUFFIXES, SECRET_WORDS, name_parts, says, says_secret
+from fastapi_lint.words import SECRET_WORDS, name_parts, secret_role
 
 # last name parts that say the value is metadata about a secret, not the secret itself
-_NOT_SECRET = NOT_SECRET_SUFFIXES + (
+_NOT_SECRET = (
     "audience", "cookie", "param", "parameter", "query", "label", "title", "description",
     "message", "msg", "error", "placeholder", "example", "help", "text", "alias", "kind",
     "mode", "scope", "scopes", "claim", "status", "route", "tag", "tags", "domain", "host",
@@ -19,23 +20,24 @@ _NOT_SECRET = NOT_SECRET_SUFFIXES + (
     "samesite", "secure", "httponly", "age",
 )
 _WORDS = SECRET_WORDS + ("encryption_key", "master_key", "signing_secret")
-# `<word>_key` is the key a token/password is stored under, not a key itself
-_LOOKUP_KEY_WORDS = {"token", "password", "passwd", "pwd", "credential", "credentials", "cookie"}
-_KEY_FORMATS = re.compile(
-    r"^(?:sk-(?:proj-|live-|test-)?[A-Za-z0-9_-]{20,}"
-    r"|(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}"
-    r"|(?:AKIA|ASIA)[0-9A-Z]{16}"
-    r"|xox[bpoas]-[0-9A-Za-z-]{10,}"
-    r"|-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----)"
-)
-_FORMAT_PREFIXES = ("sk-", "gh", "github_pat_", "AKIA", "ASIA", "xox", "-----BEGIN")
-# placeholders resolved from the environment or a template, not values
-_PLACEHOLDER = re.compile(r"^(?:\$\{?[A-Za-z_][\w.:-]*\}?|\{\{.*\}\}|<[^<>]+>|%\([\w.]+\)s|\*+)$")
+# a name saying the value stands for a missing or rejected secret: `MISSING_ACCESS_TOKEN`
+_STATE_QUALIFIERS = frozenset({
+    "missing", "invalid", "expired", "bad", "wrong", "incorrect", "unknown", "empty", "null",
+    "none", "revoked", "finished", "blacklisted", "denied",
+    # a hash of a password is not the password
+    "hashed", "hash",
+})
+# a name saying its value is not a real secret: reported as a placeholder
+_PLACEHOLDER_NAME = frozenset({"fake", "dummy", "example", "sample", "mock", "demo", "test", "dev"})
+_FORMAT_PREFIXES = ("sk-", "k_live_", "k_test_", "gh", "github_pat_", "AKIA", "ASIA", "xox", "-----BEGIN",
+                    "eyJ")
 _JWT = {"jwt.encode", "jwt.decode", "jose.jwt.encode", "jose.jwt.decode",
         "jwt.api_jwt.encode", "jwt.api_jwt.decode"}
 _FIELD = {"pydantic.Field", "pydantic.fields.Field", "sqlmodel.Field", "pydantic.SecretStr",
           "pydantic.types.SecretStr"}
-_GETENV = {"os.getenv", "os.environ.get", "os.environ.setdefault"}
+# env lookups -> the position of their `default` argument
+_GETENV = {"os.getenv": 1, "os.environ.get": 1, "os.environ.setdefault": 1,
+           "starlette.config.Config()": 2, "decouple.config": 1, "decouple.AutoConfig()": 1}
 # -- prefilter ---------------------------------------------------------------------------------
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
@@ -77,10 +79,7 @@ _CONTINUING = frozenset({"if", "else", "and", "or", "not", "in", "is", "lambda"}
 # octal one), then the format spelled out (the rule matches it after stripping blanks)
 _KEY_LITERAL = re.compile(
     r"[\"'](?:\s|\\(?:[\nabfnrtv]|x[0-9a-fA-F]{2}|[0-7]{1,3}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|N\{[^}\n]*\}))*"
-    + _KEY_FORMATS.pattern[1:])
-# where each alternative of the format starts
-_KEY_STARTS = ("sk-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "AKIA", "ASIA", "xox",
-               "-----BEGIN")
+    + KEY_FORMATS.pattern[1:])
 _JWT_CALLS = resolvable(_JWT)
 
 
@@ -185,48 +184,50 @@ def _string_end(text: str, at: int) -> int:
 
 def secret_word(name: str) -> Optional[str]:
     """The secret word in ``name`` unless the name is about a secret rather than one."""
-    word = says_secret(name, _WORDS, _NOT_SECRET)
+    word = secret_role(name, _WORDS, describing=_NOT_SECRET)
     if word is None:
         return None
-    parts = name_parts(name)
-    if len(parts) >= 2 and parts[-1] == "key" and parts[-2] in _LOOKUP_KEY_WORDS:
-        return None
-    # a describing word after the secret word: csrf_token_cookie_samesite, password_url_template
-    first = next((i for i, part in enumerate(parts) if says(part, (word.split("_")[0],))), 0)
-    if any(part in _NOT_SECRET for part in parts[first + 1:]):
+    if _STATE_QUALIFIERS.intersection(name_parts(name)):
         return None
     return word
 
 
-def secret_value(expr: Optional[cst.BaseExpression]) -> Optional[cst.BaseExpression]:
-    """``expr`` when it is a string literal that could be a secret (not empty, no placeholder)."""
+def literal_text(expr: Optional[cst.BaseExpression]) -> Optional[str]:
+    """The text of ``expr`` when it is a non-blank string literal."""
     text = string_value(expr)
-    if text is None:
-        return None
-    text = text.strip()
-    if not text or _PLACEHOLDER.match(text):
-        return None
-    return expr
+    return text if text is not None and text.strip() else None
 
 
 class HardcodedSecret(Rule):
     """
     ## What it does
-    Reports a non-empty string literal assigned to a name, attribute, keyword argument,
-    parameter default or pydantic(-settings) field whose name says secret (`secret`,
-    `password`, `passwd`, `pwd`, `api_key`/`apiKey`, `token`, `private_key`, `client_secret`,
-    `signing_key`, `access_key`, `credential`...), including `Field(default="...")` and a
-    literal fallback of `os.getenv("X", "...")`/`os.environ.get("X", "...")` assigned to such a
-    name; a literal in a known key format anywhere (`sk-...`, `ghp_...`, `AKIA...`,
-    `xoxb-...`, a PEM private key); and a literal passed as the key of `jwt.encode`/
-    `jwt.decode`. The finding points at the assignment target, keyword, parameter or field
-    name (at the literal for the last two kinds).
+    Reports a string literal that is a credential, assigned to a name, attribute, keyword
+    argument, parameter default or pydantic(-settings) field whose name says secret
+    (`secret`, `password`, `passwd`, `pwd`, `api_key`/`apiKey`, `token`, `private_key`,
+    `client_secret`, `signing_key`, `access_key`, `credential`...), including
+    `Field(default="...")` and a literal fallback of `os.getenv("X", "...")`/
+    `os.environ.get("X", "...")` or a starlette `Config`/python-decouple `config(...,
+    default="...")`; a literal in a known key format anywhere (`sk-...`,
+    `sk_live_...`, `ghp_...`, `AKIA...`, `xoxb-...`, a PEM private key, a JWT); and a literal
+    passed as the key of `jwt.encode`/`jwt.decode`. The finding points at the assignment
+    target, keyword, parameter or field name (at the literal for the last two kinds).
+
+    Obvious development placeholders — `changeme`, `secret`, `password`, `my-secret`,
+    `dummy`, `123456`, values that spell out what they stand for (`"local-dev-signing-key"`),
+    or a name saying `fake`/`dummy`/`example` — are reported at `warning`; other credentials
+    at `error`.
 
     Not reported: names that describe a secret rather than hold one (ending `_type`, `_url`,
     `_name`, `_field`, `algorithm`, `_header`, `_prefix`, `_expire_minutes`, `_audience`,
-    `_cookie`, `token_key`...; camelCase `tokenUrl`), enum members, empty strings, and
-    placeholders resolved elsewhere (`"${SECRET_KEY}"`, `"{{ token }}"`, `"<api-key>"`,
-    `"***"`). Test files are not checked (literal credentials are normal in tests).
+    `_kwarg`, `_chars`, `token_key`...; `is_*`/`has_*` flags; `MISSING_TOKEN`-style sentinels;
+    camelCase `tokenUrl`), and values that name a key rather than hold one: snake_case,
+    dotted and `UPPER_SNAKE` identifiers (`"unstructured_api_key"`, `"auth.token"`,
+    `"OPENAI_API_KEY"`), values repeating the target's own name (`SECRET = "SECRET"`), OAuth
+    vocabulary (`"bearer"`, `"refresh_token"`), header names, URLs, paths and file names,
+    one- or two-character strings and punctuation, masks, LLM markers (`"[CLS]"`, `"<unk>"`),
+    enum members and `Literal` values, placeholders resolved elsewhere (`"${SECRET_KEY}"`,
+    `"{{ token }}"`, `"<api-key>"`), empty strings. Test files are not checked (literal
+    credentials are normal in tests).
 
     ## Why is this bad?
     A secret in the source is in every clone, fork, backup, CI log and container image of the
@@ -264,7 +265,7 @@ class HardcodedSecret(Rule):
     def applies_to(cls, text, options) -> bool:
         if may_bind_secret(text):
             return True
-        if any(start in text for start in _KEY_STARTS) and _KEY_LITERAL.search(text):
+        if any(start in text for start in KEY_STARTS) and _KEY_LITERAL.search(text):
             return True
         return _JWT_CALLS(text)  # a literal key of jwt.encode/jwt.decode
 
@@ -287,7 +288,7 @@ class HardcodedSecret(Rule):
             self._named(target.target, node.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
+        if node.value is not None and not self._literal_type(node.annotation.annotation):
             self._named(node.target, node.value)
 
     def visit_Arg(self, node: cst.Arg) -> None:
@@ -296,8 +297,18 @@ class HardcodedSecret(Rule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         for param in iter_params(node.params):
-            if param.default is not None:
+            if param.default is not None and not (
+                param.annotation is not None and self._literal_type(param.annotation.annotation)
+            ):
                 self._check(param.name, param.name.value, param.default)
+
+    def _literal_type(self, annotation: cst.BaseExpression) -> bool:
+        """``Literal["token", ...]`` (maybe in ``Optional``/``Annotated``): its values are
+        choices the code names, not secrets."""
+        for node in _subscripts(annotation):
+            if (self.ctx.resolve(node.value) or "").rsplit(".", 1)[-1] == "Literal":
+                return True
+        return False
 
     def _named(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         if self._enum_depth and self.ctx.enclosing_class is not None and self.ctx.function_frame is None:
@@ -309,27 +320,34 @@ class HardcodedSecret(Rule):
 
     def _check(self, where: cst.CSTNode, name: str, value: cst.BaseExpression) -> None:
         literal = self._literal_of(value)
-        if literal is None:
+        if literal is None or secret_word(name) is None:
             return
-        word = secret_word(name)
-        if word is None:
+        kind = classify(string_value(literal) or "", name)
+        if kind is ValueKind.NOT_CREDENTIAL:
             return
         self._reported.add(id(literal))
+        if kind is ValueKind.PLACEHOLDER or _PLACEHOLDER_NAME.intersection(name_parts(name)):
+            self.report(where, f"hardcoded placeholder secret in `{name}`: fine for local development "
+                               "only; load it from the environment so a deployment cannot run with it",
+                        severity=Severity.WARNING)
+            return
         self.report(where, f"hardcoded secret in `{name}`: load it from the environment or a secrets "
                            "manager (pydantic-settings `SecretStr` without a default)")
 
     def _literal_of(self, value: cst.BaseExpression) -> Optional[cst.BaseExpression]:
-        """The secret-looking literal ``value`` is, or gives as a default/fallback."""
-        found = secret_value(value)
-        if found is not None or not isinstance(value, cst.Call):
-            return found
+        """The string literal ``value`` is, or gives as a default/fallback."""
+        if literal_text(value) is not None:
+            return value
+        if not isinstance(value, cst.Call):
+            return None
         name = self.ctx.resolve(value.func)
         if name in _FIELD:
-            default = argument(value, 0, "default")
-            return secret_value(default)
-        if name in _GETENV:
-            return secret_value(argument(value, 1, "default"))
-        return None
+            found = argument(value, 0, "default")
+        elif name in _GETENV:
+            found = argument(value, _GETENV[name], "default")
+        else:
+            return None
+        return found if literal_text(found) is not None else None
 
     # -- literals by themselves -----------------------------------------------------------------
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
@@ -337,22 +355,40 @@ class HardcodedSecret(Rule):
         if not any(p in raw for p in _FORMAT_PREFIXES) or id(node) in self._reported:
             return
         text = string_value(node)
-        if text is not None and _KEY_FORMATS.match(text.strip()):
+        if text is not None and key_format(text):
             self._reported.add(id(node))
             self.report(node, "string literal in a known credential format (API key, access key, "
-                              "private key): load it from the environment or a secrets manager")
+                              "private key, JWT): load it from the environment or a secrets manager")
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.ctx.resolve(node.func) not in _JWT:
             return
         key = argument(node, 1, "key")
-        literal = secret_value(key)
-        if literal is not None and id(literal) not in self._reported:
-            self._reported.add(id(literal))
-            self.report(literal, "hardcoded JWT signing key: anyone with the code can forge tokens; "
-                                 "load it from settings")
+        text = literal_text(key)
+        if text is None or id(key) in self._reported:
+            return
+        kind = classify(text)
+        if kind is ValueKind.NOT_CREDENTIAL:
+            return
+        self._reported.add(id(key))
+        self.report(key, "hardcoded JWT signing key: anyone with the code can forge tokens; "
+                         "load it from settings",
+                    severity=Severity.WARNING if kind is ValueKind.PLACEHOLDER else None)
+
+
+def _subscripts(annotation: cst.BaseExpression):
+    """The subscripts in an annotation (``Optional[Literal[...]]``, ``Literal[...] | None``)."""
+    stack = [annotation]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Subscript):
+            yield node
+            stack.extend(e.slice.value for e in node.slice if isinstance(e.slice, cst.Index))
+        elif isinstance(node, cst.BinaryOperation):
+            stack.extend((node.left, node.right))
 
 
 def _is_enum_base(expr: cst.BaseExpression) -> bool:
-    name = dotted(expr) or ""
-    return name.rsplit(".", 1)[-1] in ("Enum", "StrEnum", "IntEnum", "Flag", "IntFlag")
+    """``Enum``, ``enum.StrEnum``, ``PyEnum`` (an alias), a project ``BaseEnum``: by name."""
+    name = (dotted(expr) or "").rsplit(".", 1)[-1]
+    return name.endswith("Enum") or name in ("Flag", "IntFlag")
