@@ -17,7 +17,8 @@ import libcst as cst
 
 from fastapi_lint.names import dotted
 from fastapi_lint.rule import Rule
-from fastapi_lint.rules.async_._instances import project_instance
+from fastapi_lint.rules.async_._instances import INSTANCES, project_instance
+from fastapi_lint.served import SERVED, in_served_code
 
 _HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 PATH_IO = ("read_text", "read_bytes", "write_text", "write_bytes", "open")
@@ -173,6 +174,7 @@ class BlockingCallRule(Rule):
     """
 
     SKIP_TEST_FILES = True
+    PROJECT_FACTS = (INSTANCES, SERVED)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -201,7 +203,8 @@ class BlockingCallRule(Rule):
         if not self.ctx.in_async_context or id(node) in self._awaited:
             return
         name = self.blocking_name(node)
-        if name is not None:
+        # a blocking call that only delays startup or a script is not a finding
+        if name is not None and in_served_code(self.ctx):
             self.on_blocking_call(node, name)
 
     def blocking_name(self, node: cst.Call) -> Optional[str]:

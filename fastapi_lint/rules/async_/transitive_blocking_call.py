@@ -8,6 +8,7 @@ from fastapi_lint.prefilter import has_async_def
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules.async_._blocking import classify_blocking
 from fastapi_lint.rules.async_._call_graph import CALL_GRAPH, blocking_chain
+from fastapi_lint.served import SERVED, in_served_code
 
 
 class TransitiveBlockingCall(Rule):
@@ -31,6 +32,13 @@ class TransitiveBlockingCall(Rule):
     decorator offloads them (`@asyncify`, `@sync_to_async`, `@run_in_threadpool`...).
     Functions nested in other functions, inherited methods and calls through unannotated
     parameters are not followed.
+
+    Only served code is checked (RULES.md "Served code"): code in migrations and
+    `script-paths` (default `scripts/**`, `bin/**`), and functions reached only from
+    startup/shutdown hooks (`lifespan`, `on_event`) or command-line entry points (`__main__`
+    blocks, module-level `asyncio.run`, typer/click commands) only delay startup or a script.
+    A coroutine that startup code hands to `create_task` runs alongside the requests: it is
+    served. Functions whose callers the project does not show are checked.
 
     ## Why is this bad?
     The blocking call is one function away from the route, so the direct checks cannot see
@@ -72,7 +80,7 @@ class TransitiveBlockingCall(Rule):
     def applies_to(cls, text, options) -> bool:
         # the file of the async caller reports; the project functions it calls may be anywhere
         return has_async_def(text)
-    PROJECT_FACTS = (CALL_GRAPH,)
+    PROJECT_FACTS = (CALL_GRAPH, SERVED)
     SKIP_TEST_FILES = True
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -83,7 +91,7 @@ class TransitiveBlockingCall(Rule):
         if name is None or classify_blocking(name) is not None:
             return
         chain = blocking_chain(self.ctx.project, name)
-        if chain is None:
+        if chain is None or not in_served_code(self.ctx):
             return
         caller = self.ctx.current_function
         shown = ([caller.name.value] if caller is not None else []) + chain

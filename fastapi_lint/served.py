@@ -1,0 +1,525 @@
+"""Served code: which functions of the project run while the app serves requests.
+
+RULES.md ("Served code"): an async function reachable only from startup/shutdown
+(``lifespan``, ``on_event``), from command-line entry points (``if __name__ ==
+"__main__":``, ``asyncio.run(...)`` at module level or in a function only called from there,
+typer/click commands), or living in migrations or ``script-paths`` is not served code.
+FAPI101-FAPI106, FAPI112 and FAPI301 ask :func:`in_served_code` before reporting.
+
+The project pass (:func:`collect_uses`, one ``ast`` walk per module) records for every
+module-level function and every method of a module-level class the project names its body
+uses — called or merely referenced (``Depends(f)``, ``to_thread(f)``), nested functions
+included — and how module-level code uses them: in a served context (route decorators,
+``include_router``, defaults), as a startup hook (``lifespan=``, ``on_startup=``,
+``add_event_handler``, ``@app.on_event``) or as a command-line entry (``__main__`` block,
+module-level ``asyncio.run``, ``@cli.command()`` of a typer/click app).
+
+:class:`ServedCode` then answers, once per index and path configuration, which functions are
+served: those reachable from a served use, plus those whose callers are unknown (no use of
+them is seen: routes registered by decorators, library functions, methods called through
+untyped receivers). A coroutine that startup code hands to ``create_task``/``start_soon``
+runs alongside the requests, so it is served. Uses from test code are ignored (tests are
+no callers of the app); uses from scripts and migrations are command-line uses.
+
+This belongs in the future ``fastapi_lint/project/`` package (the call graph's twin: a
+reachability question over the same module summaries).
+"""
+from __future__ import annotations
+
+import ast
+import functools
+import os
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+import libcst as cst
+
+from fastapi_lint.astnames import import_bindings, importing_package, resolve
+from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
+
+if TYPE_CHECKING:
+    from fastapi_lint.context import FileContext
+
+SERVED = "served_code"
+# migrations never run while serving, whatever script-paths says
+MIGRATION_PATHS: Tuple[str, ...] = ("alembic/**", "migrations/**", "**/alembic/**", "**/migrations/**")
+
+# how a use reaches a function
+_CALL = "call"
+_SPAWN = "spawn"  # handed to a task runner: runs concurrently with whoever started it
+_STARTUP = "startup"
+_CLI = "cli"
+
+_RUNNERS = frozenset({"asyncio.run", "anyio.run", "trio.run", "uvloop.run"})
+_SPAWNERS = frozenset({"create_task", "ensure_future", "start_soon", "run_coroutine_threadsafe", "spawn"})
+_STARTUP_KEYWORDS = frozenset({"lifespan", "on_startup", "on_shutdown"})
+# ``@router.get(...)``, ``@app.middleware("http")``...: a decorator that registers the
+# function to handle requests is a served use of it (a CLI may call it too)
+_SERVING_DECORATORS = frozenset({
+    "get", "post", "put", "patch", "delete", "options", "head", "trace", "api_route", "route",
+    "websocket", "websocket_route", "middleware", "exception_handler",
+})
+_CLI_LIBRARIES = ("typer.", "click.", "asyncclick.")
+_CLI_DECORATORS = frozenset({"command", "group", "callback", "result_callback"})
+_REEXPORT_DEPTH = 4
+_SKIPPED_HEADS = frozenset({"builtins", "<local>"})
+
+
+@dataclass(frozen=True)
+class FunctionUses:
+    calls: Tuple[str, ...]  # project names the body uses (resolved, may be other libraries')
+    spawns: Tuple[str, ...] = ()  # names handed to create_task/start_soon...
+    registers: Tuple[str, ...] = ()  # names the body registers as startup hooks (lifespan=)
+    entry: str = ""  # "startup" / "cli" when a decorator makes it one
+    # ``@cli.command()`` with ``cli`` a project name: an entry when that name is a CLI app
+    cli_receiver: str = ""
+
+
+@dataclass(frozen=True)
+class ModuleUses:
+    path: str  # relative to the project root, posix (from the module name)
+    functions: Dict[str, FunctionUses]
+    imports: Dict[str, str]
+    served: Tuple[str, ...]  # names module-level code uses while the app is built
+    startup: Tuple[str, ...]
+    cli: Tuple[str, ...]
+    cli_apps: Tuple[str, ...]  # module-level names bound to typer/click apps and groups
+
+
+# -- the project pass ------------------------------------------------------------------------
+@collector(SERVED, triggers=("def ",))
+def collect_uses(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
+    module = tree.get()
+    if module is None:
+        return
+    is_package = os.path.basename(path).startswith("__init__.")
+    scanner = _Scanner(summary.module, importing_package(summary.module, is_package))
+    scanner.scan(module.body)
+    rel = _module_path(summary.module, is_package)
+    summary.extra[SERVED] = ModuleUses(
+        rel, scanner.functions, scanner.imports, _unique(scanner.uses[_CALL] + scanner.uses[_SPAWN]),
+        _unique(scanner.uses[_STARTUP]), _unique(scanner.uses[_CLI]), tuple(sorted(scanner.cli_apps)),
+    )
+
+
+def _unique(names: Iterable[str]) -> Tuple[str, ...]:
+    return tuple(dict.fromkeys(names))
+
+
+class _Scanner:
+    def __init__(self, module: str, package: str) -> None:
+        self.module = module
+        self.package = package
+        self.names: Dict[str, str] = {}
+        self.imports: Dict[str, str] = {}
+        self.functions: Dict[str, FunctionUses] = {}
+        self.uses: Dict[str, List[str]] = {_CALL: [], _SPAWN: [], _STARTUP: [], _CLI: []}
+        self.cli_apps: Set[str] = set()
+
+    def local(self, name: str) -> str:
+        return f"{self.module}.{name}" if self.module else name
+
+    def scan(self, body: List[ast.stmt]) -> None:
+        self._bind_names(body)
+        self._scan_statements(body, _CALL)
+
+    def _bind_names(self, body: List[ast.stmt]) -> None:
+        for stmt in _flatten(body):
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                bound = import_bindings(stmt, self.package)
+                self.names.update(bound)
+                self.imports.update(bound)
+            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                self.names[stmt.name] = self.local(stmt.name)
+                if not isinstance(stmt, ast.ClassDef) and any(
+                        self._cli_decorator(d, group_only=True) for d in stmt.decorator_list):
+                    self.cli_apps.add(stmt.name)  # a click group: its .command() makes commands
+            elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+                bound = resolve(stmt.value, self._lookup)
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        self.names[target.id] = bound or self.local(target.id)
+                        if bound is not None and bound.startswith(_CLI_LIBRARIES):
+                            self.cli_apps.add(target.id)
+
+    def _lookup(self, name: str) -> Optional[str]:
+        return self.names.get(name)
+
+    def _scan_statements(self, body: List[ast.stmt], kind: str) -> None:
+        for stmt in body:
+            if isinstance(stmt, ast.If) and _is_main_guard(stmt.test):
+                self._scan_statements(stmt.body, _CLI)
+                self._scan_statements(stmt.orelse, kind)
+            elif isinstance(stmt, (ast.If, ast.Try)) or type(stmt).__name__ == "TryStar":
+                for child in _flatten([stmt]):
+                    self._scan_statements([child], kind)
+            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self._scan_function(stmt, None, kind)
+            elif isinstance(stmt, ast.ClassDef):
+                self._scan_class(stmt, kind)
+            else:
+                self._collect(stmt, kind, None, self.uses, module_level=True)
+
+    def _scan_class(self, node: ast.ClassDef, kind: str) -> None:
+        for expr in [*node.bases, *node.keywords, *node.decorator_list]:
+            self._collect(expr, kind, None, self.uses, module_level=True)
+        for stmt in node.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self._scan_function(stmt, node.name, kind)
+            else:
+                self._collect(stmt, kind, node.name, self.uses, module_level=True)
+
+    def _scan_function(self, node: ast.AST, class_name: Optional[str], kind: str) -> None:
+        assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        entry, receiver = "", ""
+        key = f"{class_name}.{node.name}" if class_name else node.name
+        for decorator in node.decorator_list:
+            found = self._entry(decorator)
+            if found is not None:
+                entry, receiver = found
+                continue
+            self._collect(decorator, kind, class_name, self.uses, module_level=True)
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if isinstance(target, ast.Attribute) and target.attr in _SERVING_DECORATORS and kind == _CALL:
+                self.uses[_CALL].append(self.local(key))
+        # defaults and annotations (``Depends(get_db)``) are read where the function is registered
+        args = node.args
+        for expr in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
+            self._collect(expr, kind, class_name, self.uses, module_level=True)
+        uses: Dict[str, List[str]] = {_CALL: [], _SPAWN: [], _STARTUP: [], _CLI: []}
+        for stmt in node.body:
+            self._collect(stmt, _CALL, class_name, uses, module_level=False)
+        self.functions[key] = FunctionUses(
+            _unique(uses[_CALL] + uses[_CLI]), _unique(uses[_SPAWN]), _unique(uses[_STARTUP]), entry, receiver,
+        )
+        if kind == _CLI:  # a function defined under ``if __name__ == "__main__":``
+            self.uses[_CLI].append(self.local(key))
+
+    def _entry(self, decorator: ast.expr) -> Optional[Tuple[str, str]]:
+        """("startup", "") for ``@app.on_event(...)``, ("cli", receiver) for CLI commands."""
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if not isinstance(target, ast.Attribute):
+            return None
+        if target.attr == "on_event":
+            return _STARTUP, ""
+        if target.attr not in _CLI_DECORATORS:
+            return None
+        receiver = resolve(target.value, self._lookup)
+        if receiver is None:
+            return None
+        if receiver.startswith(_CLI_LIBRARIES) or receiver in _CLI_LIBRARY_NAMES:
+            return _CLI, ""
+        return _CLI, receiver  # decided once the receiver's module is known
+
+    def _cli_decorator(self, decorator: ast.expr, group_only: bool) -> bool:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if not isinstance(target, ast.Attribute) or target.attr not in ("group",) + (() if group_only else ("command",)):
+            return False
+        receiver = resolve(target.value, self._lookup)
+        return receiver is not None and (receiver in _CLI_LIBRARY_NAMES or receiver.startswith(_CLI_LIBRARIES)
+                                         or receiver.rpartition(".")[2] in self.cli_apps)
+
+    # -- uses of names in one subtree ------------------------------------------------------
+    def _collect(self, root: ast.AST, kind: str, class_name: Optional[str], out: Dict[str, List[str]],
+                 module_level: bool) -> None:
+        stack: List[Tuple[ast.AST, str]] = [(root, kind)]
+        while stack:
+            node, how = stack.pop()
+            if isinstance(node, (ast.Name, ast.Attribute)):
+                name = self._name(node, class_name)
+                if name is not None:
+                    out[how].append(name)
+                    continue
+                if isinstance(node, ast.Name):
+                    continue
+            elif isinstance(node, ast.Call):
+                self._call(node, how, stack, module_level)
+                continue
+            for child in ast.iter_child_nodes(node):
+                stack.append((child, how))
+
+    def _call(self, node: ast.Call, how: str, stack: List[Tuple[ast.AST, str]], module_level: bool) -> None:
+        func = resolve(node.func, self._lookup)
+        short = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        args_how = how
+        if func in _RUNNERS or short == "run_until_complete":
+            args_how = _CLI if module_level else how
+        elif short in _SPAWNERS or (func or "").endswith("Thread"):
+            args_how = _SPAWN if how == _CALL else how
+        elif short == "add_event_handler":
+            args_how = _STARTUP
+        stack.append((node.func, how))
+        for arg in node.args:
+            stack.append((arg, args_how))
+        for keyword in node.keywords:
+            if keyword.arg in _STARTUP_KEYWORDS:
+                stack.append((keyword.value, _STARTUP))
+            elif keyword.arg == "target" and args_how == _SPAWN:
+                stack.append((keyword.value, _SPAWN))
+            else:
+                stack.append((keyword.value, args_how))
+
+    def _name(self, node: ast.expr, class_name: Optional[str]) -> Optional[str]:
+        def lookup(name: str) -> Optional[str]:
+            if class_name is not None and name in ("self", "cls"):
+                return self.local(class_name)
+            return self.names.get(name)
+
+        found = resolve(node, lookup)
+        if found is None or found.split(".", 1)[0] in _SKIPPED_HEADS:
+            return None
+        return found
+
+
+_CLI_LIBRARY_NAMES = frozenset({"typer", "click", "asyncclick"})
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    has_name = any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides)
+    has_main = any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides)
+    return has_name and has_main
+
+
+def _flatten(body: Sequence[ast.stmt]) -> Iterable[ast.stmt]:
+    """Statements of ``body``, looking into ``if``/``try`` blocks (the main guard's too: an
+    import under it still binds a name)."""
+    for stmt in body:
+        if isinstance(stmt, ast.If):
+            yield from _flatten(stmt.body)
+            yield from _flatten(stmt.orelse)
+        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+            yield from _flatten(stmt.body)  # type: ignore[attr-defined]
+            for handler in stmt.handlers:  # type: ignore[attr-defined]
+                yield from _flatten(handler.body)
+            yield from _flatten(stmt.orelse)  # type: ignore[attr-defined]
+            yield from _flatten(stmt.finalbody)  # type: ignore[attr-defined]
+        else:
+            yield stmt
+
+
+# -- the project-wide answer -----------------------------------------------------------------
+FunctionKey = Tuple[str, str]  # (module, "helper" or "Class.method")
+
+
+class ServedCode:
+    """Which functions of the project are served, for one set of test and script paths."""
+
+    def __init__(self, project: ProjectIndex, test_paths: Sequence[str], script_paths: Sequence[str]) -> None:
+        from fastapi_lint.engine import is_test_path  # engine imports the rules, which import us
+
+        self.modules: Dict[str, ModuleUses] = {}
+        for name, summary in project.modules.items():
+            uses = summary.extra.get(SERVED)
+            if isinstance(uses, ModuleUses):
+                self.modules[name] = uses
+        self._suffixes = _suffix_table(self.modules)
+        scripts = tuple(script_paths) + MIGRATION_PATHS
+        self._tests = {m for m, u in self.modules.items() if is_test_path(u.path, test_paths)}
+        self._scripts = {m for m, u in self.modules.items()
+                         if m not in self._tests and is_test_path(u.path, scripts)}
+        self.served = self._solve()
+
+    def is_served(self, module: str, qualname: str) -> bool:
+        if module in self._scripts:
+            return False
+        key = (module, qualname)
+        uses = self.modules.get(module)
+        if uses is None or qualname not in uses.functions or module in self._tests:
+            # nothing known about its callers (test code is not analysed here: the rules
+            # that skip tests do so by path, the others apply there)
+            return True
+        return key in self.served
+
+    # -- resolution of a used name to a project function ------------------------------------
+    def _module(self, name: str) -> Optional[str]:
+        return name if name in self.modules else self._suffixes.get(name)
+
+    def lookup(self, resolved: str, depth: int = 0) -> Optional[FunctionKey]:
+        if depth > _REEXPORT_DEPTH:
+            return None
+        resolved = resolved.replace("()", "")  # an instance's method is its class's
+        head, _, last = resolved.rpartition(".")
+        if not head:
+            return None
+        module = self._module(head)
+        if module is not None:
+            uses = self.modules[module]
+            if last in uses.functions:
+                return module, last
+            target = uses.imports.get(last)
+            return self.lookup(target, depth + 1) if target is not None else None
+        owner, _, class_name = head.rpartition(".")
+        module = self._module(owner) if owner else None
+        if module is not None:
+            qualname = f"{class_name}.{last}"
+            if qualname in self.modules[module].functions:
+                return module, qualname
+            target = self.modules[module].imports.get(class_name)
+            if target is not None:
+                return self.lookup(f"{target}.{last}", depth + 1)
+        return None
+
+    def _is_cli_app(self, resolved: str, depth: int = 0) -> bool:
+        head, _, last = resolved.replace("()", "").rpartition(".")
+        module = self._module(head) if head else None
+        if module is None or depth > _REEXPORT_DEPTH:
+            return False
+        uses = self.modules[module]
+        if last in uses.cli_apps:
+            return True
+        target = uses.imports.get(last)
+        return target is not None and self._is_cli_app(target, depth + 1)
+
+    # -- reachability ------------------------------------------------------------------------
+    def _solve(self) -> Set[FunctionKey]:
+        callers: Dict[FunctionKey, Set[FunctionKey]] = {}  # callee -> its app callers
+        used: Set[FunctionKey] = set()  # used somewhere outside tests, any way
+        served_seeds: List[FunctionKey] = []
+        startup: List[FunctionKey] = []
+        calls: Dict[FunctionKey, List[FunctionKey]] = {}
+        spawns: Dict[FunctionKey, List[FunctionKey]] = {}
+
+        def targets(names: Iterable[str], source: Optional[FunctionKey] = None) -> List[FunctionKey]:
+            found = []
+            for name in names:
+                key = self.lookup(name)
+                if key is not None and key != source:
+                    used.add(key)
+                    found.append(key)
+            return found
+
+        for module, uses in self.modules.items():
+            if module in self._tests:
+                continue
+            script = module in self._scripts
+            served_here = targets(uses.served)
+            targets(uses.cli)
+            startup.extend(targets(uses.startup))
+            if not script:
+                served_seeds.extend(served_here)
+            for qualname, function in uses.functions.items():
+                key = (module, qualname)
+                calls[key] = targets(function.calls, key)
+                spawns[key] = targets(function.spawns, key)
+                startup.extend(targets(function.registers, key))
+                if function.entry == _STARTUP:
+                    startup.append(key)
+                    used.add(key)
+                elif function.entry == _CLI and (not function.cli_receiver
+                                                 or self._is_cli_app(function.cli_receiver)):
+                    used.add(key)
+        for module, uses in self.modules.items():
+            if module in self._tests or module in self._scripts:
+                continue
+            served_seeds.extend((module, q) for q in uses.functions if (module, q) not in used)
+        startup_reach = _reach(startup, calls)
+        for key in startup_reach:
+            served_seeds.extend(spawns.get(key, ()))
+        edges = {key: calls.get(key, []) + spawns.get(key, []) for key in calls}
+        return {key for key in _reach(served_seeds, edges) if key[0] not in self._scripts}
+
+
+def _reach(seeds: Iterable[FunctionKey], edges: Dict[FunctionKey, List[FunctionKey]]) -> Set[FunctionKey]:
+    seen: Set[FunctionKey] = set()
+    queue = deque(seeds)
+    while queue:
+        key = queue.popleft()
+        if key in seen:
+            continue
+        seen.add(key)
+        queue.extend(edges.get(key, ()))
+    return seen
+
+
+def _suffix_table(modules: Dict[str, ModuleUses]) -> Dict[str, Optional[str]]:
+    """``app.helpers`` -> ``src.app.helpers`` (src layouts); None when ambiguous."""
+    table: Dict[str, Optional[str]] = {}
+    for name in modules:
+        parts = name.split(".")
+        for start in range(1, len(parts)):
+            suffix = ".".join(parts[start:])
+            table[suffix] = None if suffix in table else name
+    return table
+
+
+# -- the question rules ask ------------------------------------------------------------------
+def served_code(project: ProjectIndex, test_paths: Sequence[str], script_paths: Sequence[str]) -> ServedCode:
+    key = f"{SERVED}:{tuple(test_paths)!r}:{tuple(script_paths)!r}"
+    return project.derived(key, lambda index: ServedCode(index, test_paths, script_paths))
+
+
+def in_served_code(ctx: "FileContext") -> bool:
+    """Whether the code at the traversal's current position runs while the app serves
+    requests (or may: its callers are unknown). False in scripts, migrations, and in
+    functions reachable only from startup/shutdown hooks or command-line entry points."""
+    config = getattr(ctx, "config", None)
+    project = ctx.project
+    if config is None or project is None:
+        return True
+    facts = ctx.facts
+    if _is_script_file(facts.module_name, facts.package == facts.module_name, tuple(config.script_paths)):
+        return False
+    table = served_code(project, config.test_paths, config.script_paths)
+    module = facts.module_name
+    qualname = _outer_function(ctx.frames)
+    return qualname is None or table.is_served(module, qualname)
+
+
+class MainGuardAware:
+    """Mixin for rules that also report at module level: code under ``if __name__ ==
+    "__main__":`` runs from the command line only. (Functions are the project pass's
+    business; the guard's own statements are this file's.)"""
+
+    _main_guards = 0
+
+    def visit_If(self, node: cst.If) -> None:
+        if _is_cst_main_guard(node.test):
+            self._main_guards += 1
+
+    def leave_If(self, original_node: cst.If) -> None:
+        if _is_cst_main_guard(original_node.test):
+            self._main_guards -= 1
+
+    def in_served_code(self) -> bool:
+        return not self._main_guards and in_served_code(self.ctx)  # type: ignore[attr-defined]
+
+
+def _is_cst_main_guard(test: cst.BaseExpression) -> bool:
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
+            and isinstance(test.comparisons[0].operator, cst.Equal)):
+        return False
+    sides = [test.left, test.comparisons[0].comparator]
+    has_name = any(isinstance(s, cst.Name) and s.value == "__name__" for s in sides)
+    has_main = any(isinstance(s, cst.SimpleString) and s.value[1:-1] == "__main__" for s in sides)
+    return has_name and has_main
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_script_file(module: str, is_package: bool, script_paths: Tuple[str, ...]) -> bool:
+    from fastapi_lint.engine import is_test_path
+
+    return is_test_path(_module_path(module, is_package), script_paths + MIGRATION_PATHS)
+
+
+def _module_path(module: str, is_package: bool) -> str:
+    """The file's path relative to the root, as the module name spells it."""
+    return module.replace(".", "/") + ("/__init__.py" if is_package else ".py")
+
+
+def _outer_function(frames: Sequence[object]) -> Optional[str]:
+    """``helper`` or ``Class.method``: the module-level function or method the position is in."""
+    if len(frames) < 2:
+        return None
+    first = frames[1].node  # type: ignore[attr-defined]
+    if isinstance(first, cst.FunctionDef):
+        return first.name.value
+    if isinstance(first, cst.ClassDef) and len(frames) > 2:
+        second = frames[2].node  # type: ignore[attr-defined]
+        if isinstance(second, cst.FunctionDef):
+            return f"{first.name.value}.{second.name.value}"
+    return None
