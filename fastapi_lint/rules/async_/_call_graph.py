@@ -60,6 +60,8 @@ class FunctionCalls:
     # the instance type its return annotation declares: ``-> Session`` makes
     # ``session = make_session(); session.query()`` a blocking call of the caller
     returns: Optional[str] = None
+    # a ``@contextmanager``: ``to_thread`` cannot run it, and what blocks is its enter/exit
+    context_manager: bool = False
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,8 @@ class _FunctionScanner:
         declared = self.module.annotation_type(returns, {}) if returns is not None else None
         if declared is not None and not _worth_keeping(declared):
             declared = None
-        return FunctionCalls(tuple(dict.fromkeys(self.calls)), self.blocking, declared)
+        return FunctionCalls(tuple(dict.fromkeys(self.calls)), self.blocking, declared,
+                             _is_context_manager(self.function))
 
     def self_attributes(self) -> Dict[str, str]:
         """``self.x = value`` bindings of ``__init__`` whose type is known."""
@@ -328,6 +331,14 @@ def _runs_when_called(function: ast.FunctionDef) -> bool:
         if any(word in text.lower() for word in _OFFLOADING_DECORATOR_WORDS):
             return False
     return True
+
+
+def _is_context_manager(function: ast.FunctionDef) -> bool:
+    for decorator in function.decorator_list:
+        name = decorator.attr if isinstance(decorator, ast.Attribute) else getattr(decorator, "id", "")
+        if name == "contextmanager":
+            return True
+    return False
 
 
 def _has_decorator(function: ast.FunctionDef, name: str) -> bool:
@@ -440,6 +451,10 @@ class CallGraph:
         returns = self.modules[maker[0]].functions[maker[1]].returns
         return returns + callee[called + 2:] if returns is not None else None
 
+    def is_context_manager(self, resolved: str) -> bool:
+        key = self.lookup(resolved)
+        return key is not None and self.modules[key[0]].functions[key[1]].context_manager
+
     def chain(self, resolved: str) -> Optional[List[str]]:
         key = self.lookup(resolved)
         if key is None:
@@ -462,10 +477,17 @@ class CallGraph:
 _GRAPH: List[Tuple[ProjectIndex, CallGraph]] = []
 
 
-def blocking_chain(project: Optional[ProjectIndex], resolved: str) -> Optional[List[str]]:
-    """``["fetch_price", "requests.get"]`` when calling ``resolved`` blocks, else None."""
-    if project is None:
-        return None
+def _graph(project: ProjectIndex) -> CallGraph:
     if not _GRAPH or _GRAPH[0][0] is not project:
         _GRAPH[:] = [(project, CallGraph(project))]
-    return _GRAPH[0][1].chain(resolved)
+    return _GRAPH[0][1]
+
+
+def blocking_chain(project: Optional[ProjectIndex], resolved: str) -> Optional[List[str]]:
+    """``["fetch_price", "requests.get"]`` when calling ``resolved`` blocks, else None."""
+    return _graph(project).chain(resolved) if project is not None else None
+
+
+def is_context_manager(project: Optional[ProjectIndex], resolved: str) -> bool:
+    """Whether ``resolved`` is a project ``@contextmanager`` function."""
+    return project is not None and _graph(project).is_context_manager(resolved)

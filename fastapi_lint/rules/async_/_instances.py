@@ -7,7 +7,8 @@ this project-pass collector records that ``app/db/session.py`` binds ``SessionLo
 for :func:`classify_blocking`. Only module-level names bound to instances of the libraries
 the blocking vocabulary knows are kept, ``Annotated`` aliases of their types
 (``SessionDep = Annotated[Session, Depends(get_db)]``), functions declared to return one
-(``def get_session() -> Session``), and package ``__init__`` re-exports.
+(``def get_session() -> Session``) or to yield one (``-> Generator[Session, None, None]``:
+a dependency or a ``@contextmanager``), and package ``__init__`` re-exports.
 """
 from __future__ import annotations
 
@@ -22,14 +23,20 @@ INSTANCES = "blocking_instances"
 # the collector needs one of these in the text: an instance being built, or a re-export
 _TRIGGERS = (
     "sessionmaker", "scoped_session", "Session(", "Redis(", "from_url(", "create_engine(",
-    "connect(", "Client(", "PoolManager(", "Path(", "Annotated", "import ",
+    "connect(", "Client(", "PoolManager(", "Path(", "Annotated", "Generator[", "Iterator[", "Iterable[",
+    "import ",
 )
 _LIBRARIES = (
-    "sqlalchemy.", "sqlmodel.", "redis.", "requests.", "httpx.", "urllib3.", "pathlib.",
+    "sqlalchemy.", "sqlmodel.", "redis.", "requests.", "httpx.", "urllib3.", "pathlib.", "asyncpg.",
     "psycopg2.", "psycopg.", "pymysql.", "sqlite3.", "mysql.connector.", "MySQLdb.",
 )
 _MAX_REEXPORTS = 4
 _ANNOTATED = ("typing.Annotated", "typing_extensions.Annotated")
+_GENERATORS = frozenset(
+    f"{module}.{name}"
+    for module in ("typing", "typing_extensions", "collections.abc")
+    for name in ("Generator", "Iterator", "Iterable", "AsyncGenerator", "AsyncIterator", "AsyncIterable")
+)
 
 
 @collector(INSTANCES, triggers=_TRIGGERS)
@@ -74,6 +81,14 @@ def project_instance(project: Optional[ProjectIndex], resolved: str) -> Optional
         head = resolved if resolved.find("(") < 0 else resolved[: resolved.find("(")]
         parts = head.split(".")
     return None
+
+
+def project_has_instances(project: Optional[ProjectIndex], prefixes: Tuple[str, ...]) -> bool:
+    """Whether some module-level name of the project is bound to one of ``prefixes``."""
+    if project is None:
+        return False
+    return project.derived(f"{INSTANCES}:has:{prefixes!r}",
+                           lambda index: any(v.startswith(prefixes) for v in _table(index).values()))
 
 
 def _is_instance(value: str) -> bool:
@@ -128,8 +143,13 @@ def _module_names(module: ast.Module, module_name: str, package: str) -> Tuple[D
 
 def _returned_type(stmt: ast.stmt, names: Dict[str, str]) -> Optional[str]:
     returns = getattr(stmt, "returns", None)
+    if isinstance(returns, ast.Subscript) and _resolve(returns.value, names) in _GENERATORS:
+        # ``def get_db() -> Generator[Session, None, None]`` (a dependency or a
+        # @contextmanager): what ``Depends(get_db)`` and ``with get_db() as db`` give is a Session
+        first = returns.slice.elts[0] if isinstance(returns.slice, ast.Tuple) and returns.slice.elts else returns.slice
+        return _resolve(first, names) if isinstance(first, (ast.Name, ast.Attribute)) else None
     if not isinstance(returns, (ast.Name, ast.Attribute)):
-        return None  # Generator[Session, ...] and the like do not return the client itself
+        return None
     return _resolve(returns, names)
 
 
