@@ -29,6 +29,7 @@ from __future__ import annotations
 import ast
 import functools
 import os
+import sys
 from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Set, Tuple
@@ -52,6 +53,7 @@ _STARTUP = "startup"
 _CLI = "cli"
 
 _RUNNERS = frozenset({"asyncio.run", "anyio.run", "trio.run", "uvloop.run"})
+_RUNNER_NAMES = frozenset({"run"})
 _SPAWNERS = frozenset({"create_task", "ensure_future", "start_soon", "run_coroutine_threadsafe", "spawn"})
 _STARTUP_KEYWORDS = frozenset({"lifespan", "on_startup", "on_shutdown"})
 # ``@router.get(...)``, ``@app.middleware("http")``...: a decorator that registers the
@@ -88,14 +90,17 @@ class ModuleUses:
 
 
 # -- the project pass ------------------------------------------------------------------------
-@collector(SERVED, triggers=("def ",))
+# "import": a package __init__ without functions may still re-export one
+@collector(SERVED, triggers=("def ", "import "))
 def collect_uses(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
+    is_package = os.path.basename(path).startswith("__init__.")
+    if not is_package and not any(word in text for word in ("def ", "__main__", "run(")):
+        return  # no function, no entry point, and re-exports are a package's business
     module = tree.get()
     if module is None:
         return
-    is_package = os.path.basename(path).startswith("__init__.")
-    scanner = _Scanner(summary.module, importing_package(summary.module, is_package))
-    scanner.scan(module.body)
+    scanner = _Scanner(summary.module, importing_package(summary.module, is_package), text.count("\n") + 2)
+    scanner.scan(module.body, tree.nodes())
     rel = _module_path(summary.module, is_package)
     summary.extra[SERVED] = ModuleUses(
         rel, scanner.functions, scanner.imports, _unique(scanner.uses[_CALL] + scanner.uses[_SPAWN]),
@@ -108,7 +113,10 @@ def _unique(names: Iterable[str]) -> Tuple[str, ...]:
 
 
 class _Scanner:
-    def __init__(self, module: str, package: str) -> None:
+    """Two cheap passes: the module's statements (functions, entries, line ranges), then the
+    module's nodes as the project pass already listed them, each use attributed by its line."""
+
+    def __init__(self, module: str, package: str, lines: int) -> None:
         self.module = module
         self.package = package
         self.names: Dict[str, str] = {}
@@ -116,13 +124,31 @@ class _Scanner:
         self.functions: Dict[str, FunctionUses] = {}
         self.uses: Dict[str, List[str]] = {_CALL: [], _SPAWN: [], _STARTUP: [], _CLI: []}
         self.cli_apps: Set[str] = set()
+        # line -> the function or method ("helper", "Class.method") or _MAIN it belongs to
+        self._owner: List[Optional[str]] = [None] * lines
+        self._entries: Dict[str, Tuple[str, str]] = {}
 
     def local(self, name: str) -> str:
         return f"{self.module}.{name}" if self.module else name
 
-    def scan(self, body: List[ast.stmt]) -> None:
+    def scan(self, body: List[ast.stmt], nodes: List[ast.AST]) -> None:
         self._bind_names(body)
-        self._scan_statements(body, _CALL)
+        self._scan_statements(body, False)
+        uses: Dict[Optional[str], Dict[str, List[str]]] = {}
+        self._uses(nodes, uses)
+        for owner, found in uses.items():
+            if owner is None:
+                for how, names in found.items():
+                    self.uses[how].extend(names)
+            elif owner == _MAIN:
+                for names in found.values():
+                    self.uses[_CLI].extend(names)
+        for key, (entry, receiver) in self._entries.items():
+            found = uses.get(key, {})
+            self.functions[key] = FunctionUses(
+                _unique(found.get(_CALL, []) + found.get(_CLI, [])), _unique(found.get(_SPAWN, [])),
+                _unique(found.get(_STARTUP, [])), entry, receiver,
+            )
 
     def _bind_names(self, body: List[ast.stmt]) -> None:
         for stmt in _flatten(body):
@@ -147,31 +173,32 @@ class _Scanner:
     def _lookup(self, name: str) -> Optional[str]:
         return self.names.get(name)
 
-    def _scan_statements(self, body: List[ast.stmt], kind: str) -> None:
+    def _claim(self, node: ast.AST, owner: str) -> None:
+        end = getattr(node, "end_lineno", None) or node.lineno  # type: ignore[attr-defined]
+        for line in range(node.lineno, min(end, len(self._owner) - 1) + 1):  # type: ignore[attr-defined]
+            self._owner[line] = owner
+
+    def _scan_statements(self, body: List[ast.stmt], under_main: bool) -> None:
         for stmt in body:
             if isinstance(stmt, ast.If) and _is_main_guard(stmt.test):
-                self._scan_statements(stmt.body, _CLI)
-                self._scan_statements(stmt.orelse, kind)
-            elif isinstance(stmt, (ast.If, ast.Try)) or type(stmt).__name__ == "TryStar":
-                for child in _flatten([stmt]):
-                    self._scan_statements([child], kind)
+                for inner in stmt.body:
+                    self._claim(inner, _MAIN)
+                self._scan_statements(stmt.body, True)
+                self._scan_statements(stmt.orelse, under_main)
+            elif isinstance(stmt, ast.If):
+                self._scan_statements(stmt.body, under_main)
+                self._scan_statements(stmt.orelse, under_main)
+            elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+                for block in (stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody):  # type: ignore[attr-defined]
+                    self._scan_statements(block, under_main)
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                self._scan_function(stmt, None, kind)
+                self._scan_function(stmt, None, under_main)
             elif isinstance(stmt, ast.ClassDef):
-                self._scan_class(stmt, kind)
-            else:
-                self._collect(stmt, kind, None, self.uses, module_level=True)
+                for inner in stmt.body:
+                    if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        self._scan_function(inner, stmt.name, under_main)
 
-    def _scan_class(self, node: ast.ClassDef, kind: str) -> None:
-        for expr in [*node.bases, *node.keywords, *node.decorator_list]:
-            self._collect(expr, kind, None, self.uses, module_level=True)
-        for stmt in node.body:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                self._scan_function(stmt, node.name, kind)
-            else:
-                self._collect(stmt, kind, node.name, self.uses, module_level=True)
-
-    def _scan_function(self, node: ast.AST, class_name: Optional[str], kind: str) -> None:
+    def _scan_function(self, node: ast.AST, class_name: Optional[str], under_main: bool) -> None:
         assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
         entry, receiver = "", ""
         key = f"{class_name}.{node.name}" if class_name else node.name
@@ -180,21 +207,12 @@ class _Scanner:
             if found is not None:
                 entry, receiver = found
                 continue
-            self._collect(decorator, kind, class_name, self.uses, module_level=True)
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
-            if isinstance(target, ast.Attribute) and target.attr in _SERVING_DECORATORS and kind == _CALL:
+            if isinstance(target, ast.Attribute) and target.attr in _SERVING_DECORATORS and not under_main:
                 self.uses[_CALL].append(self.local(key))
-        # defaults and annotations (``Depends(get_db)``) are read where the function is registered
-        args = node.args
-        for expr in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
-            self._collect(expr, kind, class_name, self.uses, module_level=True)
-        uses: Dict[str, List[str]] = {_CALL: [], _SPAWN: [], _STARTUP: [], _CLI: []}
-        for stmt in node.body:
-            self._collect(stmt, _CALL, class_name, uses, module_level=False)
-        self.functions[key] = FunctionUses(
-            _unique(uses[_CALL] + uses[_CLI]), _unique(uses[_SPAWN]), _unique(uses[_STARTUP]), entry, receiver,
-        )
-        if kind == _CLI:  # a function defined under ``if __name__ == "__main__":``
+        self._entries[key] = (entry, receiver)
+        self._claim(node, key)  # the def line on: decorators stay module level
+        if under_main:  # a function defined under ``if __name__ == "__main__":``
             self.uses[_CLI].append(self.local(key))
 
     def _entry(self, decorator: ast.expr) -> Optional[Tuple[str, str]]:
@@ -221,58 +239,93 @@ class _Scanner:
         return receiver is not None and (receiver in _CLI_LIBRARY_NAMES or receiver.startswith(_CLI_LIBRARIES)
                                          or receiver.rpartition(".")[2] in self.cli_apps)
 
-    # -- uses of names in one subtree ------------------------------------------------------
-    def _collect(self, root: ast.AST, kind: str, class_name: Optional[str], out: Dict[str, List[str]],
-                 module_level: bool) -> None:
-        stack: List[Tuple[ast.AST, str]] = [(root, kind)]
-        while stack:
-            node, how = stack.pop()
-            if isinstance(node, (ast.Name, ast.Attribute)):
-                name = self._name(node, class_name)
-                if name is not None:
-                    out[how].append(name)
+    # -- uses of names ---------------------------------------------------------------------
+    def _uses(self, nodes: List[ast.AST], out: Dict[Optional[str], Dict[str, List[str]]]) -> None:
+        """Every project name the module's code uses, by owner (line) and how it is used."""
+        project_names = {k: v for k, v in self.names.items() if v.split(".", 1)[0] not in _STDLIB}
+        owner_of = self._owner
+        special: Dict[int, str] = {}  # id(node) -> how, inside the arguments of a special call
+        name_type, attribute_type, call_type, load_type = ast.Name, ast.Attribute, ast.Call, ast.Load
+        for node in nodes:
+            kind_of = type(node)
+            if kind_of is name_type:
+                name = project_names.get(node.id)  # type: ignore[attr-defined]
+                if name is None or type(node.ctx) is not load_type:  # type: ignore[attr-defined]
                     continue
-                if isinstance(node, ast.Name):
-                    continue
-            elif isinstance(node, ast.Call):
-                self._call(node, how, stack, module_level)
+            elif kind_of is attribute_type:
+                base = node.value  # type: ignore[attr-defined]
+                if type(base) is name_type and base.id in ("self", "cls"):
+                    owner = owner_of[node.lineno]  # type: ignore[attr-defined]
+                    if owner is None or "." not in owner:
+                        continue
+                    name = f"{self.local(owner.split('.', 1)[0])}.{node.attr}"  # type: ignore[attr-defined]
+                else:
+                    name = self._chain(node, project_names)  # type: ignore[arg-type]
+                    if name is None:
+                        continue
+            elif kind_of is call_type:
+                if node.keywords or _short_name(node.func) in _SPECIAL_NAMES:  # type: ignore[attr-defined]
+                    self._mark_special(node, special)  # type: ignore[arg-type]
                 continue
-            for child in ast.iter_child_nodes(node):
-                stack.append((child, how))
+            else:
+                continue
+            owner = owner_of[node.lineno]  # type: ignore[attr-defined]
+            how = special.get(id(node), _CALL) if special else _CALL
+            if how == _RUN:
+                how = _CLI if owner is None else _CALL
+            by_how = out.get(owner)
+            if by_how is None:
+                by_how = out[owner] = {}
+            by_how.setdefault(how, []).append(name)
 
-    def _call(self, node: ast.Call, how: str, stack: List[Tuple[ast.AST, str]], module_level: bool) -> None:
-        func = resolve(node.func, self._lookup)
-        short = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-        args_how = how
-        if func in _RUNNERS or short == "run_until_complete":
-            args_how = _CLI if module_level else how
-        elif short in _SPAWNERS or (func or "").endswith("Thread"):
-            args_how = _SPAWN if how == _CALL else how
+    def _chain(self, node: ast.Attribute, project_names: Dict[str, str]) -> Optional[str]:
+        """``mod.sub.func`` as a project name, when its head is a module-level name."""
+        attributes: List[str] = []
+        base: ast.expr = node
+        while type(base) is ast.Attribute:
+            attributes.append(base.attr)  # type: ignore[attr-defined]
+            base = base.value  # type: ignore[attr-defined]
+        if type(base) is not ast.Name:
+            return None
+        head = project_names.get(base.id)  # type: ignore[attr-defined]
+        return None if head is None else ".".join([head, *reversed(attributes)])
+
+    def _mark_special(self, node: ast.Call, special: Dict[int, str]) -> None:
+        """A task runner's, spawner's or startup registration's arguments are used that way."""
+        func = node.func
+        short = _short_name(func)
+        how = None
+        if (short in _RUNNER_NAMES and resolve(func, self._lookup) in _RUNNERS) or short == "run_until_complete":
+            how = _RUN
+        elif short in _SPAWNERS or short.endswith("Thread"):
+            how = _SPAWN
         elif short == "add_event_handler":
-            args_how = _STARTUP
-        stack.append((node.func, how))
-        for arg in node.args:
-            stack.append((arg, args_how))
+            how = _STARTUP
+        if how is not None:
+            for arg in [*node.args, *(k.value for k in node.keywords if how != _SPAWN or k.arg == "target")]:
+                _mark(arg, how, special)
         for keyword in node.keywords:
             if keyword.arg in _STARTUP_KEYWORDS:
-                stack.append((keyword.value, _STARTUP))
-            elif keyword.arg == "target" and args_how == _SPAWN:
-                stack.append((keyword.value, _SPAWN))
-            else:
-                stack.append((keyword.value, args_how))
-
-    def _name(self, node: ast.expr, class_name: Optional[str]) -> Optional[str]:
-        def lookup(name: str) -> Optional[str]:
-            if class_name is not None and name in ("self", "cls"):
-                return self.local(class_name)
-            return self.names.get(name)
-
-        found = resolve(node, lookup)
-        if found is None or found.split(".", 1)[0] in _SKIPPED_HEADS:
-            return None
-        return found
+                _mark(keyword.value, _STARTUP, special)
 
 
+def _short_name(func: ast.expr) -> str:
+    kind_of = type(func)
+    if kind_of is ast.Attribute:
+        return func.attr  # type: ignore[attr-defined]
+    return func.id if kind_of is ast.Name else ""  # type: ignore[attr-defined]
+
+
+def _mark(root: ast.AST, how: str, special: Dict[int, str]) -> None:
+    for node in ast.walk(root):
+        if type(node) in (ast.Name, ast.Attribute):
+            special.setdefault(id(node), how)
+
+
+_MAIN = "<main>"
+_SPECIAL_NAMES = frozenset({"run", "run_until_complete", "add_event_handler", "Thread"}) | _SPAWNERS
+_RUN = "run"  # the argument of asyncio.run: a command-line use at module level, a call elsewhere
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | _SKIPPED_HEADS
 _CLI_LIBRARY_NAMES = frozenset({"typer", "click", "asyncclick"})
 
 
