@@ -181,3 +181,15 @@ def test_script_paths_option_is_read_from_config(tmp_path) -> None:
     config = parse_section({"extend-script-paths": ["ops/**"]}, str(tmp_path / "pyproject.toml"))
     assert config.script_paths == DEFAULT_SCRIPT_PATHS + ("ops/**",)
     assert parse_section({"script-paths": ["tools/**"]}, str(tmp_path / "pyproject.toml")).script_paths == ("tools/**",)
+
+
+def test_chain_ends_at_the_query_in_a_context_managers_block() -> None:
+    import os
+
+    from tests.helpers import FIXTURES
+
+    project = os.path.join(FIXTURES, "FAPI106")
+    result = lint_paths([project], codes=["FAPI106"], root=project)
+    messages = {f.message for f in result.findings if f.path.endswith("scoped_routes.py")}
+    assert any("count_users -> sqlalchemy.orm.Session().execute" in m for m in messages), messages
+    assert any("cannot run a context manager" in m for m in messages), messages

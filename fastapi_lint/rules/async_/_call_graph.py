@@ -218,7 +218,7 @@ class _FunctionScanner:
     def run(self) -> FunctionCalls:
         for node in _body_nodes(self.function):
             self._visit(node)
-        returns = self.function.returns
+        returns = _yielded(self.function.returns, self.module)
         declared = self.module.annotation_type(returns, {}) if returns is not None else None
         if declared is not None and not _worth_keeping(declared):
             declared = None
@@ -331,6 +331,21 @@ def _runs_when_called(function: ast.FunctionDef) -> bool:
         if any(word in text.lower() for word in _OFFLOADING_DECORATOR_WORDS):
             return False
     return True
+
+
+_GENERATORS = frozenset(
+    f"{module}.{name}" for module in ("typing", "typing_extensions", "collections.abc")
+    for name in ("Generator", "Iterator", "Iterable")
+)
+
+
+def _yielded(returns: Optional[ast.expr], module: "_ModuleScanner") -> Optional[ast.expr]:
+    """``-> Generator[Session, None, None]`` (a dependency, a @contextmanager): what
+    ``with f() as db`` and ``Depends(f)`` give is the Session."""
+    if isinstance(returns, ast.Subscript) and module.resolve(returns.value, {}) in _GENERATORS:
+        elements = returns.slice.elts if isinstance(returns.slice, ast.Tuple) else [returns.slice]
+        return elements[0] if elements else None
+    return returns
 
 
 def _is_context_manager(function: ast.FunctionDef) -> bool:
