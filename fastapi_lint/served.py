@@ -87,6 +87,9 @@ class ModuleUses:
     startup: Tuple[str, ...]
     cli: Tuple[str, ...]
     cli_apps: Tuple[str, ...]  # module-level names bound to typer/click apps and groups
+    # run as a script (a ``__main__`` guard) and serving nothing itself (no app, router or
+    # route): its functions that nothing visible calls are the script's, not unknown callers'
+    script: bool = False
 
 
 # -- the project pass ------------------------------------------------------------------------
@@ -105,6 +108,7 @@ def collect_uses(path: str, text: str, summary: ModuleSummary, tree: LazyAst) ->
     summary.extra[SERVED] = ModuleUses(
         rel, scanner.functions, scanner.imports, _unique(scanner.uses[_CALL] + scanner.uses[_SPAWN]),
         _unique(scanner.uses[_STARTUP]), _unique(scanner.uses[_CLI]), tuple(sorted(scanner.cli_apps)),
+        scanner.has_main_guard and not scanner.serves and not summary.apps,
     )
 
 
@@ -127,6 +131,8 @@ class _Scanner:
         # line -> the function or method ("helper", "Class.method") or _MAIN it belongs to
         self._owner: List[Optional[str]] = [None] * lines
         self._entries: Dict[str, Tuple[str, str]] = {}
+        self.has_main_guard = False
+        self.serves = False  # a route or middleware is registered here
 
     def local(self, name: str) -> str:
         return f"{self.module}.{name}" if self.module else name
@@ -181,6 +187,7 @@ class _Scanner:
     def _scan_statements(self, body: List[ast.stmt], under_main: bool) -> None:
         for stmt in body:
             if isinstance(stmt, ast.If) and _is_main_guard(stmt.test):
+                self.has_main_guard = True
                 for inner in stmt.body:
                     self._claim(inner, _MAIN)
                 self._scan_statements(stmt.body, True)
@@ -210,6 +217,7 @@ class _Scanner:
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
             if isinstance(target, ast.Attribute) and target.attr in _SERVING_DECORATORS and not under_main:
                 self.uses[_CALL].append(self.local(key))
+                self.serves = True
         self._entries[key] = (entry, receiver)
         self._claim(node, key)  # the def line on: decorators stay module level
         if under_main:  # a function defined under ``if __name__ == "__main__":``
@@ -467,7 +475,7 @@ class ServedCode:
                                                  or self._is_cli_app(function.cli_receiver)):
                     used.add(key)
         for module, uses in self.modules.items():
-            if module in self._tests or module in self._scripts:
+            if module in self._tests or module in self._scripts or uses.script:
                 continue
             served_seeds.extend((module, q) for q in uses.functions if (module, q) not in used)
         startup_reach = _reach(startup, calls)

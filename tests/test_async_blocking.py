@@ -79,6 +79,7 @@ async def main(url: str) -> None:
 
 if __name__ == "__main__":
     asyncio.run(main("x"))
+    requests.post("https://example.com/ping")
 """
 
 
