@@ -88,7 +88,8 @@ class ModuleUses:
     cli: Tuple[str, ...]
     cli_apps: Tuple[str, ...]  # module-level names bound to typer/click apps and groups
     # run as a script (a ``__main__`` guard) and serving nothing itself (no app, router or
-    # route): its functions that nothing visible calls are the script's, not unknown callers'
+    # route): unless another module imports it, its functions that nothing visible calls
+    # are the script's, not unknown callers'
     script: bool = False
 
 
@@ -425,6 +426,19 @@ class ServedCode:
                 return self.lookup(f"{target}.{last}", depth + 1)
         return None
 
+    def _imported_modules(self) -> Set[str]:
+        """Modules another module of the project (tests aside) imports from."""
+        found: Set[str] = set()
+        for module, uses in self.modules.items():
+            if module in self._tests:
+                continue
+            for target in uses.imports.values():
+                for candidate in (target, target.rpartition(".")[0]):
+                    resolved = self._module(candidate) if candidate else None
+                    if resolved is not None and resolved != module:
+                        found.add(resolved)
+        return found
+
     def _is_cli_app(self, resolved: str, depth: int = 0) -> bool:
         head, _, last = resolved.replace("()", "").rpartition(".")
         module = self._module(head) if head else None
@@ -474,8 +488,9 @@ class ServedCode:
                 elif function.entry == _CLI and (not function.cli_receiver
                                                  or self._is_cli_app(function.cli_receiver)):
                     used.add(key)
+        imported = self._imported_modules()
         for module, uses in self.modules.items():
-            if module in self._tests or module in self._scripts or uses.script:
+            if module in self._tests or module in self._scripts or (uses.script and module not in imported):
                 continue
             served_seeds.extend((module, q) for q in uses.functions if (module, q) not in used)
         startup_reach = _reach(startup, calls)
