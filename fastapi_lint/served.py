@@ -427,10 +427,10 @@ class ServedCode:
         return None
 
     def _imported_modules(self) -> Set[str]:
-        """Modules another module of the project (tests aside) imports from."""
+        """Modules that app code imports from (a script importing another counts for nothing)."""
         found: Set[str] = set()
         for module, uses in self.modules.items():
-            if module in self._tests:
+            if module in self._tests or module in self._scripts or uses.script:
                 continue
             for target in uses.imports.values():
                 for candidate in (target, target.rpartition(".")[0]):
