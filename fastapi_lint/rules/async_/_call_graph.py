@@ -49,6 +49,9 @@ _STDLIB = _stdlib_module_names() | {"builtins", "<local>"}
 # a decorator with one of these words turns the sync function into something awaitable or
 # threaded (asyncify, sync_to_async, run_in_threadpool...): calling it does not block
 _OFFLOADING_DECORATOR_WORDS = ("async", "thread", "executor")
+# a memoized function (lru_cache, cache, ttl_cache...) blocks on its first call only: one-time
+# initialization, not work each request repeats
+_MEMOIZING_DECORATOR_WORDS = ("cache",)
 _REEXPORT_DEPTH = 4
 _SYNC_DEF = re.compile(r"^[ \t]*def ", re.M)
 
@@ -201,6 +204,9 @@ class _FunctionScanner:
         self.local: Dict[str, str] = {}
         self.calls: List[str] = []
         self.blocking: Optional[str] = None
+        # ``global _conf; _conf = load()``: filling module state is a one-time initialization
+        self._globals: Set[str] = set()
+        self._once: Set[int] = set()
         self._bind_params()
 
     def _bind_params(self) -> None:
@@ -241,8 +247,13 @@ class _FunctionScanner:
 
     def _visit(self, node: ast.AST) -> None:
         if isinstance(node, ast.Call):
-            self._call(node)
+            if id(node) not in self._once:
+                self._call(node)
+        elif isinstance(node, ast.Global):
+            self._globals.update(node.names)
         elif isinstance(node, ast.Assign):
+            if self._globals and any(isinstance(t, ast.Name) and t.id in self._globals for t in node.targets):
+                self._once.update(id(n) for n in ast.walk(node.value) if isinstance(n, ast.Call))
             bound = self.module.resolve(node.value, self.local)
             for target in node.targets:
                 self._bind(target, bound)
@@ -321,14 +332,14 @@ def _body_nodes(function: ast.FunctionDef) -> List[ast.AST]:
 _SKIPPED_SET = frozenset(_SKIPPED)
 # what _FunctionScanner._visit looks at
 _WANTED = frozenset((ast.Call, ast.Assign, ast.AnnAssign, ast.withitem, ast.For, ast.AsyncFor,
-                     ast.comprehension, ast.Import, ast.ImportFrom))
+                     ast.comprehension, ast.Import, ast.ImportFrom, ast.Global))
 
 
 def _runs_when_called(function: ast.FunctionDef) -> bool:
     for decorator in function.decorator_list:
         target = decorator.func if isinstance(decorator, ast.Call) else decorator
         text = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
-        if any(word in text.lower() for word in _OFFLOADING_DECORATOR_WORDS):
+        if any(word in text.lower() for word in _OFFLOADING_DECORATOR_WORDS + _MEMOIZING_DECORATOR_WORDS):
             return False
     return True
 
