@@ -35,6 +35,8 @@ class TransitiveBlockingCall(Rule):
     reported with advice that fits (`asyncio.to_thread` cannot run a context manager); one
     that yields a sync database session (`-> Iterator[Session]`) is left to FAPI105, which
     reports the queries the block makes with it — the work that blocks.
+    One-time initialization is not followed: memoized functions (`@lru_cache`, `@cache`...)
+    and calls whose result fills a module global (`global _conf; _conf = load()`).
     Functions nested in other functions, inherited methods and calls through unannotated
     parameters are not followed.
 
