@@ -20,7 +20,10 @@ DEFAULT_EXCLUDE: Tuple[str, ...] = (
 DEFAULT_TEST_PATHS: Tuple[str, ...] = (
     "tests/**", "test/**", "**/tests/**", "**/test/**", "**/test_*.py", "**/*_test.py", "**/conftest.py",
 )
-_LIST_KEYS = {"select", "extend-select", "ignore", "exclude", "extend-exclude", "test-paths", "extend-test-paths"}
+# command-line code that never runs while the app serves requests (RULES.md "Served code")
+DEFAULT_SCRIPT_PATHS: Tuple[str, ...] = ("scripts/**", "bin/**", "**/scripts/**", "**/bin/**")
+_LIST_KEYS = {"select", "extend-select", "ignore", "exclude", "extend-exclude", "test-paths", "extend-test-paths",
+              "script-paths", "extend-script-paths"}
 _BOOL_KEYS = {"preview", "force-exclude", "respect-gitignore"}
 _STR_KEYS = {"cache-dir", "baseline"}
 _TABLE_KEYS = {"per-file-ignores", "options"}
@@ -45,6 +48,7 @@ class Config:
     respect_gitignore: bool = True
     per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
     test_paths: Tuple[str, ...] = DEFAULT_TEST_PATHS
+    script_paths: Tuple[str, ...] = DEFAULT_SCRIPT_PATHS
     cache_dir: str = ".fastapi_lint_cache"
     baseline: Optional[str] = None
     options: Tuple[Tuple[str, Tuple[Tuple[str, Any], ...]], ...] = ()
@@ -61,7 +65,7 @@ class Config:
     def fingerprint(self) -> str:
         """What of the configuration changes results (for cache keys)."""
         return repr((self.select, self.extend_select, self.ignore, self.preview,
-                     self.per_file_ignores, self.test_paths, self.options))
+                     self.per_file_ignores, self.test_paths, self.script_paths, self.options))
 
 
 def find_pyproject(start: str) -> Optional[str]:
@@ -156,6 +160,9 @@ def parse_section(section: Mapping[str, Any], path: str) -> Config:
     extend_tests = values.pop("extend_test_paths", ())
     if extend_tests:
         values["test_paths"] = tuple(values.get("test_paths", DEFAULT_TEST_PATHS)) + tuple(extend_tests)
+    extend_scripts = values.pop("extend_script_paths", ())
+    if extend_scripts:
+        values["script_paths"] = tuple(values.get("script_paths", DEFAULT_SCRIPT_PATHS)) + tuple(extend_scripts)
     if "per-file-ignores" in section:
         table = section["per-file-ignores"]
         if not isinstance(table, dict):

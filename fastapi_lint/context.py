@@ -37,6 +37,7 @@ class FileContext:
     source: str
     is_test_file: bool = False
     project: Any = None
+    config: Any = None  # the run's Config (test and script paths for the served-code fact)
     pending: List[PendingFinding] = field(default_factory=list)
     frames: List[Frame] = field(default_factory=list)
 

@@ -325,7 +325,8 @@ def _lint_module(display: str, absolute: str, text: str, module: cst.Module,
     result = FileResult()
     module_name, is_package = module_name_for(absolute, settings.config.root)
     facts = ModuleFacts.build(module, display, module_name, settings.project, is_package)
-    ctx = FileContext(display, facts, text, is_test_file=test_file, project=settings.project)
+    ctx = FileContext(display, facts, text, is_test_file=test_file, project=settings.project,
+                      config=settings.config)
     crashed: List[object] = []
 
     def on_crash(owner: object, exc: BaseException) -> None:

@@ -54,6 +54,52 @@ def test_messages_name_the_call_and_the_alternative() -> None:
 def test_httpx_message_states_the_implicit_default() -> None:
     result = lint_text("import httpx\nclient = httpx.AsyncClient()\n", ("FAPI112",))
     assert "5 s default" in result.findings[0].message
+    assert result.findings[0].severity == "info"
+
+
+def test_httpx_implicit_default_is_preview_behaviour() -> None:
+    text = "import httpx\nclient = httpx.AsyncClient()\nnone = httpx.AsyncClient(timeout=None)\n"
+    result = lint_text(text, ("FAPI112",), preview=False)
+    assert found(result) == {(3, 8, "FAPI112")}
+    assert result.findings[0].severity == "warning" and "forever" in result.findings[0].message
+
+
+SERVED_ONLY = """import asyncio
+import subprocess
+import time
+
+import requests
+
+
+async def main(url: str) -> None:
+    time.sleep(1)
+    requests.get(url)
+    subprocess.run(f"ls {url}", shell=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main("x"))
+    requests.post("https://example.com/ping")
+"""
+
+
+@pytest.mark.parametrize("filename", ["app/tool.py", "scripts/tool.py", "alembic/versions/a1.py"])
+def test_command_line_code_is_not_served(filename: str) -> None:
+    codes = ("FAPI101", "FAPI102", "FAPI112", "FAPI301")
+    text = SERVED_ONLY if filename == "app/tool.py" else SERVED_ONLY.split("if __name__")[0]
+    assert found(lint_text(text, codes, filename=filename)) == set()
+
+
+def test_the_same_code_with_unknown_callers_is_served() -> None:
+    codes = ("FAPI101", "FAPI102", "FAPI112", "FAPI301")
+    got = {code for _, _, code in found(lint_text(SERVED_ONLY.split("if __name__")[0], codes))}
+    assert got == set(codes)
+
+
+def test_script_paths_are_configurable() -> None:
+    text = SERVED_ONLY.split("if __name__")[0]
+    assert found(lint_text(text, ("FAPI101",), filename="ops/tool.py", script_paths=("ops/**",))) == set()
+    assert found(lint_text(text, ("FAPI101",), filename="scripts/tool.py", script_paths=("ops/**",))) != set()
 
 
 def test_redis_and_driver_messages() -> None:
@@ -128,3 +174,23 @@ def test_clients_created_in_another_project_module(tmp_path) -> None:
     result = lint_paths([str(tmp_path)], codes=("FAPI102", "FAPI104"), root=str(tmp_path))
     assert not result.errors
     assert found(result) == {(5, 5, "FAPI104"), (6, 5, "FAPI102")}
+
+
+def test_script_paths_option_is_read_from_config(tmp_path) -> None:
+    from fastapi_lint.config import DEFAULT_SCRIPT_PATHS, parse_section
+
+    config = parse_section({"extend-script-paths": ["ops/**"]}, str(tmp_path / "pyproject.toml"))
+    assert config.script_paths == DEFAULT_SCRIPT_PATHS + ("ops/**",)
+    assert parse_section({"script-paths": ["tools/**"]}, str(tmp_path / "pyproject.toml")).script_paths == ("tools/**",)
+
+
+def test_chain_ends_at_the_query_in_a_context_managers_block() -> None:
+    import os
+
+    from tests.helpers import FIXTURES
+
+    project = os.path.join(FIXTURES, "FAPI106")
+    result = lint_paths([project], codes=["FAPI106"], root=project)
+    messages = {f.message for f in result.findings if f.path.endswith("scoped_routes.py")}
+    assert any("count_users -> sqlalchemy.orm.Session().execute" in m for m in messages), messages
+    assert any("cannot run a context manager" in m for m in messages), messages

@@ -5,7 +5,9 @@ with ``()`` (``db: AsyncSession`` -> ``"sqlalchemy.ext.asyncio.AsyncSession()"``
 """
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import Any, Optional, Tuple
+
+from fastapi_lint.rules.async_._instances import project_instance, project_has_instances
 
 # Database sessions and connections: one query at a time, and every query is a coroutine.
 DB_TYPES = frozenset({
@@ -57,3 +59,24 @@ def is_async_io_coroutine(resolved: Optional[str]) -> bool:
     if owner in DB_TYPES:
         return method in DB_COROUTINES
     return owner in ASYNC_HTTP_TYPES and method in HTTP_COROUTINES
+
+
+def through_project(project: Any, resolved: Optional[str]) -> Optional[str]:
+    """``resolved`` with a head another project module defines rewritten to what it is:
+    ``db: DbSession`` with ``DbSession = Annotated[AsyncSession, Depends(...)]`` in
+    ``app/deps.py`` makes ``db.execute`` ``"sqlalchemy.ext.asyncio.AsyncSession().execute"``."""
+    if resolved is None or resolved.startswith(("<local>", "builtins.")):
+        return resolved
+    owner, _ = split_method(resolved)
+    if owner in DB_TYPES or owner in ASYNC_HTTP_TYPES:
+        return resolved
+    return project_instance(project, resolved) or resolved
+
+
+def project_defines_async_io(project: Any) -> bool:
+    """Whether some project module binds a name to an async session/connection/client type
+    (a file may then use one without naming its library)."""
+    return project_has_instances(project, _ASYNC_IO_PREFIXES)
+
+
+_ASYNC_IO_PREFIXES = ("sqlalchemy.ext.asyncio.", "sqlmodel.ext.asyncio.", "asyncpg.", "httpx.AsyncClient")

@@ -15,10 +15,12 @@ from typing import Dict, FrozenSet, Optional, Set, Tuple
 
 import libcst as cst
 
-from fastapi_lint.names import dotted
+from fastapi_lint.names import dotted, iter_params
 from fastapi_lint.rule import Rule
-from fastapi_lint.rules.async_._instances import project_instance
+from fastapi_lint.rules.async_._instances import INSTANCES, project_instance
+from fastapi_lint.served import SERVED, in_served_code
 
+_DEPENDS = frozenset({"fastapi.Depends", "fastapi.params.Depends", "fastapi.Security", "fastapi.params.Security"})
 _HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 PATH_IO = ("read_text", "read_bytes", "write_text", "write_bytes", "open")
 _DBAPI_MODULES = ("psycopg2", "psycopg", "pymysql", "sqlite3", "mysql.connector", "MySQLdb")
@@ -173,6 +175,7 @@ class BlockingCallRule(Rule):
     """
 
     SKIP_TEST_FILES = True
+    PROJECT_FACTS = (INSTANCES, SERVED)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -182,6 +185,21 @@ class BlockingCallRule(Rule):
         # ``request.state.db = SessionLocal()`` in an async function: (function id, resolved
         # target) -> what was stored there (names and ``self.x`` are the scope tracker's)
         self._stored: Dict[Tuple[int, str], str] = {}
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        """``session=Depends(get_db)`` without an annotation: the parameter is what the
+        dependency gives (``def get_db() -> Generator[Session, ...]`` says a Session)."""
+        if node.asynchronous is None:
+            return
+        frame = self.ctx.frames[-1]
+        for param in iter_params(node.params):
+            if param.annotation is not None or not isinstance(param.default, cst.Call):
+                continue
+            if self.ctx.resolve(param.default.func) not in _DEPENDS or not param.default.args:
+                continue
+            dependency = self.ctx.resolve(param.default.args[0].value)
+            if dependency is not None and not dependency.startswith(("<local>", "builtins.")):
+                frame.names[param.name.value] = dependency + "()"
 
     def visit_Await(self, node: cst.Await) -> None:
         if isinstance(node.expression, cst.Call):
@@ -201,7 +219,8 @@ class BlockingCallRule(Rule):
         if not self.ctx.in_async_context or id(node) in self._awaited:
             return
         name = self.blocking_name(node)
-        if name is not None:
+        # a blocking call that only delays startup or a script is not a finding
+        if name is not None and in_served_code(self.ctx):
             self.on_blocking_call(node, name)
 
     def blocking_name(self, node: cst.Call) -> Optional[str]:

@@ -49,6 +49,9 @@ _STDLIB = _stdlib_module_names() | {"builtins", "<local>"}
 # a decorator with one of these words turns the sync function into something awaitable or
 # threaded (asyncify, sync_to_async, run_in_threadpool...): calling it does not block
 _OFFLOADING_DECORATOR_WORDS = ("async", "thread", "executor")
+# a memoized function (lru_cache, cache, ttl_cache...) blocks on its first call only: one-time
+# initialization, not work each request repeats
+_MEMOIZING_DECORATOR_WORDS = ("cache",)
 _REEXPORT_DEPTH = 4
 _SYNC_DEF = re.compile(r"^[ \t]*def ", re.M)
 
@@ -60,6 +63,8 @@ class FunctionCalls:
     # the instance type its return annotation declares: ``-> Session`` makes
     # ``session = make_session(); session.query()`` a blocking call of the caller
     returns: Optional[str] = None
+    # a ``@contextmanager``: ``to_thread`` cannot run it, and what blocks is its enter/exit
+    context_manager: bool = False
 
 
 @dataclass(frozen=True)
@@ -199,6 +204,9 @@ class _FunctionScanner:
         self.local: Dict[str, str] = {}
         self.calls: List[str] = []
         self.blocking: Optional[str] = None
+        # ``global _conf; _conf = load()``: filling module state is a one-time initialization
+        self._globals: Set[str] = set()
+        self._once: Set[int] = set()
         self._bind_params()
 
     def _bind_params(self) -> None:
@@ -216,11 +224,12 @@ class _FunctionScanner:
     def run(self) -> FunctionCalls:
         for node in _body_nodes(self.function):
             self._visit(node)
-        returns = self.function.returns
+        returns = _yielded(self.function.returns, self.module)
         declared = self.module.annotation_type(returns, {}) if returns is not None else None
         if declared is not None and not _worth_keeping(declared):
             declared = None
-        return FunctionCalls(tuple(dict.fromkeys(self.calls)), self.blocking, declared)
+        return FunctionCalls(tuple(dict.fromkeys(self.calls)), self.blocking, declared,
+                             _is_context_manager(self.function))
 
     def self_attributes(self) -> Dict[str, str]:
         """``self.x = value`` bindings of ``__init__`` whose type is known."""
@@ -238,8 +247,13 @@ class _FunctionScanner:
 
     def _visit(self, node: ast.AST) -> None:
         if isinstance(node, ast.Call):
-            self._call(node)
+            if id(node) not in self._once:
+                self._call(node)
+        elif isinstance(node, ast.Global):
+            self._globals.update(node.names)
         elif isinstance(node, ast.Assign):
+            if self._globals and any(isinstance(t, ast.Name) and t.id in self._globals for t in node.targets):
+                self._once.update(id(n) for n in ast.walk(node.value) if isinstance(n, ast.Call))
             bound = self.module.resolve(node.value, self.local)
             for target in node.targets:
                 self._bind(target, bound)
@@ -318,16 +332,39 @@ def _body_nodes(function: ast.FunctionDef) -> List[ast.AST]:
 _SKIPPED_SET = frozenset(_SKIPPED)
 # what _FunctionScanner._visit looks at
 _WANTED = frozenset((ast.Call, ast.Assign, ast.AnnAssign, ast.withitem, ast.For, ast.AsyncFor,
-                     ast.comprehension, ast.Import, ast.ImportFrom))
+                     ast.comprehension, ast.Import, ast.ImportFrom, ast.Global))
 
 
 def _runs_when_called(function: ast.FunctionDef) -> bool:
     for decorator in function.decorator_list:
         target = decorator.func if isinstance(decorator, ast.Call) else decorator
         text = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
-        if any(word in text.lower() for word in _OFFLOADING_DECORATOR_WORDS):
+        if any(word in text.lower() for word in _OFFLOADING_DECORATOR_WORDS + _MEMOIZING_DECORATOR_WORDS):
             return False
     return True
+
+
+_GENERATORS = frozenset(
+    f"{module}.{name}" for module in ("typing", "typing_extensions", "collections.abc")
+    for name in ("Generator", "Iterator", "Iterable")
+)
+
+
+def _yielded(returns: Optional[ast.expr], module: "_ModuleScanner") -> Optional[ast.expr]:
+    """``-> Generator[Session, None, None]`` (a dependency, a @contextmanager): what
+    ``with f() as db`` and ``Depends(f)`` give is the Session."""
+    if isinstance(returns, ast.Subscript) and module.resolve(returns.value, {}) in _GENERATORS:
+        elements = returns.slice.elts if isinstance(returns.slice, ast.Tuple) else [returns.slice]
+        return elements[0] if elements else None
+    return returns
+
+
+def _is_context_manager(function: ast.FunctionDef) -> bool:
+    for decorator in function.decorator_list:
+        name = decorator.attr if isinstance(decorator, ast.Attribute) else getattr(decorator, "id", "")
+        if name == "contextmanager":
+            return True
+    return False
 
 
 def _has_decorator(function: ast.FunctionDef, name: str) -> bool:
@@ -431,6 +468,10 @@ class CallGraph:
         returns = self.modules[maker[0]].functions[maker[1]].returns
         return returns + callee[called + 2:] if returns is not None else None
 
+    def is_context_manager(self, resolved: str) -> bool:
+        key = self.lookup(resolved)
+        return key is not None and self.modules[key[0]].functions[key[1]].context_manager
+
     def chain(self, resolved: str) -> Optional[List[str]]:
         key = self.lookup(resolved)
         if key is None:
@@ -453,10 +494,17 @@ class CallGraph:
 _GRAPH: List[Tuple[ProjectIndex, CallGraph]] = []
 
 
-def blocking_chain(project: Optional[ProjectIndex], resolved: str) -> Optional[List[str]]:
-    """``["fetch_price", "requests.get"]`` when calling ``resolved`` blocks, else None."""
-    if project is None:
-        return None
+def _graph(project: ProjectIndex) -> CallGraph:
     if not _GRAPH or _GRAPH[0][0] is not project:
         _GRAPH[:] = [(project, CallGraph(project))]
-    return _GRAPH[0][1].chain(resolved)
+    return _GRAPH[0][1]
+
+
+def blocking_chain(project: Optional[ProjectIndex], resolved: str) -> Optional[List[str]]:
+    """``["fetch_price", "requests.get"]`` when calling ``resolved`` blocks, else None."""
+    return _graph(project).chain(resolved) if project is not None else None
+
+
+def is_context_manager(project: Optional[ProjectIndex], resolved: str) -> bool:
+    """Whether ``resolved`` is a project ``@contextmanager`` function."""
+    return project is not None and _graph(project).is_context_manager(resolved)

@@ -7,7 +7,9 @@ this project-pass collector records that ``app/db/session.py`` binds ``SessionLo
 for :func:`classify_blocking`. Only module-level names bound to instances of the libraries
 the blocking vocabulary knows are kept, ``Annotated`` aliases of their types
 (``SessionDep = Annotated[Session, Depends(get_db)]``), functions declared to return one
-(``def get_session() -> Session``), and package ``__init__`` re-exports.
+(``def get_session() -> Session``) or to yield one (``-> Generator[Session, None, None]``:
+a dependency or a ``@contextmanager``), ``NewType`` aliases of session types, session types
+re-exported by any module, and package ``__init__`` re-exports.
 """
 from __future__ import annotations
 
@@ -22,20 +24,29 @@ INSTANCES = "blocking_instances"
 # the collector needs one of these in the text: an instance being built, or a re-export
 _TRIGGERS = (
     "sessionmaker", "scoped_session", "Session(", "Redis(", "from_url(", "create_engine(",
-    "connect(", "Client(", "PoolManager(", "Path(", "Annotated", "import ",
+    "connect(", "Client(", "PoolManager(", "Path(", "Annotated", "Generator[", "Iterator[", "Iterable[",
+    "NewType(",
+    "import ",
 )
 _LIBRARIES = (
-    "sqlalchemy.", "sqlmodel.", "redis.", "requests.", "httpx.", "urllib3.", "pathlib.",
+    "sqlalchemy.", "sqlmodel.", "redis.", "requests.", "httpx.", "urllib3.", "pathlib.", "asyncpg.",
     "psycopg2.", "psycopg.", "pymysql.", "sqlite3.", "mysql.connector.", "MySQLdb.",
 )
 _MAX_REEXPORTS = 4
+_SESSION_TYPES = ("Session", "Connection")
+_NEW_TYPE = ("typing.NewType", "typing_extensions.NewType")
 _ANNOTATED = ("typing.Annotated", "typing_extensions.Annotated")
+_GENERATORS = frozenset(
+    f"{module}.{name}"
+    for module in ("typing", "typing_extensions", "collections.abc")
+    for name in ("Generator", "Iterator", "Iterable", "AsyncGenerator", "AsyncIterator", "AsyncIterable")
+)
 
 
 @collector(INSTANCES, triggers=_TRIGGERS)
 def collect_instances(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
     is_package = os.path.basename(path).startswith("__init__.")
-    if not is_package and not any(t in text for t in _TRIGGERS[:-1]):
+    if not is_package and not any(t in text for t in _TRIGGERS[:-1] + _SESSION_TYPES):
         return
     module = tree.get()
     if module is None:
@@ -47,6 +58,8 @@ def collect_instances(path: str, text: str, summary: ModuleSummary, tree: LazyAs
         if _is_instance(value)
         # a package may re-export a client another module creates
         or (is_package and "(" not in value and not value.startswith(_LIBRARIES))
+        # any module may re-export a session type (``from app.db import AsyncSession``)
+        or ("(" not in value and name.endswith(_SESSION_TYPES) and value.endswith(_SESSION_TYPES))
     }
     kept.update((name, t) for name, t in aliases.items() if t.startswith(_LIBRARIES))
     if kept:
@@ -74,6 +87,14 @@ def project_instance(project: Optional[ProjectIndex], resolved: str) -> Optional
         head = resolved if resolved.find("(") < 0 else resolved[: resolved.find("(")]
         parts = head.split(".")
     return None
+
+
+def project_has_instances(project: Optional[ProjectIndex], prefixes: Tuple[str, ...]) -> bool:
+    """Whether some module-level name of the project is bound to one of ``prefixes``."""
+    if project is None:
+        return False
+    return project.derived(f"{INSTANCES}:has:{prefixes!r}",
+                           lambda index: any(v.startswith(prefixes) for v in _table(index).values()))
 
 
 def _is_instance(value: str) -> bool:
@@ -111,7 +132,7 @@ def _module_names(module: ast.Module, module_name: str, package: str) -> Tuple[D
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             value = _resolve(stmt.value, names)
-            aliased = _annotated_type(stmt.value, names)
+            aliased = _annotated_type(stmt.value, names) or _new_type(stmt.value, names, aliases)
             for target in targets:
                 if isinstance(target, ast.Name):
                     names[target.id] = value or f"{module_name}.{target.id}"
@@ -128,9 +149,24 @@ def _module_names(module: ast.Module, module_name: str, package: str) -> Tuple[D
 
 def _returned_type(stmt: ast.stmt, names: Dict[str, str]) -> Optional[str]:
     returns = getattr(stmt, "returns", None)
+    if isinstance(returns, ast.Subscript) and _resolve(returns.value, names) in _GENERATORS:
+        # ``def get_db() -> Generator[Session, None, None]`` (a dependency or a
+        # @contextmanager): what ``Depends(get_db)`` and ``with get_db() as db`` give is a Session
+        first = returns.slice.elts[0] if isinstance(returns.slice, ast.Tuple) and returns.slice.elts else returns.slice
+        return _resolve(first, names) if isinstance(first, (ast.Name, ast.Attribute)) else None
     if not isinstance(returns, (ast.Name, ast.Attribute)):
-        return None  # Generator[Session, ...] and the like do not return the client itself
+        return None
     return _resolve(returns, names)
+
+
+def _new_type(node: ast.expr, names: Dict[str, str], aliases: Dict[str, str]) -> Optional[str]:
+    """``AsyncSession = NewType("AsyncSession", _AsyncSession)``: the session type itself."""
+    if not (isinstance(node, ast.Call) and len(node.args) == 2 and _resolve(node.func, names) in _NEW_TYPE):
+        return None
+    base = node.args[1]
+    if isinstance(base, ast.Name) and base.id in aliases:
+        return aliases[base.id]
+    return _resolve(base, names)
 
 
 def _annotated_type(node: ast.expr, names: Dict[str, str]) -> Optional[str]:

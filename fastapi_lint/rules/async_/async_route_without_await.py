@@ -14,6 +14,12 @@ class AsyncRouteWithoutAwait(Rule):
     Reports an `async def` route whose own body has no `await`, `async for` or `async with`
     (those of nested functions don't count). Helpers and dependencies are not checked.
 
+    Preview, not on by default: on real projects almost every such route is a trivial
+    handler (a constant, a health check, a field of a dependency's result), and for those
+    FastAPI's docs recommend `async def` — it skips the thread-pool hop. The rule is worth
+    enabling where handlers call sync code: a trivial handler is fine as `async def`; one
+    that calls sync code belongs in a plain `def`.
+
     ## Why is this bad?
     FastAPI runs an `async def` route on the event loop and a plain `def` route in a thread
     pool. A coroutine that never awaits gains nothing from being async, and any sync work
@@ -41,7 +47,7 @@ class AsyncRouteWithoutAwait(Rule):
     CODE = "FAPI110"
     NAME = "async-route-without-await"
     SEVERITY = Severity.INFO
-    DEFAULT = Default.ON
+    DEFAULT = Default.PREVIEW
     TAGS = ("async",)
     SEEDS = ("001",)
     SKIP_TEST_FILES = True
@@ -64,8 +70,8 @@ class AsyncRouteWithoutAwait(Rule):
             return
         self.report(
             node.name,
-            f"`async def {node.name.value}` never awaits: as a plain `def` FastAPI would run "
-            "it in the thread pool instead of on the event loop",
+            f"`async def {node.name.value}` never awaits: fine if it is a trivial handler; if it "
+            "calls sync code, make it a plain `def` so FastAPI runs it in the thread pool",
         )
 
     def visit_Await(self, node: cst.Await) -> None:

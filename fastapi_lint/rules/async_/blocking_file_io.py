@@ -20,6 +20,13 @@ class BlockingFileIoInAsync(BlockingCallRule):
     `shutil.copy*/move/rmtree`. A Path constant of another project module
     (`from app.config import BASE_DIR`) is recognised too.
 
+    Only served code is checked (RULES.md "Served code"): code in migrations and
+    `script-paths` (default `scripts/**`, `bin/**`), and functions reached only from
+    startup/shutdown hooks (`lifespan`, `on_event`) or command-line entry points (`__main__`
+    blocks, module-level `asyncio.run`, typer/click commands) only delay startup or a script.
+    A coroutine that startup code hands to `create_task` runs alongside the requests: it is
+    served. Functions whose callers the project does not show are checked.
+
     ## Why is this bad?
     Disk reads and writes block the event loop thread; on network file systems or large
     files that is long enough to stall every other request on the worker.

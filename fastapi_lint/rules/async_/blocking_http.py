@@ -17,6 +17,13 @@ class BlockingHttpInAsync(BlockingCallRule):
     created at module level in another project module (`from app.http import http_client`)
     is recognised too.
 
+    Only served code is checked (RULES.md "Served code"): code in migrations and
+    `script-paths` (default `scripts/**`, `bin/**`), and functions reached only from
+    startup/shutdown hooks (`lifespan`, `on_event`) or command-line entry points (`__main__`
+    blocks, module-level `asyncio.run`, typer/click commands) only delay startup or a script.
+    A coroutine that startup code hands to `create_task` runs alongside the requests: it is
+    served. Functions whose callers the project does not show are checked.
+
     ## Why is this bad?
     A sync HTTP call holds the event loop thread for the whole network round trip. Every other
     request on the worker waits for the remote server, and a slow or hanging upstream freezes

@@ -16,6 +16,13 @@ class BlockingSleepInAsync(BlockingCallRule):
     Reports `time.sleep(...)` called in async context (the body of an `async def`, nested
     `def`/`lambda`/class bodies excluded), through any import alias.
 
+    Only served code is checked (RULES.md "Served code"): code in migrations and
+    `script-paths` (default `scripts/**`, `bin/**`), and functions reached only from
+    startup/shutdown hooks (`lifespan`, `on_event`) or command-line entry points (`__main__`
+    blocks, module-level `asyncio.run`, typer/click commands) only delay startup or a script.
+    A coroutine that startup code hands to `create_task` runs alongside the requests: it is
+    served. Functions whose callers the project does not show are checked.
+
     ## Why is this bad?
     `time.sleep` blocks the event loop thread: while one request sleeps, no other request on
     that worker makes progress. In an `async def` route this stalls the whole server.

@@ -16,6 +16,13 @@ class BlockingSubprocessInAsync(BlockingCallRule):
     `subprocess.run/call/check_call/check_output`, `.wait()`/`.communicate()` on a
     `subprocess.Popen(...)`, `os.system`, `os.popen` and `os.wait*`.
 
+    Only served code is checked (RULES.md "Served code"): code in migrations and
+    `script-paths` (default `scripts/**`, `bin/**`), and functions reached only from
+    startup/shutdown hooks (`lifespan`, `on_event`) or command-line entry points (`__main__`
+    blocks, module-level `asyncio.run`, typer/click commands) only delay startup or a script.
+    A coroutine that startup code hands to `create_task` runs alongside the requests: it is
+    served. Functions whose callers the project does not show are checked.
+
     ## Why is this bad?
     The event loop thread sits idle until the child process exits. No other request on the
     worker is served meanwhile, for as long as the command runs.

@@ -6,7 +6,10 @@ import libcst as cst
 
 from fastapi_lint.prefilter import any_word, resolvable
 from fastapi_lint.rule import Default, Rule, Severity
-from fastapi_lint.rules.async_._async_io import DB_QUERIES, DB_TYPES, is_db_query
+from fastapi_lint.rules.async_._async_io import (
+    DB_QUERIES, DB_TYPES, is_db_query, project_defines_async_io, through_project,
+)
+from fastapi_lint.rules.async_._instances import INSTANCES
 
 _Comprehension = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 _SESSIONS = resolvable(DB_TYPES)
@@ -50,12 +53,20 @@ class QueryInLoop(Rule):
     DEFAULT = Default.ON
     TAGS = ("async", "performance", "database")
     SEEDS = ("000", "001")
+    PROJECT_FACTS = (INSTANCES,)
 
     @classmethod
     def applies_to(cls, text, options) -> bool:
         # not `async def`: libcst parses a module-level `await` (a notebook, a script for the
         # asyncio REPL), and the rule does not ask for an async context
-        return "await" in text and _QUERIES(text) and _SESSIONS(text)
+        # a session type another module names is imported under some name: "import"
+        return "await" in text and _QUERIES(text) and (_SESSIONS(text) or "import" in text)
+
+    @classmethod
+    def applies_in_project(cls, text, project, path=None, options=None) -> bool:
+        # ``db: DbSession`` with the alias in another module names no session type here:
+        # such files pass when the project defines an async session alias or instance
+        return _SESSIONS(text) or project_defines_async_io(project)
 
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)
@@ -108,7 +119,8 @@ class QueryInLoop(Rule):
     def visit_Await(self, node: cst.Await) -> None:
         if not self._loops or not isinstance(node.expression, cst.Call):
             return
-        if not is_db_query(self.ctx.resolve(node.expression.func)) or not self._in_loop(node):
+        resolved = through_project(self.ctx.project, self.ctx.resolve(node.expression.func))
+        if not is_db_query(resolved) or not self._in_loop(node):
             return
         call = node.expression
         text = self.ctx.facts.module.code_for_node(call.func)

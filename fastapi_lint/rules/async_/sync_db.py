@@ -29,6 +29,13 @@ class SyncDbInAsync(BlockingCallRule):
     (`SessionDep = Annotated[Session, Depends(get_db)]`), or stored on an attribute earlier
     in the same function (`request.state.db = SessionLocal()` in a middleware).
 
+    Only served code is checked (RULES.md "Served code"): code in migrations and
+    `script-paths` (default `scripts/**`, `bin/**`), and functions reached only from
+    startup/shutdown hooks (`lifespan`, `on_event`) or command-line entry points (`__main__`
+    blocks, module-level `asyncio.run`, typer/click commands) only delay startup or a script.
+    A coroutine that startup code hands to `create_task` runs alongside the requests: it is
+    served. Functions whose callers the project does not show are checked.
+
     ## Why is this bad?
     Each of these calls waits for a database round trip on the event loop thread. Under load
     every request on the worker queues behind the slowest query. A plain `def` route is fine:

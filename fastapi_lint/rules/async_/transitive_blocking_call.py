@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Set
 
 import libcst as cst
 
 from fastapi_lint.prefilter import has_async_def
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules.async_._blocking import classify_blocking
-from fastapi_lint.rules.async_._call_graph import CALL_GRAPH, blocking_chain
+from fastapi_lint.rules.async_._call_graph import CALL_GRAPH, blocking_chain, is_context_manager
+from fastapi_lint.rules.async_._instances import INSTANCES, project_instance
+from fastapi_lint.served import SERVED, in_served_code
 
 
 class TransitiveBlockingCall(Rule):
@@ -29,8 +31,21 @@ class TransitiveBlockingCall(Rule):
     handed to `asyncio.to_thread`, `loop.run_in_executor`, `run_in_threadpool` or
     `BackgroundTasks.add_task` — are not reported, and neither are sync functions whose
     decorator offloads them (`@asyncify`, `@sync_to_async`, `@run_in_threadpool`...).
+    A sync `with` over a project `@contextmanager` that blocks on entering or leaving is
+    reported with advice that fits (`asyncio.to_thread` cannot run a context manager); one
+    that yields a sync database session (`-> Iterator[Session]`) is left to FAPI105, which
+    reports the queries the block makes with it — the work that blocks.
+    One-time initialization is not followed: memoized functions (`@lru_cache`, `@cache`...)
+    and calls whose result fills a module global (`global _conf; _conf = load()`).
     Functions nested in other functions, inherited methods and calls through unannotated
     parameters are not followed.
+
+    Only served code is checked (RULES.md "Served code"): code in migrations and
+    `script-paths` (default `scripts/**`, `bin/**`), and functions reached only from
+    startup/shutdown hooks (`lifespan`, `on_event`) or command-line entry points (`__main__`
+    blocks, module-level `asyncio.run`, typer/click commands) only delay startup or a script.
+    A coroutine that startup code hands to `create_task` runs alongside the requests: it is
+    served. Functions whose callers the project does not show are checked.
 
     ## Why is this bad?
     The blocking call is one function away from the route, so the direct checks cannot see
@@ -72,8 +87,16 @@ class TransitiveBlockingCall(Rule):
     def applies_to(cls, text, options) -> bool:
         # the file of the async caller reports; the project functions it calls may be anywhere
         return has_async_def(text)
-    PROJECT_FACTS = (CALL_GRAPH,)
+    PROJECT_FACTS = (CALL_GRAPH, INSTANCES, SERVED)
     SKIP_TEST_FILES = True
+
+    def __init__(self, ctx, options) -> None:
+        super().__init__(ctx, options)
+        self._with_items: Set[int] = set()  # ids of calls that are a sync ``with`` item
+
+    def visit_With(self, node: cst.With) -> None:
+        if node.asynchronous is None:
+            self._with_items.update(id(item.item) for item in node.items if isinstance(item.item, cst.Call))
 
     def visit_Call(self, node: cst.Call) -> None:
         if not self.ctx.in_async_context or self.ctx.project is None:
@@ -83,10 +106,21 @@ class TransitiveBlockingCall(Rule):
         if name is None or classify_blocking(name) is not None:
             return
         chain = blocking_chain(self.ctx.project, name)
-        if chain is None:
+        if chain is None or not in_served_code(self.ctx):
             return
         caller = self.ctx.current_function
         shown = ([caller.name.value] if caller is not None else []) + chain
+        if id(node) in self._with_items and is_context_manager(self.ctx.project, name):
+            if _yields_sync_session(self.ctx.project, name):
+                return  # FAPI105 reports what the block does with the session: the real work
+            self.report(
+                node,
+                f"`with {chain[0]}()` blocks the event loop on entering or leaving "
+                f"({' -> '.join(shown)}); `asyncio.to_thread` cannot run a context manager: "
+                "move the whole `with` block into a sync function run with `asyncio.to_thread`, "
+                "or use an async context manager",
+            )
+            return
         self.report(
             node,
             f"`{chain[0]}()` blocks the event loop ({' -> '.join(shown)}); "
@@ -107,3 +141,9 @@ class TransitiveBlockingCall(Rule):
         if name is None or name.startswith(("builtins.", "<local>.")):
             return None
         return name
+
+
+def _yields_sync_session(project: object, name: str) -> bool:
+    """``@contextmanager def scope() -> Iterator[Session]``: the block gets a sync session."""
+    given = project_instance(project, name + "()")  # type: ignore[arg-type]
+    return given is not None and classify_blocking(given + ".execute") == "FAPI105"

