@@ -379,7 +379,7 @@ class ServedCode:
             uses = summary.extra.get(SERVED)
             if isinstance(uses, ModuleUses):
                 self.modules[name] = uses
-        self._suffixes = _suffix_table(self.modules)
+        self._resolve_module = project.resolve_module
         scripts = tuple(script_paths) + MIGRATION_PATHS
         self._tests = {m for m, u in self.modules.items() if is_test_path(u.path, test_paths)}
         self._scripts = {m for m, u in self.modules.items()
@@ -399,7 +399,10 @@ class ServedCode:
 
     # -- resolution of a used name to a project function ------------------------------------
     def _module(self, name: str) -> Optional[str]:
-        return name if name in self.modules else self._suffixes.get(name)
+        if name in self.modules:
+            return name
+        found = self._resolve_module(name)  # as Python imports it (src/ layouts, several roots)
+        return found if found in self.modules else None
 
     def lookup(self, resolved: str, depth: int = 0) -> Optional[FunctionKey]:
         if depth > _REEXPORT_DEPTH:
@@ -510,17 +513,6 @@ def _reach(seeds: Iterable[FunctionKey], edges: Dict[FunctionKey, List[FunctionK
         seen.add(key)
         queue.extend(edges.get(key, ()))
     return seen
-
-
-def _suffix_table(modules: Dict[str, ModuleUses]) -> Dict[str, Optional[str]]:
-    """``app.helpers`` -> ``src.app.helpers`` (src layouts); None when ambiguous."""
-    table: Dict[str, Optional[str]] = {}
-    for name in modules:
-        parts = name.split(".")
-        for start in range(1, len(parts)):
-            suffix = ".".join(parts[start:])
-            table[suffix] = None if suffix in table else name
-    return table
 
 
 # -- the question rules ask ------------------------------------------------------------------
