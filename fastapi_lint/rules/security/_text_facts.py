@@ -39,17 +39,20 @@ _TEXT_CALLS = frozenset(("str", "int", "float", "len", "repr", "format", "join",
 _DEPTH = 12
 
 
+Names = Tuple[str, ...]  # sorted: a summary's repr is part of the cached index's fingerprint
+
+
 @dataclass(frozen=True)
 class FunctionText:
     params: Tuple[str, ...]  # in call order, without ``self``/``cls``
     text: bool  # every return is text built from constants, parameters and project members
-    param_deps: FrozenSet[str]  # parameters whose values the returned text holds
-    member_deps: FrozenSet[str]  # project functions/properties whose text it holds
-    checks: FrozenSet[str]  # parameters checked against a pattern or an allow-list
+    param_deps: Names  # parameters whose values the returned text holds
+    member_deps: Names  # project functions/properties whose text it holds
+    checks: Names  # parameters checked against a pattern or an allow-list
     raises: bool  # the check raises when it fails (else the function returns the check)
     returns_param: Optional[str]  # returns this checked parameter itself
     # a route's parameters that FastAPI fills from the request (path, query, body, Request...)
-    request_params: FrozenSet[str] = frozenset()
+    request_params: Names = ()
     # (called function, its parameter: name or "#<position>", our parameter passed to it)
     passes: Tuple[Tuple[str, str, str], ...] = ()
 
@@ -231,7 +234,8 @@ class _FunctionReader:
         returns_param = None
         if self.raising and len(self.returns) == 1 and isinstance(self.returns[0], ast.Name):
             returns_param = self.returns[0].id if self.returns[0].id in self.checks else None
-        return FunctionText(self.params, text, frozenset(params), frozenset(members), frozenset(self.checks),
+        return FunctionText(self.params, text, tuple(sorted(params)), tuple(sorted(members)),
+                            tuple(sorted(self.checks)),
                             self.raising and not self.bool_check, returns_param, request,
                             tuple(dict.fromkeys(self.passes)))
 
@@ -379,11 +383,11 @@ _NOT_REQUEST = frozenset(("Depends", "Security", "BackgroundTasks", "Response", 
                           "int", "float", "bool", "UUID", "datetime", "date", "Decimal"))
 
 
-def _request_params(function: ast.AST, params: Tuple[str, ...]) -> FrozenSet[str]:
+def _request_params(function: ast.AST, params: Tuple[str, ...]) -> Names:
     """A route's parameters that carry request data: all but dependencies, responses,
     sessions and values validated to numbers, UUIDs or dates."""
     if not any(_is_route_decorator(d) for d in function.decorator_list):  # type: ignore[attr-defined]
-        return frozenset()
+        return ()
     args = function.args  # type: ignore[attr-defined]
     positional = [*args.posonlyargs, *args.args]
     defaults: Dict[str, ast.expr] = dict(zip((a.arg for a in positional[len(positional) - len(args.defaults):]),
@@ -399,7 +403,7 @@ def _request_params(function: ast.AST, params: Tuple[str, ...]) -> FrozenSet[str
             words |= {_word(n) for n in ast.walk(default)}
         if not words & _NOT_REQUEST:
             out.add(arg.arg)
-    return frozenset(out)
+    return tuple(sorted(out))
 
 
 def _word(node: ast.AST) -> str:
@@ -461,9 +465,9 @@ def _build_table(project: ProjectIndex) -> TextTable:
     params = {name: defs[0].params for name, defs in by_name.items()
               if all(d.params == defs[0].params for d in defs)}
     text = _constant_text(by_name, params)
-    raising = {name: frozenset.intersection(*(d.checks for d in defs)) for name, defs in by_name.items()
+    raising = {name: frozenset.intersection(*(frozenset(d.checks) for d in defs)) for name, defs in by_name.items()
                if name in params and all(d.raises for d in defs)}
-    checks = {name: frozenset.intersection(*(d.checks for d in defs)) for name, defs in by_name.items()
+    checks = {name: frozenset.intersection(*(frozenset(d.checks) for d in defs)) for name, defs in by_name.items()
               if name in params}
     returns = {name: defs[0].returns_param for name, defs in by_name.items()
                if name in raising and defs[0].returns_param is not None
