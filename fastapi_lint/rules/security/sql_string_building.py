@@ -171,7 +171,8 @@ class SqlStringBuilding(LocalValuesRule):
     to, directly or through further project functions. `warning` for other uncontrolled
     values (a parameter of a function that is not a route, data read at run time) in a value
     position — inside a quoted SQL literal or after `=`, `<`, `>`, `LIKE`, `IN (`,
-    `VALUES (`, `LIMIT`, where a bound parameter belongs — in code that serves requests.
+    `VALUES (`, `LIMIT`, where a bound parameter belongs (never in DDL: `CREATE`, `ALTER`,
+    `DROP`... take no parameters) — in code that serves requests.
     Values that do not come from the request are reported only with the option `all-sources`
     when they are identifiers or SQL fragments (`FROM {table}`, `CREATE SCHEMA "{schema}"`,
     `WHERE {clause}`: no bound parameter can replace them) or sit in code that serves no
