@@ -33,7 +33,7 @@ _CASTS = {"builtins.int", "builtins.float", "builtins.len", "builtins.bool", "bu
 # calls whose result is as controlled as their arguments
 _PASS_THROUGH = {"builtins.str", "builtins.list", "builtins.tuple", "builtins.set", "builtins.sorted",
                  "builtins.reversed", "builtins.enumerate", "builtins.zip", "builtins.dict", "builtins.frozenset",
-                 "textwrap.dedent", "builtins.min", "builtins.max"}
+                 "textwrap.dedent", "builtins.min", "builtins.max", "builtins.repr", "builtins.format"}
 # methods whose result is as controlled as their receiver and arguments
 _PASS_THROUGH_METHODS = {"upper", "lower", "strip", "lstrip", "rstrip", "title", "capitalize", "casefold",
                          "items", "values", "copy", "split", "replace", "removeprefix", "removesuffix"}
@@ -44,6 +44,10 @@ _QUOTERS = {"quote_ident", "quote_identifier", "quote_name", "Identifier", "Lite
 _SAFE_TYPES = {"int", "float", "bool", "UUID", "uuid.UUID", "datetime", "date", "time", "timedelta", "Decimal",
                "datetime.datetime", "datetime.date", "PositiveInt", "NonNegativeInt", "StrictInt", "StrictBool",
                "Optional", "None", "typing.Optional", "UUID4", "UUID1"}
+# generics whose values are all of their type arguments' types (`Optional[int]`, `list[UUID]`)
+_SAFE_CONTAINERS = {"Optional", "typing.Optional", "Union", "typing.Union", "list", "List", "typing.List", "set",
+                    "Set", "typing.Set", "frozenset", "tuple", "Tuple", "typing.Tuple", "Sequence",
+                    "typing.Sequence", "collections.abc.Sequence", "Iterable", "typing.Iterable"}
 _CHECK_METHODS = {"match", "fullmatch"}
 # calls that return the row a query found, or nothing
 _LOOKUPS = {"fetchone", "fetchrow", "fetchval", "first", "one_or_none", "scalar", "scalar_one_or_none"}
@@ -509,14 +513,14 @@ def _names_in(expr: cst.BaseExpression) -> Set[str]:
 
 def safe_type(annotation: cst.BaseExpression, is_enum) -> bool:
     """An annotation whose every type holds no text (`int`, `Optional[UUID]`, `date | None`,
-    `Literal["asc", "desc"]`, an enum for which ``is_enum`` answers)."""
+    `list[int]`, `Literal["asc", "desc"]`, an enum for which ``is_enum`` answers)."""
     if isinstance(annotation, (cst.Name, cst.Attribute)):
         return (dotted(annotation) or "") in _SAFE_TYPES or is_enum(annotation)
     if isinstance(annotation, cst.Subscript):
         wrapper = dotted(annotation.value) or ""
         if wrapper in ("Literal", "typing.Literal", "typing_extensions.Literal"):
             return True
-        return wrapper in ("Optional", "typing.Optional", "Union", "typing.Union") and all(
+        return wrapper in _SAFE_CONTAINERS and all(
             isinstance(e.slice, cst.Index) and safe_type(e.slice.value, is_enum) for e in annotation.slice)
     if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
         return safe_type(annotation.left, is_enum) and safe_type(annotation.right, is_enum)

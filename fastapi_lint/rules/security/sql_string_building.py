@@ -184,7 +184,8 @@ class SqlStringBuilding(LocalValuesRule):
     Not reported, as values the code controls: literals, module constants (strings, numbers
     and collections of them), UPPER_CASE names, enum members, `__tablename__` and `.name` of a
     table, `int(...)`/`float(...)`/`len(...)`/`uuid4()`/`slugify(...)` results, parameters
-    annotated `int`, `float`, `bool`, `UUID`, `date`/`datetime`, a `Literal` or a project enum,
+    annotated `int`, `float`, `bool`, `UUID`, `date`/`datetime`, a `Literal` or a project enum
+    (also in `Optional[...]`, `list[...]`, `tuple[...]`),
     names iterated from constants
     (`for table, column in (("users", "id"), ...)`), keys of a dict whose keys are literals
     (`", ".join(f"{k} = :{k}" for k in updates.keys())`), values checked earlier in the
