@@ -103,6 +103,8 @@ def _progress_callback():
 @click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable in addition.")
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
 @click.option("--preview/--no-preview", default=None, help="Enable preview rules.")
+@click.option("--honor-other-tools/--no-honor-other-tools", default=None,
+              help="Let ruff/bandit/flake8-async suppressions (# noqa: S608, # nosec) hide the equivalent rules.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file (pyproject.toml).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
@@ -126,7 +128,7 @@ def _progress_callback():
 @click.version_option(__version__, "--version", prog_name="fastapi-lint")
 def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[str, ...],
          extend_select: Tuple[str, ...], ignore: Tuple[str, ...], preview: Optional[bool],
-         exit_zero: bool, config_file: Optional[str], no_cache: bool, jobs: Optional[int],
+         honor_other_tools: Optional[bool], exit_zero: bool, config_file: Optional[str], no_cache: bool, jobs: Optional[int],
          stdin_filename: Optional[str],
          explain: Optional[str], list_rules: bool, color: Optional[bool], no_show_source: bool,
          sarif_category: Optional[str], fix: bool, unsafe_fixes: bool, diff: bool,
@@ -147,6 +149,8 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
     start = os.path.dirname(os.path.abspath(stdin_filename)) if reading_stdin and stdin_filename else paths[0]
     config = load_config(config_file, start if os.path.exists(start) else ".")
     config = _apply_cli(config, select, extend_select, ignore, preview)
+    if honor_other_tools is not None:
+        config = config.with_overrides(honor_other_tools=honor_other_tools)
     rules_by_code = all_rules()
     validate_codes(config, list(rules_by_code), {c: r.option_defaults() for c, r in rules_by_code.items()})
     rules = select_rules(rules_by_code, config.select, config.extend_select, config.ignore, config.preview)

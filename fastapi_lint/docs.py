@@ -227,17 +227,42 @@ def with_readme_table(readme: str, rules: Iterable[Type[Rule]]) -> str:
     return readme[:start] + "\n" + readme_table(rules) + "\n" + readme[end:]
 
 
+SUPPRESSIONS_START, SUPPRESSIONS_END = "<!-- equivalents:start -->", "<!-- equivalents:end -->"
+
+
+def suppressions_table() -> str:
+    """The table of other tools' codes whose suppression comments FAPI rules honour."""
+    from fastapi_lint.suppression import EQUIVALENTS
+
+    lines = ["| Comment | Tool | Its check | Also suppresses |", "|---|---|---|---|"]
+    for entry in EQUIVALENTS:
+        comment = f"`# nosec {entry.code}`" if entry.tool == "bandit" else f"`# noqa: {entry.code}`"
+        rules = ", ".join(f"[{code}](../rules/{code}.md)" for code in entry.codes)
+        lines.append(f"| {comment} | {entry.tool} | {entry.meaning} | {rules} |")
+    return "\n".join(lines)
+
+
+def with_suppressions_table(text: str) -> str:
+    start = text.index(SUPPRESSIONS_START) + len(SUPPRESSIONS_START)
+    end = text.index(SUPPRESSIONS_END)
+    return text[:start] + "\n" + suppressions_table() + "\n" + text[end:]
+
+
+def _rewrite(path: str, change) -> None:
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(change(text))
+
+
 def main() -> None:
     from fastapi_lint.registry import all_rules
 
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     rules = list(all_rules().values())
     write_pages(os.path.join(here, "rules"), rules)
-    readme = os.path.join(here, "README.md")
-    with open(readme, encoding="utf-8") as handle:
-        text = handle.read()
-    with open(readme, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(with_readme_table(text, rules))
+    _rewrite(os.path.join(here, "docs", "suppressions.md"), with_suppressions_table)
+    _rewrite(os.path.join(here, "README.md"), lambda text: with_readme_table(text, rules))
 
 
 if __name__ == "__main__":

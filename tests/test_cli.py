@@ -206,6 +206,17 @@ def test_noqa(project, capsys):
     assert lint(capsys, "app")[0] == 0
 
 
+def test_other_tools_suppressions(project, capsys):
+    """`# noqa: ASYNC251` (flake8-async) covers FAPI101 unless other tools are not honoured."""
+    (project / "app" / "bad.py").write_text(BAD.replace("time.sleep(1)", "time.sleep(1)  # noqa: ASYNC251"))
+    assert lint(capsys, "app")[0] == 0
+    assert lint(capsys, "app", "--no-honor-other-tools")[0] == 1
+    with open(project / "pyproject.toml", "a") as handle:
+        handle.write("honor-other-tools = false\n")
+    assert lint(capsys, "app")[0] == 1
+    assert lint(capsys, "app", "--honor-other-tools")[0] == 0
+
+
 def test_console_script_runs(project):
     proc = subprocess.run([sys.executable, "-m", "fastapi_lint", "app", "--format", "flake8"],
                           capture_output=True, text=True)
