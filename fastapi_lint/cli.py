@@ -57,12 +57,14 @@ def _list_rules(fmt: str) -> None:
 
         click.echo(json.dumps([
             {"code": r.CODE, "name": r.NAME, "severity": r.SEVERITY.value, "default": r.DEFAULT.value,
-             "fix": r.FIX.value, "cwe": r.CWE, "summary": docs.summary(r)} for r in rules
+             "fix": r.FIX.value, "cwe": r.CWE, "precision": docs.precision(r),
+             "precision_basis": docs.precision_basis(r), "summary": docs.summary(r)} for r in rules
         ], indent=2))
         return
     width = max(len(r.NAME) for r in rules)
     for r in rules:
-        click.echo(f"{r.CODE}  {r.NAME:<{width}}  {r.SEVERITY.value:<7}  {r.DEFAULT.value:<7}  fix:{r.FIX.value:<6}  {docs.summary(r)}")
+        click.echo(f"{r.CODE}  {r.NAME:<{width}}  {r.SEVERITY.value:<7}  {r.DEFAULT.value:<7}  fix:{r.FIX.value:<6}  "
+                   f"precision:{docs.precision(r):<9}  {docs.summary(r)}")
 
 
 def _open_output(path: Optional[str]) -> IO[str]:

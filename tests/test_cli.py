@@ -193,6 +193,20 @@ def test_version_explain_and_list(project, capsys):
     assert code == 0 and "FAPI101" in out and "blocking-sleep-in-async" in out
 
 
+def test_list_rules_states_each_rules_precision(project, capsys, monkeypatch):
+    import json
+
+    from fastapi_lint import docs
+
+    monkeypatch.setitem(docs.PRECISION, "FAPI101", ("very-high", "measured: 30/30 true"))
+    code, out, _ = lint(capsys, "--list-rules")
+    line = next(line for line in out.splitlines() if line.startswith("FAPI101"))
+    assert code == 0 and "precision:very-high" in line
+    code, out, _ = lint(capsys, "--list-rules", "--format", "json")
+    entry = next(e for e in json.loads(out) if e["code"] == "FAPI101")
+    assert entry["precision"] == "very-high" and entry["precision_basis"] == "measured: 30/30 true"
+
+
 def test_noqa(project, capsys):
     (project / "app" / "bad.py").write_text(BAD.replace("time.sleep(1)", "time.sleep(1)  # noqa: FAPI101"))
     assert lint(capsys, "app")[0] == 0
