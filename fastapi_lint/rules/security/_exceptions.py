@@ -50,14 +50,17 @@ def collect_exception_flow(path: str, text: str, summary: ModuleSummary, tree: L
     functions = []
     classes = []
     roots: Set[str] = set()
+    # `from app.db import create as db_create`: calls of db_create are calls of create
+    aliases = {alias.asname: alias.name for stmt in module.body if isinstance(stmt, ast.ImportFrom)
+               for alias in stmt.names if alias.asname}
     for stmt in module.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            functions.append(_function(stmt, roots))
+            functions.append(_function(stmt, roots, aliases))
         elif isinstance(stmt, ast.ClassDef):
             classes.append(stmt.name)
             for item in stmt.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    functions.append(_function(item, roots))
+                    functions.append(_function(item, roots, aliases))
                     if item.name == "dispatch":  # BaseHTTPMiddleware.dispatch
                         roots.add(item.name)
     roots |= _dependency_targets(tree.nodes())
@@ -65,7 +68,7 @@ def collect_exception_flow(path: str, text: str, summary: ModuleSummary, tree: L
         summary.extra[EXCEPTION_FLOW] = ModuleExceptions(tuple(functions), tuple(classes), tuple(sorted(roots)))
 
 
-def _function(node: ast.AST, roots: Set[str]) -> Tuple[str, Tuple[str, ...], Tuple[str, ...]]:
+def _function(node: ast.AST, roots: Set[str], aliases: Dict[str, str]) -> Tuple[str, Tuple[str, ...], Tuple[str, ...]]:
     assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
     if any(_decorator_name(d) in _ROOT_DECORATORS for d in node.decorator_list):
         roots.add(node.name)
@@ -81,7 +84,7 @@ def _function(node: ast.AST, roots: Set[str]) -> Tuple[str, Tuple[str, ...], Tup
         elif isinstance(child, ast.Call):
             name = _simple_name(child.func)
             if name:
-                calls.add(name)
+                calls.add(aliases.get(name, name))
     return node.name, tuple(sorted(raised)), tuple(sorted(calls))
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import FrozenSet, Iterator, List, Optional, Set, Tuple
+from typing import Callable, FrozenSet, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -299,8 +299,16 @@ class ExceptionDetailsLeak(Rule):
         simple = _simple(expr)
         if simple is None or try_body is None:
             return False
-        raised, called = _raises_and_calls(try_body)
+        raised, called = _raises_and_calls(try_body, self._called_name)
         return simple in raised or self._flow.raised_through(called, simple)
+
+    def _called_name(self, func: cst.BaseExpression) -> Optional[str]:
+        """The simple name of a called function, through import aliases."""
+        if isinstance(func, cst.Name):
+            resolved = self.ctx.resolve(func)
+            if resolved:
+                return resolved.rpartition(".")[2]
+        return _simple(func)
 
     def _projects_own(self, expr: cst.BaseExpression) -> bool:
         """Whether ``expr`` names an exception class the project defines."""
@@ -440,7 +448,8 @@ def _simple(expr: cst.BaseExpression) -> Optional[str]:
     return None
 
 
-def _raises_and_calls(body: cst.CSTNode) -> Tuple[Set[str], Set[str]]:
+def _raises_and_calls(body: cst.CSTNode, called_name: Callable[[cst.BaseExpression], Optional[str]],
+                      ) -> Tuple[Set[str], Set[str]]:
     """Exceptions ``body`` raises with a message of its own, and the simple names it calls."""
     raised: Set[str] = set()
     called: Set[str] = set()
@@ -454,7 +463,7 @@ def _raises_and_calls(body: cst.CSTNode) -> Tuple[Set[str], Set[str]]:
         elif isinstance(node, cst.Assert) and node.msg is not None:
             raised.add("AssertionError")
         elif isinstance(node, cst.Call):
-            name = _simple(node.func)
+            name = called_name(node.func)
             if name:
                 called.add(name)
         stack.extend(node.children)
