@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import ast
 import re
+from bisect import bisect_right
 from collections import deque
-from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterable, Optional, Set, Tuple
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
 
@@ -47,45 +48,81 @@ def collect_exception_flow(path: str, text: str, summary: ModuleSummary, tree: L
     module = tree.get()
     if module is None:
         return
-    functions = []
-    classes = []
-    roots: Set[str] = set()
     # `from app.db import create as db_create`: calls of db_create are calls of create
     aliases = {alias.asname: alias.name for stmt in module.body if isinstance(stmt, ast.ImportFrom)
                for alias in stmt.names if alias.asname}
+    classes = []
+    roots: Set[str] = set()
+    owners: List[Tuple[int, int, str]] = []  # (first line, last line, name) of each function
     for stmt in module.body:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            functions.append(_function(stmt, roots, aliases))
+        if isinstance(stmt, _DEFS):
+            owners.append(_owner(stmt, roots))
         elif isinstance(stmt, ast.ClassDef):
             classes.append(stmt.name)
             for item in stmt.body:
-                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    functions.append(_function(item, roots, aliases))
+                if isinstance(item, _DEFS):
+                    owners.append(_owner(item, roots))
                     if item.name == "dispatch":  # BaseHTTPMiddleware.dispatch
                         roots.add(item.name)
-    roots |= _dependency_targets(tree.nodes())
-    if functions or classes:
-        summary.extra[EXCEPTION_FLOW] = ModuleExceptions(tuple(functions), tuple(classes), tuple(sorted(roots)))
+    if not owners and not classes:
+        return
+    owners.sort()
+    starts = [first for first, _, _ in owners]
+    raised: Dict[int, Set[str]] = {}
+    calls: Dict[int, Set[str]] = {}
+    # one pass over the module's nodes (shared with the other collectors), each attributed to
+    # the function whose lines hold it
+    for node in tree.nodes():
+        kind = type(node)
+        if kind is ast.Call:
+            name = _simple_name(node.func)  # type: ignore[attr-defined]
+            if name in _DEPENDENCY_CALLS and node.args:  # type: ignore[attr-defined]
+                target = _simple_name(node.args[0])  # type: ignore[attr-defined]
+                if target:
+                    roots.add(target)
+            if name:
+                index = _owner_index(owners, starts, node)
+                if index is not None:
+                    calls.setdefault(index, set()).add(aliases.get(name, name))
+        elif kind is ast.Raise or kind is ast.Assert:
+            exception = _raised(node)
+            if exception:
+                index = _owner_index(owners, starts, node)
+                if index is not None:
+                    raised.setdefault(index, set()).add(exception)
+    functions = tuple(
+        (name, tuple(sorted(raised.get(i, ()))), tuple(sorted(calls.get(i, ()))))
+        for i, (_, _, name) in enumerate(owners)
+    )
+    summary.extra[EXCEPTION_FLOW] = ModuleExceptions(functions, tuple(classes), tuple(sorted(roots)))
 
 
-def _function(node: ast.AST, roots: Set[str], aliases: Dict[str, str]) -> Tuple[str, Tuple[str, ...], Tuple[str, ...]]:
-    assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def _owner(node: ast.AST, roots: Set[str]) -> Tuple[int, int, str]:
+    assert isinstance(node, _DEFS)
     if any(_decorator_name(d) in _ROOT_DECORATORS for d in node.decorator_list):
         roots.add(node.name)
-    raised: Set[str] = set()
-    calls: Set[str] = set()
-    for child in ast.walk(node):
-        if isinstance(child, ast.Raise) and isinstance(child.exc, ast.Call) and _own_message(child.exc):
-            name = _simple_name(child.exc.func)
-            if name:
-                raised.add(name)
-        elif isinstance(child, ast.Assert) and child.msg is not None:
-            raised.add("AssertionError")
-        elif isinstance(child, ast.Call):
-            name = _simple_name(child.func)
-            if name:
-                calls.add(aliases.get(name, name))
-    return node.name, tuple(sorted(raised)), tuple(sorted(calls))
+    return node.lineno, node.end_lineno or node.lineno, node.name
+
+
+def _owner_index(owners: List[Tuple[int, int, str]], starts: List[int], node: ast.AST) -> Optional[int]:
+    line = getattr(node, "lineno", 0)
+    index = bisect_right(starts, line) - 1
+    if index >= 0 and owners[index][1] >= line:
+        return index
+    return None
+
+
+def _raised(node: ast.AST) -> Optional[str]:
+    """The exception ``raise X("own message")`` / ``assert ..., "..."`` raises."""
+    if isinstance(node, ast.Assert):
+        return "AssertionError" if node.msg is not None else None
+    assert isinstance(node, ast.Raise)
+    if isinstance(node.exc, ast.Call) and _own_message(node.exc):
+        return _simple_name(node.exc.func)
+    return None
 
 
 def _own_message(call: ast.Call) -> bool:
@@ -115,16 +152,6 @@ def _simple_name(node: ast.AST) -> Optional[str]:
     return None
 
 
-def _dependency_targets(nodes: Iterable[ast.AST]) -> Set[str]:
-    found = set()
-    for node in nodes:
-        if isinstance(node, ast.Call) and _simple_name(node.func) in _DEPENDENCY_CALLS and node.args:
-            name = _simple_name(node.args[0])
-            if name:
-                found.add(name)
-    return found
-
-
 # -- the project table -----------------------------------------------------------------------
 @dataclass(frozen=True)
 class ProjectExceptions:
@@ -133,20 +160,29 @@ class ProjectExceptions:
     classes: FrozenSet[str]
     served: FrozenSet[str]  # functions reachable from a request-serving root
 
+    # name -> every exception it or its callees (any depth) raise with an own message
+    closures: Dict[str, FrozenSet[str]] = field(default_factory=dict, compare=False)
+
     def raised_through(self, called: Iterable[str], exception: str) -> bool:
         """Whether ``exception`` is raised with an own message by one of ``called`` (project
         functions by simple name) or by a function they call, any depth."""
-        queue = deque(name for name in called if name in self.calls)
-        seen = set(queue)
-        while queue:
-            name = queue.popleft()
-            if exception in self.raises.get(name, ()):
-                return True
-            for callee in self.calls.get(name, ()):
-                if callee not in seen and callee in self.calls:
-                    seen.add(callee)
-                    queue.append(callee)
-        return False
+        return any(exception in self._closure(name) for name in called if name in self.calls)
+
+    def _closure(self, start: str) -> FrozenSet[str]:
+        found = self.closures.get(start)
+        if found is None:
+            raised: Set[str] = set()
+            queue = deque([start])
+            seen = {start}
+            while queue:
+                name = queue.popleft()
+                raised.update(self.raises.get(name, ()))
+                for callee in self.calls.get(name, ()):
+                    if callee not in seen:
+                        seen.add(callee)
+                        queue.append(callee)
+            found = self.closures[start] = frozenset(raised)
+        return found
 
     def defines_served_function(self, text: str) -> bool:
         """Whether ``text`` defines a function with the name of one that serves requests."""

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import ast
 import os
-from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
+import re
+from bisect import bisect_right
+from typing import Callable, Dict, Iterable, Optional, Set, Tuple
 
 from fastapi_lint.astnames import import_bindings, importing_package, module_statements, resolve
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
@@ -62,14 +64,33 @@ def collect_path_sinks(path: str, text: str, summary: ModuleSummary, tree: LazyA
     def lookup(name: str) -> Optional[str]:
         return names.get(name, f"builtins.{name}" if name in ("open", "str") else None)
 
+    functions = [s for s in module.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and
+                 (s.args.args or s.args.posonlyargs or s.args.kwonlyargs)]
+    if not functions:
+        return
+    # only functions holding a sink call are analysed: one pass over the shared node list
+    spans = sorted((f.lineno, f.end_lineno or f.lineno, i) for i, f in enumerate(functions))
+    starts = [first for first, _, _ in spans]
+    holding: Set[int] = set()
+    for node in tree.nodes():
+        if type(node) is ast.Call and _is_sink(node, lookup):  # type: ignore[arg-type]
+            index = bisect_right(starts, node.lineno) - 1  # type: ignore[attr-defined]
+            if index >= 0 and spans[index][1] >= node.lineno:  # type: ignore[attr-defined]
+                holding.add(spans[index][2])
     found = {}
-    for stmt in module.body:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            params = _reaching_params(stmt, lookup)
-            if params:
-                found[stmt.name] = params
+    for index in sorted(holding):
+        params = _reaching_params(functions[index], lookup)
+        if params:
+            found[functions[index].name] = params
     if found:
         summary.extra[PATH_SINKS] = found
+
+
+def _is_sink(call: ast.Call, lookup: Callable[[str], Optional[str]]) -> bool:
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr in PATH_SINK_METHODS:
+        return True
+    return isinstance(func, (ast.Name, ast.Attribute)) and resolve(func, lookup) in SINKS
 
 
 def _reaching_params(function: ast.AST, lookup: Callable[[str], Optional[str]]) -> Params:
@@ -167,17 +188,21 @@ def helper_params(project: Optional[ProjectIndex], qualified: str) -> Params:
     return found.get(function, ()) if isinstance(found, dict) else ()
 
 
-def helper_names(project: Optional[ProjectIndex]) -> FrozenSet[str]:
-    """Names of the project functions some of whose parameters reach a filesystem call."""
+def calls_helper(project: Optional[ProjectIndex], text: str) -> bool:
+    """Whether ``text`` may call a project function some of whose parameters reach a
+    filesystem call (``name(`` or ``.name(``, as any import or attribute spells it)."""
     if project is None:
-        return frozenset()
-    return project.derived(PATH_SINKS, _all_names)
+        return False
+    pattern = project.derived(PATH_SINKS, _call_pattern)
+    return pattern is not None and pattern.search(text) is not None
 
 
-def _all_names(project: ProjectIndex) -> FrozenSet[str]:
-    names: List[str] = []
+def _call_pattern(project: ProjectIndex) -> Optional["re.Pattern[str]"]:
+    names: Set[str] = set()
     for summary in project.modules.values():
         found = summary.extra.get(PATH_SINKS)
         if isinstance(found, dict):
-            names.extend(found)
-    return frozenset(names)
+            names.update(found)
+    if not names:
+        return None
+    return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\s*\(")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable, FrozenSet, Iterator, List, Optional, Set, Tuple
+from typing import FrozenSet, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -58,6 +58,8 @@ _STR_CALL = re.compile(r"(?:str|repr)" + _GAP + r"\(" + _GAP + r"(?:\*+" + _GAP 
 # `from builtins import str as s`)
 _STR_ALIAS = re.compile(r"=(?:[\s(]|\\\n)*(?:str|repr)\b")
 _F_STRING = re.compile(r"[fF][rRbB]?[\"']")  # f"{exc}", rf"{exc}"
+# `@app.middleware("http")`, `async def dispatch(self, request, call_next)`
+_MIDDLEWARE = re.compile(r"\.middleware\(|\bdef\s+dispatch\b")
 _MODULO = re.compile(r"%" + _GAP + r"[\w(]")  # "..." % exc
 
 
@@ -133,6 +135,16 @@ class _Context:
     kind: str = _ANSWERS
 
 
+@dataclass
+class _Guarded:
+    """A ``try`` statement: what its body raises with its own message and what it calls."""
+
+    node: cst.Try
+    raised: Set[str] = field(default_factory=set)
+    called: Set[str] = field(default_factory=set)
+    in_body: bool = True
+
+
 class ExceptionDetailsLeak(Rule):
     """
     ## What it does
@@ -196,12 +208,13 @@ class ExceptionDetailsLeak(Rule):
     @classmethod
     def applies_in_project(cls, text, project, path=None, options=None) -> bool:
         # a context is a route, a handler, a middleware, or a function they call
-        if "exception_handler" in text or "middleware" in text or "dispatch" in text or has_route(text):
+        if "exception_handler" in text or has_route(text) or _MIDDLEWARE.search(text) is not None:
             return True
         defines_handler = _handler_definition(project)
         if defines_handler is not None and defines_handler.search(text) is not None:
             return True
-        return _exceptions(project).defines_served_function(text)
+        # a helper reports only what it raises as HTTPException or builds as a response
+        return _helper_sink(text) and _exceptions(project).defines_served_function(text)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -211,7 +224,9 @@ class ExceptionDetailsLeak(Rule):
         self._flow = _exceptions(self.ctx.project)
         # functions whose except blocks are judged, with their kind
         self._judged: List[Tuple[cst.FunctionDef, str]] = []
-        self._tries: List[cst.Try] = []
+        # open `try` statements in judged functions; their bodies are visited before their
+        # handlers, so what a body raises and calls is known when an `except` is reached
+        self._tries: List[_Guarded] = []
 
     # -- contexts -------------------------------------------------------------------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -258,12 +273,31 @@ class ExceptionDetailsLeak(Rule):
         return None
 
     def visit_Try(self, node: cst.Try) -> None:
-        self._tries.append(node)
+        if self._judged:
+            self._tries.append(_Guarded(node))
 
     def leave_Try(self, node: cst.Try) -> None:
-        self._tries.pop()
+        if self._tries and self._tries[-1].node is node:
+            self._tries.pop()
+
+    def visit_Raise(self, node: cst.Raise) -> None:
+        if self._tries and isinstance(node.exc, cst.Call) and _own_message(node.exc):
+            name = _simple(node.exc.func)
+            if name:
+                self._guard(name, raised=True)
+
+    def visit_Assert(self, node: cst.Assert) -> None:
+        if self._tries and node.msg is not None:
+            self._guard("AssertionError", raised=True)
+
+    def _guard(self, name: str, raised: bool) -> None:
+        for guarded in self._tries:
+            if guarded.in_body:
+                (guarded.raised if raised else guarded.called).add(name)
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if self._tries:
+            self._tries[-1].in_body = False  # the handlers raise for the caller, not for this try
         function = self.ctx.current_function
         if function is None or not self._judged or self._judged[-1][0] is not function:
             return
@@ -287,20 +321,19 @@ class ExceptionDetailsLeak(Rule):
         if node.type is None:
             return False
         types = [e.value for e in node.type.elements] if isinstance(node.type, cst.Tuple) else [node.type]
-        try_body = self._tries[-1].body if self._tries else None
-        return all(self._carries_own_message(t, try_body) for t in types)
+        guarded = self._tries[-1] if self._tries else None
+        return all(self._carries_own_message(t, guarded) for t in types)
 
-    def _carries_own_message(self, expr: cst.BaseExpression, try_body: Optional[cst.CSTNode]) -> bool:
+    def _carries_own_message(self, expr: cst.BaseExpression, guarded: Optional[_Guarded]) -> bool:
         resolved = self.ctx.resolve(expr) or ""
         if resolved in _BROAD:
             return False
         if resolved.endswith(_CLIENT_ERRORS) or resolved in _INPUT_ERRORS or self._projects_own(expr):
             return True
         simple = _simple(expr)
-        if simple is None or try_body is None:
+        if simple is None or guarded is None:
             return False
-        raised, called = _raises_and_calls(try_body, self._called_name)
-        return simple in raised or self._flow.raised_through(called, simple)
+        return simple in guarded.raised or self._flow.raised_through(guarded.called, simple)
 
     def _called_name(self, func: cst.BaseExpression) -> Optional[str]:
         """The simple name of a called function, through import aliases."""
@@ -352,6 +385,10 @@ class ExceptionDetailsLeak(Rule):
             self._report_leaks(node.value, context)
 
     def visit_Call(self, node: cst.Call) -> None:
+        if self._tries:
+            called = self._called_name(node.func)
+            if called:
+                self._guard(called, raised=False)
         context = self._context
         if context is None:
             return
@@ -436,6 +473,12 @@ def _is_name(expr: cst.BaseExpression, names: Set[str]) -> bool:
     return isinstance(expr, cst.Name) and expr.value in names
 
 
+def _helper_sink(text: str) -> bool:
+    """Whether a helper in ``text`` may raise HTTPException or build a fastapi/starlette response."""
+    return "HTTPException" in text or "WebSocketException" in text or (
+        "Response" in text and ("fastapi" in text or "starlette" in text))
+
+
 def _exceptions(project: Optional[ProjectIndex]) -> ProjectExceptions:
     return project_exceptions(project, _project_handlers(project))
 
@@ -446,28 +489,6 @@ def _simple(expr: cst.BaseExpression) -> Optional[str]:
     if isinstance(expr, cst.Attribute):
         return expr.attr.value
     return None
-
-
-def _raises_and_calls(body: cst.CSTNode, called_name: Callable[[cst.BaseExpression], Optional[str]],
-                      ) -> Tuple[Set[str], Set[str]]:
-    """Exceptions ``body`` raises with a message of its own, and the simple names it calls."""
-    raised: Set[str] = set()
-    called: Set[str] = set()
-    stack: List[cst.CSTNode] = [body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Raise) and isinstance(node.exc, cst.Call) and _own_message(node.exc):
-            name = _simple(node.exc.func)
-            if name:
-                raised.add(name)
-        elif isinstance(node, cst.Assert) and node.msg is not None:
-            raised.add("AssertionError")
-        elif isinstance(node, cst.Call):
-            name = called_name(node.func)
-            if name:
-                called.add(name)
-        stack.extend(node.children)
-    return raised, called
 
 
 def _own_message(call: cst.Call) -> bool:

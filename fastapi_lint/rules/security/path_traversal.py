@@ -11,7 +11,7 @@ from fastapi_lint.names import argument, iter_params
 from fastapi_lint.prefilter import has_route
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules.security._path_sinks import (
-    PATH_METHODS, PATH_SINK_METHODS, PATH_SINKS, PROPAGATE, SANITIZE, SINKS, helper_names, helper_params,
+    PATH_METHODS, PATH_SINK_METHODS, PATH_SINKS, PROPAGATE, SANITIZE, SINKS, calls_helper, helper_params,
 )
 
 PATH = "path"  # a string or Path the client chose
@@ -111,7 +111,7 @@ class PathTraversal(Rule):
     @classmethod
     def applies_in_project(cls, text, project, path=None, options=None) -> bool:
         # a sink, or a call of a project function that passes a parameter on to one
-        return _SINK_NAMES.search(text) is not None or any(name in text for name in helper_names(project))
+        return _SINK_NAMES.search(text) is not None or calls_helper(project, text)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
