@@ -59,7 +59,8 @@ def _rule_dict(rule) -> dict:
     from fastapi_lint import docs
 
     return {"code": rule.CODE, "name": rule.NAME, "severity": rule.SEVERITY.value, "default": rule.DEFAULT.value,
-            "fix": rule.FIX.value, "cwe": rule.CWE, "summary": docs.summary(rule), "url": docs.help_uri(rule)}
+            "fix": rule.FIX.value, "cwe": rule.CWE, "precision": docs.precision(rule),
+            "precision_basis": docs.precision_basis(rule), "summary": docs.summary(rule), "url": docs.help_uri(rule)}
 
 
 def _list_rules(fmt: str, enabled: set) -> None:
@@ -76,7 +77,7 @@ def _list_rules(fmt: str, enabled: set) -> None:
     for r in rules:
         state = "on" if r.CODE in enabled else "off"
         click.echo(f"{r.CODE}  {r.NAME:<{width}}  {state:<3}  {r.SEVERITY.value:<7}  {r.DEFAULT.value:<7}  "
-                   f"fix:{r.FIX.value:<6}  {docs.summary(r)}")
+                   f"fix:{r.FIX.value:<6}  precision:{docs.precision(r):<9}  {docs.summary(r)}")
 
 
 def _show_files(paths: Sequence[str], config: Config) -> None:
@@ -139,6 +140,8 @@ def _progress_callback():
 @click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable in addition.")
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
 @click.option("--preview/--no-preview", default=None, help="Enable preview rules.")
+@click.option("--honor-other-tools/--no-honor-other-tools", default=None,
+              help="Let ruff/bandit/flake8-async suppressions (# noqa: S608, # nosec) hide the equivalent rules.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file (pyproject.toml).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
@@ -174,7 +177,7 @@ def _progress_callback():
 @click.version_option(__version__, "--version", prog_name="fastapi-lint")
 def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[str, ...],
          extend_select: Tuple[str, ...], ignore: Tuple[str, ...], preview: Optional[bool],
-         exit_zero: bool, config_file: Optional[str], no_cache: bool, exclude: Tuple[str, ...],
+         honor_other_tools: Optional[bool], exit_zero: bool, config_file: Optional[str], no_cache: bool, exclude: Tuple[str, ...],
          extend_exclude: Tuple[str, ...], jobs: Optional[int], stdin_filename: Optional[str],
          explain: Optional[str], list_rules: bool, statistics: bool, quiet: bool, show_files: bool,
          color: Optional[bool], no_show_source: bool,
@@ -197,6 +200,8 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
     _validate_cli_codes(list(rules_by_code), select=select, extend_select=extend_select, ignore=ignore)
     config = _apply_cli(config, select, extend_select, ignore, preview)
     config = _apply_cli_excludes(config, exclude, extend_exclude)
+    if honor_other_tools is not None:
+        config = config.with_overrides(honor_other_tools=honor_other_tools)
     if project_root is not None:
         config = config.with_overrides(root=os.path.abspath(project_root))
     if show_settings:

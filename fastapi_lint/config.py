@@ -24,7 +24,7 @@ DEFAULT_TEST_PATHS: Tuple[str, ...] = (
 DEFAULT_SCRIPT_PATHS: Tuple[str, ...] = ("scripts/**", "bin/**", "**/scripts/**", "**/bin/**")
 _LIST_KEYS = {"select", "extend-select", "ignore", "exclude", "extend-exclude", "test-paths", "extend-test-paths",
               "script-paths", "extend-script-paths"}
-_BOOL_KEYS = {"preview", "force-exclude", "respect-gitignore"}
+_BOOL_KEYS = {"preview", "force-exclude", "respect-gitignore", "honor-other-tools"}
 _STR_KEYS = {"cache-dir", "baseline"}
 _TABLE_KEYS = {"per-file-ignores", "options"}
 KNOWN_KEYS = _LIST_KEYS | _BOOL_KEYS | _STR_KEYS | _TABLE_KEYS
@@ -52,6 +52,8 @@ class Config:
     cache_dir: str = ".fastapi_lint_cache"
     baseline: Optional[str] = None
     options: Tuple[Tuple[str, Tuple[Tuple[str, Any], ...]], ...] = ()
+    # `# noqa: S608` / `# nosec` also suppress the equivalent FAPI rule (suppression.EQUIVALENTS)
+    honor_other_tools: bool = True
 
     def options_for(self, code: str) -> Dict[str, Any]:
         for rule_code, values in self.options:
@@ -65,7 +67,8 @@ class Config:
     def fingerprint(self) -> str:
         """What of the configuration changes results (for cache keys)."""
         return repr((self.select, self.extend_select, self.ignore, self.preview,
-                     self.per_file_ignores, self.test_paths, self.script_paths, self.options))
+                     self.per_file_ignores, self.test_paths, self.script_paths, self.options,
+                     self.honor_other_tools))
 
 
 def find_pyproject(start: str) -> Optional[str]:

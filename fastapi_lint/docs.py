@@ -38,7 +38,12 @@ SECURITY_SEVERITY: Dict[str, Tuple[float, str]] = {
     "FAPI501": (6.5, "password hashes or tokens are serialized to API clients"),
     "FAPI601": (5.5, "secrets and personal data in logs reach everyone who can read the logs"),
 }
-# GitHub precision (very-high/high/medium/low); rules not listed are "high".
+# Precision (CodeQL's @precision, SARIF properties.precision: very-high/high/medium/low): the
+# share of a rule's findings that reviewers judged true on real FastAPI projects (bench/verdicts/).
+# One row per rule: (level, basis) -- the basis says how the level was obtained ("measured: 28/30
+# true on 12 projects" or why it is an estimate); it is shown in --list-rules and rules/CODE.md.
+# A rule's PRECISION attribute overrides its level here. Rules not listed: DEFAULT_PRECISION.
+DEFAULT_PRECISION: Tuple[str, str] = ("high", "estimate: not measured on real projects yet")
 PRECISION: Dict[str, Tuple[str, str]] = {
     "FAPI113": ("medium", "whether two awaits are independent is inferred from names"),
     "FAPI204": ("medium", "creation endpoints are recognized by function names and paths"),
@@ -77,7 +82,14 @@ def severity_class(score: float) -> str:
 
 
 def precision(rule: Type[Rule]) -> str:
-    return rule.PRECISION or PRECISION.get(rule.CODE, ("high", ""))[0]
+    return rule.PRECISION or PRECISION.get(rule.CODE, DEFAULT_PRECISION)[0]
+
+
+def precision_basis(rule: Type[Rule]) -> str:
+    """How the rule's precision was obtained (a measurement on real code, or an estimate)."""
+    if rule.PRECISION is not None and rule.CODE not in PRECISION:
+        return "declared by the rule"
+    return PRECISION.get(rule.CODE, DEFAULT_PRECISION)[1]
 
 
 def tags(rule: Type[Rule]) -> List[str]:
@@ -127,6 +139,7 @@ def metadata_rows(rule: Type[Rule]) -> List[List[str]]:
         ["Fix", {"-": "none", "safe": "safe (`--fix`)", "unsafe": "unsafe (`--fix --unsafe-fixes`)"}[rule.FIX.value]],
         ["CWE", f"[CWE-{rule.CWE}](https://cwe.mitre.org/data/definitions/{rule.CWE}.html)" if rule.CWE else "-"],
         ["Tags", ", ".join(rule.TAGS) or "-"],
+        ["Precision", f"{precision(rule)} ({precision_basis(rule)})"],
     ]
     score = security_severity(rule)
     if score is not None:
@@ -154,14 +167,14 @@ def index_markdown(rules: Iterable[Type[Rule]]) -> str:
         "",
         "Generated from the rule definitions by `python -m fastapi_lint.docs`; do not edit.",
         "",
-        "| Code | Name | Severity | Default | Fix | Summary |",
-        "|---|---|---|---|---|---|",
+        "| Code | Name | Severity | Default | Fix | Precision | Summary |",
+        "|---|---|---|---|---|---|---|",
     ]
     for rule in rules:
         text = summary(rule).replace("|", r"\|")
         lines.append(
             f"| [{rule.CODE}]({rule.CODE}.md) | {rule.NAME} | {rule.SEVERITY.value} | "
-            f"{rule.DEFAULT.value} | {rule.FIX.value} | {text} |"
+            f"{rule.DEFAULT.value} | {rule.FIX.value} | {precision(rule)} | {text} |"
         )
     return "\n".join(lines + _security_severity_table(rules)) + "\n"
 
@@ -227,17 +240,42 @@ def with_readme_table(readme: str, rules: Iterable[Type[Rule]]) -> str:
     return readme[:start] + "\n" + readme_table(rules) + "\n" + readme[end:]
 
 
+SUPPRESSIONS_START, SUPPRESSIONS_END = "<!-- equivalents:start -->", "<!-- equivalents:end -->"
+
+
+def suppressions_table() -> str:
+    """The table of other tools' codes whose suppression comments FAPI rules honour."""
+    from fastapi_lint.suppression import EQUIVALENTS
+
+    lines = ["| Comment | Tool | Its check | Also suppresses |", "|---|---|---|---|"]
+    for entry in EQUIVALENTS:
+        comment = f"`# nosec {entry.code}`" if entry.tool == "bandit" else f"`# noqa: {entry.code}`"
+        rules = ", ".join(f"[{code}](../rules/{code}.md)" for code in entry.codes)
+        lines.append(f"| {comment} | {entry.tool} | {entry.meaning} | {rules} |")
+    return "\n".join(lines)
+
+
+def with_suppressions_table(text: str) -> str:
+    start = text.index(SUPPRESSIONS_START) + len(SUPPRESSIONS_START)
+    end = text.index(SUPPRESSIONS_END)
+    return text[:start] + "\n" + suppressions_table() + "\n" + text[end:]
+
+
+def _rewrite(path: str, change) -> None:
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(change(text))
+
+
 def main() -> None:
     from fastapi_lint.registry import all_rules
 
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     rules = list(all_rules().values())
     write_pages(os.path.join(here, "rules"), rules)
-    readme = os.path.join(here, "README.md")
-    with open(readme, encoding="utf-8") as handle:
-        text = handle.read()
-    with open(readme, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(with_readme_table(text, rules))
+    _rewrite(os.path.join(here, "docs", "suppressions.md"), with_suppressions_table)
+    _rewrite(os.path.join(here, "README.md"), lambda text: with_readme_table(text, rules))
 
 
 if __name__ == "__main__":

@@ -351,7 +351,7 @@ def _lint_module(display: str, absolute: str, text: str, module: cst.Module,
                 on_crash(rule, exc)
         pending = [p for p in ctx.pending if p.rule not in crashed]
         if pending:
-            result.findings = _resolve(display, text, module, pending)
+            result.findings = _resolve(display, text, module, pending, settings.config.honor_other_tools)
     except RecursionError:
         result.errors.append(f"{display}: too deeply nested to analyse; file skipped")
     finally:
@@ -377,10 +377,12 @@ def _lines_above_anchor(old: cst.CSTNode) -> cst.CSTNode:
     return (getattr(old, "decorators", None) or (old,))[0]
 
 
-def _resolve(display: str, text: str, module: cst.Module, pending: List[PendingFinding]) -> List[Finding]:
+def _resolve(display: str, text: str, module: cst.Module, pending: List[PendingFinding],
+             honor_other_tools: bool = True) -> List[Finding]:
     """Give pending findings their positions (computed once, only for files that need them)."""
     spans = spans_of(module, _span_targets(pending))
-    suppressions = parse_suppressions(text, (spans[id(p.node)].range.start.line for p in pending if id(p.node) in spans))
+    finding_lines = (spans[id(p.node)].range.start.line for p in pending if id(p.node) in spans)
+    suppressions = parse_suppressions(text, finding_lines, honor_other_tools)
     lines = text.splitlines()
     findings = []
     seen = set()

@@ -193,6 +193,20 @@ def test_version_explain_and_list(project, capsys):
     assert code == 0 and "FAPI101" in out and "blocking-sleep-in-async" in out
 
 
+def test_list_rules_states_each_rules_precision(project, capsys, monkeypatch):
+    import json
+
+    from fastapi_lint import docs
+
+    monkeypatch.setitem(docs.PRECISION, "FAPI101", ("very-high", "measured: 30/30 true"))
+    code, out, _ = lint(capsys, "--list-rules")
+    line = next(line for line in out.splitlines() if line.startswith("FAPI101"))
+    assert code == 0 and "precision:very-high" in line
+    code, out, _ = lint(capsys, "--list-rules", "--format", "json")
+    entry = next(e for e in json.loads(out) if e["code"] == "FAPI101")
+    assert entry["precision"] == "very-high" and entry["precision_basis"] == "measured: 30/30 true"
+
+
 def test_noqa(project, capsys):
     (project / "app" / "bad.py").write_text(BAD.replace("time.sleep(1)", "time.sleep(1)  # noqa: FAPI101"))
     assert lint(capsys, "app")[0] == 0
@@ -204,6 +218,17 @@ def test_noqa(project, capsys):
     assert lint(capsys, "app")[0] == 0
     (project / "app" / "bad.py").write_text("# fastapi-lint: noqa\n" + BAD)
     assert lint(capsys, "app")[0] == 0
+
+
+def test_other_tools_suppressions(project, capsys):
+    """`# noqa: ASYNC251` (flake8-async) covers FAPI101 unless other tools are not honoured."""
+    (project / "app" / "bad.py").write_text(BAD.replace("time.sleep(1)", "time.sleep(1)  # noqa: ASYNC251"))
+    assert lint(capsys, "app")[0] == 0
+    assert lint(capsys, "app", "--no-honor-other-tools")[0] == 1
+    with open(project / "pyproject.toml", "a") as handle:
+        handle.write("honor-other-tools = false\n")
+    assert lint(capsys, "app")[0] == 1
+    assert lint(capsys, "app", "--honor-other-tools")[0] == 0
 
 
 def test_console_script_runs(project):

@@ -46,3 +46,25 @@ def test_readme_rule_table_is_in_sync() -> None:
     assert docs.with_readme_table(readme, RULES) == readme, (
         "README.md's rule table is out of date; run `python -m fastapi_lint.docs`"
     )
+
+
+def test_rule_pages_state_precision_and_its_basis(monkeypatch):
+    from fastapi_lint import docs
+    from fastapi_lint.registry import all_rules
+
+    rule = all_rules()["FAPI303"]
+    monkeypatch.setitem(docs.PRECISION, "FAPI303", ("very-high", "measured: 12/12 true on 12 projects"))
+    page = docs.markdown(rule)
+    assert "| Precision | very-high (measured: 12/12 true on 12 projects) |" in page
+    monkeypatch.delitem(docs.PRECISION, "FAPI303")
+    assert f"| Precision | high ({docs.DEFAULT_PRECISION[1]}) |" in docs.markdown(rule)
+
+
+def test_a_rules_own_precision_overrides_the_table(monkeypatch):
+    from fastapi_lint import docs
+    from fastapi_lint.registry import all_rules
+
+    rule = all_rules()["FAPI303"]
+    monkeypatch.setattr(rule, "PRECISION", "medium")
+    assert docs.precision(rule) == "medium"
+    assert "| Precision | medium (" in docs.markdown(rule)

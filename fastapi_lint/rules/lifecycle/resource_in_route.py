@@ -13,6 +13,7 @@ from fastapi_lint.rules.lifecycle._resources import CREATORS, SESSION_FACTORIES,
 from fastapi_lint.words import name_parts
 
 _DB_WORDS = {"db", "database", "session", "conn", "connection"}
+_PER_MESSAGE = {"a database session", "a database connection"}
 # `@(` + a line break + `app.get("/")` + `)`: a route `has_route` does not see (it reads a
 # decorator on its own line)
 _PARENTHESIZED_DECORATOR = re.compile(r"@" + GAP + r"\(")
@@ -28,7 +29,9 @@ class ResourceCreatedInRoute(Rule):
     `asyncpg.create_pool`, `psycopg.connect`, or `next(get_db())`.
 
     Dependencies, pytest fixtures, lifespans and module-level code are not routes and are
-    not reported.
+    not reported. In a websocket route, which lives as long as its connection, opening a
+    short session or connection per message is the right shape and is not reported (engines,
+    pools and session factories still are).
 
     ## Why is this bad?
     An engine or pool created per request defeats connection pooling and leaks connections
@@ -77,9 +80,14 @@ class ResourceCreatedInRoute(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         function = self.ctx.current_function
-        if function is None or not self.ctx.routes_of(function):
+        routes = self.ctx.routes_of(function) if function is not None else []
+        if not routes:
             return
         what = self._created(node)
+        # a websocket outlives any dependency: it opens a short session or connection per
+        # message itself; only engines, pools and factories made per connection are waste
+        if what is not None and all(route.is_websocket for route in routes) and what in _PER_MESSAGE:
+            return
         if what is not None:
             self.report(node, f"route creates {what} itself; inject it with a dependency instead")
 

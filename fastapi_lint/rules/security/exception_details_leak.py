@@ -10,6 +10,7 @@ from fastapi_lint.names import iter_params, keyword, positional
 from fastapi_lint.prefilter import definition_pattern, has_route
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
 from fastapi_lint.rule import Default, Rule, Severity
+from fastapi_lint.rules.security._exceptions import EXCEPTION_FLOW, ProjectExceptions, project_exceptions
 
 EXCEPTION_HANDLERS = "exception_handlers"
 # `app.add_exception_handler(ValueError, on_value_error)`, also `handlers.on_value_error`
@@ -25,6 +26,21 @@ _ERROR_CLASSES = {"fastapi.HTTPException", "fastapi.exceptions.HTTPException",
 _NOT_BODY = {"status_code", "headers", "media_type", "background"}
 # handlers of these report what the application chose to say: str() of them is no leak
 _CLIENT_ERRORS = ("HTTPException", "WebSocketException")
+# exceptions about the client's own input, whose messages are written to be shown to it
+_INPUT_ERRORS = frozenset({
+    "json.JSONDecodeError", "json.decoder.JSONDecodeError", "pydantic.ValidationError",
+    "pydantic_core.ValidationError", "pydantic.error_wrappers.ValidationError",
+    "fastapi.exceptions.RequestValidationError", "email_validator.EmailNotValidError",
+    "email_validator.EmailUndeliverableError", "email_validator.EmailSyntaxError",
+    "email_validator.exceptions_types.EmailNotValidError",
+})
+# where an except block is: a function that answers the request (route, exception handler,
+# middleware) sends what it returns; a function nested in one (the generator of a
+# StreamingResponse) sends what it yields; a project function they call (a helper) sends only
+# what it raises as HTTPException or builds as a fastapi/starlette response
+_ANSWERS, _NESTED, _HELPER = "answers", "nested", "helper"
+_RESPONSE_MODULES = ("fastapi.", "starlette.", "sse_starlette.")
+_BROAD = frozenset({"builtins.Exception", "builtins.BaseException"})
 
 
 # `FastAPI(exception_handlers={404: not_found, Exc: handlers.on_exc})`
@@ -35,13 +51,15 @@ _DICT_VALUE = re.compile(r":\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)")
 # one, so the file is judged by what a leak needs: a sink (`return`, a `...Response` or
 # `HTTPException`/`WebSocketException` call) and a read of the exception's text.
 _GAP = r"(?:\s|\\\n|#[^\n]*\n)*"
-_SINKS = ("return", "Response", "Exception")
+_SINKS = ("return", "Response", "Exception", "yield")
 _ARGS = re.compile(r"\." + _GAP + r"args\b")  # exc.args
 _STR_CALL = re.compile(r"(?:str|repr)" + _GAP + r"\(" + _GAP + r"(?:\*+" + _GAP + r")?[^\W\d]")  # str(exc)
 # an alias of str/repr: `s = str` (and any use of the `builtins` module: `s = builtins.repr`,
 # `from builtins import str as s`)
 _STR_ALIAS = re.compile(r"=(?:[\s(]|\\\n)*(?:str|repr)\b")
 _F_STRING = re.compile(r"[fF][rRbB]?[\"']")  # f"{exc}", rf"{exc}"
+# `@app.middleware("http")`, `async def dispatch(self, request, call_next)`
+_MIDDLEWARE = re.compile(r"\.middleware\(|\bdef\s+dispatch\b")
 _MODULO = re.compile(r"%" + _GAP + r"[\w(]")  # "..." % exc
 
 
@@ -114,20 +132,40 @@ class _Context:
     exc_names: Set[str]
     leaky: Set[str] = field(default_factory=set)  # locals holding exception text
     handler: Optional[cst.ExceptHandler] = None  # the except block, for the route case
+    kind: str = _ANSWERS
+
+
+@dataclass
+class _Guarded:
+    """A ``try`` statement: what its body raises with its own message and what it calls."""
+
+    node: cst.Try
+    raised: Set[str] = field(default_factory=set)
+    called: Set[str] = field(default_factory=set)
+    in_body: bool = True
 
 
 class ExceptionDetailsLeak(Rule):
     """
     ## What it does
-    Reports exception text put into a response: `str(exc)`, `repr(exc)`, `exc.args`,
-    `traceback.format_exc()` (also inside f-strings, `%`/`.format()`, or through a local
-    variable) in a returned value, a `Response`/`JSONResponse`... body, or
-    `HTTPException(detail=...)`, when it happens in an exception handler
-    (`@app.exception_handler(...)`, or a function registered by name with
+    Reports the text of an unexpected exception sent to the client: `str(exc)`, `repr(exc)`,
+    `exc.args`, `traceback.format_exc()` (also inside f-strings, `%`/`.format()`, or through a
+    local variable) of an exception caught broadly (`except Exception`, `BaseException`, bare
+    `except`) or of a standard-library or third-party type, placed in a response body,
+    `HTTPException(detail=...)`, a streamed event or an HTML error page. It looks in exception
+    handlers (`@app.exception_handler(...)`, or a function registered by name with
     `app.add_exception_handler(Exc, handler)` or `FastAPI(exception_handlers={...})` in any
-    module of the project) or in an `except` block inside a route. The finding points at the expression that reads the
-    exception. Helpers that are neither routes nor handlers are not judged, and handlers of
-    `HTTPException` (whose text the application chose for the client) are not reported.
+    module), middlewares (`@app.middleware("http")`, `dispatch` methods), routes, the functions
+    nested in them (a `StreamingResponse` generator: what it yields), and project functions
+    they call, any depth (there: what they raise as `HTTPException` or build as a
+    fastapi/starlette response). The finding points at the expression that reads the exception.
+
+    Not reported: exceptions whose message the application wrote for the client — classes the
+    project defines, `HTTPException`, exception types that the guarded code raises itself with
+    a message of its own (`raise ValueError("name must not be empty")`, `assert ..., "..."`),
+    directly or in the project functions it calls (any depth) — and errors describing the
+    client's own input (`json.JSONDecodeError`, pydantic `ValidationError`, `email_validator`
+    errors).
 
     ## Why is this bad?
     Exception messages carry internals — SQL statements and constraint names, file paths,
@@ -161,7 +199,7 @@ class ExceptionDetailsLeak(Rule):
     TAGS = ("security",)
     CWE = 209
     SEEDS = ("000", "001", "002", "003")
-    PROJECT_FACTS = (EXCEPTION_HANDLERS,)
+    PROJECT_FACTS = (EXCEPTION_HANDLERS, EXCEPTION_FLOW)
 
     @classmethod
     def applies_to(cls, text, options) -> bool:
@@ -169,17 +207,26 @@ class ExceptionDetailsLeak(Rule):
 
     @classmethod
     def applies_in_project(cls, text, project, path=None, options=None) -> bool:
-        # a context is a route, a decorated handler, or a function registered by name
-        if "exception_handler" in text or has_route(text):
+        # a context is a route, a handler, a middleware, or a function they call
+        if "exception_handler" in text or has_route(text) or _MIDDLEWARE.search(text) is not None:
             return True
         defines_handler = _handler_definition(project)
-        return defines_handler is not None and defines_handler.search(text) is not None
+        if defines_handler is not None and defines_handler.search(text) is not None:
+            return True
+        # a helper reports only what it raises as HTTPException or builds as a response
+        return _helper_sink(text) and _exceptions(project).defines_served_function(text)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._contexts: List[_Context] = []
         # handlers registered by name, in this module or another one of the project
         self._registered = _project_handlers(self.ctx.project) | frozenset(handler_names(self.ctx.source))
+        self._flow = _exceptions(self.ctx.project)
+        # functions whose except blocks are judged, with their kind
+        self._judged: List[Tuple[cst.FunctionDef, str]] = []
+        # open `try` statements in judged functions; their bodies are visited before their
+        # handlers, so what a body raises and calls is known when an `except` is reached
+        self._tries: List[_Guarded] = []
 
     # -- contexts -------------------------------------------------------------------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -189,25 +236,72 @@ class ExceptionDetailsLeak(Rule):
         params = list(iter_params(node.params))
         if handled and len(params) >= 2:
             self._contexts.append(_Context(node, {params[1].name.value}))
+        if handled or self._is_middleware(node) or self.ctx.routes_of(node):
+            self._judged.append((node, _ANSWERS))
+        elif self._judged and self._judged[-1][1] != _HELPER:
+            self._judged.append((node, _NESTED))
+        elif self._judged or node.name.value in self._flow.served:
+            self._judged.append((node, _HELPER))
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self._contexts and self._contexts[-1].function is node:
             self._contexts.pop()
+        if self._judged and self._judged[-1][0] is node:
+            self._judged.pop()
+
+    def _is_middleware(self, node: cst.FunctionDef) -> bool:
+        if node.name.value == "dispatch" and self.ctx.enclosing_class is not None:
+            return True
+        return any(
+            isinstance(d.decorator, cst.Call) and isinstance(d.decorator.func, cst.Attribute)
+            and d.decorator.func.attr.value == "middleware"
+            for d in node.decorators
+        )
 
     def _decorated_handler(self, node: cst.FunctionDef) -> Optional[bool]:
-        """True: an exception handler; False: a handler of a client error; None: not decorated."""
+        """True: an exception handler; False: a handler of a client error or of the project's
+        own exception; None: not decorated."""
         for decorator in node.decorators:
             call = decorator.decorator
             if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) \
                     and call.func.attr.value == "exception_handler":
                 first = positional(call, 0)
-                handled = self.ctx.resolve(first.value) if first is not None else None
-                return not (handled or "").endswith(_CLIENT_ERRORS)
+                if first is None:
+                    return True
+                handled = self.ctx.resolve(first.value) or ""
+                return not (handled.endswith(_CLIENT_ERRORS) or self._projects_own(first.value))
         return None
 
+    def visit_Try(self, node: cst.Try) -> None:
+        if self._judged:
+            self._tries.append(_Guarded(node))
+
+    def leave_Try(self, node: cst.Try) -> None:
+        if self._tries and self._tries[-1].node is node:
+            self._tries.pop()
+
+    def visit_Raise(self, node: cst.Raise) -> None:
+        if self._tries and isinstance(node.exc, cst.Call) and _own_message(node.exc):
+            name = _simple(node.exc.func)
+            if name:
+                self._guard(name, raised=True)
+
+    def visit_Assert(self, node: cst.Assert) -> None:
+        if self._tries and node.msg is not None:
+            self._guard("AssertionError", raised=True)
+
+    def _guard(self, name: str, raised: bool) -> None:
+        for guarded in self._tries:
+            if guarded.in_body:
+                (guarded.raised if raised else guarded.called).add(name)
+
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if self._tries:
+            self._tries[-1].in_body = False  # the handlers raise for the caller, not for this try
         function = self.ctx.current_function
-        if function is None or not self.ctx.routes_of(function):
+        if function is None or not self._judged or self._judged[-1][0] is not function:
+            return
+        if self._user_facing(node):
             return
         names = set()
         if node.name is not None and isinstance(node.name.name, cst.Name):
@@ -215,11 +309,51 @@ class ExceptionDetailsLeak(Rule):
         outer = self._context
         if outer is not None:
             names |= outer.exc_names  # a nested try inside an except block
-        self._contexts.append(_Context(function, names, handler=node))
+        self._contexts.append(_Context(function, names, handler=node, kind=self._judged[-1][1]))
 
     def leave_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         if self._contexts and self._contexts[-1].handler is node:
             self._contexts.pop()
+
+    # -- which exceptions carry messages for the client -----------------------------------------
+    def _user_facing(self, node: cst.ExceptHandler) -> bool:
+        """Whether every exception ``node`` catches has a message meant for the client."""
+        if node.type is None:
+            return False
+        types = [e.value for e in node.type.elements] if isinstance(node.type, cst.Tuple) else [node.type]
+        guarded = self._tries[-1] if self._tries else None
+        return all(self._carries_own_message(t, guarded) for t in types)
+
+    def _carries_own_message(self, expr: cst.BaseExpression, guarded: Optional[_Guarded]) -> bool:
+        resolved = self.ctx.resolve(expr) or ""
+        if resolved in _BROAD:
+            return False
+        if resolved.endswith(_CLIENT_ERRORS) or resolved in _INPUT_ERRORS or self._projects_own(expr):
+            return True
+        simple = _simple(expr)
+        if simple is None or guarded is None:
+            return False
+        return simple in guarded.raised or self._flow.raised_through(guarded.called, simple)
+
+    def _called_name(self, func: cst.BaseExpression) -> Optional[str]:
+        """The simple name of a called function, through import aliases."""
+        if isinstance(func, cst.Name):
+            resolved = self.ctx.resolve(func)
+            if resolved:
+                return resolved.rpartition(".")[2]
+        return _simple(func)
+
+    def _projects_own(self, expr: cst.BaseExpression) -> bool:
+        """Whether ``expr`` names an exception class the project defines."""
+        resolved = self.ctx.resolve(expr)
+        if resolved is not None:
+            module = resolved.rpartition(".")[0]
+            project = self.ctx.project
+            if module in ("builtins", "") or project is None:
+                return False
+            return project.find_module(module) is not None or module == self.ctx.facts.module_name
+        simple = _simple(expr)
+        return simple is not None and simple in self._flow.classes
 
     @property
     def _context(self) -> Optional[_Context]:
@@ -241,10 +375,20 @@ class ExceptionDetailsLeak(Rule):
 
     def visit_Return(self, node: cst.Return) -> None:
         context = self._context
-        if context is not None and node.value is not None:
+        if context is not None and context.kind == _ANSWERS and node.value is not None:
+            self._report_leaks(node.value, context)
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        # a streamed event (a generator handed to StreamingResponse / EventSourceResponse)
+        context = self._context
+        if context is not None and context.kind != _HELPER and isinstance(node.value, cst.BaseExpression):
             self._report_leaks(node.value, context)
 
     def visit_Call(self, node: cst.Call) -> None:
+        if self._tries:
+            called = self._called_name(node.func)
+            if called:
+                self._guard(called, raised=False)
         context = self._context
         if context is None:
             return
@@ -253,7 +397,7 @@ class ExceptionDetailsLeak(Rule):
             detail = positional(node, 1) or keyword(node, "detail") or keyword(node, "reason")
             if detail is not None:
                 self._report_leaks(detail.value, context)
-        elif name.endswith("Response"):
+        elif name.endswith("Response") and (context.kind != _HELPER or name.startswith(_RESPONSE_MODULES)):
             for arg in node.args:
                 if arg.keyword is None or arg.keyword.value not in _NOT_BODY:
                     self._report_leaks(arg.value, context)
@@ -327,3 +471,32 @@ def _operands(expr: cst.CSTNode) -> Iterator[cst.BaseExpression]:
 
 def _is_name(expr: cst.BaseExpression, names: Set[str]) -> bool:
     return isinstance(expr, cst.Name) and expr.value in names
+
+
+def _helper_sink(text: str) -> bool:
+    """Whether a helper in ``text`` may raise HTTPException or build a fastapi/starlette response."""
+    return "HTTPException" in text or "WebSocketException" in text or (
+        "Response" in text and ("fastapi" in text or "starlette" in text))
+
+
+def _exceptions(project: Optional[ProjectIndex]) -> ProjectExceptions:
+    return project_exceptions(project, _project_handlers(project))
+
+
+def _simple(expr: cst.BaseExpression) -> Optional[str]:
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value
+    return None
+
+
+def _own_message(call: cst.Call) -> bool:
+    """The libcst twin of ``_exceptions._own_message``."""
+    if not call.args or call.args[0].keyword is not None:
+        return any(a.keyword is not None and a.keyword.value in ("message", "msg", "detail") for a in call.args)
+    first = call.args[0].value
+    if isinstance(first, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString, cst.BinaryOperation,
+                          cst.Name)):
+        return True
+    return isinstance(first, cst.Call) and isinstance(first.func, cst.Attribute) and first.func.attr.value == "format"

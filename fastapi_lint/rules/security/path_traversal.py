@@ -10,6 +10,9 @@ from fastapi_lint.facts import DEPENDS, SPECIAL, unwrap_annotation
 from fastapi_lint.names import argument, iter_params
 from fastapi_lint.prefilter import has_route
 from fastapi_lint.rule import Default, Rule, Severity
+from fastapi_lint.rules.security._path_sinks import (
+    PATH_METHODS, PATH_SINK_METHODS, PATH_SINKS, PROPAGATE, SANITIZE, SINKS, calls_helper, helper_params,
+)
 
 PATH = "path"  # a string or Path the client chose
 UPLOAD = "upload"  # an UploadFile: its .filename is client-chosen
@@ -20,33 +23,16 @@ _UPLOAD_TYPES = {"fastapi.UploadFile", "fastapi.datastructures.UploadFile",
 _STR_TYPES = {"builtins.str", "pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"}
 _SEQUENCES = {"typing.List", "builtins.list", "typing.Sequence", "collections.abc.Sequence",
               "typing.Tuple", "builtins.tuple"}
-# calls whose result keeps the caller's path text
-_PROPAGATE = {
-    "os.path.join", "os.path.abspath", "os.path.normpath", "os.path.realpath", "os.path.expanduser",
-    "os.path.normcase", "os.fspath", "posixpath.join", "pathlib.Path", "pathlib.PurePath",
-    "pathlib.PosixPath", "anyio.Path", "builtins.str", "aiofiles.os.path.join",
-}
+_PROPAGATE = PROPAGATE  # calls whose result keeps the caller's path text
 _NORMALIZE = {"os.path.abspath", "os.path.normpath", "os.path.realpath"}
-_PATH_METHODS = {"joinpath", "resolve", "absolute", "expanduser", "with_suffix", "lower", "strip",
-                 "replace", "format", "__truediv__"}
-_SANITIZE = {"os.path.basename", "posixpath.basename", "werkzeug.utils.secure_filename",
-             "werkzeug.secure_filename"}
+_PATH_METHODS = PATH_METHODS | {"__truediv__"}
+_SANITIZE = SANITIZE
 _CONTAINMENT = {"is_relative_to", "relative_to"}
 _CONTAINMENT_FUNCS = {"os.path.commonpath", "os.path.commonprefix"}
 # sink -> indexes of its path arguments (positional index, keyword name)
-_SINKS = {
-    "builtins.open": ((0, "file"),), "io.open": ((0, "file"),), "codecs.open": ((0, "filename"),),
-    "aiofiles.open": ((0, "file"),), "anyio.open_file": ((0, "file"),),
-    "fastapi.responses.FileResponse": ((0, "path"),), "starlette.responses.FileResponse": ((0, "path"),),
-    "os.remove": ((0, "path"),), "os.unlink": ((0, "path"),), "os.rmdir": ((0, "path"),),
-    "os.rename": ((0, "src"), (1, "dst")), "os.replace": ((0, "src"), (1, "dst")),
-    "aiofiles.os.remove": ((0, "path"),), "aiofiles.os.unlink": ((0, "path"),),
-    **{f"shutil.{f}": ((0, "src"), (1, "dst")) for f in ("copy", "copy2", "copyfile", "copytree", "move")},
-    "shutil.rmtree": ((0, "path"),),
-}
+_SINKS = SINKS
 # (Path.replace is left out: str.replace spells the same)
-_PATH_SINK_METHODS = {"open", "read_text", "read_bytes", "write_text", "write_bytes", "unlink",
-                      "rmdir", "touch", "rename"}
+_PATH_SINK_METHODS = PATH_SINK_METHODS
 
 # Prefilter: the last part of a sink's name or a sink method, as a call, import or alias spells it
 _SINK_NAMES = re.compile(
@@ -68,7 +54,9 @@ class PathTraversal(Rule):
     of a `List[UploadFile]` loop) — through assignments, f-strings, `+`, `%`, `.format()`,
     `os.path.join`, `Path(...)` and `/`, into a filesystem sink: `open`, `aiofiles.open`,
     `FileResponse`, `Path.open/read_*/write_*/unlink`, `shutil.copy*/move/rmtree`,
-    `os.remove/unlink/rename`. The finding points at the sink call.
+    `os.remove/unlink/rename`. The finding points at the sink call. A call of a module-level
+    project function (in any module) whose parameter reaches such a sink unchecked counts as
+    the sink: the finding then points at that call.
 
     Not reported once the value is reduced to a file name (`os.path.basename`,
     `secure_filename`, `Path(x).name`) or after a containment check in the function
@@ -113,10 +101,17 @@ class PathTraversal(Rule):
     CWE = 22
     SEEDS = ("000", "003", "004")
 
+    PROJECT_FACTS = (PATH_SINKS,)
+
     @classmethod
     def applies_to(cls, text, options) -> bool:
-        # a source (an UploadFile anywhere, or a parameter of a route) and a sink
-        return ("UploadFile" in text or has_route(text)) and _SINK_NAMES.search(text) is not None
+        # a source: an UploadFile anywhere, or a parameter of a route
+        return "UploadFile" in text or has_route(text)
+
+    @classmethod
+    def applies_in_project(cls, text, project, path=None, options=None) -> bool:
+        # a sink, or a call of a project function that passes a parameter on to one
+        return _SINK_NAMES.search(text) is not None or calls_helper(project, text)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -253,6 +248,11 @@ class PathTraversal(Rule):
             self.report(node, "a client-controlled path (route parameter or upload filename) reaches a "
                               "filesystem call: `../` escapes the directory; use `os.path.basename`/"
                               "`secure_filename` or check `resolve().is_relative_to(base)`")
+        elif self._reaches_helper(node):
+            self.report(node, "a client-controlled path (route parameter or upload filename) is passed to "
+                              f"`{_last(node.func)}`, which uses it in a filesystem call: `../` escapes the "
+                              "directory; use `os.path.basename`/`secure_filename` or check "
+                              "`resolve().is_relative_to(base)`")
 
     def _is_containment_check(self, node: cst.Call, frame: _Frame) -> bool:
         func = node.func
@@ -262,6 +262,15 @@ class PathTraversal(Rule):
             if func.attr.value == "startswith" and _mentions(func.value, frame.normalized):
                 return True
         return self.ctx.resolve(func) in _CONTAINMENT_FUNCS
+
+    def _reaches_helper(self, node: cst.Call) -> bool:
+        """A project function (any module) that passes one of these arguments to a sink."""
+        name = self.ctx.resolve(node.func)
+        params = helper_params(self.ctx.project, name) if name else ()
+        return any(
+            (value := argument(node, index, keyword)) is not None and self.kind_of(value) == PATH
+            for index, keyword in params
+        )
 
     def _reaches_sink(self, node: cst.Call) -> bool:
         name = self.ctx.resolve(node.func)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Set
 
 import libcst as cst
 
@@ -33,7 +33,8 @@ class WeakPasswordHash(Rule):
     Plain MD5/SHA-1 used on anything else is reported too, as RULES asks ("warning unless
     `usedforsecurity=False`"): those findings carry severity `warning`, and passing
     `usedforsecurity=False` (Python 3.9+) marks a non-security use (ETags, cache keys) and
-    silences them.
+    silences them. So does cutting the digest to a prefix (`sha1(path).hexdigest()[:8]`): a
+    few characters of a digest name a file, a mount or a cache entry, they protect nothing.
 
     ## Why is this bad?
     General-purpose digests are built to be fast: a GPU tries billions of candidate passwords
@@ -75,6 +76,18 @@ class WeakPasswordHash(Rule):
         low = text.lower()
         return _BROKEN_DIGEST.search(low) is not None or says_any(text, PASSWORD_WORDS, low)
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # digest calls whose output is cut to a prefix: identifiers, not security uses
+        self._truncated: Set[int] = set()
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        # `<hash call>.hexdigest()[:8]`: visited before the hash call inside it
+        digest = node.value
+        if isinstance(digest, cst.Call) and isinstance(digest.func, cst.Attribute) \
+                and digest.func.attr.value in ("hexdigest", "digest") and _is_prefix(node):
+            self._truncated.add(id(digest.func.value))
+
     def visit_Call(self, node: cst.Call) -> None:
         name = self.ctx.resolve(node.func)
         if name is None:
@@ -86,7 +99,8 @@ class WeakPasswordHash(Rule):
         if data is not None and _mentions_password(data):
             self.report(node, f"`{digest}` is a fast hash, unfit for passwords: hash them with "
                               "bcrypt/argon2/scrypt (e.g. passlib `CryptContext`)")
-        elif digest in _BROKEN and not name.endswith(").update") and not _not_for_security(node):
+        elif digest in _BROKEN and not name.endswith(").update") and not _not_for_security(node) \
+                and id(node) not in self._truncated:
             self.report(node, f"`{digest}` is broken for security use; use SHA-256+ (or pass "
                               "`usedforsecurity=False` when this is not a security use)",
                         severity=Severity.WARNING)
@@ -153,3 +167,13 @@ def _names_in(expr: cst.CSTNode) -> Iterator[str]:
 def _not_for_security(node: cst.Call) -> bool:
     flag = keyword(node, "usedforsecurity")
     return flag is not None and isinstance(flag.value, cst.Name) and flag.value.value == "False"
+
+
+def _is_prefix(node: cst.Subscript) -> bool:
+    """``x[:n]`` / ``x[0:n]``: a leading slice."""
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Slice):
+        return False
+    piece = node.slice[0].slice
+    lower = piece.lower
+    return piece.upper is not None and piece.step is None and (
+        lower is None or (isinstance(lower, cst.Integer) and lower.value == "0"))
