@@ -14,13 +14,19 @@ module-level class, one entry per ``return``:
   (the callee may live in a module the pass has not read yet);
 - ``"type:<dotted>"`` first: the function's return annotation, decided at query time (a
   project pydantic model is a typed value; anything else leaves it to the returns);
+- a returned local stands for the values assigned to it (``user = get_user(...)``; a
+  tuple unpacked shares the whole value's kind), a returned parameter for its dependency's
+  value (``call:``) or its annotation (``model:<dotted>``, a scalar).
+
+A pydantic model is a value spelled out only when none of its fields (any depth) holds a
+credential (``ModelIndex.holds_secret``, FAPI501's judgement of a field).
 - ``"unknown"``: anything else.
 """
 from __future__ import annotations
 
 import ast
 import os
-from typing import Dict, Iterator, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple, Union
 
 from fastapi_lint.astnames import import_bindings, importing_package, module_statements
 from fastapi_lint.words import name_parts
@@ -113,8 +119,101 @@ def _function_kinds(function, names: Dict[str, str]) -> Kinds:
         dotted = _dotted(inner, names)
         if dotted is not None:
             # a model says it all; `list[dict]`, `dict`, an ORM class: the returns decide
-            return ("type:" + dotted, *(_return_kind(value, names) for value in _returned_values(function)))
-    return tuple(_return_kind(value, names) for value in _returned_values(function))
+            return ("type:" + dotted, *_returns_kinds(function, names))
+    return _returns_kinds(function, names)
+
+
+def _returns_kinds(function, names: Dict[str, str]) -> Kinds:
+    local = _Locals(function, names)
+    return tuple(kind for value in _returned_values(function) for kind in local.kinds(value))
+
+
+class _Locals:
+    """What a function's locals hold, for ``return user``: the values assigned to them (a
+    tuple unpacked shares the kind of the whole value), or a parameter's dependency or
+    annotation."""
+
+    def __init__(self, function, names: Dict[str, str]) -> None:
+        self._names = names
+        self._assigned: Dict[str, List[Union[ast.expr, str]]] = {}
+        for arg, default in _params_with_defaults(function.args):
+            self._assigned.setdefault(arg.arg, []).append(_param_kind(arg, default, names))
+        for node in _own_nodes(function):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    self._bind(target, node.value)
+            elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+                self._bind(node.target, node.value)
+            elif isinstance(node, (ast.For, ast.AsyncFor)):
+                self._bind(node.target, UNKNOWN)
+            elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+                self._bind(node.optional_vars, UNKNOWN)
+            elif isinstance(node, ast.NamedExpr):
+                self._bind(node.target, node.value)
+
+    def _bind(self, target: ast.expr, value: Union[ast.expr, str]) -> None:
+        if isinstance(target, ast.Name):
+            self._assigned.setdefault(target.id, []).append(value)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._bind(element.value if isinstance(element, ast.Starred) else element, value)
+        # `self.x = ...`, `row["k"] = ...`: not a local
+
+    def kinds(self, value: ast.expr, seen: FrozenSet[str] = frozenset()) -> Kinds:
+        if isinstance(value, ast.Name) and value.id in self._assigned and value.id not in seen:
+            found: List[str] = []
+            for assigned in self._assigned[value.id]:
+                if isinstance(assigned, str):
+                    found.append(assigned)
+                else:
+                    found.extend(self.kinds(assigned, seen | {value.id}))
+            return tuple(found)
+        return (_return_kind(value, self._names),)
+
+
+def _params_with_defaults(args: ast.arguments):
+    positional = [*args.posonlyargs, *args.args]
+    defaults: List[Optional[ast.expr]] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    yield from zip(positional, defaults)
+    yield from zip(args.kwonlyargs, args.kw_defaults)
+
+
+def _depends_target(expr: Optional[ast.expr]) -> Optional[ast.expr]:
+    if isinstance(expr, ast.Call) and _last_name(expr.func) in ("Depends", "Security") and expr.args:
+        return expr.args[0]
+    return None
+
+
+def _param_kind(arg: ast.arg, default: Optional[ast.expr], names: Dict[str, str]) -> str:
+    """A parameter's value: its dependency's (the annotation of a dependency parameter may
+    name a base class of what the dependency returns), a scalar, a model its annotation
+    names, or unknown."""
+    annotation = arg.annotation
+    target = _depends_target(default)
+    if target is None and isinstance(annotation, ast.Subscript) and _last_name(annotation.value) == "Annotated":
+        inner = annotation.slice
+        for extra in (inner.elts[1:] if isinstance(inner, ast.Tuple) else ()):
+            target = target or _depends_target(extra)
+    if target is not None:
+        dotted = _dotted(target, names)
+        return "call:" + dotted if dotted is not None else UNKNOWN
+    if annotation is None:
+        return UNKNOWN
+    if _last_name(annotation) in _SCALARS:
+        return PLAIN
+    dotted = _dotted(annotation, names)
+    return "model:" + dotted if dotted is not None else UNKNOWN
+
+
+def _own_nodes(function) -> Iterator[ast.AST]:
+    """The function's nodes, nested scopes excluded."""
+    stack: List[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
 
 
 def _unwrap_container(annotation: ast.expr) -> ast.expr:
@@ -194,6 +293,7 @@ class ReturnIndex:
                         continue
                     self._by_method.setdefault(name.rpartition(".")[2], []).append(kinds)
         self._memo: Dict[str, Optional[str]] = {}
+        self._method_memo: Dict[str, Set[str]] = {}
 
     def of_function(self, dotted: str) -> Optional[str]:
         """``RESPONSE``/``PLAIN``/``UNKNOWN`` for a project function or method, None when it is
@@ -211,7 +311,13 @@ class ReturnIndex:
         candidates = self._by_method.get(name)
         if not candidates:
             return None
-        kinds = {self._combine(kinds, 0) for kinds in candidates}
+        kinds = self._method_memo.get(name)
+        if kinds is None:
+            # cycle guard: a method whose value is that of a method of the same name
+            # (`plugin.instance.create_ticket(...)` inside `create_ticket`) is unknown
+            self._method_memo[name] = {UNKNOWN}
+            kinds = {self._combine(kinds, 0) for kinds in candidates}
+            self._method_memo[name] = kinds
         if kinds == {RESPONSE}:
             return RESPONSE
         if plain and kinds == {PLAIN}:
@@ -246,8 +352,9 @@ class ReturnIndex:
 
     def _combine(self, kinds: Kinds, depth: int) -> str:
         if kinds and kinds[0].startswith("type:"):
-            if model_index(self._project).is_model_ref(kinds[0][len("type:"):]):
-                return PLAIN  # annotated with a pydantic model: its fields, nothing else
+            model = self.of_model(kinds[0][len("type:"):])
+            if model is not None:
+                return model  # annotated with a pydantic model: its fields, nothing else
             kinds = kinds[1:]
             if not kinds:
                 return UNKNOWN
@@ -268,8 +375,21 @@ class ReturnIndex:
         head, _, target = kind.partition(":")
         if head == "method":
             return self.of_method_name(target) or UNKNOWN
+        model = self.of_model(target)
+        if model is not None:
+            return model  # `User(...)`, a parameter annotated `user: User`
+        if head == "model":
+            return UNKNOWN  # annotated with a class that is no project model
         inner = self._kinds(target)
         return UNKNOWN if inner is None else self._combine(inner, depth + 1)
+
+    def of_model(self, dotted: str) -> Optional[str]:
+        """``PLAIN`` for a project pydantic model none of whose fields (any depth) holds a
+        credential, ``UNKNOWN`` for one that holds one, None for anything else."""
+        index = model_index(self._project)
+        if not index.is_model_ref(dotted):
+            return None
+        return UNKNOWN if index.holds_secret(dotted) else PLAIN
 
 
 def return_index(project: Optional[ProjectIndex]) -> Optional[ReturnIndex]:
