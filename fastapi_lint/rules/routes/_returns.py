@@ -304,6 +304,16 @@ class ReturnIndex:
             self._memo[dotted] = None if kinds is None else self._combine(kinds, 0)
         return self._memo[dotted]
 
+    def type_of_method_name(self, name: str) -> Optional[str]:
+        """The class every project method (or property) called ``name`` is annotated to
+        return, None when one is not annotated or they disagree: ``self.service`` of a view
+        whose ``service`` property is annotated ``-> RecipeService``."""
+        candidates = self._by_method.get(name)
+        if not candidates:
+            return None
+        types = {kinds[0][len("type:"):] if kinds and kinds[0].startswith("type:") else None for kinds in candidates}
+        return types.pop() if len(types) == 1 else None
+
     def of_method_name(self, name: str, plain: bool = False) -> Optional[str]:
         """``RESPONSE`` when every project function or method called ``name`` returns a
         Response (a method of an object whose type is not known here: ``backend.login()``);

@@ -354,6 +354,16 @@ class MissingResponseModel(RouteBodyRule):
             if kind is not None:
                 return kind
         func = call.func
+        owner = func.value if isinstance(func, cst.Attribute) else None
+        if (
+            isinstance(owner, cst.Attribute) and isinstance(owner.value, cst.Name)
+            and owner.value.value == "self" and isinstance(func, cst.Attribute)
+        ):
+            # `self.service.update_one(...)`: the view's `service` property is annotated
+            typed = returns.type_of_method_name(owner.attr.value)
+            kind = returns.of_function(f"{typed}.{func.attr.value}") if typed else None
+            if kind is not None:
+                return kind
         name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
         if name_parts(name)[-1:] == ["redirect"]:
             return RESPONSE  # `sso.get_login_redirect(...)`, `client.authorize_redirect(...)`
