@@ -501,6 +501,10 @@ class ModelIndex:
                     if nested is not None and nested != owner and self.is_model(nested):
                         stack.append(nested)
 
+    def lineage(self, key: Key) -> List[Key]:
+        """``key`` and its project base classes, any depth, nearest first."""
+        return self._lineage(key)
+
     def _lineage(self, key: Key) -> List[Key]:
         """``key`` and its project base classes, any depth."""
         found: List[Key] = []

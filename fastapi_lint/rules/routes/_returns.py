@@ -66,7 +66,8 @@ def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> Non
         elif isinstance(stmt, ast.ClassDef):
             for item in stmt.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    found[f"{stmt.name}.{item.name}"] = _function_kinds(item, names)
+                    owner = f"{summary.module}.{stmt.name}" if summary.module else stmt.name
+                    found[f"{stmt.name}.{item.name}"] = _function_kinds(item, names, owner)
     if stars:
         found[_STARS] = tuple(stars)  # `from .security import *`: names re-exported from there
     if found:
@@ -103,7 +104,7 @@ def _last_name(expr: ast.expr) -> str:
     return expr.id if isinstance(expr, ast.Name) else ""
 
 
-def _function_kinds(function, names: Dict[str, str]) -> Kinds:
+def _function_kinds(function, names: Dict[str, str], owner: str = "") -> Kinds:
     annotation = function.returns
     if annotation is not None:
         if isinstance(annotation, ast.Constant) and annotation.value is None:
@@ -119,12 +120,12 @@ def _function_kinds(function, names: Dict[str, str]) -> Kinds:
         dotted = _dotted(inner, names)
         if dotted is not None:
             # a model says it all; `list[dict]`, `dict`, an ORM class: the returns decide
-            return ("type:" + dotted, *_returns_kinds(function, names))
-    return _returns_kinds(function, names)
+            return ("type:" + dotted, *_returns_kinds(function, names, owner))
+    return _returns_kinds(function, names, owner)
 
 
-def _returns_kinds(function, names: Dict[str, str]) -> Kinds:
-    local = _Locals(function, names)
+def _returns_kinds(function, names: Dict[str, str], owner: str) -> Kinds:
+    local = _Locals(function, names, owner)
     return tuple(kind for value in _returned_values(function) for kind in local.kinds(value))
 
 
@@ -133,8 +134,9 @@ class _Locals:
     tuple unpacked shares the kind of the whole value), or a parameter's dependency or
     annotation."""
 
-    def __init__(self, function, names: Dict[str, str]) -> None:
+    def __init__(self, function, names: Dict[str, str], owner: str) -> None:
         self._names = names
+        self._owner = owner  # the class of a method: `self.service.create(...)`
         self._assigned: Dict[str, List[Union[ast.expr, str]]] = {}
         for arg, default in _params_with_defaults(function.args):
             self._assigned.setdefault(arg.arg, []).append(_param_kind(arg, default, names))
@@ -168,6 +170,16 @@ class _Locals:
                 else:
                     found.extend(self.kinds(assigned, seen | {value.id}))
             return tuple(found)
+        if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id != "self":
+            return self.kinds(value.value, seen)  # `recipe.slug`: a piece of a known value
+        call = value.value if isinstance(value, ast.Await) else value
+        if (
+            self._owner and isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+            and isinstance(call.func.value, ast.Attribute) and isinstance(call.func.value.value, ast.Name)
+            and call.func.value.value.id == "self"
+        ):
+            # a method of a property of this class, typed at query time
+            return (f"self:{self._owner}|{call.func.value.attr}|{call.func.attr}",)
         return (_return_kind(value, self._names),)
 
 
@@ -304,15 +316,15 @@ class ReturnIndex:
             self._memo[dotted] = None if kinds is None else self._combine(kinds, 0)
         return self._memo[dotted]
 
-    def type_of_method_name(self, name: str) -> Optional[str]:
-        """The class every project method (or property) called ``name`` is annotated to
-        return, None when one is not annotated or they disagree: ``self.service`` of a view
-        whose ``service`` property is annotated ``-> RecipeService``."""
-        candidates = self._by_method.get(name)
-        if not candidates:
-            return None
-        types = {kinds[0][len("type:"):] if kinds and kinds[0].startswith("type:") else None for kinds in candidates}
-        return types.pop() if len(types) == 1 else None
+    def type_of_attribute(self, owner: Tuple[str, str], attr: str) -> Optional[str]:
+        """The class a property or method ``attr`` of project class ``owner`` (module, name)
+        or of one of its project base classes is annotated to return: ``self.service`` of a
+        view whose ``service`` property is annotated ``-> RecipeService``."""
+        for module, name in model_index(self._project).lineage(owner):
+            kinds = self._kinds(f"{module}.{name}.{attr}")
+            if kinds is not None:
+                return kinds[0][len("type:"):] if kinds and kinds[0].startswith("type:") else None
+        return None
 
     def of_method_name(self, name: str, plain: bool = False) -> Optional[str]:
         """``RESPONSE`` when every project function or method called ``name`` returns a
@@ -383,6 +395,12 @@ class ReturnIndex:
         if depth > _MAX_DEPTH:
             return UNKNOWN
         head, _, target = kind.partition(":")
+        if head == "self":
+            owner, attr, method = target.split("|")
+            module, _, cls = owner.rpartition(".")
+            typed = self.type_of_attribute((module, cls), attr)
+            found = self.of_function(f"{typed}.{method}") if typed else None
+            return found if found is not None else self.of_method_name(method) or UNKNOWN
         if head == "method":
             return self.of_method_name(target) or UNKNOWN
         model = self.of_model(target)

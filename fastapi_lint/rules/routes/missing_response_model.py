@@ -360,7 +360,7 @@ class MissingResponseModel(RouteBodyRule):
             and owner.value.value == "self" and isinstance(func, cst.Attribute)
         ):
             # `self.service.update_one(...)`: the view's `service` property is annotated
-            typed = returns.type_of_method_name(owner.attr.value)
+            typed = self._self_attribute_type(returns, owner.attr.value)
             kind = returns.of_function(f"{typed}.{func.attr.value}") if typed else None
             if kind is not None:
                 return kind
@@ -373,6 +373,13 @@ class MissingResponseModel(RouteBodyRule):
             own = _root_in(call.func.value, {"self"})
             return returns.of_method_name(call.func.attr.value, plain=not top or own) or UNKNOWN
         return UNKNOWN
+
+    def _self_attribute_type(self, returns, attr: str) -> Optional[str]:
+        """The annotated class of property ``attr`` of the class the route is a method of."""
+        classes = [frame.node for frame in self.ctx.frames if isinstance(frame.node, cst.ClassDef)]
+        if len(classes) != 1 or len(self.ctx.frames) < 2 or self.ctx.frames[1].node is not classes[0]:
+            return None  # a method of a module-level class only
+        return returns.type_of_attribute((self.ctx.facts.module_name, classes[0].name.value), attr)
 
     def _comprehension(self, expr, values: _Values, seen: Set[str]) -> str:
         """The element's shape, loop variables taking the iterable's."""
