@@ -137,9 +137,21 @@ class _Locals:
     def __init__(self, function, names: Dict[str, str], owner: str) -> None:
         self._names = names
         self._owner = owner  # the class of a method: `self.service.create(...)`
-        self._assigned: Dict[str, List[Union[ast.expr, str]]] = {}
+        self._function = function
+        self._table: Optional[Dict[str, List[Union[ast.expr, str]]]] = None
+
+    @property
+    def _assigned(self) -> Dict[str, List[Union[ast.expr, str]]]:
+        """Built on the first returned name: most functions return calls and literals."""
+        if self._table is None:
+            self._table = {}
+            self._read(self._function)
+        return self._table
+
+    def _read(self, function) -> None:
+        assert self._table is not None
         for arg, default in _params_with_defaults(function.args):
-            self._assigned.setdefault(arg.arg, []).append(_param_kind(arg, default, names))
+            self._table.setdefault(arg.arg, []).append(_param_kind(arg, default, self._names))
         for node in _own_nodes(function):
             if isinstance(node, ast.Assign):
                 for target in node.targets:
@@ -155,14 +167,15 @@ class _Locals:
 
     def _bind(self, target: ast.expr, value: Union[ast.expr, str]) -> None:
         if isinstance(target, ast.Name):
-            self._assigned.setdefault(target.id, []).append(value)
+            assert self._table is not None
+            self._table.setdefault(target.id, []).append(value)
         elif isinstance(target, (ast.Tuple, ast.List)):
             for element in target.elts:
                 self._bind(element.value if isinstance(element, ast.Starred) else element, value)
         # `self.x = ...`, `row["k"] = ...`: not a local
 
     def kinds(self, value: ast.expr, seen: FrozenSet[str] = frozenset()) -> Kinds:
-        if isinstance(value, ast.Name) and value.id in self._assigned and value.id not in seen:
+        if isinstance(value, ast.Name) and value.id not in seen and value.id in self._assigned:
             found: List[str] = []
             for assigned in self._assigned[value.id]:
                 if isinstance(assigned, str):
