@@ -87,6 +87,9 @@ class MissingResponseModel(RouteBodyRule):
       `UserInDB` with its `hashed_password`, which is reported); a field of such a model
       (`recipe.slug`);
     - a part of a spelled-out value unpacked (`months, counts = forecast(...)`);
+    - in a class-based view, the value of a method of a property annotated with a project
+      class (`self.service.update_one(...)` where `service` returns `RecipeService`); the
+      view's `self` is no request input, so `self.repo.get_empty()` is judged like any call;
     - a `Response` object (`JSONResponse(...)`, `templates.TemplateResponse(...)`,
       `get_redoc_html(...)`), also returned by a project function or method (any depth,
       `await backend.login(...)` where every project `login` returns a `Response`);
