@@ -115,3 +115,24 @@ def test_fapi201_follows_helpers_across_modules(tmp_path) -> None:
     })
     result = lint_paths([str(tmp_path)], ["FAPI201"])
     assert {(f.path.replace("\\", "/").rsplit("app/", 1)[-1], f.line) for f in result.findings} == {("main.py", 16)}
+
+
+def test_fapi201_method_returning_a_method_of_its_own_name(tmp_path) -> None:
+    # `create_ticket` returns what a plugin's `create_ticket` returns: a cycle through the
+    # method name must end (unknown), not recurse without end
+    _write(tmp_path, {
+        "app/__init__.py": "",
+        "app/flows.py": (
+            "def create_ticket(task, plugin):\n"
+            "    ticket = plugin.instance.create_ticket(task)\n"
+            "    return ticket\n"
+        ),
+        "app/main.py": (
+            "from fastapi import FastAPI\nfrom app.flows import create_ticket\n\n"
+            "app = FastAPI()\n\n"
+            "@app.post('/ticket')\ndef ticket(task_id: int):\n    return create_ticket(task_id, None)\n"
+        ),
+    })
+    result = lint_paths([str(tmp_path)], ["FAPI201"])
+    assert not result.errors
+    assert [(f.path.replace("\\", "/").rsplit("app/", 1)[-1], f.line) for f in result.findings] == [("main.py", 7)]

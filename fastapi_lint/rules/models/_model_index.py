@@ -24,6 +24,7 @@ from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 from fastapi_lint.astnames import import_bindings, importing_package, parse_quietly
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
+from fastapi_lint.rules.models._sensitive import excluded, holds_string, sensitive_word
 from fastapi_lint.words import name_parts
 
 MODELS = "models"
@@ -71,6 +72,8 @@ class ModuleModels:
     routes: Tuple[RouteExposure, ...] = ()
     # field names the module fills with a masked value (`api_key=mask(key)`)
     masked: Tuple[str, ...] = ()
+    # class name -> its own fields holding a credential, as FAPI501 judges a field
+    secrets: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
 
 
 # -- the project pass ------------------------------------------------------------------------
@@ -84,6 +87,7 @@ def collect_models(path: str, text: str, summary: ModuleSummary, tree: LazyAst) 
     names = _module_names(module, summary.module, package)
     classes: Dict[str, Tuple[str, ...]] = {}
     fields: Dict[str, Tuple[str, ...]] = {}
+    secrets: Dict[str, Tuple[str, ...]] = {}
     responses: Set[str] = set()
     routes: List[RouteExposure] = []
     for stmt in module.body:
@@ -97,6 +101,14 @@ def collect_models(path: str, text: str, summary: ModuleSummary, tree: LazyAst) 
             })
             if refs:
                 fields[stmt.name] = tuple(refs)
+            held = tuple(
+                item.target.id for item in stmt.body
+                if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)
+                and sensitive_word(item.target.id) is not None and holds_string(item.annotation)
+                and not excluded(item.value)
+            )
+            if held:
+                secrets[stmt.name] = held
     # routes are module-level functions, methods of module-level classes (class-based
     # views) or functions nested in a router factory
     for node in tree.nodes() if _ROUTE_CALL.search(text) else ():
@@ -113,7 +125,7 @@ def collect_models(path: str, text: str, summary: ModuleSummary, tree: LazyAst) 
     masked = tuple(sorted(_masked_fields(tree))) if _MASK_TEXT.search(text) else ()
     if classes or responses or v1 or masked:
         summary.extra[MODELS] = ModuleModels(
-            classes, tuple(sorted(responses)), v1, fields, tuple(routes), masked,
+            classes, tuple(sorted(responses)), v1, fields, tuple(routes), masked, secrets,
         )
 
 
@@ -336,6 +348,7 @@ class ModelIndex:
         self._by_name: Dict[str, List[Key]] = {}
         self._response_refs: Set[str] = set()
         self._field_refs: Dict[Key, Tuple[str, ...]] = {}
+        self._secrets: Dict[Key, Tuple[str, ...]] = {}
         self._routes: List[RouteExposure] = []
         masked: Set[str] = set()
         self.pydantic_v1 = False
@@ -352,6 +365,8 @@ class ModelIndex:
             self._response_refs.update(data.responses)
             for name, refs in data.fields.items():
                 self._field_refs[(module_name, name)] = refs
+            for name, held in data.secrets.items():
+                self._secrets[(module_name, name)] = held
             self._routes.extend(data.routes)
             masked.update(data.masked)
         self.masked: FrozenSet[str] = frozenset(masked)
@@ -414,6 +429,29 @@ class ModelIndex:
         key = self.find_class(ref)
         return key is not None and self.is_model(key)
 
+    def holds_secret(self, ref: Optional[str]) -> bool:
+        """The class ``ref`` names (``()`` for an instance) declares, inherits or nests (any
+        depth) a field holding a credential, as FAPI501 judges one; True when it is not a
+        project class (nothing says what it holds)."""
+        if ref is None:
+            return True
+        key = self.find_class(ref[:-2] if ref.endswith("()") else ref)
+        if key is None:
+            return True
+        stack, seen = [key], set()
+        while stack:
+            current = stack.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            for owner in self._lineage(current):
+                if self._secrets.get(owner):
+                    return True
+                for nested in (self.find_class(r) for r in self._field_refs.get(owner, ())):
+                    if nested is not None and nested not in seen and self.is_model(nested):
+                        stack.append(nested)
+        return False
+
     def is_response_model(self, key: Key) -> bool:
         return self.is_model(key) and (key in self._responses or is_response_name(key[1]))
 
@@ -462,6 +500,10 @@ class ModelIndex:
                     nested = self.find_class(ref)
                     if nested is not None and nested != owner and self.is_model(nested):
                         stack.append(nested)
+
+    def lineage(self, key: Key) -> List[Key]:
+        """``key`` and its project base classes, any depth, nearest first."""
+        return self._lineage(key)
 
     def _lineage(self, key: Key) -> List[Key]:
         """``key`` and its project base classes, any depth."""

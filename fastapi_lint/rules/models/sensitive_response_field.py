@@ -9,12 +9,9 @@ from fastapi_lint.names import keyword
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules._text import universal_newlines
 from fastapi_lint.rules.models._model_index import MASKED_CLASS, MODELS, RouteExposure, model_index
-from fastapi_lint.words import NOT_SECRET_SUFFIXES, name_parts, says_secret
+from fastapi_lint.rules.models._sensitive import FIELD_WORDS, _NOT_SUFFIXES, _derived
+from fastapi_lint.words import name_parts, says_secret
 
-FIELD_WORDS = (
-    "password", "passwd", "secret", "token", "api_key", "apikey", "private_key", "secret_key",
-    "client_secret",
-)
 # In the lowered text, an annotated assignment `name: T` starting a line (or after `;`)
 # whose name may hold one of FIELD_WORDS as `says` reads it: a one-part word as spelled, a
 # word of several parts with anything but letters and digits (or nothing) between them.
@@ -28,8 +25,6 @@ _FIELD_NAME = (
     + r")\w*)(?:[ \t)]|\\\n)*:"
 )
 _FIELDS = (re.compile("\n" + _FIELD_NAME), re.compile(";" + _FIELD_NAME))
-# `hashed_password`/`password_hash` are exactly what must not be output
-_NOT_SUFFIXES = tuple(s for s in NOT_SECRET_SUFFIXES if s not in ("hash", "hashed"))
 # tokens a login/token endpoint issues to their owner: returning them is the point
 _ISSUED_TOKENS = frozenset({"access_token", "refresh_token", "id_token"})
 # a response model or route named so hands a credential out (`ApiTokenCreatedResponse`,
@@ -49,19 +44,6 @@ _USER_PASSWORD_PARTS = frozenset({
     "confirm", "confirmation", "plain", "raw", "user", "account", "temp", "temporary", "initial",
     "generated", "random", "one", "time",
 })
-# a value derived from a secret, or metadata about one (`masked_api_key`, `token_display`,
-# `token_endpoint_auth_method`, `id_token_claims`, `next_token`)
-_DERIVED_PARTS = frozenset({
-    "masked", "mask", "redacted", "obfuscated", "truncated", "display", "hint", "last4",
-    "preview", "fingerprint", "next", "cursor", "continuation", "pagination", "previous", "prev",
-})
-_DERIVED_LAST = frozenset({
-    "meta", "metadata", "method", "methods", "claims", "properties", "props", "info", "details",
-    "delete", "deleted", "created", "updated", "status", "state", "enabled", "configured", "set",
-    "exists", "present", "valid", "scopes", "scope", "usage", "limit", "limits", "settings",
-    "config", "ids", "at", "on", "date", "time",
-})
-_DERIVED_FIRST = frozenset({"has", "is", "can", "should", "needs", "num", "n"})
 # only these hold a credential; a model, list, dict, Literal or bool does not
 _STRING_TYPES = frozenset({"builtins.str()", "builtins.bytes()", "pydantic.constr()()", "typing.AnyStr()"})
 # serialized as "**********" or not at all
@@ -238,15 +220,6 @@ def _keyword_true(call: cst.Call, name: str) -> bool:
 
 def _is_password(word: str) -> bool:
     return word in ("password", "passwd", "private_key")
-
-
-def _derived(name: str) -> bool:
-    """A value derived from a secret or metadata about it, not the secret."""
-    parts = name_parts(name)
-    return bool(
-        _DERIVED_PARTS.intersection(parts)
-        or (len(parts) > 1 and (parts[-1] in _DERIVED_LAST or parts[0] in _DERIVED_FIRST))
-    )
 
 
 def _issuing(root: str, route: RouteExposure) -> bool:

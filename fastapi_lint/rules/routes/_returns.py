@@ -14,13 +14,19 @@ module-level class, one entry per ``return``:
   (the callee may live in a module the pass has not read yet);
 - ``"type:<dotted>"`` first: the function's return annotation, decided at query time (a
   project pydantic model is a typed value; anything else leaves it to the returns);
+- a returned local stands for the values assigned to it (``user = get_user(...)``; a
+  tuple unpacked shares the whole value's kind), a returned parameter for its dependency's
+  value (``call:``) or its annotation (``model:<dotted>``, a scalar).
+
+A pydantic model is a value spelled out only when none of its fields (any depth) holds a
+credential (``ModelIndex.holds_secret``, FAPI501's judgement of a field).
 - ``"unknown"``: anything else.
 """
 from __future__ import annotations
 
 import ast
 import os
-from typing import Dict, Iterator, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple, Union
 
 from fastapi_lint.astnames import import_bindings, importing_package, module_statements
 from fastapi_lint.words import name_parts
@@ -60,7 +66,8 @@ def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> Non
         elif isinstance(stmt, ast.ClassDef):
             for item in stmt.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    found[f"{stmt.name}.{item.name}"] = _function_kinds(item, names)
+                    owner = f"{summary.module}.{stmt.name}" if summary.module else stmt.name
+                    found[f"{stmt.name}.{item.name}"] = _function_kinds(item, names, owner)
     if stars:
         found[_STARS] = tuple(stars)  # `from .security import *`: names re-exported from there
     if found:
@@ -97,7 +104,7 @@ def _last_name(expr: ast.expr) -> str:
     return expr.id if isinstance(expr, ast.Name) else ""
 
 
-def _function_kinds(function, names: Dict[str, str]) -> Kinds:
+def _function_kinds(function, names: Dict[str, str], owner: str = "") -> Kinds:
     annotation = function.returns
     if annotation is not None:
         if isinstance(annotation, ast.Constant) and annotation.value is None:
@@ -113,8 +120,125 @@ def _function_kinds(function, names: Dict[str, str]) -> Kinds:
         dotted = _dotted(inner, names)
         if dotted is not None:
             # a model says it all; `list[dict]`, `dict`, an ORM class: the returns decide
-            return ("type:" + dotted, *(_return_kind(value, names) for value in _returned_values(function)))
-    return tuple(_return_kind(value, names) for value in _returned_values(function))
+            return ("type:" + dotted, *_returns_kinds(function, names, owner))
+    return _returns_kinds(function, names, owner)
+
+
+def _returns_kinds(function, names: Dict[str, str], owner: str) -> Kinds:
+    local = _Locals(function, names, owner)
+    return tuple(kind for value in _returned_values(function) for kind in local.kinds(value))
+
+
+class _Locals:
+    """What a function's locals hold, for ``return user``: the values assigned to them (a
+    tuple unpacked shares the kind of the whole value), or a parameter's dependency or
+    annotation."""
+
+    def __init__(self, function, names: Dict[str, str], owner: str) -> None:
+        self._names = names
+        self._owner = owner  # the class of a method: `self.service.create(...)`
+        self._function = function
+        self._table: Optional[Dict[str, List[Union[ast.expr, str]]]] = None
+
+    @property
+    def _assigned(self) -> Dict[str, List[Union[ast.expr, str]]]:
+        """Built on the first returned name: most functions return calls and literals."""
+        if self._table is None:
+            self._table = {}
+            self._read(self._function)
+        return self._table
+
+    def _read(self, function) -> None:
+        assert self._table is not None
+        for arg, default in _params_with_defaults(function.args):
+            self._table.setdefault(arg.arg, []).append(_param_kind(arg, default, self._names))
+        for node in _own_nodes(function):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    self._bind(target, node.value)
+            elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+                self._bind(node.target, node.value)
+            elif isinstance(node, (ast.For, ast.AsyncFor)):
+                self._bind(node.target, UNKNOWN)
+            elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+                self._bind(node.optional_vars, UNKNOWN)
+            elif isinstance(node, ast.NamedExpr):
+                self._bind(node.target, node.value)
+
+    def _bind(self, target: ast.expr, value: Union[ast.expr, str]) -> None:
+        if isinstance(target, ast.Name):
+            assert self._table is not None
+            self._table.setdefault(target.id, []).append(value)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._bind(element.value if isinstance(element, ast.Starred) else element, value)
+        # `self.x = ...`, `row["k"] = ...`: not a local
+
+    def kinds(self, value: ast.expr, seen: FrozenSet[str] = frozenset()) -> Kinds:
+        if isinstance(value, ast.Name) and value.id not in seen and value.id in self._assigned:
+            found: List[str] = []
+            for assigned in self._assigned[value.id]:
+                if isinstance(assigned, str):
+                    found.append(assigned)
+                else:
+                    found.extend(self.kinds(assigned, seen | {value.id}))
+            return tuple(found)
+        if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id != "self":
+            return self.kinds(value.value, seen)  # `recipe.slug`: a piece of a known value
+        call = value.value if isinstance(value, ast.Await) else value
+        if (
+            self._owner and isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+            and isinstance(call.func.value, ast.Attribute) and isinstance(call.func.value.value, ast.Name)
+            and call.func.value.value.id == "self"
+        ):
+            # a method of a property of this class, typed at query time
+            return (f"self:{self._owner}|{call.func.value.attr}|{call.func.attr}",)
+        return (_return_kind(value, self._names),)
+
+
+def _params_with_defaults(args: ast.arguments):
+    positional = [*args.posonlyargs, *args.args]
+    defaults: List[Optional[ast.expr]] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    yield from zip(positional, defaults)
+    yield from zip(args.kwonlyargs, args.kw_defaults)
+
+
+def _depends_target(expr: Optional[ast.expr]) -> Optional[ast.expr]:
+    if isinstance(expr, ast.Call) and _last_name(expr.func) in ("Depends", "Security") and expr.args:
+        return expr.args[0]
+    return None
+
+
+def _param_kind(arg: ast.arg, default: Optional[ast.expr], names: Dict[str, str]) -> str:
+    """A parameter's value: its dependency's (the annotation of a dependency parameter may
+    name a base class of what the dependency returns), a scalar, a model its annotation
+    names, or unknown."""
+    annotation = arg.annotation
+    target = _depends_target(default)
+    if target is None and isinstance(annotation, ast.Subscript) and _last_name(annotation.value) == "Annotated":
+        inner = annotation.slice
+        for extra in (inner.elts[1:] if isinstance(inner, ast.Tuple) else ()):
+            target = target or _depends_target(extra)
+    if target is not None:
+        dotted = _dotted(target, names)
+        return "call:" + dotted if dotted is not None else UNKNOWN
+    if annotation is None:
+        return UNKNOWN
+    if _last_name(annotation) in _SCALARS:
+        return PLAIN
+    dotted = _dotted(annotation, names)
+    return "model:" + dotted if dotted is not None else UNKNOWN
+
+
+def _own_nodes(function) -> Iterator[ast.AST]:
+    """The function's nodes, nested scopes excluded."""
+    stack: List[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
 
 
 def _unwrap_container(annotation: ast.expr) -> ast.expr:
@@ -194,6 +318,7 @@ class ReturnIndex:
                         continue
                     self._by_method.setdefault(name.rpartition(".")[2], []).append(kinds)
         self._memo: Dict[str, Optional[str]] = {}
+        self._method_memo: Dict[str, Set[str]] = {}
 
     def of_function(self, dotted: str) -> Optional[str]:
         """``RESPONSE``/``PLAIN``/``UNKNOWN`` for a project function or method, None when it is
@@ -204,6 +329,16 @@ class ReturnIndex:
             self._memo[dotted] = None if kinds is None else self._combine(kinds, 0)
         return self._memo[dotted]
 
+    def type_of_attribute(self, owner: Tuple[str, str], attr: str) -> Optional[str]:
+        """The class a property or method ``attr`` of project class ``owner`` (module, name)
+        or of one of its project base classes is annotated to return: ``self.service`` of a
+        view whose ``service`` property is annotated ``-> RecipeService``."""
+        for module, name in model_index(self._project).lineage(owner):
+            kinds = self._kinds(f"{module}.{name}.{attr}")
+            if kinds is not None:
+                return kinds[0][len("type:"):] if kinds and kinds[0].startswith("type:") else None
+        return None
+
     def of_method_name(self, name: str, plain: bool = False) -> Optional[str]:
         """``RESPONSE`` when every project function or method called ``name`` returns a
         Response (a method of an object whose type is not known here: ``backend.login()``);
@@ -211,7 +346,13 @@ class ReturnIndex:
         candidates = self._by_method.get(name)
         if not candidates:
             return None
-        kinds = {self._combine(kinds, 0) for kinds in candidates}
+        kinds = self._method_memo.get(name)
+        if kinds is None:
+            # cycle guard: a method whose value is that of a method of the same name
+            # (`plugin.instance.create_ticket(...)` inside `create_ticket`) is unknown
+            self._method_memo[name] = {UNKNOWN}
+            kinds = {self._combine(kinds, 0) for kinds in candidates}
+            self._method_memo[name] = kinds
         if kinds == {RESPONSE}:
             return RESPONSE
         if plain and kinds == {PLAIN}:
@@ -246,8 +387,9 @@ class ReturnIndex:
 
     def _combine(self, kinds: Kinds, depth: int) -> str:
         if kinds and kinds[0].startswith("type:"):
-            if model_index(self._project).is_model_ref(kinds[0][len("type:"):]):
-                return PLAIN  # annotated with a pydantic model: its fields, nothing else
+            model = self.of_model(kinds[0][len("type:"):])
+            if model is not None:
+                return model  # annotated with a pydantic model: its fields, nothing else
             kinds = kinds[1:]
             if not kinds:
                 return UNKNOWN
@@ -266,10 +408,29 @@ class ReturnIndex:
         if depth > _MAX_DEPTH:
             return UNKNOWN
         head, _, target = kind.partition(":")
+        if head == "self":
+            owner, attr, method = target.split("|")
+            module, _, cls = owner.rpartition(".")
+            typed = self.type_of_attribute((module, cls), attr)
+            found = self.of_function(f"{typed}.{method}") if typed else None
+            return found if found is not None else self.of_method_name(method) or UNKNOWN
         if head == "method":
             return self.of_method_name(target) or UNKNOWN
+        model = self.of_model(target)
+        if model is not None:
+            return model  # `User(...)`, a parameter annotated `user: User`
+        if head == "model":
+            return UNKNOWN  # annotated with a class that is no project model
         inner = self._kinds(target)
         return UNKNOWN if inner is None else self._combine(inner, depth + 1)
+
+    def of_model(self, dotted: str) -> Optional[str]:
+        """``PLAIN`` for a project pydantic model none of whose fields (any depth) holds a
+        credential, ``UNKNOWN`` for one that holds one, None for anything else."""
+        index = model_index(self._project)
+        if not index.is_model_ref(dotted):
+            return None
+        return UNKNOWN if index.holds_secret(dotted) else PLAIN
 
 
 def return_index(project: Optional[ProjectIndex]) -> Optional[ReturnIndex]:

@@ -5,6 +5,7 @@ from typing import List, Optional
 import libcst as cst
 
 from fastapi_lint.facts import RouteInfo
+from fastapi_lint.names import iter_params
 from fastapi_lint.prefilter import has_route
 from fastapi_lint.rule import Default, Severity
 from fastapi_lint.rules.routes._common import RouteBody, RouteBodyRule, is_response_object
@@ -44,6 +45,13 @@ _RESOURCE_NOUNS = frozenset({
     "query", "filter", "backup", "job", "task", "tasks", "import", "list", "count", "set", "rate",
     "vote", "like", "call", "menu", "action", "change", "check", "ping", "test", "chat",
 })
+# plural in form, one thing in meaning: the attribute set of a resource
+# (`/integrations/{id}/credentials`, `/users/me/preferences`); setting it is an update
+_ATTRIBUTE_SETS = frozenset({
+    "credentials", "settings", "preferences", "permissions", "options", "details", "defaults",
+    "stats", "statistics", "metrics", "analytics", "contents", "specs", "params", "parameters",
+    "properties", "attributes", "limits", "quotas", "scopes", "headers", "metadata", "news",
+})
 # `add_recipe_to_list` on `/lists/{id}/recipe/{recipe_id}`: puts into an existing resource
 _INTO = frozenset({"to", "into"})
 
@@ -54,9 +62,17 @@ def _is_collection(segment: str) -> bool:
         return False
     words = name_parts(segment)
     last = words[-1] if words else ""
+    if last in _ATTRIBUTE_SETS:
+        return False
     return last in _IRREGULAR_PLURALS or (
         len(last) > 2 and last.endswith("s") and not last.endswith(("ss", "us", "is"))
     )
+
+
+def _receives_webhook(route: RouteInfo) -> bool:
+    """A parameter carries the sender's signature (`x_hub_signature_256`, `stripe_signature`,
+    `x_slack_signature`): a webhook receiver, which answers what its sender expects."""
+    return any("signature" in name_parts(p.name.value) for p in iter_params(route.function.params))
 
 
 class CreateWithout201(RouteBodyRule):
@@ -76,6 +92,11 @@ class CreateWithout201(RouteBodyRule):
     `process`, `calculate`, `preview`, `export`, `upload`, `subscribe`, `activate`,
     `cancel`, `approve`, `publish`, `update`, `upsert`, `bulk`, `chat`, `generate`,
     `invite`, `submit`, `clean`, `save`, `import`... (see `ACTIONS` in the rule's module).
+
+    A plural word naming the attribute set of one resource (`/credentials`, `/settings`,
+    `/preferences`, `/permissions`, `/metadata`...) is no collection: setting it is an
+    update. A webhook receiver (a parameter carrying the sender's signature:
+    `x_hub_signature_256`, `stripe_signature`) answers what its sender expects.
 
     An RPC-style path whose last segment starts with such a verb (`/create-chat-session`,
     `/add-checkpoint`) is not a collection either: 201 is a REST convention.
@@ -131,7 +152,7 @@ class CreateWithout201(RouteBodyRule):
     def _creates(self, route: RouteInfo) -> bool:
         if route.methods != ("POST",) or route.keyword("status_code") is not None:
             return False
-        if self._answers_itself(route):
+        if self._answers_itself(route) or _receives_webhook(route):
             return False
         name = route.function.name.value
         parts = name_parts(name)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Tuple
+from typing import Dict, List, Set, Tuple
 
 import libcst as cst
 
@@ -11,7 +11,8 @@ from fastapi_lint.rule import Default, Rule, Severity
 
 # `{item_id}` and `{id}` match the same requests: only the converter matters
 _PLACEHOLDER = re.compile(r"\{[A-Za-z_]\w*(:[^}]*)?\}")
-_Key = Tuple[int, str, str, str]
+_Key = Tuple[int, str, str, str, str]
+_EMPTY = cst.Module([])
 
 
 class DuplicateRoute(Rule):
@@ -22,7 +23,9 @@ class DuplicateRoute(Rule):
     registration is reported. `api_route(methods=[...])` registers each of its methods;
     placeholders that differ only by name (`{id}` and `{user_id}`) match the same requests,
     so they count as the same path. Different routers are different namespaces, and routes
-    in different branches of an `if`/`try` are not compared.
+    in different branches of an `if`/`try` are not compared, nor are routes whose other
+    decorators beneath the route decorator differ (`@version(2)`: what is registered is the
+    decorator's result, which a versioned router tells apart).
 
     ## Why is this bad?
     Starlette matches routes in registration order: the first one always wins and the second
@@ -75,21 +78,23 @@ class DuplicateRoute(Rule):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if not node.decorators:
             return
-        for route in reversed(self.ctx.current_routes):  # the decorator nearest the def registers first
+        routes = self.ctx.current_routes
+        registering = {id(route.decorator) for route in routes if route.decorator is not None}
+        for route in reversed(routes):  # the decorator nearest the def registers first
             if route.decorator is not None:
-                self._register(node, route, self._blocks[-1])
+                self._register(node, route, self._blocks[-1], _marks(node, route.decorator, registering))
 
     def finish(self) -> None:
         for routes in self.ctx.facts.api_routes.values():
             for route in routes:
                 self._register(route.function, route, 0)
 
-    def _register(self, function: cst.FunctionDef, route: RouteInfo, block: int) -> None:
+    def _register(self, function: cst.FunctionDef, route: RouteInfo, block: int, marks: str = "") -> None:
         if route.path is None:
             return
         path = _PLACEHOLDER.sub(lambda m: "{" + (m.group(1) or "") + "}", route.path)
         for method in route.methods or ("WEBSOCKET",):
-            key = (block, route.receiver, method, path)
+            key = (block, route.receiver, method, path, marks)
             first = self._seen.get(key)
             if first is None:
                 self._seen[key] = function.name.value
@@ -99,3 +104,11 @@ class DuplicateRoute(Rule):
                 f"{method} `{route.path}` is already registered on `{route.receiver}` by "
                 f"`{first}`: this route is unreachable",
             )
+
+
+def _marks(function: cst.FunctionDef, decorator: cst.Decorator, registering: Set[int]) -> str:
+    """The other decorators between a route decorator and the function (`@version(2)`): what
+    is registered is their result, which a versioned or conditional router tells apart."""
+    below = function.decorators[[id(d) for d in function.decorators].index(id(decorator)) + 1:] \
+        if any(d is decorator for d in function.decorators) else ()
+    return "\n".join(_EMPTY.code_for_node(d.decorator) for d in below if id(d) not in registering)

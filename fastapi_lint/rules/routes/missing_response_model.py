@@ -79,8 +79,17 @@ class MissingResponseModel(RouteBodyRule):
       reads fields of and that is not named as a collection (`{"result": result}`); one
       it reads fields of (`payment.preimage`, then `{"details": payment}`) or a collection
       (`{"items": items}`) is a record and is reported;
-    - a pydantic model the route builds (`UserOut(...)`, `UserOut.model_validate(user)`,
-      `model.model_dump()`);
+    - a pydantic model none of whose fields (inherited or nested, any depth) holds a
+      credential as FAPI501 judges one: built by the route (`UserOut(...)`,
+      `UserOut.model_validate(user)`, `model.model_dump()`), returned by a project function
+      annotated with it or building it, or by a dependency — what the dependency returns
+      decides, not the parameter's annotation (`current: User = Depends(...)` may hold a
+      `UserInDB` with its `hashed_password`, which is reported); a field of such a model
+      (`recipe.slug`);
+    - a part of a spelled-out value unpacked (`months, counts = forecast(...)`);
+    - in a class-based view, the value of a method of a property annotated with a project
+      class (`self.service.update_one(...)` where `service` returns `RecipeService`); the
+      view's `self` is no request input, so `self.repo.get_empty()` is judged like any call;
     - a `Response` object (`JSONResponse(...)`, `templates.TemplateResponse(...)`,
       `get_redoc_html(...)`), also returned by a project function or method (any depth,
       `await backend.login(...)` where every project `login` returns a `Response`);
@@ -145,6 +154,8 @@ class MissingResponseModel(RouteBodyRule):
             inputs: Set[str] = set()
             dependencies: Set[str] = set()
             for param in iter_params(node.params):
+                if param.name.value in ("self", "cls"):
+                    continue  # a class-based view: the view object, not the request's data
                 source = self.ctx.param_source(param, route)
                 if source.kind != DEPENDS or self._plain_dependency(param, source.target):
                     inputs.add(param.name.value)
@@ -170,7 +181,8 @@ class MissingResponseModel(RouteBodyRule):
         values = self._current()
         if values is not None:
             for target in node.targets:
-                self._bind(values, target.target, node.value)
+                # `months, counts = helper()`: each part has the kind of the whole value
+                self._bind(values, target.target, node.value, unpacked=True)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         values = self._current()
@@ -193,14 +205,18 @@ class MissingResponseModel(RouteBodyRule):
             self._bind(values, node.asname.name, None)
 
     @staticmethod
-    def _bind(values: _Values, target: cst.BaseExpression, value: Optional[cst.BaseExpression]) -> None:
+    def _bind(
+        values: _Values, target: cst.BaseExpression, value: Optional[cst.BaseExpression],
+        unpacked: bool = False,
+    ) -> None:
         names = [target] if isinstance(target, cst.Name) else [
             e.value for e in getattr(target, "elements", ()) if isinstance(e.value, cst.Name)
         ]
         for name in names:
             assert isinstance(name, cst.Name)
-            # an unpacked or loop-bound value is unknown: cst.Name("") never classifies plain
-            bound = value if isinstance(target, cst.Name) and value is not None else cst.Name("__unknown__")
+            # a loop-bound value is unknown: cst.Name("__unknown__") never classifies plain
+            known = value is not None and (isinstance(target, cst.Name) or unpacked)
+            bound = value if known else cst.Name("__unknown__")
             values.assigned.setdefault(name.value, []).append(bound)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
@@ -231,8 +247,9 @@ class MissingResponseModel(RouteBodyRule):
         if isinstance(expr, cst.Name):
             return self._name(expr, values, seen, top)
         if isinstance(expr, cst.Attribute):
-            # a field of an object inside a literal is a value the code picked
-            return PLAIN if not top else self._kind(expr.value, values, seen, top) if _root_in(expr, values.inputs) else UNKNOWN
+            # a field of an object inside a literal is a value the code picked; returned
+            # alone, a piece of a value whose shape is known (`recipe.slug` of a model)
+            return PLAIN if not top or _root_in(expr, values.inputs) else self._kind(expr.value, values, seen, top)
         if isinstance(expr, cst.Subscript):
             return self._kind(expr.value, values, seen, top)
         if isinstance(expr, (cst.BinaryOperation, cst.BooleanOperation)):
@@ -304,12 +321,13 @@ class MissingResponseModel(RouteBodyRule):
             return UNKNOWN if UNKNOWN in kinds or not kinds and resolved != "builtins.dict" else PLAIN
         index = model_index(self.ctx.project)
         if index.is_model_ref(resolved):
-            return PLAIN  # UserOut(...): the model's fields
+            return _model_kind(index, resolved)  # UserOut(...): the model's fields
         func = call.func
         if isinstance(func, cst.Attribute):
             method = func.attr.value
-            if method in _MODEL_BUILDERS and index.is_model_ref(self.ctx.resolve(func.value)):
-                return PLAIN
+            built = self.ctx.resolve(func.value)
+            if method in _MODEL_BUILDERS and index.is_model_ref(built):
+                return _model_kind(index, built)
             if method in ("model_dump", "model_dump_json") or (
                 method in _MODEL_DUMPS and self._is_model_value(func.value, values)
             ):
@@ -339,12 +357,32 @@ class MissingResponseModel(RouteBodyRule):
             if kind is not None:
                 return kind
         func = call.func
+        owner = func.value if isinstance(func, cst.Attribute) else None
+        if (
+            isinstance(owner, cst.Attribute) and isinstance(owner.value, cst.Name)
+            and owner.value.value == "self" and isinstance(func, cst.Attribute)
+        ):
+            # `self.service.update_one(...)`: the view's `service` property is annotated
+            typed = self._self_attribute_type(returns, owner.attr.value)
+            kind = returns.of_function(f"{typed}.{func.attr.value}") if typed else None
+            if kind is not None:
+                return kind
         name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
         if name_parts(name)[-1:] == ["redirect"]:
             return RESPONSE  # `sso.get_login_redirect(...)`, `client.authorize_redirect(...)`
         if isinstance(call.func, cst.Attribute):
-            return returns.of_method_name(call.func.attr.value, plain=not top) or UNKNOWN
+            # a method of the project's own object (`self.service.create(...)`) is a project
+            # method: when every one so named returns a known shape, so does this one
+            own = _root_in(call.func.value, {"self"})
+            return returns.of_method_name(call.func.attr.value, plain=not top or own) or UNKNOWN
         return UNKNOWN
+
+    def _self_attribute_type(self, returns, attr: str) -> Optional[str]:
+        """The annotated class of property ``attr`` of the class the route is a method of."""
+        classes = [frame.node for frame in self.ctx.frames if isinstance(frame.node, cst.ClassDef)]
+        if len(classes) != 1 or len(self.ctx.frames) < 2 or self.ctx.frames[1].node is not classes[0]:
+            return None  # a method of a module-level class only
+        return returns.type_of_attribute((self.ctx.facts.module_name, classes[0].name.value), attr)
 
     def _comprehension(self, expr, values: _Values, seen: Set[str]) -> str:
         """The element's shape, loop variables taking the iterable's."""
@@ -375,6 +413,12 @@ class MissingResponseModel(RouteBodyRule):
             f"Route `{function.name.value}` has neither `response_model=` nor a return annotation: "
             "whatever it returns is serialized as is",
         )
+
+
+def _model_kind(index, ref: Optional[str]) -> str:
+    """A pydantic model's value leaks nothing unless one of its fields (any depth) holds a
+    credential (`UserInDB(**row)` sends its `hashed_password`)."""
+    return UNKNOWN if index.holds_secret(ref) else PLAIN
 
 
 def _plural(name: str) -> bool:
