@@ -47,7 +47,8 @@ class PathParameterMismatch(Rule):
     route's and its router's `dependencies=[...]`. When a dependency cannot be resolved the
     placeholder check is skipped rather than guessed. A `Path(...)` parameter is not reported
     when some `prefix=` of the project (an `include_router` or `APIRouter` elsewhere)
-    supplies that placeholder.
+    supplies that placeholder. A `{rest:path}` catch-all (an SPA fallback, a proxy) is received
+    by a handler that takes the `Request`, which reads it as `request.url`.
 
     ## Why is this bad?
     A placeholder nobody reads means a typo or a renamed parameter: the handler serves the
@@ -126,6 +127,10 @@ class PathParameterMismatch(Rule):
         # a handler taking the Request may read request.path_params itself
         if not known or signatures.ANY_NAME in consumed or (manual and "path_params" in self.ctx.source):
             return
+        if manual:
+            # a `{rest:path}` catch-all (an SPA fallback, a proxy) captures the rest of the URL,
+            # which a handler taking the Request reads as `request.url`
+            missing = [name for name in missing if f"{{{name}:path}}" not in (route.full_path or "")]
         anchor = self._path_node(route) or function.name
         for name in missing:
             if name not in consumed:
