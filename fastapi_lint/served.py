@@ -219,6 +219,8 @@ class _Scanner:
             if isinstance(target, ast.Attribute) and target.attr in _SERVING_DECORATORS and not under_main:
                 self.uses[_CALL].append(self.local(key))
                 self.serves = True
+        if not entry and _is_lifespan(node, self._lookup):
+            entry = _STARTUP
         self._entries[key] = (entry, receiver)
         self._claim(node, key)  # the def line on: decorators stay module level
         if under_main:  # a function defined under ``if __name__ == "__main__":``
@@ -316,6 +318,21 @@ class _Scanner:
         for keyword in node.keywords:
             if keyword.arg in _STARTUP_KEYWORDS:
                 _mark(keyword.value, _STARTUP, special)
+
+
+_APP_CLASSES = frozenset({"fastapi.FastAPI", "fastapi.applications.FastAPI", "starlette.applications.Starlette"})
+
+
+def _is_lifespan(node: ast.AST, lookup) -> bool:
+    """An ``@asynccontextmanager`` over ``(app: FastAPI)``: FastAPI's lifespan protocol, so a
+    startup hook wherever it is registered (an app factory's ``lifespan_override=`` too)."""
+    assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    if not isinstance(node, ast.AsyncFunctionDef) or not node.args.args:
+        return False
+    if not any(_short_name(d) == "asynccontextmanager" for d in node.decorator_list):
+        return False
+    annotation = node.args.args[0].annotation
+    return annotation is not None and resolve(annotation, lookup) in _APP_CLASSES
 
 
 def _short_name(func: ast.expr) -> str:
@@ -496,10 +513,15 @@ class ServedCode:
             if module in self._tests or module in self._scripts or (uses.script and module not in imported):
                 continue
             served_seeds.extend((module, q) for q in uses.functions if (module, q) not in used)
+        # a startup hook named by served code (``build_app(lifespan_override=hook)``) is handed
+        # to the app, not run while it serves: no served use of it
+        hooks = set(startup)
+        served_seeds = [key for key in served_seeds if key not in hooks]
         startup_reach = _reach(startup, calls)
         for key in startup_reach:
             served_seeds.extend(spawns.get(key, ()))
-        edges = {key: calls.get(key, []) + spawns.get(key, []) for key in calls}
+        edges = {key: [target for target in calls.get(key, []) + spawns.get(key, []) if target not in hooks]
+                 for key in calls}
         return {key for key in _reach(served_seeds, edges) if key[0] not in self._scripts}
 
 
