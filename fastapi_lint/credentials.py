@@ -71,8 +71,14 @@ _PLACEHOLDER_MARKERS: FrozenSet[str] = frozenset({
     "placeholder", "insecure", "here", "replace", "super", "supersecret", "mysecret", "todo",
     "xxx",
 })
+# words saying a value is not a real credential at all: a dummy authenticates nothing (unlike
+# `changeme` or `secret`, which an app may well verify with)
+FAKE_WORDS: FrozenSet[str] = frozenset({"fake", "dummy", "example", "sample", "mock"})
+# a password equal to the account it names is a classic default (`postgres`/`postgres`)
+_PASSWORD_WORDS: FrozenSet[str] = frozenset({"password", "passwd", "pwd", "pass", "passphrase"})
 _SEQUENCES = ("0123456789", "1234567890", "9876543210")
 _SECRET_PIECES = tuple(tuple(word.split("_")) for word in SECRET_WORDS)
+_SECRET_PIECES_LONGEST = tuple(sorted(_SECRET_PIECES, key=len, reverse=True))
 # the parts of secret words as a name spells them: `api`, `key`, `apikey`, `token`...
 _SECRET_PARTS: FrozenSet[str] = frozenset(
     {part for pieces in _SECRET_PIECES for part in pieces} | {word.replace("_", "") for word in SECRET_WORDS})
@@ -94,6 +100,10 @@ def classify(text: str, target: Optional[str] = None) -> ValueKind:
     if _points_elsewhere(text):
         return ValueKind.NOT_CREDENTIAL
     words = _words(text)
+    if _fake(words):
+        return ValueKind.NOT_CREDENTIAL
+    if target is not None and _names_purpose(words, name_parts(target)):
+        return ValueKind.NOT_CREDENTIAL
     if _identifier(text) or _oauth_word(text):
         # `"your_secret_key_here"` is shaped like a name but stands in for a secret
         return ValueKind.PLACEHOLDER if _PLACEHOLDER_MARKERS.intersection(words) else ValueKind.NOT_CREDENTIAL
@@ -103,6 +113,29 @@ def classify(text: str, target: Optional[str] = None) -> ValueKind:
         if text.isupper() or not all(word in _PLACEHOLDER_WORDS for word in words):
             return ValueKind.NOT_CREDENTIAL
     return ValueKind.PLACEHOLDER if _placeholder(text, words) else ValueKind.CREDENTIAL
+
+
+def _fake(words) -> bool:
+    """`"DummyKey"`, `"fake_token"`, `"example secret"`: words saying fake plus the kind of
+    secret it stands in for, nothing else."""
+    return bool(words) and bool(FAKE_WORDS.intersection(words)) and all(
+        word in FAKE_WORDS or word in _SECRET_PARTS for word in words)
+
+
+def _names_purpose(words, target_parts) -> bool:
+    """The value repeats what its target's final secret word is for:
+    `X_CA_SECRET = "x-ca"` names a secret resource, `X_PASSWORD_SECRET_KEY = "password"` an
+    entry in one. Not a password repeating its account (`ADMIN_PASSWORD = "admin"`), nor
+    the secret word itself (`SECRET_KEY = "secret"`)."""
+    if not words:
+        return False
+    for pieces in _SECRET_PIECES_LONGEST:
+        size = len(pieces)
+        if len(target_parts) > size and tuple(target_parts[-size:]) == pieces:
+            if pieces[-1] in _PASSWORD_WORDS:
+                return False
+            return set(words) <= set(target_parts[:-size])
+    return False
 
 
 def _repeats(parts, target_parts) -> bool:

@@ -613,3 +613,16 @@ def _outer_function(frames: Sequence[object]) -> Optional[str]:
         if isinstance(second, cst.FunctionDef):
             return f"{first.name.value}.{second.name.value}"
     return None
+
+
+def in_script_paths(ctx: "FileContext") -> bool:
+    """Whether the file matches ``script-paths``: command-line code run by hand, which
+    ships with no deployment (migrations aside: they run on every deploy)."""
+    config = getattr(ctx, "config", None)
+    if config is None:
+        return False
+    from fastapi_lint.engine import is_test_path
+
+    facts = ctx.facts
+    return is_test_path(_module_path(facts.module_name, facts.package == facts.module_name),
+                        tuple(config.script_paths))

@@ -71,9 +71,29 @@ other = jwt.encode({}, "Zq81Lk20Vb55Ws", algorithm="HS256")
 def test_hardcoded_placeholder_secret_is_a_warning_and_a_real_looking_one_an_error() -> None:
     result = lint_text(PLACEHOLDERS, codes=["FAPI305"])
     assert _severities(result) == {
-        (3, "FAPI305"): "warning", (4, "FAPI305"): "error", (5, "FAPI305"): "warning",
+        (3, "FAPI305"): "warning", (4, "FAPI305"): "error",
         (6, "FAPI305"): "warning", (7, "FAPI305"): "warning", (8, "FAPI305"): "error",
-    }
+    }  # line 5: a name saying fake holds no credential
+
+
+SCRIPT = """\
+API_KEY = "YOUR_API_KEY_HERE"
+ADMIN_PASSWORD = "changeme"
+SIGNING_SECRET = "Zq81Lk20Vb55Ws"
+OPENAI = "sk-proj-abcdefghijklmnopqrstuvwx"
+"""
+
+
+def test_placeholders_in_scripts_are_fill_in_slots_and_real_credentials_still_errors() -> None:
+    served = lint_text(SCRIPT, codes=["FAPI305"])
+    assert _severities(served) == {(1, "FAPI305"): "warning", (2, "FAPI305"): "warning",
+                                   (3, "FAPI305"): "error", (4, "FAPI305"): "error"}
+    for name in ("scripts/seed.py", "backend/scripts/debug/call.py", "bin/tool.py", "docs/scripts/gen.py"):
+        assert _severities(lint_text(SCRIPT, codes=["FAPI305"], filename=name)) == {
+            (3, "FAPI305"): "error", (4, "FAPI305"): "error"}
+    configured = lint_text(SCRIPT, codes=["FAPI305"], filename="ops/seed.py", script_paths=("ops/**",))
+    assert _severities(configured) == {(3, "FAPI305"): "error", (4, "FAPI305"): "error"}
+    assert len(lint_text(SCRIPT, codes=["FAPI305"], filename="ops/seed.py").findings) == 4
 
 
 @pytest.mark.parametrize("value, target, kind", [
@@ -97,6 +117,20 @@ def test_hardcoded_placeholder_secret_is_a_warning_and_a_real_looking_one_an_err
     ("123456", "DB_PASSWORD", "placeholder"),
     ("your_secret_key_here", "SECRET_KEY", "placeholder"),
     ("EMPTY", "OPENAI_API_KEY", "placeholder"),
+    # a value saying it is fake holds no credential; placeholders that may work stay
+    ("DummyKey", "GATEWAY_API_KEY", "not-credential"),
+    ("dummy-api-key", "API_KEY", "not-credential"),
+    ("fake_token", "TOKEN", "not-credential"),
+    ("example secret", "JWT_SECRET", "not-credential"),
+    ("dummy-hunter2", "PASSWORD", "placeholder"),
+    ("changeme", "SECRET_KEY", "placeholder"),
+    # values naming what the secret is for: a secret resource or an entry of one
+    ("billing-webhook-ca", "BILLING_WEBHOOK_CA_SECRET", "not-credential"),
+    ("settings", "_APP_SETTINGS_SECRET_KEY", "not-credential"),
+    ("password", "_DB_PASSWORD_SECRET_KEY", "not-credential"),
+    ("admin", "ADMIN_PASSWORD", "placeholder"),
+    ("postgres", "POSTGRES_PASSWORD", "credential"),
+    ("secret", "APP_SECRET", "placeholder"),
     ("coneofsilence", "X_TOKEN", "credential"),
     ("postgres", "POSTGRES_PASSWORD", "credential"),
     ("09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7", "SECRET_KEY", "credential"),

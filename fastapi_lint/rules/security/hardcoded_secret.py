@@ -5,10 +5,11 @@ from typing import Dict, Optional, Set, Tuple
 
 import libcst as cst
 
-from fastapi_lint.credentials import KEY_FORMATS, KEY_STARTS, ValueKind, classify, key_format
+from fastapi_lint.credentials import FAKE_WORDS, KEY_FORMATS, KEY_STARTS, ValueKind, classify, key_format
 from fastapi_lint.names import argument, dotted, iter_params, string_value
 from fastapi_lint.prefilter import resolvable
 from fastapi_lint.rule import Default, Rule, Severity
+from fastapi_lint.served import in_script_paths
 from fastapi_lint.words import SECRET_WORDS, name_parts, secret_role
 
 # last name parts that say the value is metadata about a secret, not the secret itself
@@ -27,8 +28,9 @@ _STATE_QUALIFIERS = frozenset({
     # a hash of a password is not the password
     "hashed", "hash",
 })
-# a name saying its value is not a real secret: reported as a placeholder
-_PLACEHOLDER_NAME = frozenset({"fake", "dummy", "example", "sample", "mock", "demo", "test", "dev"})
+# a name saying its value is for development: reported as a placeholder (a name saying
+# fake, `FAKE_WORDS`, holds no credential at all)
+_PLACEHOLDER_NAME = frozenset({"demo", "test", "dev"})
 _FORMAT_PREFIXES = ("sk-", "k_live_", "k_test_", "gh", "github_pat_", "AKIA", "ASIA", "xox", "-----BEGIN",
                     "eyJ")
 _JWT = {"jwt.encode", "jwt.decode", "jose.jwt.encode", "jose.jwt.decode",
@@ -213,9 +215,12 @@ class HardcodedSecret(Rule):
     target, keyword, parameter or field name (at the literal for the last two kinds).
 
     Obvious development placeholders — `changeme`, `secret`, `password`, `my-secret`,
-    `dummy`, `123456`, values that spell out what they stand for (`"local-dev-signing-key"`),
-    or a name saying `fake`/`dummy`/`example` — are reported at `warning`; other credentials
-    at `error`.
+    `123456`, values that spell out what they stand for (`"local-dev-signing-key"`), or a
+    name saying `dev`/`demo`/`test` — are reported at `warning`; other credentials at
+    `error`. In files matching `script-paths` (default `scripts/**`, `bin/**`,
+    `**/scripts/**`, `**/bin/**`) placeholders are not reported: a script's fill-in slot
+    (`API_KEY = "YOUR_API_KEY_HERE"`) is edited by whoever runs it and ships with no
+    deployment; real-looking credentials and key formats there stay errors.
 
     Not reported: names that describe a secret rather than hold one (ending `_type`, `_url`,
     `_name`, `_field`, `algorithm`, `_header`, `_prefix`, `_expire_minutes`, `_audience`,
@@ -226,8 +231,14 @@ class HardcodedSecret(Rule):
     vocabulary (`"bearer"`, `"refresh_token"`), header names, URLs, paths and file names,
     one- or two-character strings and punctuation, masks, LLM markers (`"[CLS]"`, `"<unk>"`),
     enum members and `Literal` values, placeholders resolved elsewhere (`"${SECRET_KEY}"`,
-    `"{{ token }}"`, `"<api-key>"`), empty strings. Test files are not checked (literal
-    credentials are normal in tests).
+    `"{{ token }}"`, `"<api-key>"`), empty strings. Nor what says it is fake: a name with a
+    `fake`/`dummy`/`example`/`sample`/`mock` part (`fake_secret_token`), or a value made of
+    such words and the secret's kind (`"DummyKey"`, `"dummy-api-key"`) — a dummy
+    authenticates nothing. Nor a value repeating what the target's final secret word is for
+    (`X_PROXY_CA_SECRET = "x-proxy-ca"` names a secret resource, `X_PASSWORD_SECRET_KEY =
+    "password"` an entry in one) — though a password repeating its account
+    (`POSTGRES_PASSWORD = "postgres"`) is a default password. Test files are not checked
+    (literal credentials are normal in tests).
 
     ## Why is this bad?
     A secret in the source is in every clone, fork, backup, CI log and container image of the
@@ -322,11 +333,16 @@ class HardcodedSecret(Rule):
         literal = self._literal_of(value)
         if literal is None or secret_word(name) is None:
             return
+        parts = name_parts(name)
+        if FAKE_WORDS.intersection(parts):
+            return  # `fake_secret_token`, `dummy_password`: says it holds no credential
         kind = classify(string_value(literal) or "", name)
         if kind is ValueKind.NOT_CREDENTIAL:
             return
         self._reported.add(id(literal))
-        if kind is ValueKind.PLACEHOLDER or _PLACEHOLDER_NAME.intersection(name_parts(name)):
+        if kind is ValueKind.PLACEHOLDER and in_script_paths(self.ctx):
+            return  # a script's fill-in slot: the person running it edits it, nothing ships it
+        if kind is ValueKind.PLACEHOLDER or _PLACEHOLDER_NAME.intersection(parts):
             self.report(where, f"hardcoded placeholder secret in `{name}`: fine for local development "
                                "only; load it from the environment so a deployment cannot run with it",
                         severity=Severity.WARNING)
@@ -371,6 +387,8 @@ class HardcodedSecret(Rule):
         if kind is ValueKind.NOT_CREDENTIAL:
             return
         self._reported.add(id(key))
+        if kind is ValueKind.PLACEHOLDER and in_script_paths(self.ctx):
+            return
         self.report(key, "hardcoded JWT signing key: anyone with the code can forge tokens; "
                          "load it from settings",
                     severity=Severity.WARNING if kind is ValueKind.PLACEHOLDER else None)
