@@ -104,9 +104,12 @@ class SecretInLog(Rule):
     secrets (`chat_session_id`, `credential_id`, `token_count`, `max_tokens`,
     `token_expires_at`, `token_penalty`, `is_token_valid`, `page_token`,
     `continuation_token`, `token_key`, LLM `tokens`), nor are values that cannot carry one
-    (`bool(token)`, `len(password)`) or module constants holding a name (`SECRET_ENV =
-    "APP_SECRET"`). `full_name`/`email`/`address` of a non-person are not PII
-    (`repo.full_name`, `group_email`, `team.email`, `from_email`, `worker.address`).
+    (`bool(token)`, `len(password)`), module constants holding a name (`SECRET_ENV =
+    "APP_SECRET"`), or values masked by pydantic (a name bound to `SecretStr(...)`, a
+    parameter or field annotated `SecretStr`/`SecretBytes`, `Optional` too: they print as
+    `**********`) unless the call unwraps them (`token.get_secret_value()`).
+    `full_name`/`email`/`address` of a non-person are not PII (`repo.full_name`,
+    `repos[0].full_name`, `group_email`, `team.email`, `from_email`, `worker.address`).
     Constant text that merely mentions a word (`"password changed"`) is not reported. Test
     files are not checked.
 
