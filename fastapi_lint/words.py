@@ -205,6 +205,15 @@ PII_DESCRIBING_PARTS: frozenset = DESCRIBING_PARTS | frozenset({
 })
 
 
+def _singular(part: str) -> str:
+    """``repos`` -> ``repo``, ``repositories`` -> ``repository``; other parts unchanged."""
+    if part.endswith("ies") and len(part) > 4:
+        return part[:-3] + "y"
+    if part.endswith("s") and not part.endswith("ss") and len(part) > 3:
+        return part[:-1]
+    return part
+
+
 @lru_cache(maxsize=8192)
 def pii_role(name: str, owner: Optional[str] = None, words: Sequence[str] = (),
              plurals: bool = False) -> Optional[str]:
@@ -217,6 +226,8 @@ def pii_role(name: str, owner: Optional[str] = None, words: Sequence[str] = (),
         return None
     parts = set(name_parts(name))
     owner_parts = set(name_parts(owner)) if owner else set()
+    # a collection of owners is judged as one of them: `repos[0].full_name` is a repo's
+    owner_parts |= {_singular(part) for part in owner_parts}
     if (parts | owner_parts) & NON_PERSON_PARTS:
         return None
     if word == "address" and not (parts | owner_parts) & _POSTAL_PARTS:

@@ -9,6 +9,7 @@ from fastapi_lint.names import positional, string_value
 from fastapi_lint.prefilter import any_attribute, any_word, says_any
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules.logging._calls import log_calls, log_method, may_log
+from fastapi_lint.rules.logging._masked import UNWRAP_METHODS, is_masked
 from fastapi_lint.credentials import ValueKind, classify
 from fastapi_lint.words import LOG_SECRET_WORDS, PII_WORDS, pii_role, secret_role
 
@@ -103,9 +104,12 @@ class SecretInLog(Rule):
     secrets (`chat_session_id`, `credential_id`, `token_count`, `max_tokens`,
     `token_expires_at`, `token_penalty`, `is_token_valid`, `page_token`,
     `continuation_token`, `token_key`, LLM `tokens`), nor are values that cannot carry one
-    (`bool(token)`, `len(password)`) or module constants holding a name (`SECRET_ENV =
-    "APP_SECRET"`). `full_name`/`email`/`address` of a non-person are not PII
-    (`repo.full_name`, `group_email`, `team.email`, `from_email`, `worker.address`).
+    (`bool(token)`, `len(password)`), module constants holding a name (`SECRET_ENV =
+    "APP_SECRET"`), or values masked by pydantic (a name bound to `SecretStr(...)`, a
+    parameter or field annotated `SecretStr`/`SecretBytes`, `Optional` too: they print as
+    `**********`) unless the call unwraps them (`token.get_secret_value()`).
+    `full_name`/`email`/`address` of a non-person are not PII (`repo.full_name`,
+    `repos[0].full_name`, `group_email`, `team.email`, `from_email`, `worker.address`).
     Constant text that merely mentions a word (`"password changed"`) is not reported. Test
     files are not checked.
 
@@ -302,11 +306,19 @@ class SecretInLog(Rule):
             if method in _TEXT_METHODS:
                 yield from self._inspect(func.value)
                 return
+            if method in UNWRAP_METHODS:
+                # `token.get_secret_value()`: the masked secret, unwrapped
+                found = self._judge(func.value, unwrapped=True)
+                if found is not None:
+                    yield call, found
+                return
         if self.ctx.resolve(func) in _TRANSPARENT:
             for arg in call.args:
                 yield from self._inspect(arg.value)
 
-    def _judge(self, expr: cst.BaseExpression) -> Optional[str]:
+    def _judge(self, expr: cst.BaseExpression, unwrapped: bool = False) -> Optional[str]:
+        if not unwrapped and is_masked(self.ctx, expr):
+            return None  # a `SecretStr` prints as `**********`
         if (
             isinstance(expr, cst.Attribute)
             and expr.attr.value in _REQUEST_WHOLE_ATTRS
@@ -327,7 +339,7 @@ class SecretInLog(Rule):
         name = _name_of(expr)
         if name is None:
             return None
-        owner = _name_of(expr.value) if isinstance(expr, (cst.Attribute, cst.Subscript)) else None
+        owner = _owner_of(expr.value) if isinstance(expr, (cst.Attribute, cst.Subscript)) else None
         return self._judge_name(name, expr, owner)
 
     def _code_constant(self, expr: cst.Name) -> bool:
@@ -365,6 +377,8 @@ class SecretInLog(Rule):
         a comparison, ``not token``."""
         if isinstance(expr, (cst.Comparison, cst.UnaryOperation)):
             return True
+        if is_masked(self.ctx, expr):
+            return True  # `token=SecretStr(raw)`: prints as `**********`
         return isinstance(expr, cst.Call) and self.ctx.resolve(expr.func) in _OPAQUE_CALLS
 
     def _is_request(self, expr: cst.BaseExpression) -> bool:
@@ -387,6 +401,22 @@ def _name_of(expr: cst.BaseExpression) -> Optional[str]:
         if isinstance(index, cst.Index):
             return string_value(index.value)
     return None
+
+
+def _owner_of(expr: cst.BaseExpression) -> Optional[str]:
+    """The object a value is read from: ``repo`` in ``repo.full_name``; through an index or a
+    call to the collection or function that names it (``repos[0].full_name`` -> ``repos``,
+    ``get_repo().full_name`` -> ``get_repo``); a string key names it (``data["user"]``)."""
+    while True:
+        if isinstance(expr, cst.Subscript):
+            name = _name_of(expr)
+            if name is not None:
+                return name
+            expr = expr.value
+        elif isinstance(expr, cst.Call):
+            expr = expr.func
+        else:
+            return _name_of(expr)
 
 
 def _constant(expr: cst.BaseExpression) -> bool:
