@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Optional, Tuple
 
-from fastapi_lint.rules.async_._instances import project_instance, project_has_instances
+from fastapi_lint.rules.async_._instances import project_instance, project_instance_names
 
 # Database sessions and connections: one query at a time, and every query is a coroutine.
 DB_TYPES = frozenset({
@@ -73,10 +73,12 @@ def through_project(project: Any, resolved: Optional[str]) -> Optional[str]:
     return project_instance(project, resolved) or resolved
 
 
-def project_defines_async_io(project: Any) -> bool:
-    """Whether some project module binds a name to an async session/connection/client type
-    (a file may then use one without naming its library)."""
-    return project_has_instances(project, _ASYNC_IO_PREFIXES)
+def uses_project_async_io(text: str, project: Any) -> bool:
+    """Whether ``text`` may use a name some project module binds to an async session,
+    connection or client type (``db: DbSession``, imported from ``app/deps.py``): it writes
+    one of those names, or star-imports."""
+    names = project_instance_names(project, _ASYNC_IO_PREFIXES)
+    return bool(names) and ("import *" in text or any(name in text for name in names))
 
 
 _ASYNC_IO_PREFIXES = ("sqlalchemy.ext.asyncio.", "sqlmodel.ext.asyncio.", "asyncpg.", "httpx.AsyncClient")

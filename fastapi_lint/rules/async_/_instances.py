@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 import os
-from typing import Dict, Optional, Tuple
+from typing import Dict, FrozenSet, Optional, Tuple
 
 from fastapi_lint.astnames import Lookup, import_bindings, importing_package, module_statements, resolve
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
@@ -89,12 +89,13 @@ def project_instance(project: Optional[ProjectIndex], resolved: str) -> Optional
     return None
 
 
-def project_has_instances(project: Optional[ProjectIndex], prefixes: Tuple[str, ...]) -> bool:
-    """Whether some module-level name of the project is bound to one of ``prefixes``."""
+def project_instance_names(project: Optional[ProjectIndex], prefixes: Tuple[str, ...]) -> FrozenSet[str]:
+    """The short names of the project's module-level names bound to one of ``prefixes``: a
+    file can only use one by writing its name (or through ``import *``)."""
     if project is None:
-        return False
-    return project.derived(f"{INSTANCES}:has:{prefixes!r}",
-                           lambda index: any(v.startswith(prefixes) for v in _table(index).values()))
+        return frozenset()
+    return project.derived(f"{INSTANCES}:names:{prefixes!r}", lambda index: frozenset(
+        key.rpartition(".")[2] for key, value in _table(index).items() if value.startswith(prefixes)))
 
 
 def _is_instance(value: str) -> bool:

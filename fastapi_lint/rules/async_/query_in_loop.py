@@ -7,7 +7,7 @@ import libcst as cst
 from fastapi_lint.prefilter import any_word, resolvable
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules.async_._async_io import (
-    DB_QUERIES, DB_TYPES, is_db_query, project_defines_async_io, through_project,
+    DB_QUERIES, DB_TYPES, is_db_query, uses_project_async_io, through_project,
 )
 from fastapi_lint.rules.async_._instances import INSTANCES
 
@@ -65,8 +65,8 @@ class QueryInLoop(Rule):
     @classmethod
     def applies_in_project(cls, text, project, path=None, options=None) -> bool:
         # ``db: DbSession`` with the alias in another module names no session type here:
-        # such files pass when the project defines an async session alias or instance
-        return _SESSIONS(text) or project_defines_async_io(project)
+        # such files pass when they name an async session alias or instance the project defines
+        return _SESSIONS(text) or uses_project_async_io(text, project)
 
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)

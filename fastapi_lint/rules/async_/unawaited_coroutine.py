@@ -8,7 +8,7 @@ import libcst as cst
 from fastapi_lint.prefilter import resolvable
 from fastapi_lint.rule import Default, FixAvailability, Rule, Severity
 from fastapi_lint.rules.async_._async_io import (
-    ASYNC_HTTP_TYPES, DB_COROUTINES, DB_TYPES, HTTP_COROUTINES, is_async_io_coroutine, project_defines_async_io,
+    ASYNC_HTTP_TYPES, DB_COROUTINES, DB_TYPES, HTTP_COROUTINES, is_async_io_coroutine, uses_project_async_io,
     through_project,
 )
 from fastapi_lint.rules.async_._instances import INSTANCES
@@ -105,7 +105,7 @@ class UnawaitedCoroutine(Rule):
     def applies_in_project(cls, text, project, path=None, options=None) -> bool:
         # a session typed by an alias another module defines (``db: DbSession``) names no
         # session type here: such files pass when the project defines one
-        return _KNOWN_COROUTINES(text) or _calls_own_coroutine(text) or project_defines_async_io(project)
+        return _KNOWN_COROUTINES(text) or _calls_own_coroutine(text) or uses_project_async_io(text, project)
 
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)

@@ -25,6 +25,7 @@ credential (``ModelIndex.holds_secret``, FAPI501's judgement of a field).
 from __future__ import annotations
 
 import ast
+import bisect
 import os
 from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple, Union
 
@@ -60,14 +61,15 @@ def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> Non
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names[stmt.name] = f"{summary.module}.{stmt.name}" if summary.module else stmt.name
     found: Dict[str, Kinds] = {}
+    returns = _returns_by_function(tree.nodes())
     for stmt in statements:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            found[stmt.name] = _function_kinds(stmt, names)
+            found[stmt.name] = _function_kinds(stmt, names, returns)
         elif isinstance(stmt, ast.ClassDef):
             for item in stmt.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     owner = f"{summary.module}.{stmt.name}" if summary.module else stmt.name
-                    found[f"{stmt.name}.{item.name}"] = _function_kinds(item, names, owner)
+                    found[f"{stmt.name}.{item.name}"] = _function_kinds(item, names, returns, owner)
     if stars:
         found[_STARS] = tuple(stars)  # `from .security import *`: names re-exported from there
     if found:
@@ -104,7 +106,7 @@ def _last_name(expr: ast.expr) -> str:
     return expr.id if isinstance(expr, ast.Name) else ""
 
 
-def _function_kinds(function, names: Dict[str, str], owner: str = "") -> Kinds:
+def _function_kinds(function, names: Dict[str, str], returns: Dict[int, List[ast.expr]], owner: str = "") -> Kinds:
     annotation = function.returns
     if annotation is not None:
         if isinstance(annotation, ast.Constant) and annotation.value is None:
@@ -120,13 +122,16 @@ def _function_kinds(function, names: Dict[str, str], owner: str = "") -> Kinds:
         dotted = _dotted(inner, names)
         if dotted is not None:
             # a model says it all; `list[dict]`, `dict`, an ORM class: the returns decide
-            return ("type:" + dotted, *_returns_kinds(function, names, owner))
-    return _returns_kinds(function, names, owner)
+            return ("type:" + dotted, *_returns_kinds(function, names, returns, owner))
+    return _returns_kinds(function, names, returns, owner)
 
 
-def _returns_kinds(function, names: Dict[str, str], owner: str) -> Kinds:
+def _returns_kinds(function, names: Dict[str, str], returns: Dict[int, List[ast.expr]], owner: str) -> Kinds:
+    values = returns.get(id(function), ())
+    if not values:
+        return ()
     local = _Locals(function, names, owner)
-    return tuple(kind for value in _returned_values(function) for kind in local.kinds(value))
+    return tuple(kind for value in values for kind in local.kinds(value))
 
 
 class _Locals:
@@ -249,18 +254,32 @@ def _unwrap_container(annotation: ast.expr) -> ast.expr:
     return annotation
 
 
-def _returned_values(function) -> Iterator[ast.expr]:
-    """Values of the function's own ``return`` statements (nested scopes excluded)."""
-    stack: List[ast.AST] = list(function.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+def _returns_by_function(nodes: List[ast.AST]) -> Dict[int, List[ast.expr]]:
+    """The values of each function's own ``return`` statements (nested scopes have their
+    own), keyed by ``id`` of the function node, from the module's node list the project pass
+    walked once: the innermost function whose lines hold a ``return`` is its owner."""
+    functions = sorted((node for node in nodes if type(node) in _FUNCTION_TYPES),
+                       key=lambda node: node.lineno)  # type: ignore[attr-defined]
+    starts = [function.lineno for function in functions]  # type: ignore[attr-defined]
+    found: Dict[int, List[ast.expr]] = {}
+    for node in nodes:
+        if type(node) is not ast.Return:
             continue
-        if isinstance(node, ast.Return):
-            if node.value is not None and not (isinstance(node.value, ast.Constant) and node.value.value is None):
-                yield node.value
+        value = node.value  # type: ignore[attr-defined]
+        if value is None or (type(value) is ast.Constant and value.value is None):
             continue
-        stack.extend(ast.iter_child_nodes(node))
+        line = node.lineno  # type: ignore[attr-defined]
+        index = bisect.bisect_right(starts, line) - 1
+        while index >= 0 and functions[index].end_lineno < line:  # type: ignore[attr-defined]
+            index -= 1
+        if index >= 0:
+            found.setdefault(id(functions[index]), []).append(value)
+    for values in found.values():
+        values.sort(key=lambda value: (value.lineno, value.col_offset), reverse=True)
+    return found
+
+
+_FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 def _return_kind(value: ast.expr, names: Dict[str, str]) -> str:
