@@ -167,6 +167,14 @@ class ExceptionDetailsLeak(Rule):
     client's own input (`json.JSONDecodeError`, pydantic `ValidationError`, `email_validator`
     errors).
 
+    Preview, not on by default: read on real FastAPI projects, 87 % of its findings were
+    what a reviewer wants (33 of 38; 9 of 15 on projects outside that set), under the 90 %
+    a default rule must reach. What it still gets wrong: a narrow `except` of an error that
+    describes the caller's input (a template error shown to the admin who wrote it, a
+    webhook library's `ValueError` for a bad payload), and broad catches around code that
+    mostly raises the project's own user-facing errors. Select it (`--extend-select
+    FAPI310`) where such leaks matter most.
+
     ## Why is this bad?
     Exception messages carry internals — SQL statements and constraint names, file paths,
     hostnames, library versions, sometimes data of other users — and tracebacks more so.
@@ -195,7 +203,7 @@ class ExceptionDetailsLeak(Rule):
     CODE = "FAPI310"
     NAME = "exception-details-leak"
     SEVERITY = Severity.WARNING
-    DEFAULT = Default.ON
+    DEFAULT = Default.PREVIEW
     TAGS = ("security",)
     CWE = 209
     SEEDS = ("000", "001", "002", "003")
