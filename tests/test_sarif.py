@@ -173,11 +173,13 @@ def test_security_severity_comes_from_the_attribute_or_the_mapping():
     assert docs.severity_class(5.3) == "medium" and docs.severity_class(3.5) == "low"
 
 
-def test_precision_is_medium_for_heuristic_rules():
-    for code in ("FAPI302", "FAPI305", "FAPI113"):
-        assert docs.PRECISION[code][0] == "medium"
-    rule = all_rules()["FAPI101"]
-    assert sarif.rule_descriptor(rule)["properties"]["precision"] == "high"
+def test_precision_comes_from_the_measured_table():
+    rules = all_rules()
+    for code, (level, basis) in docs.PRECISION.items():
+        assert level in ("very-high", "high", "medium", "low") and basis
+        assert sarif.rule_descriptor(rules[code])["properties"]["precision"] == level
+    unmeasured = next(rule for code, rule in rules.items() if code not in docs.PRECISION)
+    assert sarif.rule_descriptor(unmeasured)["properties"]["precision"] == docs.DEFAULT_PRECISION[0]
 
 
 def test_result_location_region_and_level(repo, tmp_path):
