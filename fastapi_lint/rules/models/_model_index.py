@@ -20,7 +20,7 @@ import ast
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, List, Optional, Set, Tuple
+from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from fastapi_lint.astnames import import_bindings, importing_package, parse_quietly
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
@@ -500,6 +500,18 @@ class ModelIndex:
                     nested = self.find_class(ref)
                     if nested is not None and nested != owner and self.is_model(nested):
                         stack.append(nested)
+
+    def derives_from(self, ref: Optional[str], outside: Callable[[str], bool]) -> bool:
+        """``ref`` (a resolved name, ``()`` for an instance) is a project class one of whose
+        bases outside the project, through project bases at any depth, satisfies ``outside``
+        (``class HXLocationResponse(Response)`` for "a Response class")."""
+        if ref is None:
+            return False
+        key = self.find_class(ref[:-2] if ref.endswith("()") else ref)
+        if key is None:
+            return False
+        return any(outside(base) for current in self._lineage(key) for base in self._bases.get(current, ())
+                   if self.find_class(base) is None)
 
     def lineage(self, key: Key) -> List[Key]:
         """``key`` and its project base classes, any depth, nearest first."""

@@ -91,7 +91,8 @@ class MissingResponseModel(RouteBodyRule):
       class (`self.service.update_one(...)` where `service` returns `RecipeService`); the
       view's `self` is no request input, so `self.repo.get_empty()` is judged like any call;
     - a `Response` object (`JSONResponse(...)`, `templates.TemplateResponse(...)`,
-      `get_redoc_html(...)`), also returned by a project function or method (any depth,
+      `get_redoc_html(...)`, an instance of a project subclass of a `Response` class at any
+      depth), also returned by a project function or method (any depth,
       `await backend.login(...)` where every project `login` returns a `Response`);
     - the value of a project function that only returns such values.
 
@@ -320,6 +321,8 @@ class MissingResponseModel(RouteBodyRule):
             kinds = [self._kind(arg.value, values, seen, top) for arg in call.args]
             return UNKNOWN if UNKNOWN in kinds or not kinds and resolved != "builtins.dict" else PLAIN
         index = model_index(self.ctx.project)
+        if index.derives_from(resolved, lambda base: is_response_object(base + "()")):
+            return RESPONSE  # a project subclass of a Response class
         if index.is_model_ref(resolved):
             return _model_kind(index, resolved)  # UserOut(...): the model's fields
         func = call.func
