@@ -212,7 +212,14 @@ class ProjectIndex:
                 summary.routers = _routers.collect(module, is_package, parsed)
         for name, triggers, fn in _COLLECTORS:
             if not triggers or any(t in text for t in triggers):
-                fn(path, text, summary, tree)
+                try:
+                    fn(path, text, summary, tree)
+                except (KeyboardInterrupt, MemoryError):
+                    raise
+                except Exception:  # noqa: BLE001 - one collector's bug must not end the run
+                    # the module then lacks that collector's facts: rules reading them see
+                    # what they see for a module the collector found nothing in
+                    summary.extra.pop(name, None)
         summary.parses = tree.parsed
         return summary
 

@@ -103,7 +103,8 @@ def collect_uses(path: str, text: str, summary: ModuleSummary, tree: LazyAst) ->
     module = tree.get()
     if module is None:
         return
-    scanner = _Scanner(summary.module, importing_package(summary.module, is_package), text.count("\n") + 2)
+    # splitlines() counts at least the lines ast numbers (CR-only files too)
+    scanner = _Scanner(summary.module, importing_package(summary.module, is_package), len(text.splitlines()) + 2)
     scanner.scan(module.body, tree.nodes())
     rel = _module_path(summary.module, is_package)
     summary.extra[SERVED] = ModuleUses(

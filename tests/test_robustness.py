@@ -236,3 +236,20 @@ def test_interrupt_wrapped_by_class_creation_is_still_an_interrupt(monkeypatch, 
     monkeypatch.setattr(cli.main, "main", interrupted)
     assert cli.run(["."]) == 130
     assert capsys.readouterr().err.strip() == "fastapi-lint: error: interrupted"
+
+
+def test_a_crashing_project_collector_does_not_end_the_run(tree, capsys):
+    from fastapi_lint import project as project_module
+
+    def crash(path, text, summary, tree):
+        summary.extra["crashing"] = "half written"
+        raise IndexError("a collector's bug")
+
+    entry = ("crashing", (), crash)
+    project_module._COLLECTORS.append(entry)
+    try:
+        (tree / "app.py").write_text(SLEEPY)
+        code, lines, err = lint(capsys, "--jobs", "1", ".")
+    finally:
+        project_module._COLLECTORS.remove(entry)
+    assert code == 1 and codes_at(lines) == {("app.py", 5, 5, "FAPI101")}, (lines, err)
