@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 
 
-def _interrupted(exc: BaseException) -> bool:
+def interrupted(exc: BaseException) -> bool:
     """Ctrl-C, also when Python wraps it: landing in a class body being created (libcst's node
     dataclasses) it surfaces as "RuntimeError: Error calling __set_name__" caused by it."""
     seen = set()
@@ -25,7 +25,7 @@ def main() -> None:
     try:
         from fastapi_lint.cli import run
     except (KeyboardInterrupt, RuntimeError) as exc:
-        if not _interrupted(exc):
+        if not interrupted(exc):
             raise
         sys.stderr.write("fastapi-lint: error: interrupted\n")
         sys.exit(130)

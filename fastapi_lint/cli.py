@@ -9,6 +9,7 @@ from typing import IO, List, Optional, Sequence, Tuple
 import click
 
 from fastapi_lint import __version__
+from fastapi_lint.__main__ import interrupted
 from fastapi_lint.config import Config, ConfigError, did_you_mean, has_own_table, load_config, validate_codes
 from fastapi_lint.parallel import default_jobs
 from fastapi_lint.registry import all_rules, select_rules
@@ -438,22 +439,11 @@ def run(argv: Optional[Sequence[str]] = None) -> int:
     except RuntimeError as exc:
         # Ctrl-C landing in a class body being created (a lazy import of libcst's node
         # dataclasses) reaches us as "RuntimeError: Error calling __set_name__" from it
-        if not _caused_by_interrupt(exc):
+        if not interrupted(exc):
             raise
         _error("interrupted")
         return 130
     return EXIT_CLEAN
-
-
-def _caused_by_interrupt(exc: BaseException) -> bool:
-    seen = set()
-    cause: Optional[BaseException] = exc
-    while cause is not None and id(cause) not in seen:
-        if isinstance(cause, KeyboardInterrupt):
-            return True
-        seen.add(id(cause))
-        cause = cause.__cause__ or cause.__context__
-    return False
 
 
 def _silence_stdout() -> None:

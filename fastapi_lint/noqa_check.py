@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from typing import Dict, Iterable, List, Sequence, Set, Tuple
+from typing import Dict, Iterable, List, Sequence, Set
 
 from fastapi_lint.engine import (LintSettings, Unreadable, decode_source, ignored_codes_for, lint_file,
                                  relative_to_root)

@@ -473,7 +473,6 @@ class ServedCode:
 
     # -- reachability ------------------------------------------------------------------------
     def _solve(self) -> Set[FunctionKey]:
-        callers: Dict[FunctionKey, Set[FunctionKey]] = {}  # callee -> its app callers
         used: Set[FunctionKey] = set()  # used somewhere outside tests, any way
         served_seeds: List[FunctionKey] = []
         startup: List[FunctionKey] = []
@@ -590,11 +589,15 @@ def _is_cst_main_guard(test: cst.BaseExpression) -> bool:
     return has_name and has_main
 
 
-@functools.lru_cache(maxsize=4096)
 def _is_script_file(module: str, is_package: bool, script_paths: Tuple[str, ...]) -> bool:
-    from fastapi_lint.engine import is_test_path
+    return _matches(module, is_package, script_paths + MIGRATION_PATHS)
 
-    return is_test_path(_module_path(module, is_package), script_paths + MIGRATION_PATHS)
+
+@functools.lru_cache(maxsize=4096)
+def _matches(module: str, is_package: bool, patterns: Tuple[str, ...]) -> bool:
+    from fastapi_lint.engine import is_test_path  # engine imports the rules, which import us
+
+    return is_test_path(_module_path(module, is_package), patterns)
 
 
 def _module_path(module: str, is_package: bool) -> str:
@@ -622,8 +625,5 @@ def in_script_paths(ctx: "FileContext") -> bool:
     config = getattr(ctx, "config", None)
     if config is None:
         return False
-    from fastapi_lint.engine import is_test_path
-
     facts = ctx.facts
-    return is_test_path(_module_path(facts.module_name, facts.package == facts.module_name),
-                        tuple(config.script_paths))
+    return _matches(facts.module_name, facts.package == facts.module_name, tuple(config.script_paths))
