@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -270,13 +271,16 @@ class ProjectIndex:
 
     def fingerprint(self) -> str:
         """A digest of the whole index, for cache keys of rules that read other modules."""
+        from fastapi_lint.fingerprint import canonical  # fingerprint.py imports this module
+
         digest = hashlib.sha256()
         for name in sorted(self.modules):
             summary = self.modules[name]
+            # canonical, not repr: a set's order depends on how it was built (fresh, unpickled
+            # from the cache, or in a worker), which made equal indexes digest differently
+            facts = [sorted(summary.apps), summary.routers, summary.is_package, summary.extra]
             digest.update(name.encode())
-            digest.update(repr(sorted(summary.apps)).encode())
-            digest.update(repr(summary.routers).encode())
-            digest.update(repr(sorted(summary.extra.items(), key=lambda kv: kv[0])).encode())
+            digest.update(json.dumps(canonical(facts), separators=(",", ":")).encode())
         return digest.hexdigest()
 
 

@@ -297,3 +297,36 @@ def test_fact_digests_kept_in_the_summary_cache_give_the_same_cache_key(tmp_path
     module.extra["depends_targets"] = set(module.extra["depends_targets"]) | {"app.other.dep"}
     module.fingerprints = None
     assert project_salt(bare, rules) != project_salt(warm, rules)
+
+
+def _colliding_names() -> tuple:
+    """Two names whose iteration order in a small set depends on which was added first
+    (same home slot under this process's hash seed)."""
+    names = [f"Kind{number}" for number in range(64)]
+    for first in names:
+        for second in names:
+            if first != second and list({first, second}) != list({second, first}):
+                return first, second
+    pytest.skip("no two names share a slot under this hash seed")
+
+
+def test_index_fingerprint_ignores_set_iteration_order() -> None:
+    """A set unpickled from the summary cache or from a worker can iterate in another order
+    than the one built in process; equal indexes must still digest the same (CI once failed
+    three cache tests on this, under an unlucky hash seed)."""
+    from fastapi_lint.signatures import SIGNATURES, ModuleSignatures
+
+    first, second = _colliding_names()
+    indexes = []
+    for order in ((first, second), (second, first)):
+        enums = set()
+        for name in order:
+            enums.add(name)
+        summary = ModuleSummary(module="app.kinds", apps={"app"})
+        summary.extra[SIGNATURES] = ModuleSignatures(enums=enums)
+        index = ProjectIndex(root="/project")
+        index.modules["app.kinds"] = summary
+        indexes.append(index)
+    orders = [list(i.modules["app.kinds"].extra[SIGNATURES].enums) for i in indexes]
+    assert orders[0] != orders[1]  # the precondition: the same set, iterated differently
+    assert indexes[0].fingerprint() == indexes[1].fingerprint()
