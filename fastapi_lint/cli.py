@@ -221,7 +221,7 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
 
     if reading_stdin:
         data = sys.stdin.buffer.read()
-        result = runner.run_source(stdin_filename or "-", data, config, rules)
+        result = runner.run_source(stdin_filename or "-", data, config, rules, cache=not no_cache)
     else:
         progress, update = _progress_callback()
         run_options = {"jobs": jobs or default_jobs(), "cache": not no_cache and not no_prefilter,

@@ -232,6 +232,20 @@ class ProjectIndex:
             if summary.parses:
                 self.parsed_files.add(path)
 
+    def with_file(self, path: str, summary: Optional[ModuleSummary]) -> "ProjectIndex":
+        """A new index where the file at ``path`` (absolute) has ``summary`` (an editor's
+        unsaved buffer, stdin), or none: the other files keep their summaries and their order
+        (which decides between two files of one module)."""
+        index = ProjectIndex(root=self.root)
+        for other, kept in self._by_path.items():
+            if other != path:
+                index.insert(kept, other)
+            elif summary is not None:
+                index.insert(summary, path)
+        if path not in self._by_path and summary is not None:
+            index.insert(summary, path)
+        return index
+
     def summary_for(self, path: Optional[str]) -> Optional[ModuleSummary]:
         """The summary made from the file at ``path`` (absolute), if the index has it."""
         return self._by_path.get(path) if path is not None else None

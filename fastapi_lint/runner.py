@@ -34,20 +34,6 @@ class RunResult:
         self.errors.sort()
 
 
-def build_project_index(files: Sequence[SourceFile], root: str, extra: Iterable[Tuple[str, str]] = ()) -> ProjectIndex:
-    """The cross-module facts of the run, from a cheap text pass over every file."""
-
-    def texts():
-        for source in files:
-            try:
-                yield source.absolute, decode_source(read_source(source.absolute))
-            except Unreadable:
-                continue
-        yield from extra
-
-    return ProjectIndex.build(texts(), root)
-
-
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -148,7 +134,12 @@ def run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]],
     files = discovery.files
     # summaries are cached only when the run asks for a cache (never under --no-cache)
     summaries = SummaryCache.for_run(config) if cache else None
-    project, sizes, digests, index_errors = _index_project(files, config.root, cache, summaries, jobs)
+    # the index reads the whole project, whichever files are linted: pre-commit's file list
+    # must see the helper module that makes a route block (RULES.md: facts are project-wide)
+    indexed = files if _covers_root(paths, config.root) else project_files(config, files)
+    project, all_sizes, digests, index_errors = _index_project(indexed, config.root, cache, summaries, jobs)
+    size_of = {source.absolute: size for source, size in zip(indexed, all_sizes)}
+    sizes = [size_of[source.absolute] for source in files]
     settings = LintSettings(config, tuple(rules), project, prefilter)
     result = RunResult(usage_errors=list(discovery.errors), rules=tuple(rules), root=config.root,
                        settings=settings, errors=index_errors)
@@ -182,19 +173,60 @@ def run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]],
     return result
 
 
-def run_source(display: str, data: bytes, config: Config, rules: Sequence[Type[Rule]]) -> RunResult:
-    """Lint one buffer (stdin): the file may not exist on disk under ``display``."""
-    absolute = os.path.abspath(display)
+def _covers_root(paths: Sequence[str], root: str) -> bool:
+    root = os.path.abspath(root)
+    return any(os.path.abspath(path) == root for path in paths)
+
+
+def project_files(config: Config, linted: Sequence[SourceFile] = ()) -> List[SourceFile]:
+    """The files the project index reads: every file of the project (discovered from its
+    root, minus its excludes), then those of ``linted`` that are not among them (outside the
+    root, or excluded but named on the command line)."""
+    everything = discover([config.root], config).files
+    known = {source.absolute for source in everything}
+    return everything + [source for source in linted if source.absolute not in known]
+
+
+@dataclass(frozen=True)
+class ProjectBase:
+    """The index of the project's files as they are on disk, and each file's content digest:
+    what a buffer is linted against (``run_source``); a long run of buffers (the flake8
+    plugin) builds it once."""
+
+    index: ProjectIndex
+    digests: Dict[str, str]
+    errors: Tuple[str, ...] = ()
+
+
+def project_base(config: Config, cache: bool = True) -> ProjectBase:
+    summaries = SummaryCache.for_run(config) if cache else None
+    index, _, digests, errors = _index_project(project_files(config), config.root, True, summaries)
+    return ProjectBase(index, digests, tuple(errors))
+
+
+def _buffer_index(base: ProjectBase, absolute: str, data: bytes) -> ProjectIndex:
+    """``base``'s index with the file at ``absolute`` summarized from ``data`` instead."""
+    if base.digests.get(absolute) == digest(data):
+        return base.index  # the buffer is the file on disk (flake8 reads it from there)
     try:
-        text = decode_source(data)
-        extra = [(absolute, text)]
+        summary: Optional[ModuleSummary] = base.index.summarize(absolute, decode_source(data))
     except Unreadable:
-        extra = []
-    project = build_project_index([], config.root, extra)
+        summary = None
+    return base.index.with_file(absolute, summary)
+
+
+def run_source(display: str, data: bytes, config: Config, rules: Sequence[Type[Rule]], *,
+               cache: bool = True, base: Optional[ProjectBase] = None) -> RunResult:
+    """Lint one buffer (stdin, an editor, the flake8 plugin): the file may not exist on disk
+    under ``display``. The index is the whole project's, with this buffer in place of the
+    file on disk: the findings are those of a run on the whole project, restricted to it."""
+    absolute = os.path.abspath(display)
+    base = base if base is not None else project_base(config, cache)
+    project = _buffer_index(base, absolute, data)
     settings = LintSettings(config, tuple(rules), project)
     file_result = lint_file(display, absolute, settings, data=data)
     file_result.findings.extend(noqa_check.check(display, absolute, data, settings))
-    result = RunResult(file_result.findings, file_result.errors, files_checked=1,
+    result = RunResult(file_result.findings, list(base.errors) + file_result.errors, files_checked=1,
                        rules=tuple(rules), root=config.root, settings=settings)
     result.sort()
     return result
