@@ -6,7 +6,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import pathspec
 
@@ -53,6 +53,24 @@ class _Patterns:
         return self._paths is not None and self._paths(os.path.normcase(rel_posix)) is not None
 
 
+def _matcher(spec: pathspec.GitIgnoreSpec) -> Callable[[str], bool]:
+    """Whether a path matches ``spec``. Without negated patterns that is "any pattern
+    matches", one search of their union instead of one per pattern (most of a walk's time)."""
+    patterns = [p for p in spec.patterns if p.include is not None and p.regex is not None]
+    if not patterns:
+        return lambda rel: False
+    flags = {p.regex.flags for p in patterns}
+    if not all(p.include for p in patterns) or len(flags) != 1:
+        return spec.match_file
+    # the directory marker group is named in each pattern: only the match matters here
+    union = "|".join(f"(?:{p.regex.pattern.replace('(?P<ps_d>', '(?:')})" for p in patterns)
+    try:
+        search = re.compile(union, flags.pop()).search
+    except re.error:
+        return spec.match_file
+    return lambda rel: search(rel) is not None
+
+
 class _GitIgnores:
     """``.gitignore`` files met while walking, each applying to its own directory and below
     (up to the root, or to the top of the git repository the directory is in)."""
@@ -60,17 +78,17 @@ class _GitIgnores:
     def __init__(self, stop_at: str) -> None:
         self._stop_at = stop_at
         # directory -> the (directory, spec) pairs that apply to its entries, nearest first
-        self._chains: Dict[str, Tuple[Tuple[str, pathspec.GitIgnoreSpec], ...]] = {}
+        self._chains: Dict[str, Tuple[Tuple[str, Callable[[str], bool]], ...]] = {}
 
     @staticmethod
-    def _spec(directory: str) -> Optional[pathspec.GitIgnoreSpec]:
+    def _spec(directory: str) -> Optional[Callable[[str], bool]]:
         try:
             with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as handle:
-                return pathspec.GitIgnoreSpec.from_lines(handle)
+                return _matcher(pathspec.GitIgnoreSpec.from_lines(handle))
         except OSError:
             return None
 
-    def _chain(self, directory: str) -> Tuple[Tuple[str, pathspec.GitIgnoreSpec], ...]:
+    def _chain(self, directory: str) -> Tuple[Tuple[str, Callable[[str], bool]], ...]:
         chain = self._chains.get(directory)
         if chain is None:
             spec = self._spec(directory)
@@ -84,9 +102,9 @@ class _GitIgnores:
 
     def ignored(self, path: str, is_dir: bool) -> bool:
         suffix = "/" if is_dir else ""
-        for directory, spec in self._chain(os.path.dirname(path)):
+        for directory, matches in self._chain(os.path.dirname(path)):
             rel = path[len(directory.rstrip(os.sep)) + 1:].replace(os.sep, "/")
-            if spec.match_file(rel + suffix):
+            if matches(rel + suffix):
                 return True
         return False
 

@@ -17,7 +17,7 @@ from fastapi_lint.parallel import Task, lint_tasks
 from fastapi_lint.project import ModuleSummary, ProjectIndex, module_name_for
 from fastapi_lint.registry import all_rules
 from fastapi_lint.rule import Finding, Rule
-from fastapi_lint.summary_cache import SummaryCache
+from fastapi_lint.summary_cache import SnapshotEntry, SummaryCache, load_snapshot, now_ns, store_snapshot
 
 
 @dataclass
@@ -93,6 +93,22 @@ def _index_project(files: Sequence[SourceFile], root: str, hashed: bool,
         return _index_files(files, root, hashed, summaries, jobs)
 
 
+# changed files a warm run checks one by one before it writes a new snapshot
+_SNAPSHOT_SLACK = 16
+
+
+def _remember(fresh: Dict[str, SnapshotEntry], stats: Dict[int, os.stat_result], number: int,
+              absolute: str, content: str, summary: ModuleSummary) -> None:
+    """Put a summary read or made this run into the next snapshot, under the file's stat."""
+    info = stats.get(number)
+    if info is None:
+        try:
+            info = os.stat(absolute)
+        except OSError:
+            return
+    fresh[absolute] = SnapshotEntry(info.st_mtime_ns, info.st_size, content, summary)
+
+
 @contextmanager
 def _collector_paused():
     """The cyclic garbage collector off while the index is loaded: it allocates tens of
@@ -116,7 +132,27 @@ def _index_files(files: Sequence[SourceFile], root: str, hashed: bool,
     found: Dict[int, ModuleSummary] = {}
     todo: List[int] = []
     contents: Dict[int, str] = {}
+    started = now_ns()
+    snapshot = load_snapshot(summaries) if summaries is not None else None
+    fresh: Dict[str, SnapshotEntry] = {}  # the next snapshot
+    stats: Dict[int, os.stat_result] = {}
+    missed = 0
     for number, source in enumerate(files):
+        module = module_name_for(source.absolute, root)[0] if summaries is not None else ""
+        if snapshot is not None:
+            try:
+                stats[number] = info = os.stat(source.absolute)
+            except OSError:
+                info = None
+            entry = snapshot.unchanged(source.absolute, info) if info is not None else None
+            if entry is not None and entry.summary.module == module:
+                sizes.append(entry.size)
+                if hashed:
+                    digests[source.absolute] = entry.content_digest
+                found[number] = entry.summary
+                fresh[source.absolute] = entry
+                continue
+        missed += 1
         try:
             data = read_source(source.absolute)
         except Unreadable:
@@ -128,9 +164,10 @@ def _index_files(files: Sequence[SourceFile], root: str, hashed: bool,
             digests[source.absolute] = content
         if summaries is not None:
             contents[number] = content
-            cached = summaries.load(source.absolute, module_name_for(source.absolute, root)[0], content)
+            cached = summaries.load(source.absolute, module, content)
             if cached is not None:
                 found[number] = cached
+                _remember(fresh, stats, number, source.absolute, content, cached)
                 continue
         todo.append(number)
     tasks = [Task(files[i].display, files[i].absolute) for i in todo]
@@ -142,6 +179,10 @@ def _index_files(files: Sequence[SourceFile], root: str, hashed: bool,
         found[number] = summary
         if summaries is not None:
             summaries.store(files[number].absolute, contents[number], summary)
+            _remember(fresh, stats, number, files[number].absolute, contents[number], summary)
+    # a few changed files are cheap to check one by one; rewriting the snapshot is not
+    if summaries is not None and (snapshot is None or missed > max(_SNAPSHOT_SLACK, len(files) // 50)):
+        store_snapshot(summaries, fresh, started)
     index = ProjectIndex(root=root)
     for number in sorted(found):  # file order: a later file of a module replaces an earlier one
         index.insert(found[number], files[number].absolute)
