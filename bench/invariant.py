@@ -13,6 +13,7 @@ process (the same code paths as the command line), the summary cache on.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import random
 import sys
@@ -59,7 +60,7 @@ def main(argv=None) -> int:
     print(f"{'project':45} {'files':>6} {'sampled':>7} {'mismatches':>10} {'s/file':>7}")
     for root, config, files in plans:
         os.chdir(root)
-        share = max(1, round(args.n * len(files) / total)) if files else 0
+        share = math.ceil(args.n * len(files) / total) if files else 0
         sample = sorted(rng.sample(files, min(share, len(files))))
         rules = select_rules(all_rules(), config.select, config.extend_select, config.ignore, config.preview)
         whole = _by_file(run_paths(["."], config, rules, cache=True).findings)
