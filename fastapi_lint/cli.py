@@ -10,7 +10,8 @@ import click
 
 from fastapi_lint import __version__
 from fastapi_lint.__main__ import interrupted
-from fastapi_lint.config import Config, ConfigError, did_you_mean, has_own_table, load_config, validate_codes
+from fastapi_lint.config import (SEVERITY_LEVELS, Config, ConfigError, at_least, did_you_mean, has_own_table,
+                                 load_config, validate_codes)
 from fastapi_lint.parallel import default_jobs
 from fastapi_lint.registry import all_rules, select_rules
 from fastapi_lint.reporters import FORMATS, Report, render
@@ -144,6 +145,10 @@ def _progress_callback():
 @click.option("--honor-other-tools/--no-honor-other-tools", default=None,
               help="Let ruff/bandit/flake8-async suppressions (# noqa: S608, # nosec) hide the equivalent rules.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--fail-on", type=click.Choice(SEVERITY_LEVELS), default=None,
+              help="Exit 1 only for findings of this severity or above (default: info, any finding).")
+@click.option("--min-severity", type=click.Choice(SEVERITY_LEVELS), default=None,
+              help="Report only findings of this severity or above (default: info, all).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file (pyproject.toml).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
 @click.option("--exclude", multiple=True, help="Glob patterns to skip (replaces the configured exclude list).")
@@ -178,7 +183,8 @@ def _progress_callback():
 @click.version_option(__version__, "--version", prog_name="fastapi-lint")
 def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[str, ...],
          extend_select: Tuple[str, ...], ignore: Tuple[str, ...], preview: Optional[bool],
-         honor_other_tools: Optional[bool], exit_zero: bool, config_file: Optional[str], no_cache: bool, exclude: Tuple[str, ...],
+         honor_other_tools: Optional[bool], exit_zero: bool, fail_on: Optional[str], min_severity: Optional[str],
+         config_file: Optional[str], no_cache: bool, exclude: Tuple[str, ...],
          extend_exclude: Tuple[str, ...], jobs: Optional[int], stdin_filename: Optional[str],
          explain: Optional[str], list_rules: bool, statistics: bool, quiet: bool, show_files: bool,
          color: Optional[bool], no_show_source: bool,
@@ -205,6 +211,7 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
         config = config.with_overrides(honor_other_tools=honor_other_tools)
     if project_root is not None:
         config = config.with_overrides(root=os.path.abspath(project_root))
+    config = _apply_cli_severities(config, fail_on, min_severity)
     if show_settings:
         _show_settings(config, paths)
         return
@@ -244,6 +251,7 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
         _add_noqa(result, reading_stdin)
     scope = (stdin_filename,) if reading_stdin and stdin_filename else paths
     hidden, stale = _filter_baseline(result, baseline_file, config, scope)
+    result.findings = [f for f in result.findings if at_least(f.severity, config.min_severity)]
     for problem in result.usage_errors:
         _error(problem)
     if not reading_stdin and result.files_checked == 0 and not result.usage_errors and not quiet:
@@ -269,7 +277,8 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
             stream.close()
     if result.errors or result.usage_errors:
         sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_FINDINGS if result.findings and not exit_zero else EXIT_CLEAN)
+    failing = any(at_least(f.severity, config.fail_on) for f in result.findings)
+    sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
 
 
 def _stdin_or_paths(paths: Tuple[str, ...], stdin_filename: Optional[str]) -> Tuple[Tuple[str, ...], bool]:
@@ -397,6 +406,13 @@ def _show_settings(config: Config, paths: Sequence[str]) -> None:
     click.echo(f"project root: {config.root}")
     click.echo(f"config file: {config.config_file or '(none: defaults)'}")
     click.echo(f"modules: {len(files)}")
+    click.echo(f"fail on: {config.fail_on}")
+    click.echo(f"minimum severity shown: {config.min_severity}")
+
+
+def _apply_cli_severities(config: Config, fail_on: Optional[str], min_severity: Optional[str]) -> Config:
+    changes = {key: value for key, value in (("fail_on", fail_on), ("min_severity", min_severity)) if value}
+    return config.with_overrides(**changes) if changes else config
 
 
 def _apply_cli(config: Config, select, extend_select, ignore, preview) -> Config:
