@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+from dataclasses import replace
 from typing import IO, List, Optional, Sequence, Tuple
 
 import click
@@ -135,9 +136,12 @@ def _progress_callback():
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 # readable=False: an unreadable file is reported as FAPI002 and the run goes on (click would stop it)
 @click.argument("paths", nargs=-1, type=click.Path(readable=False))
-@click.option("--format", "fmt", type=click.Choice(FORMATS + ("markdown",)), default="text",
-              show_default=True, help="Output format (markdown: only with --explain).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="Output format (default: text).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
+@click.option("--output-format", "output_formats", multiple=True, metavar="FORMAT[:PATH]",
+              help="Also write a report in FORMAT to PATH (repeatable, or comma-separated: "
+                   "sarif:results.sarif,markdown:summary.md); without PATH, the format of standard output.")
 @click.option("--select", multiple=True, help="Rule codes or prefixes to enable (replaces the configured set).")
 @click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable in addition.")
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
@@ -181,7 +185,7 @@ def _progress_callback():
 @click.option("--show-settings", is_flag=True,
               help="Print the project root, the configuration file and the module count, and exit.")
 @click.version_option(__version__, "--version", prog_name="fastapi-lint")
-def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[str, ...],
+def main(paths: Tuple[str, ...], fmt: Optional[str], output: Optional[str], output_formats: Tuple[str, ...], select: Tuple[str, ...],
          extend_select: Tuple[str, ...], ignore: Tuple[str, ...], preview: Optional[bool],
          honor_other_tools: Optional[bool], exit_zero: bool, fail_on: Optional[str], min_severity: Optional[str],
          config_file: Optional[str], no_cache: bool, exclude: Tuple[str, ...],
@@ -192,11 +196,10 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
          baseline_file: Optional[str], write_baseline: Optional[str], add_noqa: bool, no_prefilter: bool,
          project_root: Optional[str], show_settings: bool) -> None:
     """Lint FastAPI code. PATHS are files or directories (default: "."); "-" reads stdin."""
+    fmt, extra_reports = _report_formats(fmt, output_formats)
     if explain:
         _explain(explain, fmt)
         return
-    if fmt == "markdown":
-        raise UsageProblem("--format markdown only goes with --explain")
     paths, reading_stdin = _stdin_or_paths(paths, stdin_filename)
     start = os.path.dirname(os.path.abspath(stdin_filename)) if reading_stdin and stdin_filename else paths[0]
     config = load_config(config_file, start if os.path.exists(start) else ".")
@@ -223,6 +226,8 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
         _show_files(paths, config)
         return
     stream = _open_output(output)
+    # opened before the run, so that a path that cannot be written stops it at once
+    extra_streams = [(name, _open_output(path)) for name, path in extra_reports]
 
     from fastapi_lint import runner
 
@@ -275,10 +280,41 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
     finally:
         if stream not in (sys.stdout, sys.stderr):
             stream.close()
+    _write_extra_reports(extra_streams, report)
     if result.errors or result.usage_errors:
         sys.exit(EXIT_ERROR)
     failing = any(at_least(f.severity, config.fail_on) for f in result.findings)
     sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
+
+
+def _report_formats(fmt: Optional[str], values: Sequence[str]) -> Tuple[str, List[Tuple[str, str]]]:
+    """The format of the main report, and the (format, path) of each --output-format FORMAT:PATH.
+
+    As golangci-lint's ``--out-format``: one run, several reports, so CI lints once. A value
+    without a path names the main report's format (ruff's ``--output-format``).
+    """
+    extra: List[Tuple[str, str]] = []
+    main_formats = [fmt] if fmt else []
+    for value in (v.strip() for given in values for v in given.split(",") if v.strip()):
+        name, _, path = value.partition(":")
+        if name not in FORMATS:
+            raise UsageProblem(f"--output-format: unknown format {name!r} (one of {', '.join(FORMATS)})")
+        if path:
+            extra.append((name, path))
+        else:
+            main_formats.append(name)
+    if len(set(main_formats)) > 1:
+        raise UsageProblem(f"two formats for standard output: {' and '.join(main_formats)} "
+                           "(write one to a file: --output-format FORMAT:PATH)")
+    return (main_formats[0] if main_formats else "text"), extra
+
+
+def _write_extra_reports(reports: Sequence[Tuple[str, IO[str]]], report: Report) -> None:
+    for fmt, stream in reports:
+        try:
+            render(fmt, replace(report, color=False), stream)
+        finally:
+            stream.close()
 
 
 def _stdin_or_paths(paths: Tuple[str, ...], stdin_filename: Optional[str]) -> Tuple[Tuple[str, ...], bool]:

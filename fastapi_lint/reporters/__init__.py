@@ -7,7 +7,7 @@ from typing import IO, Dict, List, Optional, Tuple, Type
 
 from fastapi_lint.rule import Finding, Rule
 
-FORMATS = ("text", "json", "flake8", "github", "sarif")
+FORMATS = ("text", "json", "flake8", "github", "sarif", "markdown", "rdjson")
 
 
 @dataclass(frozen=True)
