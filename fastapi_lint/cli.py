@@ -175,6 +175,11 @@ def _progress_callback():
               help="Hide the findings recorded in this baseline file; report only new ones.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False),
               help="Record the current findings in this baseline file and exit.")
+@click.option("--new-from-rev", metavar="REF",
+              help="Report only the findings the change since the merge-base of HEAD and REF introduced "
+                   "(the working tree, uncommitted changes included, against that commit).")
+@click.option("--new-from-patch", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Report only the findings on the lines a unified diff adds.")
 @click.option("--add-noqa", is_flag=True, help="Write `# noqa: CODE` on the line of every current finding, and exit.")
 # for checking rule prefilters (and their benchmark): parse every file for every rule
 @click.option("--no-prefilter", is_flag=True, hidden=True)
@@ -193,7 +198,8 @@ def main(paths: Tuple[str, ...], fmt: Optional[str], output: Optional[str], outp
          explain: Optional[str], list_rules: bool, statistics: bool, quiet: bool, show_files: bool,
          color: Optional[bool], no_show_source: bool,
          sarif_category: Optional[str], fix: bool, unsafe_fixes: bool, diff: bool,
-         baseline_file: Optional[str], write_baseline: Optional[str], add_noqa: bool, no_prefilter: bool,
+         baseline_file: Optional[str], write_baseline: Optional[str], new_from_rev: Optional[str],
+         new_from_patch: Optional[str], add_noqa: bool, no_prefilter: bool,
          project_root: Optional[str], show_settings: bool) -> None:
     """Lint FastAPI code. PATHS are files or directories (default: "."); "-" reads stdin."""
     fmt, extra_reports = _report_formats(fmt, output_formats)
@@ -225,6 +231,7 @@ def main(paths: Tuple[str, ...], fmt: Optional[str], output: Optional[str], outp
     if show_files:
         _show_files(paths, config)
         return
+    base = _check_new_from(new_from_rev, new_from_patch, reading_stdin, paths)
     stream = _open_output(output)
     # opened before the run, so that a path that cannot be written stops it at once
     extra_streams = [(name, _open_output(path)) for name, path in extra_reports]
@@ -256,6 +263,9 @@ def main(paths: Tuple[str, ...], fmt: Optional[str], output: Optional[str], outp
         _add_noqa(result, reading_stdin)
     scope = (stdin_filename,) if reading_stdin and stdin_filename else paths
     hidden, stale = _filter_baseline(result, baseline_file, config, scope)
+    if new_from_rev or new_from_patch:
+        result.findings = _new_findings(result, base, new_from_patch, paths, config, rules,
+                                        run_options if not reading_stdin else {})
     result.findings = [f for f in result.findings if at_least(f.severity, config.min_severity)]
     for problem in result.usage_errors:
         _error(problem)
@@ -315,6 +325,43 @@ def _write_extra_reports(reports: Sequence[Tuple[str, IO[str]]], report: Report)
             render(fmt, replace(report, color=False), stream)
         finally:
             stream.close()
+
+
+def _check_new_from(rev: Optional[str], patch: Optional[str], reading_stdin: bool,
+                    paths: Sequence[str]) -> Optional[Tuple[str, str]]:
+    """Usage, the repository and the merge-base of --new-from-rev, before anything is linted:
+    (repository top, merge-base commit), or None without the option."""
+    if rev and patch:
+        raise UsageProblem("--new-from-rev or --new-from-patch, not both")
+    if (rev or patch) and reading_stdin:
+        raise UsageProblem(f"{'--new-from-rev' if rev else '--new-from-patch'} lints files: it does not read stdin")
+    if not rev:
+        return None
+    from fastapi_lint import changes
+
+    try:
+        return changes.resolve(rev, paths)
+    except changes.ChangeError as exc:
+        raise UsageProblem(str(exc)) from None
+
+
+def _new_findings(result, base: Optional[Tuple[str, str]], patch: Optional[str], paths: Sequence[str],
+                  config: Config, rules, run_options: dict) -> list:
+    """--new-from-rev / --new-from-patch: the findings the change introduced."""
+    from fastapi_lint import changes, runner
+
+    try:
+        if patch:
+            return changes.on_added_lines(result.findings, changes.read_patch(patch),
+                                          changes.patch_base(os.getcwd()))
+
+        def lint(base_paths: Sequence[str], base_config: Config) -> list:
+            return runner.run_paths(base_paths, base_config, rules, **run_options).findings
+
+        recorded = changes.base_findings(*base, paths, config, lint)
+    except changes.ChangeError as exc:
+        raise UsageProblem(str(exc)) from None
+    return changes.new_since(recorded, result.findings, result.root)
 
 
 def _stdin_or_paths(paths: Tuple[str, ...], stdin_filename: Optional[str]) -> Tuple[Tuple[str, ...], bool]:
