@@ -96,24 +96,29 @@ def test_markdown_has_a_summary_table_and_findings_by_file_with_rule_links(tree,
     (tree / "app" / "other.py").write_text("import time\n\n\nasync def f() -> None:\n    time.sleep(1)\n")
     text = output(capsys, "--format", "markdown", ".")
     assert text.startswith("### fastapi-lint\n\n**3 findings** (3 errors, 0 warnings, 0 info) in 2 files")
-    assert "| [FAPI101](https://github.com/fastapi-lint/fastapi-lint/blob/main/rules/FAPI101.md) " \
-           "| blocking-sleep-in-async | error | 2 |" in text
+    assert "| [FAPI101] | blocking-sleep-in-async | error | 2 |" in text
+    assert text.endswith("\n[FAPI101]: https://github.com/fastapi-lint/fastapi-lint/blob/main/rules/FAPI101.md\n"
+                         "[FAPI111]: https://github.com/fastapi-lint/fastapi-lint/blob/main/rules/FAPI111.md\n")
     main_block = text.index("<code>app/main.py</code> (2)")
     other_block = text.index("<code>app/other.py</code> (1)")
     assert main_block < text.index("- **16:5** [FAPI101]") < other_block < text.index("- **5:5** [FAPI101]")
     assert "<details open>" in text  # few findings: expanded
 
 
-def test_markdown_collapses_long_lists_and_orders_the_table_by_severity():
+def test_markdown_puts_errors_and_warnings_first_and_folds_the_infos():
     findings = tuple(finding(f"app/m{i % 3}.py", i, code, severity=severity)
-                     for i, (code, severity) in enumerate([("FAPI402", "info")] * 8 + [("FAPI104", "warning")] * 4
+                     for i, (code, severity) in enumerate([("FAPI402", "info")] * 12 + [("FAPI104", "warning")] * 4
                                                           + [("FAPI101", "error")]))
     stream = __import__("io").StringIO()
     markdown.render(Report(tuple(sorted(findings)), (), 3, "."), stream)
     text = stream.getvalue()
-    assert "<details open>" not in text and text.count("<details>") == 3
     rows = [line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| [FAPI")]
-    assert [row[1:8] for row in rows] == ["FAPI101", "FAPI104", "FAPI402"]
+    assert rows == ["[FAPI101]", "[FAPI104]", "[FAPI402]"]  # the table by severity
+    # 5 errors and warnings: expanded, before the one block that folds the 12 infos by file
+    assert text.count("<details open>") == 3
+    folded = text.index("<details><summary>12 info findings (suggestions)</summary>")
+    assert text.rindex("<details open>") < folded < text.index("info: m")
+    assert text[folded:].count("<details>") == 4 and "<details open>" not in text[folded:]
 
 
 def test_markdown_escapes_markup_outside_code_spans():

@@ -1,5 +1,8 @@
 """Markdown for a pull-request comment or ``$GITHUB_STEP_SUMMARY``: a summary table by rule
-and severity, then the findings grouped by file in collapsible ``<details>`` blocks.
+and severity, then the findings grouped by file in collapsible ``<details>`` blocks, errors
+and warnings first and the infos (style suggestions) folded under one block after them, so
+that a first run's dozens of suggestions do not bury what fails the review. Rule codes link
+to their pages through reference links defined once at the end.
 
 GitHub caps a comment at 65,536 characters: past ``BUDGET`` the list stops and says how many
 findings it left out, so the report always posts.
@@ -9,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 from itertools import groupby
-from typing import IO, Dict, List, Optional
+from typing import IO, Dict, List, Optional, Sequence, Tuple
 
 from fastapi_lint.reporters import Report
 from fastapi_lint.reporters.json import rule_urls
@@ -39,8 +42,11 @@ def text(message: str) -> str:
 
 
 def _code(code: str, urls: Dict[str, Optional[str]]) -> str:
-    url = urls.get(code)
-    return f"[{code}]({url})" if url else code
+    return f"[{code}]" if urls.get(code) else code
+
+
+def _link_definitions(report: Report, urls: Dict[str, Optional[str]]) -> List[str]:
+    return [f"[{code}]: {urls[code]}" for code in report.counts_by_code() if urls.get(code)]
 
 
 def _summary_line(report: Report) -> str:
@@ -71,16 +77,17 @@ def _finding_line(finding: Finding, urls: Dict[str, Optional[str]]) -> str:
             f"{text(finding.message)}{mark}")
 
 
-def _files(report: Report, urls: Dict[str, Optional[str]]) -> List[str]:
+def _files(findings: Sequence[Finding], urls: Dict[str, Optional[str]], budget: int) -> Tuple[List[str], int]:
+    """The blocks of ``findings`` by file within ``budget`` characters, and how many fit."""
     lines: List[str] = []
     used, shown = 0, 0
-    state = " open" if len(report.findings) <= OPEN_UP_TO else ""
-    for path, group in groupby(report.findings, key=lambda f: f.path):
+    state = " open" if len(findings) <= OPEN_UP_TO else ""
+    for path, group in groupby(findings, key=lambda f: f.path):
         items = [_finding_line(f, urls) for f in group]
         block = [f"<details{state}><summary><code>{html.escape(path)}</code> ({len(items)})</summary>", ""]
         kept = []
         for item in items:
-            if used + len(item) > BUDGET:
+            if used + len(item) > budget:
                 break
             kept.append(item)
             used += len(item) + 1
@@ -89,6 +96,20 @@ def _files(report: Report, urls: Dict[str, Optional[str]]) -> List[str]:
             shown += len(kept)
         if len(kept) < len(items):
             break
+    return lines, shown
+
+
+def _findings(report: Report, urls: Dict[str, Optional[str]]) -> List[str]:
+    serious = [f for f in report.findings if f.severity != "info"]
+    infos = [f for f in report.findings if f.severity == "info"]
+    lines, shown = _files(serious, urls, BUDGET)
+    if infos:
+        budget = BUDGET - sum(len(line) + 1 for line in lines)
+        folded, shown_infos = _files(infos, urls, budget)
+        if folded:
+            lines += [f"<details><summary>{_plural(len(infos), 'info finding')} (suggestions)</summary>", ""]
+            lines += folded + ["</details>", ""]
+        shown += shown_infos
     left = len(report.findings) - shown
     if left:
         lines += [f"…and {_plural(left, 'more finding')}, left out to fit a comment: "
@@ -100,7 +121,7 @@ def render(report: Report, stream: IO[str]) -> None:
     urls = rule_urls(report)
     lines = ["### fastapi-lint", ""]
     if report.findings:
-        lines += [_summary_line(report), ""] + _table(report, urls) + [""] + _files(report, urls)
+        lines += [_summary_line(report), ""] + _table(report, urls) + [""] + _findings(report, urls)
     else:
         lines += [f"No findings in {_plural(report.files_checked, 'file')}.", ""]
     if report.baseline_hidden:
@@ -108,4 +129,5 @@ def render(report: Report, stream: IO[str]) -> None:
     if report.errors:
         lines += ["**Errors** (these files or rules were not fully checked):", ""]
         lines += [f"- {text(error)}" for error in report.errors] + [""]
+    lines += _link_definitions(report, urls)
     stream.write("\n".join(lines).rstrip("\n") + "\n")
