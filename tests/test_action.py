@@ -143,7 +143,7 @@ def test_on_a_push_it_uploads_every_finding_and_fails(installed, tmp_path):
     log = json.loads((work / upload["sarif_file"]).read_text())
     assert [r["ruleId"] for r in log["runs"][0]["results"]] == ["FAPI101"]
     assert upload["category"] == "fastapi-lint"
-    assert "[FAPI101](" in runner.summary.read_text()
+    assert "| [FAPI101] |" in runner.summary.read_text()
     assert "app/main.py" in runner.log  # the text report in the job's log
 
 
@@ -177,6 +177,6 @@ def test_on_a_pull_request_only_what_it_introduces_counts(installed, tmp_path):
     log = json.loads((work / "out.sarif").read_text())
     assert sorted(r["ruleId"] for r in log["runs"][0]["results"]) == ["FAPI101", "FAPI104"]
     summary = runner.summary.read_text()
-    assert "[FAPI104](" in summary and "FAPI101" not in summary
+    assert "| [FAPI104] |" in summary and "FAPI101" not in summary
     runner = Runner(work, tmp_path, {"fail-on": "error", "upload-sarif": "false"}, base_ref="main")
     assert runner.run(skip_install=installed) == 0, runner.log
