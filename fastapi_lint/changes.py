@@ -117,7 +117,8 @@ def _extract(top: str, commit: str, directory: str) -> None:
 
 
 def _inside(top: str, path: str) -> str:
-    rel = os.path.relpath(os.path.abspath(path), top)
+    # git prints the top with symbolic links resolved: a path through a link must be too
+    rel = os.path.relpath(os.path.realpath(path), os.path.realpath(top))
     if rel == os.pardir or rel.startswith(os.pardir + os.sep):
         raise ChangeError(f"--new-from-rev: {path} is outside the git repository {top}")
     return rel
@@ -147,6 +148,7 @@ def base_findings(top: str, commit: str, paths: Sequence[str], config: Config, l
 
 
 def new_since(recorded: "Counter", findings: Sequence[Finding], root: str) -> List[Finding]:
+    """The findings whose identity ``recorded`` (the base's) lacks, each copy counted."""
     return baseline.apply(recorded, findings, root, ()).findings
 
 

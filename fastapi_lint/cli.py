@@ -263,9 +263,12 @@ def main(paths: Tuple[str, ...], fmt: Optional[str], output: Optional[str], outp
         _add_noqa(result, reading_stdin)
     scope = (stdin_filename,) if reading_stdin and stdin_filename else paths
     hidden, stale = _filter_baseline(result, baseline_file, config, scope)
+    changes_hidden = 0
     if new_from_rev or new_from_patch:
+        before = len(result.findings)
         result.findings = _new_findings(result, base, new_from_patch, paths, config, rules,
                                         run_options if not reading_stdin else {})
+        changes_hidden = before - len(result.findings)
     result.findings = [f for f in result.findings if at_least(f.severity, config.min_severity)]
     for problem in result.usage_errors:
         _error(problem)
@@ -279,8 +282,11 @@ def main(paths: Tuple[str, ...], fmt: Optional[str], output: Optional[str], outp
                     show_source=not no_show_source, sarif_category=sarif_category,
                     fixed=fixed, baseline_hidden=hidden, baseline_stale=stale,
                     path_errors=len(result.usage_errors),
-                    adoption_paths=_adoption_paths(config, paths, baseline_file, write_baseline, reading_stdin),
-                    quiet=quiet)
+                    # review mode already hides what was there: no adoption hint
+                    adoption_paths=None if new_from_rev or new_from_patch else
+                    _adoption_paths(config, paths, baseline_file, write_baseline, reading_stdin),
+                    quiet=quiet, changes_since=_changes_label(new_from_rev, new_from_patch),
+                    changes_hidden=changes_hidden)
     try:
         if statistics:
             _render_statistics(fmt, report, stream)
@@ -343,6 +349,12 @@ def _check_new_from(rev: Optional[str], patch: Optional[str], reading_stdin: boo
         return changes.resolve(rev, paths)
     except changes.ChangeError as exc:
         raise UsageProblem(str(exc)) from None
+
+
+def _changes_label(rev: Optional[str], patch: Optional[str]) -> Optional[str]:
+    if rev:
+        return f"the merge-base with {rev}"
+    return patch
 
 
 def _new_findings(result, base: Optional[Tuple[str, str]], patch: Optional[str], paths: Sequence[str],

@@ -250,3 +250,35 @@ def test_the_temporary_tree_is_removed_when_the_base_run_fails(repo, capsys, mon
     with pytest.raises(RuntimeError):
         run(["--format", "json", "--new-from-rev", "HEAD", "."])
     assert seen == [True] and temporary_trees() == before
+
+
+def test_the_reports_say_what_they_left_out(repo, capsys):
+    commit(repo, {"app/routes.py": ROUTES + NEW_ROUTE})
+    (repo / "pyproject.toml").write_text("")  # no [tool.fastapi-lint]: a plain run would hint at a baseline
+    assert run(["--new-from-rev", "HEAD~1", "--no-color", "."]) == 1
+    out = capsys.readouterr().out
+    assert "2 findings the merge-base with HEAD~1 already had are not shown." in out
+    assert "Adopting fastapi-lint" not in out
+    assert run(["--new-from-rev", "HEAD~1", "--format", "markdown", "."]) == 1
+    text = capsys.readouterr().out
+    assert "**1 finding** that the change since the merge-base with HEAD\\~1 introduced" in text
+    assert "2 findings the merge-base with HEAD\\~1 already had are not shown." in text
+    (repo / "change.diff").write_text(git(repo, "diff", "HEAD~1") + "\n")
+    assert run(["--new-from-patch", "change.diff", "--no-color", "."]) == 1
+    assert "2 findings on lines change.diff does not add are not shown." in capsys.readouterr().out
+
+
+def test_paths_through_a_symbolic_link_to_the_repository(repo, tmp_path, capsys, monkeypatch):
+    commit(repo, {"app/routes.py": ROUTES + NEW_ROUTE})
+    link = tmp_path / "link"
+    link.symlink_to(repo, target_is_directory=True)
+    status, found, err = lint(capsys, "--new-from-rev", "HEAD~1", str(link / "app"))
+    assert (status, [(line, code) for _, line, code in found]) == (1, [(22, "FAPI101")]), err
+
+
+def test_markdown_without_new_findings_says_so(repo, capsys):
+    commit(repo, {"app/routes.py": ROUTES.replace("    time.sleep(2)\n", "")})
+    assert run(["--new-from-rev", "HEAD~1", "--format", "markdown", "."]) == 0
+    assert capsys.readouterr().out.startswith(
+        "### fastapi-lint\n\nNo findings that the change since the merge-base with HEAD\\~1 introduced in 2 files.\n\n"
+        "1 finding the merge-base with HEAD\\~1 already had is not shown.\n")

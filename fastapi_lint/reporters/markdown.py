@@ -22,7 +22,7 @@ BUDGET = 60_000  # characters of findings; the rest of a comment's 65,536 is the
 OPEN_UP_TO = 10  # with this many findings or fewer, the file blocks start expanded
 _ORDER = {"error": 0, "warning": 1, "info": 2}
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)
-_SPECIAL = re.compile(r"([\\*_\[\]<>|#])")
+_SPECIAL = re.compile(r"([\\*_\[\]<>|#~])")
 
 
 def _plural(count: int, word: str) -> str:
@@ -52,7 +52,8 @@ def _link_definitions(report: Report, urls: Dict[str, Optional[str]]) -> List[st
 def _summary_line(report: Report) -> str:
     by_sev = report.counts_by_severity()
     fixable = sum(1 for f in report.findings if f.fix is not None and f.fix.applicability == "safe")
-    line = (f"**{_plural(len(report.findings), 'finding')}** ({_plural(by_sev.get('error', 0), 'error')}, "
+    since = f" that {text(report.changes_introduced())} introduced" if report.changes_since else ""
+    line = (f"**{_plural(len(report.findings), 'finding')}**{since} ({_plural(by_sev.get('error', 0), 'error')}, "
             f"{_plural(by_sev.get('warning', 0), 'warning')}, {by_sev.get('info', 0)} info) "
             f"in {_plural(report.files_checked, 'file')}")
     if fixable:
@@ -123,9 +124,12 @@ def render(report: Report, stream: IO[str]) -> None:
     if report.findings:
         lines += [_summary_line(report), ""] + _table(report, urls) + [""] + _findings(report, urls)
     else:
-        lines += [f"No findings in {_plural(report.files_checked, 'file')}.", ""]
+        since = f" that {text(report.changes_introduced())} introduced" if report.changes_since else ""
+        lines += [f"No findings{since} in {_plural(report.files_checked, 'file')}.", ""]
     if report.baseline_hidden:
         lines += [f"{_plural(report.baseline_hidden, 'known finding')} hidden by the baseline.", ""]
+    if report.changes_hidden:
+        lines += [text(report.changes_note()), ""]
     if report.errors:
         lines += ["**Errors** (these files or rules were not fully checked):", ""]
         lines += [f"- {text(error)}" for error in report.errors] + [""]
