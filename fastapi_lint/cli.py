@@ -4,13 +4,15 @@ from __future__ import annotations
 import io
 import os
 import sys
+from dataclasses import replace
 from typing import IO, List, Optional, Sequence, Tuple
 
 import click
 
 from fastapi_lint import __version__
 from fastapi_lint.__main__ import interrupted
-from fastapi_lint.config import Config, ConfigError, did_you_mean, has_own_table, load_config, validate_codes
+from fastapi_lint.config import (SEVERITY_LEVELS, Config, ConfigError, at_least, did_you_mean, has_own_table,
+                                 load_config, validate_codes)
 from fastapi_lint.parallel import default_jobs
 from fastapi_lint.registry import all_rules, select_rules
 from fastapi_lint.reporters import FORMATS, Report, render
@@ -134,9 +136,12 @@ def _progress_callback():
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 # readable=False: an unreadable file is reported as FAPI002 and the run goes on (click would stop it)
 @click.argument("paths", nargs=-1, type=click.Path(readable=False))
-@click.option("--format", "fmt", type=click.Choice(FORMATS + ("markdown",)), default="text",
-              show_default=True, help="Output format (markdown: only with --explain).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="Output format (default: text).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
+@click.option("--output-format", "output_formats", multiple=True, metavar="FORMAT[:PATH]",
+              help="Also write a report in FORMAT to PATH (repeatable, or comma-separated: "
+                   "sarif:results.sarif,markdown:summary.md); without PATH, the format of standard output.")
 @click.option("--select", multiple=True, help="Rule codes or prefixes to enable (replaces the configured set).")
 @click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable in addition.")
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
@@ -144,6 +149,10 @@ def _progress_callback():
 @click.option("--honor-other-tools/--no-honor-other-tools", default=None,
               help="Let ruff/bandit/flake8-async suppressions (# noqa: S608, # nosec) hide the equivalent rules.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--fail-on", type=click.Choice(SEVERITY_LEVELS), default=None,
+              help="Exit 1 only for findings of this severity or above (default: info, any finding).")
+@click.option("--min-severity", type=click.Choice(SEVERITY_LEVELS), default=None,
+              help="Report only findings of this severity or above (default: info, all).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Configuration file (pyproject.toml).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
 @click.option("--exclude", multiple=True, help="Glob patterns to skip (replaces the configured exclude list).")
@@ -166,6 +175,11 @@ def _progress_callback():
               help="Hide the findings recorded in this baseline file; report only new ones.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False),
               help="Record the current findings in this baseline file and exit.")
+@click.option("--new-from-rev", metavar="REF",
+              help="Report only the findings the change since the merge-base of HEAD and REF introduced "
+                   "(the working tree, uncommitted changes included, against that commit).")
+@click.option("--new-from-patch", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Report only the findings on the lines a unified diff adds.")
 @click.option("--add-noqa", is_flag=True, help="Write `# noqa: CODE` on the line of every current finding, and exit.")
 # for checking rule prefilters (and their benchmark): parse every file for every rule
 @click.option("--no-prefilter", is_flag=True, hidden=True)
@@ -176,21 +190,22 @@ def _progress_callback():
 @click.option("--show-settings", is_flag=True,
               help="Print the project root, the configuration file and the module count, and exit.")
 @click.version_option(__version__, "--version", prog_name="fastapi-lint")
-def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[str, ...],
+def main(paths: Tuple[str, ...], fmt: Optional[str], output: Optional[str], output_formats: Tuple[str, ...], select: Tuple[str, ...],
          extend_select: Tuple[str, ...], ignore: Tuple[str, ...], preview: Optional[bool],
-         honor_other_tools: Optional[bool], exit_zero: bool, config_file: Optional[str], no_cache: bool, exclude: Tuple[str, ...],
+         honor_other_tools: Optional[bool], exit_zero: bool, fail_on: Optional[str], min_severity: Optional[str],
+         config_file: Optional[str], no_cache: bool, exclude: Tuple[str, ...],
          extend_exclude: Tuple[str, ...], jobs: Optional[int], stdin_filename: Optional[str],
          explain: Optional[str], list_rules: bool, statistics: bool, quiet: bool, show_files: bool,
          color: Optional[bool], no_show_source: bool,
          sarif_category: Optional[str], fix: bool, unsafe_fixes: bool, diff: bool,
-         baseline_file: Optional[str], write_baseline: Optional[str], add_noqa: bool, no_prefilter: bool,
+         baseline_file: Optional[str], write_baseline: Optional[str], new_from_rev: Optional[str],
+         new_from_patch: Optional[str], add_noqa: bool, no_prefilter: bool,
          project_root: Optional[str], show_settings: bool) -> None:
     """Lint FastAPI code. PATHS are files or directories (default: "."); "-" reads stdin."""
+    fmt, extra_reports = _report_formats(fmt, output_formats)
     if explain:
         _explain(explain, fmt)
         return
-    if fmt == "markdown":
-        raise UsageProblem("--format markdown only goes with --explain")
     paths, reading_stdin = _stdin_or_paths(paths, stdin_filename)
     start = os.path.dirname(os.path.abspath(stdin_filename)) if reading_stdin and stdin_filename else paths[0]
     config = load_config(config_file, start if os.path.exists(start) else ".")
@@ -205,6 +220,7 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
         config = config.with_overrides(honor_other_tools=honor_other_tools)
     if project_root is not None:
         config = config.with_overrides(root=os.path.abspath(project_root))
+    config = _apply_cli_severities(config, fail_on, min_severity)
     if show_settings:
         _show_settings(config, paths)
         return
@@ -215,7 +231,10 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
     if show_files:
         _show_files(paths, config)
         return
+    base = _check_new_from(new_from_rev, new_from_patch, reading_stdin, paths)
     stream = _open_output(output)
+    # opened before the run, so that a path that cannot be written stops it at once
+    extra_streams = [(name, _open_output(path)) for name, path in extra_reports]
 
     from fastapi_lint import runner
 
@@ -244,6 +263,13 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
         _add_noqa(result, reading_stdin)
     scope = (stdin_filename,) if reading_stdin and stdin_filename else paths
     hidden, stale = _filter_baseline(result, baseline_file, config, scope)
+    changes_hidden = 0
+    if new_from_rev or new_from_patch:
+        before = len(result.findings)
+        result.findings = _new_findings(result, base, new_from_patch, paths, config, rules,
+                                        run_options if not reading_stdin else {})
+        changes_hidden = before - len(result.findings)
+    result.findings = [f for f in result.findings if at_least(f.severity, config.min_severity)]
     for problem in result.usage_errors:
         _error(problem)
     if not reading_stdin and result.files_checked == 0 and not result.usage_errors and not quiet:
@@ -256,8 +282,11 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
                     show_source=not no_show_source, sarif_category=sarif_category,
                     fixed=fixed, baseline_hidden=hidden, baseline_stale=stale,
                     path_errors=len(result.usage_errors),
-                    adoption_paths=_adoption_paths(config, paths, baseline_file, write_baseline, reading_stdin),
-                    quiet=quiet)
+                    # review mode already hides what was there: no adoption hint
+                    adoption_paths=None if new_from_rev or new_from_patch else
+                    _adoption_paths(config, paths, baseline_file, write_baseline, reading_stdin),
+                    quiet=quiet, changes_since=_changes_label(new_from_rev, new_from_patch),
+                    changes_hidden=changes_hidden)
     try:
         if statistics:
             _render_statistics(fmt, report, stream)
@@ -267,9 +296,84 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
     finally:
         if stream not in (sys.stdout, sys.stderr):
             stream.close()
+    _write_extra_reports(extra_streams, report)
     if result.errors or result.usage_errors:
         sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_FINDINGS if result.findings and not exit_zero else EXIT_CLEAN)
+    failing = any(at_least(f.severity, config.fail_on) for f in result.findings)
+    sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
+
+
+def _report_formats(fmt: Optional[str], values: Sequence[str]) -> Tuple[str, List[Tuple[str, str]]]:
+    """The format of the main report, and the (format, path) of each --output-format FORMAT:PATH.
+
+    As golangci-lint's ``--out-format``: one run, several reports, so CI lints once. A value
+    without a path names the main report's format (ruff's ``--output-format``).
+    """
+    extra: List[Tuple[str, str]] = []
+    main_formats = [fmt] if fmt else []
+    for value in (v.strip() for given in values for v in given.split(",") if v.strip()):
+        name, _, path = value.partition(":")
+        if name not in FORMATS:
+            raise UsageProblem(f"--output-format: unknown format {name!r} (one of {', '.join(FORMATS)})")
+        if path:
+            extra.append((name, path))
+        else:
+            main_formats.append(name)
+    if len(set(main_formats)) > 1:
+        raise UsageProblem(f"two formats for standard output: {' and '.join(main_formats)} "
+                           "(write one to a file: --output-format FORMAT:PATH)")
+    return (main_formats[0] if main_formats else "text"), extra
+
+
+def _write_extra_reports(reports: Sequence[Tuple[str, IO[str]]], report: Report) -> None:
+    for fmt, stream in reports:
+        try:
+            render(fmt, replace(report, color=False), stream)
+        finally:
+            stream.close()
+
+
+def _check_new_from(rev: Optional[str], patch: Optional[str], reading_stdin: bool,
+                    paths: Sequence[str]) -> Optional[Tuple[str, str]]:
+    """Usage, the repository and the merge-base of --new-from-rev, before anything is linted:
+    (repository top, merge-base commit), or None without the option."""
+    if rev and patch:
+        raise UsageProblem("--new-from-rev or --new-from-patch, not both")
+    if (rev or patch) and reading_stdin:
+        raise UsageProblem(f"{'--new-from-rev' if rev else '--new-from-patch'} lints files: it does not read stdin")
+    if not rev:
+        return None
+    from fastapi_lint import changes
+
+    try:
+        return changes.resolve(rev, paths)
+    except changes.ChangeError as exc:
+        raise UsageProblem(str(exc)) from None
+
+
+def _changes_label(rev: Optional[str], patch: Optional[str]) -> Optional[str]:
+    if rev:
+        return f"the merge-base with {rev}"
+    return patch
+
+
+def _new_findings(result, base: Optional[Tuple[str, str]], patch: Optional[str], paths: Sequence[str],
+                  config: Config, rules, run_options: dict) -> list:
+    """--new-from-rev / --new-from-patch: the findings the change introduced."""
+    from fastapi_lint import changes, runner
+
+    try:
+        if patch:
+            return changes.on_added_lines(result.findings, changes.read_patch(patch),
+                                          changes.patch_base(os.getcwd()))
+
+        def lint(base_paths: Sequence[str], base_config: Config) -> list:
+            return runner.run_paths(base_paths, base_config, rules, **run_options).findings
+
+        recorded = changes.base_findings(*base, paths, config, lint)
+    except changes.ChangeError as exc:
+        raise UsageProblem(str(exc)) from None
+    return changes.new_since(recorded, result.findings, result.root)
 
 
 def _stdin_or_paths(paths: Tuple[str, ...], stdin_filename: Optional[str]) -> Tuple[Tuple[str, ...], bool]:
@@ -397,6 +501,13 @@ def _show_settings(config: Config, paths: Sequence[str]) -> None:
     click.echo(f"project root: {config.root}")
     click.echo(f"config file: {config.config_file or '(none: defaults)'}")
     click.echo(f"modules: {len(files)}")
+    click.echo(f"fail on: {config.fail_on}")
+    click.echo(f"minimum severity shown: {config.min_severity}")
+
+
+def _apply_cli_severities(config: Config, fail_on: Optional[str], min_severity: Optional[str]) -> Config:
+    changes = {key: value for key, value in (("fail_on", fail_on), ("min_severity", min_severity)) if value}
+    return config.with_overrides(**changes) if changes else config
 
 
 def _apply_cli(config: Config, select, extend_select, ignore, preview) -> Config:

@@ -26,8 +26,11 @@ _LIST_KEYS = {"select", "extend-select", "ignore", "exclude", "extend-exclude", 
               "script-paths", "extend-script-paths"}
 _BOOL_KEYS = {"preview", "force-exclude", "respect-gitignore", "honor-other-tools"}
 _STR_KEYS = {"cache-dir", "baseline"}
+# severities from the lowest up: `fail-on` and `min-severity` name one of them
+SEVERITY_LEVELS: Tuple[str, ...] = ("info", "warning", "error")
+_SEVERITY_KEYS = {"fail-on", "min-severity"}
 _TABLE_KEYS = {"per-file-ignores", "options"}
-KNOWN_KEYS = _LIST_KEYS | _BOOL_KEYS | _STR_KEYS | _TABLE_KEYS
+KNOWN_KEYS = _LIST_KEYS | _BOOL_KEYS | _STR_KEYS | _SEVERITY_KEYS | _TABLE_KEYS
 
 
 class ConfigError(Exception):
@@ -54,6 +57,10 @@ class Config:
     options: Tuple[Tuple[str, Tuple[Tuple[str, Any], ...]], ...] = ()
     # `# noqa: S608` / `# nosec` also suppress the equivalent FAPI rule (suppression.EQUIVALENTS)
     honor_other_tools: bool = True
+    # the lowest severity that makes the exit status 1, and the lowest that is reported
+    # (bandit's --severity-level); neither changes results, so neither is in fingerprint()
+    fail_on: str = "info"
+    min_severity: str = "info"
 
     def options_for(self, code: str) -> Dict[str, Any]:
         for rule_code, values in self.options:
@@ -160,6 +167,9 @@ def parse_section(section: Mapping[str, Any], path: str) -> Config:
             if not isinstance(section[key], str):
                 raise ConfigError(f"{path}: {key!r} must be a string")
             values[key.replace("-", "_")] = section[key]
+    for key in _SEVERITY_KEYS:
+        if key in section:
+            values[key.replace("-", "_")] = check_severity(section[key], f"{path}: {key!r}")
     extend_tests = values.pop("extend_test_paths", ())
     if extend_tests:
         values["test_paths"] = tuple(values.get("test_paths", DEFAULT_TEST_PATHS)) + tuple(extend_tests)
@@ -179,6 +189,18 @@ def parse_section(section: Mapping[str, Any], path: str) -> Config:
             raise ConfigError(f"{path}: 'options' must hold one table per rule code")
         values["options"] = tuple((code, tuple(opts.items())) for code, opts in table.items())
     return Config(**values)
+
+
+def check_severity(value: Any, where: str) -> str:
+    if value not in SEVERITY_LEVELS:
+        raise ConfigError(f"{where} must be error, warning or info, not {value!r}")
+    return value
+
+
+def at_least(severity: str, level: str) -> bool:
+    """Whether ``severity`` is ``level`` or above (an unknown severity counts as error)."""
+    rank = SEVERITY_LEVELS.index(severity) if severity in SEVERITY_LEVELS else len(SEVERITY_LEVELS)
+    return rank >= SEVERITY_LEVELS.index(level)
 
 
 def _str_list(value: Any, key: str, path: str) -> Tuple[str, ...]:

@@ -241,7 +241,8 @@ def test_precommit_snippet_names_the_hook():
 
 def test_documented_commands_run(project, tmp_path, capsys):
     """Each fastapi-lint command of the workflows works on a project with a finding."""
-    commands = [c for w in workflows() for c in lint_commands(w)]
+    # the --new-from-rev recipes need a git history: tests/test_review_docs.py runs them
+    commands = [c for w in workflows() for c in lint_commands(w) if "--new-from-rev" not in c]
     assert commands
     for command in commands:
         args = shlex.split(command.split("||")[0])[1:]

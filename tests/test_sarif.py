@@ -97,7 +97,8 @@ def test_fixtures_are_valid_for_github(tmp_path, monkeypatch):
         assert location["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
         assert location["artifactLocation"]["uri"].startswith("fixtures/")
         assert os.path.exists(os.path.join(REPO, unquote(location["artifactLocation"]["uri"])))
-        assert "partialFingerprints" not in result
+        # upload-sarif computes primaryLocationLineHash itself (and warns when a producer's differs)
+        assert set(result["partialFingerprints"]) == {sarif.PARTIAL_FINGERPRINT_KEY}
     assert run_["originalUriBaseIds"]["%SRCROOT%"]["uri"] == Path(REPO).as_uri() + "/"
     assert run_["columnKind"] == "unicodeCodePoints"
 
@@ -291,3 +292,26 @@ def test_cached_results_keep_their_fingerprints_and_fixes(repo, tmp_path):
         assert run(["--format", "sarif", "-o", str(tmp_path / name), "app"]) == 1
         results = json.loads((tmp_path / name).read_text())["runs"][0]["results"]
         assert results == json.loads(fresh.read_text())["runs"][0]["results"]
+
+
+def test_partial_fingerprints_survive_line_shifts_and_differ_on_one_line(repo, tmp_path):
+    """What GitHub matches alerts by on pull requests: two findings on one line (same rule
+    or not) are two alerts, and an edit above them moves no alert."""
+    def partials():
+        lint_sarif(tmp_path, "--select", "FAPI101,FAPI111", "app")
+        results = json.loads((tmp_path / "out.sarif").read_text())["runs"][0]["results"]
+        return [(r["ruleId"], r["locations"][0]["physicalLocation"]["region"]["startLine"],
+                 r["partialFingerprints"][sarif.PARTIAL_FINGERPRINT_KEY]) for r in results]
+
+    source = BAD.replace("import time\n", "import asyncio\nimport time\n\n\nasync def ping() -> None:\n"
+                                          "    await asyncio.sleep(0)\n")
+    source = source.replace("    time.sleep(1)\n", "    time.sleep(1); time.sleep(1); ping()\n")
+    (repo / "app" / "main.py").write_text(source)
+    before = partials()
+    assert [(code, line) for code, line, _ in before] == [("FAPI101", 14), ("FAPI101", 14), ("FAPI111", 14)]
+    assert len({partial for _, _, partial in before}) == 3
+    (repo / "app" / "main.py").write_text("# an unrelated edit\n\n\n" + source.replace("app = FastAPI()", "app = FastAPI(title='x')"))
+    after = partials()
+    assert [line for _, line, _ in after] == [17, 17, 17]
+    assert [partial for _, _, partial in after] == [partial for _, _, partial in before]
+    assert_valid(tmp_path / "out.sarif", repo)

@@ -7,7 +7,7 @@ from typing import IO, Dict, List, Optional, Tuple, Type
 
 from fastapi_lint.rule import Finding, Rule
 
-FORMATS = ("text", "json", "flake8", "github", "sarif")
+FORMATS = ("text", "json", "flake8", "github", "sarif", "markdown", "rdjson")
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,24 @@ class Report:
     # how to adopt the linter on these paths (as typed on the command line)
     adoption_paths: Optional[str] = None
     quiet: bool = False  # text output: the findings only, no summary
+    # --new-from-rev/--new-from-patch: what the findings are new against ("the merge-base
+    # with origin/main", "change.diff") and how many older ones were left out
+    changes_since: Optional[str] = None
+    changes_hidden: int = 0
+
+    def changes_introduced(self) -> str:
+        """--new-from-rev/--new-from-patch: what the findings are the new ones of."""
+        since = self.changes_since or ""
+        return f"the change since {since}" if since.startswith("the merge-base") else since
+
+    def changes_note(self) -> str:
+        """The findings --new-from-rev/--new-from-patch left out, and why."""
+        count = self.changes_hidden
+        are = "is" if count == 1 else "are"
+        findings = f"{count} finding{'' if count == 1 else 's'}"
+        if (self.changes_since or "").startswith("the merge-base"):
+            return f"{findings} {self.changes_since} already had {are} not shown."
+        return f"{findings} on lines {self.changes_since} does not add {are} not shown."
 
     def counts_by_code(self) -> Dict[str, int]:
         counts: Dict[str, int] = {}

@@ -33,7 +33,7 @@ def finding_dict(finding: Finding, url: Optional[str] = None) -> Dict[str, Any]:
     return data
 
 
-def _urls(report: Report) -> Dict[str, Optional[str]]:
+def rule_urls(report: Report) -> Dict[str, Optional[str]]:
     from fastapi_lint.registry import all_rules
 
     rules = dict(all_rules())  # FAPI001/FAPI002 are reported whatever the selection
@@ -53,7 +53,7 @@ def render_statistics(report: Report, stream: IO[str]) -> None:
 
 
 def render(report: Report, stream: IO[str]) -> None:
-    urls = _urls(report)
+    urls = rule_urls(report)
     payload = {
         "version": __version__,
         "findings": [finding_dict(f, urls.get(f.code)) for f in report.findings],

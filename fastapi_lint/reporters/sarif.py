@@ -21,6 +21,10 @@ from fastapi_lint.rule import Finding, Fix, Rule, Severity
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "fastapi-lint/v1"
+# GitHub matches alerts across commits and pull requests by partialFingerprints; upload-sarif
+# adds its own primaryLocationLineHash (a hash of the line and its neighbours), which two
+# findings of one rule on one line share: this one tells them apart and ignores line moves
+PARTIAL_FINGERPRINT_KEY = "fastapiLintFindingHash/v1"
 MAX_DESCRIPTION = 1024  # GitHub's limit for shortDescription/fullDescription
 _LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
 
@@ -150,8 +154,10 @@ def _result(finding: Finding, rule_index: Optional[int], location: Dict[str, str
             "artifactLocation": location,
             "region": _region(finding.line, finding.column, finding.end_line, finding.end_column),
         }}],
-        "fingerprints": {FINGERPRINT_KEY: fingerprint(finding, location["uri"], occurrence)},
     }
+    identity = fingerprint(finding, location["uri"], occurrence)
+    result["fingerprints"] = {FINGERPRINT_KEY: identity}
+    result["partialFingerprints"] = {PARTIAL_FINGERPRINT_KEY: identity}
     if rule_index is not None:
         result["ruleIndex"] = rule_index
     if finding.fix is not None:

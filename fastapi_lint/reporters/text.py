@@ -132,6 +132,8 @@ def _fix_and_baseline_notes(report: Report) -> str:
         notes.append(f"Fixed {_plural(report.fixed, 'finding')}.")
     if report.baseline_hidden:
         notes.append(f"{_plural(report.baseline_hidden, 'known finding')} hidden by the baseline.")
+    if report.changes_hidden:
+        notes.append(report.changes_note())
     if report.baseline_stale:
         notes.append(f"{_plural(report.baseline_stale, 'baseline entry', 'baseline entries')} "
                      f"no longer match{'es' if report.baseline_stale == 1 else ''} (shrink it with --write-baseline).")
