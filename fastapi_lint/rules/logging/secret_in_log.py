@@ -11,7 +11,7 @@ from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules.logging._calls import log_calls, log_method, may_log
 from fastapi_lint.rules.logging._masked import UNWRAP_METHODS, is_masked
 from fastapi_lint.credentials import ValueKind, classify
-from fastapi_lint.words import LOG_SECRET_WORDS, PII_WORDS, pii_role, secret_role
+from fastapi_lint.words import LOG_SECRET_WORDS, PII_WORDS, non_credential_token_context, pii_role, secret_role
 
 # keyword arguments of logging functions and print that carry no logged value
 _CONTROL_KEYWORDS = frozenset({"exc_info", "stack_info", "stacklevel", "sep", "end", "file", "flush"})
@@ -103,7 +103,8 @@ class SecretInLog(Rule):
     Names are judged by their role, on whole words: identifiers and counters are not
     secrets (`chat_session_id`, `credential_id`, `token_count`, `max_tokens`,
     `token_expires_at`, `token_penalty`, `is_token_valid`, `page_token`,
-    `continuation_token`, `token_key`, LLM `tokens`), nor are values that cannot carry one
+    `continuation_token`, `token_key`, LLM `tokens`, the `token` of code named for locks or
+    LLM tokenizers: `dump_lock_state`, `class VocabTokenizer`), nor are values that cannot carry one
     (`bool(token)`, `len(password)`), module constants holding a name (`SECRET_ENV =
     "APP_SECRET"`), or values masked by pydantic (a name bound to `SecretStr(...)`, a
     parameter or field annotated `SecretStr`/`SecretBytes`, `Optional` too: they print as
@@ -367,7 +368,16 @@ class SecretInLog(Rule):
         return f"logs `{text}`, personal data (PII: `{self._pii(name, owner)}`)"
 
     def _secret(self, name: str, owner: Optional[str] = None) -> Optional[str]:
-        return secret_role(name, self._secret_words, plurals=True, owner=owner)
+        word = secret_role(name, self._secret_words, plurals=True, owner=owner)
+        if word in ("token", "tokens") and self._in_token_context():
+            return None  # a lock's owner id, a tokenizer's vocabulary entry
+        return word
+
+    def _in_token_context(self) -> bool:
+        names = [self.ctx.facts.module_name]
+        names.extend(frame.node.name.value for frame in self.ctx.frames
+                     if isinstance(frame.node, (cst.FunctionDef, cst.ClassDef)))
+        return non_credential_token_context(names)
 
     def _pii(self, name: str, owner: Optional[str] = None) -> Optional[str]:
         return pii_role(name, owner, self._pii_words, plurals=True)
