@@ -8,6 +8,7 @@ import libcst as cst
 from fastapi_lint.names import positional, string_value
 from fastapi_lint.prefilter import any_attribute, any_word, says_any
 from fastapi_lint.rule import Default, Rule, Severity
+from fastapi_lint.served import in_script_paths
 from fastapi_lint.rules.logging._calls import log_calls, log_method, may_log
 from fastapi_lint.rules.logging._masked import UNWRAP_METHODS, is_masked
 from fastapi_lint.credentials import ValueKind, classify
@@ -112,7 +113,10 @@ class SecretInLog(Rule):
     `full_name`/`email`/`address` of a non-person are not PII (`repo.full_name`,
     `repos[0].full_name`, `group_email`, `team.email`, `from_email`, `worker.address`).
     Constant text that merely mentions a word (`"password changed"`) is not reported. Test
-    files are not checked.
+    files are not checked, nor `print` in files matching `script-paths` (default
+    `scripts/**`, `bin/**`...): a script run by hand prints to the operator who runs it (a
+    seed script's `.env` lines, a cleanup script's list of affected users); its logging
+    calls are still checked.
 
     ## Why is this bad?
     Logs are copied to aggregators, shared with vendors and kept for months, with far wider
@@ -226,7 +230,8 @@ class SecretInLog(Rule):
 
     def _is_log_call(self, node: cst.Call) -> bool:
         if isinstance(node.func, cst.Name) and node.func.value == "print":
-            return self.ctx.resolve(node.func) == "builtins.print"
+            # a script's print is its output to the operator running it, not a log
+            return self.ctx.resolve(node.func) == "builtins.print" and not in_script_paths(self.ctx)
         return log_method(self.ctx, node) is not None
 
     def _flagged(self, node: cst.Call) -> Iterator[Flagged]:
