@@ -107,12 +107,7 @@ def _type_var_bounds(statements: List[ast.stmt]) -> Dict[str, ast.expr]:
 
 
 def _bound(annotation: ast.expr, bounds: Dict[str, ast.expr]) -> ast.expr:
-    """The annotation with a TypeVar replaced by its bound; ``T | None`` is ``T``."""
-    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
-        sides = [annotation.left, annotation.right]
-        others = [side for side in sides if not (isinstance(side, ast.Constant) and side.value is None)]
-        if len(others) == 1:
-            annotation = others[0]
+    """The annotation, a TypeVar replaced by its bound."""
     if isinstance(annotation, ast.Name) and annotation.id in bounds:
         return bounds[annotation.id]
     return annotation
