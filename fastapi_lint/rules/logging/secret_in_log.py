@@ -8,7 +8,7 @@ import libcst as cst
 from fastapi_lint.names import positional, string_value
 from fastapi_lint.prefilter import any_attribute, any_word, says_any
 from fastapi_lint.rule import Default, Rule, Severity
-from fastapi_lint.served import in_script_paths
+from fastapi_lint.served import SERVED, MainGuardAware, in_script_paths
 from fastapi_lint.rules.logging._calls import log_calls, log_method, may_log
 from fastapi_lint.rules.logging._masked import UNWRAP_METHODS, is_masked
 from fastapi_lint.credentials import ValueKind, classify
@@ -83,7 +83,7 @@ def _may_log_secret_dict(text: str, said: str, options) -> bool:
     return any(says_any(match.group(2), words) for match in _STRING_KEY.finditer(text))
 
 
-class SecretInLog(Rule):
+class SecretInLog(MainGuardAware, Rule):
     """
     ## What it does
     Reports a logging call — `logging.*`, a `logging.getLogger(...)` logger, a structlog or
@@ -113,10 +113,11 @@ class SecretInLog(Rule):
     `full_name`/`email`/`address` of a non-person are not PII (`repo.full_name`,
     `repos[0].full_name`, `group_email`, `team.email`, `from_email`, `worker.address`).
     Constant text that merely mentions a word (`"password changed"`) is not reported. Test
-    files are not checked, nor `print` in files matching `script-paths` (default
-    `scripts/**`, `bin/**`...): a script run by hand prints to the operator who runs it (a
-    seed script's `.env` lines, a cleanup script's list of affected users); its logging
-    calls are still checked.
+    files are not checked, nor `print` in command-line code — files matching `script-paths`
+    (default `scripts/**`, `bin/**`...), code under `if __name__ == "__main__":` and functions
+    only reached from there or from typer/click commands (see "served code"): it prints to
+    the operator who runs it (a seed script's `.env` lines, a cleanup script's list of
+    affected users). Logging calls there are still checked.
 
     ## Why is this bad?
     Logs are copied to aggregators, shared with vendors and kept for months, with far wider
@@ -156,6 +157,7 @@ class SecretInLog(Rule):
     SEEDS = ("000", "002")
     SKIP_TEST_FILES = True
     OPTIONS = {"extra-secret-words": [], "extra-pii-words": []}
+    PROJECT_FACTS = (SERVED,)
 
     @classmethod
     def applies_to(cls, text, options) -> bool:
@@ -223,16 +225,16 @@ class SecretInLog(Rule):
 
     # -- logging calls --------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
-        if not self._is_log_call(node):
+        is_print = isinstance(node.func, cst.Name) and node.func.value == "print"
+        if not (self.ctx.resolve(node.func) == "builtins.print" if is_print else log_method(self.ctx, node)):
             return
-        for expr, message in self._flagged(node):
+        flagged = list(self._flagged(node))
+        # command-line code prints to the operator who runs it (a seed script's `.env` lines,
+        # an eval CLI echoing its arguments): output, not a log
+        if flagged and is_print and (in_script_paths(self.ctx) or not self.in_served_code()):
+            return
+        for expr, message in flagged:
             self.report(expr, message)
-
-    def _is_log_call(self, node: cst.Call) -> bool:
-        if isinstance(node.func, cst.Name) and node.func.value == "print":
-            # a script's print is its output to the operator running it, not a log
-            return self.ctx.resolve(node.func) == "builtins.print" and not in_script_paths(self.ctx)
-        return log_method(self.ctx, node) is not None
 
     def _flagged(self, node: cst.Call) -> Iterator[Flagged]:
         for arg in node.args:
