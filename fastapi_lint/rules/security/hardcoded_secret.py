@@ -363,6 +363,7 @@ class HardcodedSecret(Rule):
         if kind is ValueKind.NOT_CREDENTIAL:
             return
         self._reported.add(id(literal))
+        constant = constant and not key_format(text)  # a real key is a leak wherever it is used
         if stub and not key_format(text):
             return  # `App(token="xoxb-stub", token_verification_enabled=False)`: authenticates nothing
         if kind is ValueKind.PLACEHOLDER and in_script_paths(self.ctx):
