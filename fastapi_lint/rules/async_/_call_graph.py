@@ -447,7 +447,16 @@ class CallGraph:
                         target = self.lookup(returned)
                     if target is not None and target != key:
                         callers.setdefault(target, set()).add(key)
-        queue: deque = deque(sorted(self._blocking))
+        # A @contextmanager's blocking enter (``engine.connect()``) is what its callers wrap,
+        # not the work they do inside the ``with`` block: chains reach real work first and
+        # end at an enter only when nothing else blocks.
+        enters = {key for key in self._blocking if self.modules[key[0]].functions[key[1]].context_manager}
+        self._walk_back(sorted(set(self._blocking) - enters), callers)
+        self._walk_back(sorted(enters), callers)
+
+    def _walk_back(self, blocking: List[FunctionKey], callers: Dict[FunctionKey, Set[FunctionKey]]) -> None:
+        """Breadth-first from ``blocking`` to their callers: each one's shortest chain."""
+        queue: deque = deque(key for key in blocking if key not in self._next)
         for key in queue:
             self._next[key] = None
         while queue:
