@@ -174,7 +174,8 @@ def _progress_callback():
                    "(default: the directory of the configuration, else the nearest one above "
                    "the paths holding pyproject.toml, setup.cfg, setup.py or .git).")
 @click.option("--show-settings", is_flag=True,
-              help="Print the project root, the configuration file and the module count, and exit.")
+              help="Print the project root, the configuration file, the module count and the "
+                   "declared dependency versions, and exit.")
 @click.version_option(__version__, "--version", prog_name="fastapi-lint")
 def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[str, ...],
          extend_select: Tuple[str, ...], ignore: Tuple[str, ...], preview: Optional[bool],
@@ -248,6 +249,9 @@ def main(paths: Tuple[str, ...], fmt: str, output: Optional[str], select: Tuple[
         _error(problem)
     if not reading_stdin and result.files_checked == 0 and not result.usage_errors and not quiet:
         click.echo("fastapi-lint: warning: no Python files found under the given paths", err=True)
+    if not quiet and result.settings is not None:
+        for warning in result.settings.versions.warnings:
+            click.echo(f"fastapi-lint: warning: {warning}", err=True)
     for problem in result.errors:
         click.echo(f"fastapi-lint: {problem}", err=True)
     use_color = color if color is not None else (output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
@@ -397,6 +401,15 @@ def _show_settings(config: Config, paths: Sequence[str]) -> None:
     click.echo(f"project root: {config.root}")
     click.echo(f"config file: {config.config_file or '(none: defaults)'}")
     click.echo(f"modules: {len(files)}")
+    from fastapi_lint.runner import project_versions
+    from fastapi_lint.versions import TRACKED
+
+    versions = project_versions(config)
+    click.echo("versions:")
+    for name in TRACKED:
+        click.echo(f"  {name}: {versions.describe(name)}")
+    for warning in versions.warnings:
+        click.echo(f"fastapi-lint: warning: {warning}", err=True)
 
 
 def _apply_cli(config: Config, select, extend_select, ignore, preview) -> Config:

@@ -1,6 +1,7 @@
 """A whole run: discover files, build the project index, lint every file, collect results."""
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Type
@@ -16,6 +17,7 @@ from fastapi_lint.project import ModuleSummary, ProjectIndex, module_name_for
 from fastapi_lint.registry import all_rules
 from fastapi_lint.rule import Finding, Rule
 from fastapi_lint.summary_cache import SummaryCache
+from fastapi_lint.versions import DeclaredVersions, read_versions
 
 
 @dataclass
@@ -149,10 +151,11 @@ def run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]],
     # summaries are cached only when the run asks for a cache (never under --no-cache)
     summaries = SummaryCache.for_run(config) if cache else None
     project, sizes, digests, index_errors = _index_project(files, config.root, cache, summaries, jobs)
-    settings = LintSettings(config, tuple(rules), project, prefilter)
+    versions = project_versions(config)
+    settings = LintSettings(config, tuple(rules), project, prefilter, versions)
     result = RunResult(usage_errors=list(discovery.errors), rules=tuple(rules), root=config.root,
                        settings=settings, errors=index_errors)
-    store = ResultCache.for_run(config, rules, project) if cache else None
+    store = ResultCache.for_run(config, rules, project, versions.fingerprint()) if cache else None
     todo: List[int] = []
     for number, source in enumerate(files):
         cached = None
@@ -182,6 +185,17 @@ def run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]],
     return result
 
 
+def project_versions(config: Config) -> DeclaredVersions:
+    """The dependency versions the project at ``config.root`` declares, with the overrides."""
+    return read_versions(config.root, dict(config.target_versions))
+
+
+@functools.lru_cache(maxsize=8)
+def _versions_of_buffer_run(root: str, overrides: Tuple[Tuple[str, str], ...]) -> DeclaredVersions:
+    # the flake8 plugin lints file after file in one process: read the project's once
+    return read_versions(root, dict(overrides))
+
+
 def run_source(display: str, data: bytes, config: Config, rules: Sequence[Type[Rule]]) -> RunResult:
     """Lint one buffer (stdin): the file may not exist on disk under ``display``."""
     absolute = os.path.abspath(display)
@@ -191,7 +205,7 @@ def run_source(display: str, data: bytes, config: Config, rules: Sequence[Type[R
     except Unreadable:
         extra = []
     project = build_project_index([], config.root, extra)
-    settings = LintSettings(config, tuple(rules), project)
+    settings = LintSettings(config, tuple(rules), project, versions=_versions_of_buffer_run(config.root, config.target_versions))
     file_result = lint_file(display, absolute, settings, data=data)
     file_result.findings.extend(noqa_check.check(display, absolute, data, settings))
     result = RunResult(file_result.findings, file_result.errors, files_checked=1,
