@@ -429,5 +429,5 @@ def _make_fix(module: cst.Module, spans: Dict[int, Span], item: PendingFinding) 
         start, end = span.range.start, span.range.end
         edits.append(Edit(start.line, start.column + 1, end.line, end.column + 1,
                           code_in_place(module, span.indents, new)))
-    applicability = item.rule.FIX.value
+    applicability = (item.fix_applicability or item.rule.FIX).value
     return Fix(applicability, item.fix_message or f"Fix {item.rule.CODE}", tuple(edits))
