@@ -33,7 +33,6 @@ class _Route:
     users: Set[str] = field(default_factory=set)
     # calls whose result is thrown away (a task nobody awaits)
     discarded: Set[int] = field(default_factory=set)
-    nested: List[str] = field(default_factory=list)
 
 
 class SessionOutlivesRequest(Rule):
@@ -115,7 +114,11 @@ class SessionOutlivesRequest(Rule):
     # -- the routes and their sessions ---------------------------------------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self._routes:
-            self._routes[-1].nested.append(node.name.value)
+            route = self._routes[-1]
+            # a nested function (a streamed generator) using the route's session, not a
+            # local of its own of the same name
+            if _session_name(node.body, route.sessions - _bound_names(node)) is not None:
+                route.users.add(node.name.value)
             return
         if self.ctx.routes_of(node):
             sessions = {p.name.value for p in iter_params(node.params) if self._takes_session(p)}
@@ -123,13 +126,8 @@ class SessionOutlivesRequest(Rule):
                 self._routes.append(_Route(node, sessions))
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not self._routes:
-            return
-        route = self._routes[-1]
-        if route.node is node:
+        if self._routes and self._routes[-1].node is node:
             self._routes.pop()
-        elif route.nested:
-            route.nested.pop()
 
     def _takes_session(self, param: cst.Param) -> bool:
         dependency = None
@@ -153,10 +151,6 @@ class SessionOutlivesRequest(Rule):
         return self.ctx.resolve(call.func) in _DEPENDS
 
     # -- where the session goes ----------------------------------------------------------
-    def visit_Name(self, node: cst.Name) -> None:
-        if self._routes and self._routes[-1].nested and node.value in self._routes[-1].sessions:
-            self._routes[-1].users.update(self._routes[-1].nested)
-
     def visit_Expr(self, node: cst.Expr) -> None:
         if self._routes:
             self._routes[-1].discarded.add(id(node.value))
@@ -198,8 +192,9 @@ class SessionOutlivesRequest(Rule):
 
 def _is_add_task(node: cst.Call, resolved: str) -> bool:
     func = node.func
-    return isinstance(func, cst.Attribute) and func.attr.value == "add_task" and (
-        not resolved or "BackgroundTasks" in resolved)
+    # FastAPI injects BackgroundTasks only into a parameter annotated with it: `progress.add_task`
+    # of rich, or a queue's, are other things
+    return isinstance(func, cst.Attribute) and func.attr.value == "add_task" and "BackgroundTasks" in resolved
 
 
 def _target(call: cst.Call) -> Optional[str]:
@@ -213,6 +208,26 @@ def _last_name(expr: cst.BaseExpression) -> Optional[str]:
     if isinstance(expr, cst.Attribute):
         return expr.attr.value
     return None
+
+
+def _bound_names(function: cst.FunctionDef) -> Set[str]:
+    """Names ``function`` binds itself: parameters, assignment, ``with ... as`` and loop targets."""
+    bound = {p.name.value for p in iter_params(function.params)}
+    stack: List[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        target = None
+        if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.For, cst.CompFor)):
+            target = node.target
+        elif isinstance(node, cst.AsName):
+            target = node.name
+        if isinstance(target, cst.Name):
+            bound.add(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            bound.update(e.value.value for e in target.elements if isinstance(e.value, cst.Name))
+        if not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            stack.extend(node.children)
+    return bound
 
 
 def _session_name(expr: cst.CSTNode, sessions: Set[str]) -> Optional[cst.Name]:
