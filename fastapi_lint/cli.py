@@ -188,7 +188,8 @@ def _progress_callback():
                    "(default: the directory of the configuration, else the nearest one above "
                    "the paths holding pyproject.toml, setup.cfg, setup.py or .git).")
 @click.option("--show-settings", is_flag=True,
-              help="Print the project root, the configuration file and the module count, and exit.")
+              help="Print the project root, the configuration file, the module count and the "
+                   "declared dependency versions, and exit.")
 @click.version_option(__version__, "--version", prog_name="fastapi-lint")
 def main(paths: Tuple[str, ...], fmt: Optional[str], output: Optional[str], output_formats: Tuple[str, ...], select: Tuple[str, ...],
          extend_select: Tuple[str, ...], ignore: Tuple[str, ...], preview: Optional[bool],
@@ -274,6 +275,9 @@ def main(paths: Tuple[str, ...], fmt: Optional[str], output: Optional[str], outp
         _error(problem)
     if not reading_stdin and result.files_checked == 0 and not result.usage_errors and not quiet:
         click.echo("fastapi-lint: warning: no Python files found under the given paths", err=True)
+    if not quiet and result.settings is not None:
+        for warning in result.settings.versions.warnings:
+            click.echo(f"fastapi-lint: warning: {warning}", err=True)
     for problem in result.errors:
         click.echo(f"fastapi-lint: {problem}", err=True)
     use_color = color if color is not None else (output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
@@ -496,13 +500,22 @@ def _split_patterns(values: Sequence[str]) -> Tuple[str, ...]:
 
 def _show_settings(config: Config, paths: Sequence[str]) -> None:
     from fastapi_lint.discovery import discover
+    from fastapi_lint.runner import project_files, project_versions
+    from fastapi_lint.versions import TRACKED
 
     files = discover([p for p in paths if p != "-"] or ["."], config).files
     click.echo(f"project root: {config.root}")
     click.echo(f"config file: {config.config_file or '(none: defaults)'}")
-    click.echo(f"modules: {len(files)}")
+    # the index reads the whole project whatever is linted
+    click.echo(f"modules: {len(project_files(config, files))}")
     click.echo(f"fail on: {config.fail_on}")
     click.echo(f"minimum severity shown: {config.min_severity}")
+    versions = project_versions(config)
+    click.echo("versions:")
+    for name in TRACKED:
+        click.echo(f"  {name}: {versions.describe(name)}")
+    for warning in versions.warnings:
+        click.echo(f"fastapi-lint: warning: {warning}", err=True)
 
 
 def _apply_cli_severities(config: Config, fail_on: Optional[str], min_severity: Optional[str]) -> Config:

@@ -18,6 +18,7 @@ from fastapi_lint.project import ModuleSummary, ProjectIndex, module_name_for
 from fastapi_lint.registry import all_rules
 from fastapi_lint.rule import Finding, Rule
 from fastapi_lint.summary_cache import SnapshotEntry, SummaryCache, load_snapshot, now_ns, store_snapshot
+from fastapi_lint.versions import DeclaredVersions, read_versions
 
 
 @dataclass
@@ -205,10 +206,11 @@ def run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]],
     project, all_sizes, digests, index_errors = _index_project(indexed, config.root, cache, summaries, jobs)
     size_of = {source.absolute: size for source, size in zip(indexed, all_sizes)}
     sizes = [size_of[source.absolute] for source in files]
-    settings = LintSettings(config, tuple(rules), project, prefilter)
+    versions = project_versions(config)
+    settings = LintSettings(config, tuple(rules), project, prefilter, versions)
     result = RunResult(usage_errors=list(discovery.errors), rules=tuple(rules), root=config.root,
                        settings=settings, errors=index_errors)
-    store = ResultCache.for_run(config, rules, project) if cache else None
+    store = ResultCache.for_run(config, rules, project, versions.fingerprint()) if cache else None
     todo: List[int] = []
     for number, source in enumerate(files):
         cached = None
@@ -238,6 +240,11 @@ def run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]],
     return result
 
 
+def project_versions(config: Config) -> DeclaredVersions:
+    """The dependency versions the project at ``config.root`` declares, with the overrides."""
+    return read_versions(config.root, dict(config.target_versions))
+
+
 def _covers_root(paths: Sequence[str], root: str) -> bool:
     root = os.path.abspath(root)
     return any(os.path.abspath(path) == root for path in paths)
@@ -260,13 +267,14 @@ class ProjectBase:
 
     index: ProjectIndex
     digests: Dict[str, str]
+    versions: DeclaredVersions
     errors: Tuple[str, ...] = ()
 
 
 def project_base(config: Config, cache: bool = True) -> ProjectBase:
     summaries = SummaryCache.for_run(config) if cache else None
     index, _, digests, errors = _index_project(project_files(config), config.root, True, summaries)
-    return ProjectBase(index, digests, tuple(errors))
+    return ProjectBase(index, digests, project_versions(config), tuple(errors))
 
 
 def _buffer_index(base: ProjectBase, absolute: str, data: bytes) -> ProjectIndex:
@@ -288,7 +296,7 @@ def run_source(display: str, data: bytes, config: Config, rules: Sequence[Type[R
     absolute = os.path.abspath(display)
     base = base if base is not None else project_base(config, cache)
     project = _buffer_index(base, absolute, data)
-    settings = LintSettings(config, tuple(rules), project)
+    settings = LintSettings(config, tuple(rules), project, versions=base.versions)
     file_result = lint_file(display, absolute, settings, data=data)
     file_result.findings.extend(noqa_check.check(display, absolute, data, settings))
     result = RunResult(file_result.findings, list(base.errors) + file_result.errors, files_checked=1,
