@@ -69,6 +69,8 @@ class RouteTable:
     orphans: List[Node] = field(default_factory=list)
     # include_router calls whose router is not statically known (a loop over a list)
     dynamic_includes: int = 0
+    # include_router/mount calls on an app that reach a router or sub-app of the project
+    app_includes: int = 0
     mounts: List[Tuple[str, str, int]] = field(default_factory=list)  # (file, path, line) not an app
 
 
@@ -205,6 +207,8 @@ class _Builder:
             return
         if parent is not None:
             self.children.setdefault(parent, []).append((module, wiring))
+            if self.nodes[parent].is_app:
+                self.result.app_includes += 1
 
     def _invoke(self, module: str, summary: ModuleSummary, invocation: Invocation) -> None:
         """``add_routers(app, router)``: the wiring the helper does with its parameters."""

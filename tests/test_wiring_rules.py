@@ -54,3 +54,41 @@ def test_fapi409_same_module_generator() -> None:
             return {}
     """)
     assert [(f.line, f.column) for f in found] == [(7, 22)]
+
+
+def test_fapi210_silent_when_the_project_includes_routers_it_cannot_name() -> None:
+    assert not _findings("FAPI210", """
+        from fastapi import APIRouter, FastAPI
+        app = FastAPI()
+        a = APIRouter()
+        lost = APIRouter()
+        @lost.get("/x")
+        def x(): ...
+        app.include_router(a)
+        for r in [lost]:
+            app.include_router(r)
+    """)
+
+
+def test_fapi210_silent_without_an_app_including_a_router() -> None:
+    assert not _findings("FAPI210", """
+        from fastapi import APIRouter
+        router = APIRouter()
+        @router.get("/x")
+        def x(): ...
+    """)
+
+
+def test_fapi209_trailing_slash_and_converters_do_not_shadow() -> None:
+    assert not _findings("FAPI209", """
+        from fastapi import FastAPI
+        app = FastAPI()
+        @app.get("/users/{user_id}")
+        def a(user_id: int): ...
+        @app.get("/users/")
+        def b(): ...
+        @app.get("/items/{item_id:int}")
+        def c(item_id: int): ...
+        @app.get("/items/new")
+        def d(): ...
+    """)
