@@ -35,7 +35,7 @@ class Creation:
     callee: str  # the resolved class called
     line: int
     column: int  # 1-based, of the call
-    prefix: str = ""
+    prefix: Optional[str] = ""  # None: a prefix that is not a literal
     tags: Tuple[str, ...] = ()
     dependencies: Tuple[str, ...] = ()
 
@@ -80,6 +80,7 @@ class Invocation:
     function: str
     args: Tuple[Optional[str], ...]
     line: int
+    keywords: Tuple[Tuple[str, Optional[str]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,9 +94,9 @@ class ModuleRoutes:
 
 
 # text without which a module neither registers routes nor wires routers
-TRIGGERS = ("@", "include_router", ".mount(", "Router", "FastAPI", "add_api_route")
+TRIGGERS = ("@", "include_router", ".mount(", "Router", "router", "FastAPI", "add_api_route")
 _WIRES = re.compile(r"@[^\n]*\.(?:get|post|put|patch|delete|options|head|trace|api_route|websocket)\("
-                    r"|include_router|\.mount\(|Router|FastAPI|add_api_route")
+                    r"|include_router|\.mount\(|[Rr]outer|FastAPI|add_api_route")
 
 
 @collector(ROUTE_DECLS, triggers=TRIGGERS)
@@ -106,7 +107,7 @@ def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> Non
     if parsed is None:
         return
     found = _Walker(summary.module, importing_package(summary.module, summary.is_package), text).run(parsed)
-    if found.creations or found.routes or found.wiring:
+    if found.creations or found.routes or found.wiring or found.invocations:
         summary.extra[ROUTE_DECLS] = found
 
 
@@ -178,6 +179,8 @@ class _Walker:
             return
         bound = resolve(value, lookup)
         table = scope if qualname else self.names
+        if isinstance(value, ast.Call) and (value.args or value.keywords):
+            self._invocation(value, stmt.lineno, lookup)  # `app = create_app(router=router)`
         if isinstance(value, ast.Call) and bound is not None and _CREATOR.search(bound[:-2].rpartition(".")[2]):
             key = f"{self.local(qualname)}.<locals>.{names[0]}" if qualname else self.local(names[0])
             self.creations.append(self._creation(key, bound[:-2], value, lookup))
@@ -190,8 +193,9 @@ class _Walker:
 
     def _creation(self, key: str, callee: str, call: ast.Call, lookup) -> Creation:
         keywords = _keywords(call)
+        prefix = keywords.get("prefix")
         return Creation(key, callee, call.lineno, call.col_offset + 1,
-                        self._string(keywords.get("prefix")) or "",
+                        self._string(prefix) if prefix is not None else "",
                         _strings(keywords.get("tags")), self._dependencies(keywords.get("dependencies"), lookup))
 
     def _function(self, node, outer: Dict[str, str], qualname: str, owner: Optional[str], lookup) -> None:
@@ -269,20 +273,23 @@ class _Walker:
         renamed = [receiver, child]
         for number, value in enumerate(renamed):
             if value is not None and value.startswith("<local>.") and value[8:] in names:
-                renamed[number] = f"<param>{names.index(value[8:])}"
+                renamed[number] = f"<param>{names.index(value[8:])}:{value[8:]}"
         if renamed == [receiver, child]:
             return receiver, child, ""
         return renamed[0], renamed[1], function  # type: ignore[return-value]
 
     def _invocation(self, call: ast.Call, line: int, lookup) -> None:
         """Record a call passing a router or an app (made here, or named like one)."""
+        values = [*call.args, *(k.value for k in call.keywords)]
         if not any(isinstance(a, ast.Name) and ("router" in a.id or a.id == "app" or lookup(a.id) in self.keys)
-                   for a in call.args):
+                   for a in values):
             return
         function = resolve(call.func, lookup)
         if function is None or function.startswith("<"):
             return
-        self.invocations.append(Invocation(function, tuple(resolve(a, lookup) for a in call.args), line))
+        self.invocations.append(Invocation(
+            function, tuple(resolve(a, lookup) for a in call.args), line,
+            tuple((k.arg, resolve(k.value, lookup)) for k in call.keywords if k.arg)))
 
     def _api_route(self, call: ast.Call, receiver: str, keywords, lookup) -> None:
         endpoint = call.args[1] if len(call.args) >= 2 else keywords.get("endpoint")

@@ -94,6 +94,7 @@ class _Builder:
         self.routes: Dict[str, List[Tuple[str, RouteDecl]]] = {}  # node -> (module, decl)
         self.children: Dict[str, List[Tuple[str, Wiring]]] = {}
         self.parametric: Dict[str, List[Wiring]] = {}  # function -> wiring of its parameters
+        self.anonymous: Set[str] = set()
         self.result = RouteTable()
 
     def build(self) -> RouteTable:
@@ -209,12 +210,16 @@ class _Builder:
             self.children.setdefault(parent, []).append((module, wiring))
             if self.nodes[parent].is_app:
                 self.result.app_includes += 1
+        elif self.model.is_router(wiring.receiver, module):
+            # included in an app or router made on the spot (``FastAPI().include_router(r)``,
+            # ``helper(FastAPI(), r)``): served, though not by an app of the table
+            self.anonymous.add(child)
 
     def _invoke(self, module: str, summary: ModuleSummary, invocation: Invocation) -> None:
         """``add_routers(app, router)``: the wiring the helper does with its parameters."""
         function = self._defined(invocation.function, module) if self.parametric else None
         for wiring in self.parametric.get(function or "", ()):
-            receiver, child = (_argument(v, invocation.args) for v in (wiring.receiver, wiring.child))
+            receiver, child = (_argument(v, invocation) for v in (wiring.receiver, wiring.child))
             if receiver is not None:
                 self._wire(module, summary, replace(wiring, receiver=receiver, child=child,
                                                     line=invocation.line, function=""))
@@ -225,7 +230,7 @@ class _Builder:
 
     def _reached(self) -> Set[str]:
         seen: Set[str] = set()
-        stack = [node.key for node in self.result.apps]
+        stack = [node.key for node in self.result.apps] + sorted(self.anonymous)
         while stack:
             key = stack.pop()
             if key in seen:
@@ -292,7 +297,7 @@ class _Chain:
             return _Chain(self.app, prefix, own_dependencies(node, "app"), node.creation.tags,
                           self.mounted + (wiring.prefix or "?",), order)
         prefix = None
-        if self.prefix is not None and wiring.prefix is not None:
+        if self.prefix is not None and wiring.prefix is not None and node.creation.prefix is not None:
             prefix = self.prefix + wiring.prefix + node.creation.prefix
         dependencies = self.dependencies + tuple(Dependency(d, "include") for d in wiring.dependencies) \
             + own_dependencies(node, "router")
@@ -300,11 +305,14 @@ class _Chain:
                       self.mounted, order)
 
 
-def _argument(value: Optional[str], args: Tuple[Optional[str], ...]) -> Optional[str]:
+def _argument(value: Optional[str], invocation: Invocation) -> Optional[str]:
+    """What the call passes for ``<param>N:name``."""
     if value is None or not value.startswith("<param>"):
         return value
-    number = int(value[len("<param>"):])
-    return args[number] if number < len(args) else None
+    number, _, name = value[len("<param>"):].partition(":")
+    if int(number) < len(invocation.args):
+        return invocation.args[int(number)]
+    return dict(invocation.keywords).get(name)
 
 
 def _build(index: ProjectIndex) -> RouteTable:

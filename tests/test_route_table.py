@@ -161,3 +161,59 @@ def test_dynamic_include_is_counted_not_guessed() -> None:
         """,
     }))
     assert found.dynamic_includes == 1
+
+
+def test_helper_that_includes_its_parameters_wires_what_callers_pass() -> None:
+    routes, unincluded = _paths({
+        "setup.py": """
+            from fastapi import FastAPI, APIRouter
+            def create_application(router: APIRouter, extra: APIRouter = None) -> FastAPI:
+                application = FastAPI()
+                application.include_router(router, prefix="/api")
+                return application
+        """,
+        "main.py": """
+            from setup import create_application
+            from views import router
+            app = create_application(router=router)
+        """,
+        "views.py": """
+            from fastapi import APIRouter
+            router = APIRouter()
+            @router.get("/ping")
+            async def ping(): ...
+        """,
+    })
+    assert routes == [(("GET",), "/api/ping")]
+    assert unincluded == []
+
+
+def test_prefix_that_is_not_a_literal_leaves_the_path_unknown() -> None:
+    routes, _ = _paths({
+        "main.py": """
+            from fastapi import FastAPI, APIRouter
+            from settings import PREFIX
+            app = FastAPI()
+            router = APIRouter(prefix=PREFIX)
+            @router.get("/x")
+            def x(): ...
+            app.include_router(router)
+        """,
+    })
+    assert routes == [(("GET",), None)]
+
+
+def test_router_included_in_an_app_made_on_the_spot_is_not_unincluded() -> None:
+    routes, unincluded = _paths({
+        "main.py": """
+            from fastapi import FastAPI, APIRouter
+            app = FastAPI()
+            used = APIRouter()
+            app.include_router(used)
+            r = APIRouter()
+            @r.get("/x")
+            def x(): ...
+            FastAPI().include_router(r)
+        """,
+    })
+    assert unincluded == []

@@ -57,6 +57,11 @@ def _first(a: Route, b: Route) -> bool:
     return False
 
 
+def _same_handler(a: Route, b: Route) -> bool:
+    # one router included twice (with and without a prefix, or by two calls of a factory)
+    return a.module == b.module and a.function == b.function and a.line == b.line
+
+
 def shadowed(project: ProjectIndex) -> Dict[_Key, List[Tuple[Route, Route]]]:
     """(module, function) of each shadowed route -> (shadowed route, earlier capturing route)."""
     return project.derived("shadowed-routes", _shadowed)
@@ -75,7 +80,7 @@ def _shadowed(project: ProjectIndex) -> Dict[_Key, List[Tuple[Route, Route]]]:
             if example is None:
                 continue
             for earlier, pattern in compiled:
-                if (earlier is later or pattern is None or not set(earlier.methods) & set(later.methods)
+                if (_same_handler(earlier, later) or pattern is None or not set(earlier.methods) & set(later.methods)
                         or (earlier.router == later.router and _normal(earlier.path or "") == _normal(later.path or ""))
                         or not _first(earlier, later) or pattern.fullmatch(example) is None):
                     continue
