@@ -24,6 +24,8 @@ ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "options", "
 # a callee that may create an app or a router (the table asks the router model which do)
 _CREATOR = re.compile(r"Router|FastAPI|API|App")
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+# an argument named like an app or a router (``base_app``, ``api``, ``v1_router``)
+_LIKE_ROUTER = re.compile(r"(?i)router|app|api")
 _BLOCKS = (ast.If, ast.With, ast.AsyncWith, ast.Try, ast.For, ast.AsyncFor, ast.While)
 
 
@@ -281,7 +283,7 @@ class _Walker:
     def _invocation(self, call: ast.Call, line: int, lookup) -> None:
         """Record a call passing a router or an app (made here, or named like one)."""
         values = [*call.args, *(k.value for k in call.keywords)]
-        if not any(isinstance(a, ast.Name) and ("router" in a.id or a.id == "app" or lookup(a.id) in self.keys)
+        if not any(isinstance(a, ast.Name) and (_LIKE_ROUTER.search(a.id) is not None or lookup(a.id) in self.keys)
                    for a in values):
             return
         function = resolve(call.func, lookup)

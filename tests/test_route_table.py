@@ -217,3 +217,24 @@ def test_router_included_in_an_app_made_on_the_spot_is_not_unincluded() -> None:
         """,
     })
     assert unincluded == []
+
+
+def test_helper_making_a_router_for_the_app_it_is_given() -> None:
+    routes, unincluded = _paths({
+        "main.py": """
+            from fastapi import FastAPI
+            from debugging import add_debugging_routes
+            base_app = FastAPI()
+            add_debugging_routes(base_app)
+        """,
+        "debugging.py": """
+            from fastapi import APIRouter, FastAPI
+            def add_debugging_routes(api: FastAPI):
+                chaos = APIRouter(prefix="/debugging")
+                @chaos.get("/stats")
+                def stats(): ...
+                api.include_router(chaos)
+        """,
+    })
+    assert routes == [(("GET",), "/debugging/stats")]
+    assert unincluded == []
