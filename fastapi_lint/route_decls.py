@@ -93,12 +93,19 @@ class ModuleRoutes:
     # factory function -> the local router it returns (``mod.make.<locals>.router``)
     returns: Tuple[Tuple[str, str], ...] = ()
     invocations: Tuple[Invocation, ...] = ()
+    # path-like string constants other modules may use as prefixes: ``API_PREFIX``,
+    # ``Settings.API_V1_STR`` (a field default) and ``settings.API_V1_STR`` for an instance
+    constants: Tuple[Tuple[str, str], ...] = ()
+
+
+# a string that names another module's constant, resolved when the table is built
+REFERENCE = "@ref:"
 
 
 # text without which a module neither registers routes nor wires routers
-TRIGGERS = ("@", "include_router", ".mount(", "Router", "router", "FastAPI", "add_api_route")
+TRIGGERS = ("@", "include_router", ".mount(", "Router", "router", "FastAPI", "add_api_route", '"/', "'/")
 _WIRES = re.compile(r"@[^\n]*\.(?:get|post|put|patch|delete|options|head|trace|api_route|websocket)\("
-                    r"|include_router|\.mount\(|[Rr]outer|FastAPI|add_api_route")
+                    r"|include_router|\.mount\(|[Rr]outer|FastAPI|add_api_route|[\"']/")
 
 
 @collector(ROUTE_DECLS, triggers=TRIGGERS)
@@ -109,7 +116,7 @@ def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> Non
     if parsed is None:
         return
     found = _Walker(summary.module, importing_package(summary.module, summary.is_package), text).run(parsed)
-    if found.creations or found.routes or found.wiring or found.invocations:
+    if found.creations or found.routes or found.wiring or found.invocations or found.constants:
         summary.extra[ROUTE_DECLS] = found
 
 
@@ -140,7 +147,16 @@ class _Walker:
                 self.names[stmt.name] = self.local(stmt.name)
         self._block(statements, {}, "", None)
         return ModuleRoutes(tuple(self.creations), tuple(self.routes), tuple(self.wiring),
-                            tuple(self.returns), tuple(self.invocations))
+                            tuple(self.returns), tuple(self.invocations), self._constants())
+
+    def _constants(self) -> Tuple[Tuple[str, str], ...]:
+        found = {k: v for k, v in self.strings.items() if v.startswith("/")}
+        for name, bound in self.names.items():  # ``settings = Settings()``
+            if bound.endswith("()") and bound.startswith(f"{self.module}."):
+                cls = bound[len(self.module) + 1:-2]
+                found.update((f"{name}.{k[len(cls) + 1:]}", v) for k, v in list(found.items())
+                             if k.startswith(f"{cls}."))
+        return tuple(sorted(found.items()))
 
     # -- statements ------------------------------------------------------------------------
     def _block(self, body, scope: Dict[str, str], qualname: str, owner: Optional[str]) -> None:
@@ -157,6 +173,9 @@ class _Walker:
                 self._function(stmt, scope, qualname, owner, lookup)
             elif isinstance(stmt, ast.ClassDef) and not qualname:
                 for item in stmt.body:
+                    if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name) \
+                            and isinstance(item.value, ast.Constant) and isinstance(item.value.value, str):
+                        self.strings[f"{stmt.name}.{item.target.id}"] = item.value.value
                     if isinstance(item, _FUNCTIONS):
                         self._function(item, {}, stmt.name, stmt.name, lookup)
             elif isinstance(stmt, ast.Return) and qualname and isinstance(stmt.value, ast.Name):
@@ -308,10 +327,22 @@ class _Walker:
 
     # -- values ----------------------------------------------------------------------------
     def _string(self, node: Optional[ast.expr]) -> Optional[str]:
+        """A literal, a module constant of here, or a reference to one of another module
+        (``REFERENCE`` + dotted name); an f-string of those; None when unknown."""
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             return node.value
-        if isinstance(node, ast.Name):
-            return self.strings.get(node.id)
+        if isinstance(node, ast.Name) and node.id in self.strings:
+            return self.strings[node.id]
+        if isinstance(node, ast.JoinedStr):
+            parts = [self._string(v.value if isinstance(v, ast.FormattedValue) and not v.format_spec
+                                  and v.conversion == -1 else v) for v in node.values]
+            if any(p is None or p.startswith(REFERENCE) for p in parts):
+                return None
+            return "".join(parts)  # type: ignore[arg-type]
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            dotted = resolve(node, self.names.get)
+            if dotted is not None and not dotted.startswith("<"):
+                return REFERENCE + dotted
         return None
 
     def _dependencies(self, node: Optional[ast.expr], lookup) -> Tuple[str, ...]:

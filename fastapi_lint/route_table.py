@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Set, Tuple
 
 from fastapi_lint import routers
 from fastapi_lint.project import ModuleSummary, ProjectIndex
-from fastapi_lint.route_decls import ROUTE_DECLS, Creation, Invocation, ModuleRoutes, RouteDecl, Wiring
+from fastapi_lint.route_decls import REFERENCE, ROUTE_DECLS, Creation, Invocation, ModuleRoutes, RouteDecl, Wiring
 
 _MAX_DEPTH = 12
 _MAX_NESTING = 16  # include chains deeper than this are cycles in disguise
@@ -95,15 +95,19 @@ class _Builder:
         self.children: Dict[str, List[Tuple[str, Wiring]]] = {}
         self.parametric: Dict[str, List[Wiring]] = {}  # function -> wiring of its parameters
         self.anonymous: Set[str] = set()
+        self.constants: Dict[str, Dict[str, str]] = {}
         self.result = RouteTable()
 
     def build(self) -> RouteTable:
         modules = [(name, s, _records(s)) for name, s in sorted(self.index.modules.items())]
         modules = [(name, s, r) for name, s, r in modules if r is not None]
         for name, summary, records in modules:
+            self.constants[name] = dict(records.constants)
+        for name, summary, records in modules:
             self.returns.update(records.returns)
             for creation in records.creations:
                 kind = self._kind(creation.callee, name)
+                creation = replace(creation, prefix=self.text(creation.prefix, name))
                 if kind is not None:
                     self.nodes[creation.key] = Node(creation.key, name, self._file(summary), creation, kind == "app")
         loose: List[Tuple[str, RouteDecl, str]] = []
@@ -196,7 +200,17 @@ class _Builder:
         _, module, name = located
         return f"{module}.{name}" if module else name
 
+    def text(self, value: Optional[str], importer: str) -> Optional[str]:
+        """``value`` with a reference to another module's constant resolved (else None)."""
+        if value is None or not value.startswith(REFERENCE):
+            return value
+        located = self.model._locate(value[len(REFERENCE):], importer)
+        if located is None:
+            return None
+        return self.constants.get(located[1], {}).get(located[2])
+
     def _wire(self, module: str, summary: ModuleSummary, wiring: Wiring) -> None:
+        wiring = replace(wiring, prefix=self.text(wiring.prefix, module))
         parent = self.canonical(wiring.receiver, module)
         child = self.canonical(wiring.child, module)
         if wiring.mount and child is None:
@@ -262,6 +276,7 @@ class _Builder:
 
     def _route(self, module: str, decl: RouteDecl, chain: "_Chain", router: Optional[str],
                file: Optional[str] = None) -> Route:
+        decl = replace(decl, path=self.text(decl.path, module))
         path = None if decl.path is None or chain.prefix is None else chain.prefix + decl.path
         dependencies = chain.dependencies + tuple(Dependency(d, "route") for d in decl.dependencies) \
             + tuple(Dependency(d, "parameter") for d in decl.parameter_dependencies)

@@ -238,3 +238,28 @@ def test_helper_making_a_router_for_the_app_it_is_given() -> None:
     })
     assert routes == [(("GET",), "/debugging/stats")]
     assert unincluded == []
+
+
+def test_prefixes_from_constants_and_settings_of_other_modules() -> None:
+    routes, _ = _paths({
+        "config.py": """
+            from pydantic_settings import BaseSettings
+            API_PREFIX = "/api"
+            class Settings(BaseSettings):
+                API_V1_STR: str = "/v1"
+            settings = Settings()
+        """,
+        "main.py": """
+            from fastapi import FastAPI, APIRouter
+            from config import API_PREFIX, settings
+            base = "/items"
+            app = FastAPI()
+            router = APIRouter(prefix=f"{base}/all")
+            @router.get("/x")
+            def x(): ...
+            app.include_router(router, prefix=API_PREFIX + "/no")
+            app.include_router(router, prefix=settings.API_V1_STR)
+            app.include_router(router, prefix=API_PREFIX)
+        """,
+    })
+    assert routes == [(("GET",), None), (("GET",), "/v1/items/all/x"), (("GET",), "/api/items/all/x")]
