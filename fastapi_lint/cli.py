@@ -538,9 +538,14 @@ def _apply_cli(config: Config, select, extend_select, ignore, preview) -> Config
 
 def run(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point: every expected problem ends in one line on stderr, never a traceback."""
+    args = list(argv) if argv is not None else sys.argv[1:]
+    command, prog = main, "fastapi-lint"
+    if args[:1] == ["routes"]:  # a subcommand; a directory named so is linted as ./routes
+        from fastapi_lint.routes_cli import routes
+
+        command, prog, args = routes, "fastapi-lint routes", args[1:]
     try:
-        main.main(args=list(argv) if argv is not None else None, prog_name="fastapi-lint",
-                  standalone_mode=False)
+        command.main(args=args, prog_name=prog, standalone_mode=False)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_ERROR)
     except click.exceptions.Exit as exc:
