@@ -178,6 +178,15 @@ def test_broken_config_is_a_message_and_the_server_keeps_serving(client, workspa
     assert shown["params"]["type"] == 1 and "select" in shown["params"]["message"]
     # the defaults are used
     assert [d["code"] for d in client.diagnostics(uri)] == ["FAPI101"]
+    # a watched pyproject.toml changed: the configuration is read again
+    pyproject = workspace / "broken" / "pyproject.toml"
+    pyproject.write_text('[tool.fastapi-lint]\nignore = ["FAPI101"]\n')
+    client.notify("workspace/didChangeWatchedFiles", {"changes": [{"uri": pyproject.as_uri(), "type": 2}]})
+    assert client.diagnostics(uri) == []
+    # and so when the editor saves it
+    pyproject.write_text("[tool.fastapi-lint]\n")
+    client.notify("textDocument/didSave", {"textDocument": {"uri": pyproject.as_uri()}})
+    assert [d["code"] for d in client.diagnostics(uri)] == ["FAPI101"]
 
 
 def test_client_settings_select_and_severity_filter(client, workspace):
@@ -242,3 +251,26 @@ def test_a_buffer_update_refreshes_the_tables_rules_derive_from_the_index(worksp
     assert project.lint(caller, CALLER).findings == []
     assert [f.code for f in project.lint(helper, "def load(:\n").findings] == ["FAPI001"]
     assert not project.update(helper, HELPER_QUIET)  # the same facts again: nothing to re-lint
+
+
+def test_a_crashing_rule_is_logged_and_the_other_findings_stay(workspace, monkeypatch):
+    from pygls.workspace import TextDocument
+
+    from fastapi_lint.config import load_config
+    from fastapi_lint.registry import all_rules
+    from fastapi_lint.server import FastapiLintServer
+    from fastapi_lint.workspace import Project
+
+    def crash(self, node):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(all_rules()["FAPI104"], "visit_Call", crash)
+    server = FastapiLintServer()
+    logged: List[str] = []
+    monkeypatch.setattr(server, "log", lambda message, kind=None: logged.append(message))
+    path = workspace / "project" / "app" / "crash.py"
+    text = BLOCKING_ROUTE.replace("    time.sleep(1)\n", "    time.sleep(1)\n    open('x').read()\n")
+    project = Project.open(load_config(None, str(workspace / "project")))
+    findings = server.findings_of(TextDocument(path.as_uri(), text), project)
+    assert [f.code for f in findings] == ["FAPI101"]
+    assert len(logged) == 1 and "internal error in FAPI104: RuntimeError: boom" in logged[0]
