@@ -44,7 +44,12 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")  # the LSP's (and libcst's) line breaks, no
 _NOQA = re.compile(r"#\s*noqa\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*)", re.I)
 _CODE = re.compile(r"[A-Z]+[0-9]+", re.I)
 
-log = logging.getLogger(__name__)
+USAGE = """Usage: fastapi-lint server
+
+  The Language Server Protocol over stdio, for editors (docs/editors.md). Reads the
+  workspace's pyproject.toml; editor settings: select, extend-select, ignore, preview,
+  fail-on. Ends on the client's exit notification or when stdin closes.
+"""
 
 
 def _lines(text: str) -> List[str]:
@@ -409,6 +414,9 @@ def create_server() -> FastapiLintServer:
 
 def main(args: Sequence[str]) -> int:
     """Serve over stdio until the client sends ``exit`` or closes stdin."""
+    if list(args) in (["--help"], ["-h"]):
+        sys.stdout.write(USAGE)
+        return 0
     if args:
         sys.stderr.write(f"fastapi-lint: error: `server` takes no arguments (got {' '.join(args)})\n")
         return 2

@@ -5,6 +5,9 @@ whose pyproject.toml is broken); each test opens its own documents.
 """
 from __future__ import annotations
 
+import json
+import re
+import shlex
 import subprocess
 import sys
 import textwrap
@@ -18,7 +21,15 @@ pytest.importorskip("pygls")
 from fastapi_lint.workspace import ClientSettings  # noqa: E402
 from fastapi_lint.config import ConfigError  # noqa: E402
 
+from tests.helpers import REPO as _REPO  # noqa: E402
 from tests.lsp_client import TIMEOUT, Client  # noqa: E402
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - 3.9/3.10
+    import tomli as tomllib
+
+REPO = Path(_REPO)
 
 
 BLOCKING_ROUTE = textwrap.dedent(
@@ -274,3 +285,61 @@ def test_a_crashing_rule_is_logged_and_the_other_findings_stay(workspace, monkey
     findings = server.findings_of(TextDocument(path.as_uri(), text), project)
     assert [f.code for f in findings] == ["FAPI101"]
     assert len(logged) == 1 and "internal error in FAPI104: RuntimeError: boom" in logged[0]
+
+
+# -- the documentation ----------------------------------------------------------------------
+EDITORS = REPO / "docs" / "editors.md"
+
+
+def blocks(path: Path, language: str) -> List[str]:
+    return re.findall(rf"^```{language}\n(.*?)^```", path.read_text(encoding="utf-8"), re.M | re.S)
+
+
+def test_editor_snippets_parse_and_their_settings_are_accepted():
+    found = [json.loads(block) for block in blocks(EDITORS, "json")]
+    assert len(found) == 2
+    vscode, sublime = found
+    assert [vscode["glspc.server.command"], *vscode["glspc.server.commandArguments"]] == ["fastapi-lint", "server"]
+    assert "source.fixAll.fastapi-lint" in vscode["editor.codeActionsOnSave"]
+    client = sublime["clients"]["fastapi-lint"]
+    assert client["command"] == ["fastapi-lint", "server"]
+    for options in (vscode["glspc.server.initializationOptions"], client["initializationOptions"]):
+        assert ClientSettings.parse(options) == ClientSettings(fail_on="info")
+    [helix] = [tomllib.loads(block) for block in blocks(EDITORS, "toml")]
+    server = helix["language-server"]["fastapi-lint"]
+    assert [server["command"], *server["args"]] == ["fastapi-lint", "server"]
+    assert ClientSettings.parse(server["config"]) == ClientSettings(fail_on="info")
+    assert "fastapi-lint" in helix["language"][0]["language-servers"]
+    for block in blocks(EDITORS, "lua") + blocks(EDITORS, "elisp"):
+        assert re.search(r"""["']fastapi-lint["'],?\s*["']server["']""", block)
+
+
+def documented_commands(path: Path, heading: str = "") -> List[List[str]]:
+    text = path.read_text(encoding="utf-8")
+    if heading:
+        text = text[text.index(heading):]
+        text = text[:text.index("\n## ", 1)]
+    return [shlex.split(line) for block in re.findall(r"^```console\n(.*?)^```", text, re.M | re.S)
+            for line in block.splitlines() if line.startswith(("fastapi-lint", "cat "))]
+
+
+def test_readme_server_commands_run(tmp_path):
+    commands = documented_commands(REPO / "README.md", "## Language server")
+    assert commands == [["fastapi-lint", "server", "--help"]]
+    done = subprocess.run([sys.executable, "-m", "fastapi_lint", *commands[0][1:]], capture_output=True, text=True,
+                          timeout=TIMEOUT, cwd=tmp_path)
+    assert done.returncode == 0 and "Language Server Protocol over stdio" in done.stdout
+
+
+def test_the_documented_flake8_route_runs(tmp_path):
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "main.py").write_text(BLOCKING_ROUTE)
+    commands = documented_commands(EDITORS)
+    assert len(commands) == 2
+    direct = subprocess.run([sys.executable, "-m", "fastapi_lint", *commands[0][1:]], capture_output=True,
+                            text=True, cwd=tmp_path, timeout=TIMEOUT)
+    piped_args = commands[1][commands[1].index("|") + 2:]
+    piped = subprocess.run([sys.executable, "-m", "fastapi_lint", *piped_args], input=BLOCKING_ROUTE,
+                           capture_output=True, text=True, cwd=tmp_path, timeout=TIMEOUT)
+    assert direct.stdout == piped.stdout
+    assert direct.stdout.startswith("app/main.py:10:5: FAPI101 ")
