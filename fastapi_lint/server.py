@@ -105,7 +105,8 @@ class FastapiLintServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__(SOURCE, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.settings = ClientSettings()
-        self.projects: Dict[str, Project] = {}
+        # (workspace folder, True), or (project root, False) for files outside the workspace
+        self.projects: Dict[Tuple[str, bool], Project] = {}
         # uri -> (document version, findings): what code actions and hover answer from
         self.results: Dict[str, Tuple[Optional[int], List[Finding]]] = {}
         self.pending: Dict[str, asyncio.TimerHandle] = {}
@@ -120,24 +121,27 @@ class FastapiLintServer(LanguageServer):
         return [os.path.abspath(p) for p in paths if p]
 
     def project_for(self, path: str) -> Project:
-        folder = folder_for(path, self.folders()) or find_project_root(os.path.dirname(path))
-        project = self.projects.get(folder)
+        folder = folder_for(path, self.folders())
+        # a file outside the workspace (a library's source, a scratch file) is linted alone:
+        # indexing whatever directory holds it could mean a whole site-packages
+        key = (folder, True) if folder else (find_project_root(os.path.dirname(path)), False)
+        project = self.projects.get(key)
         if project is None:
-            project = self._open_project(folder, None)
-            self.projects[folder] = project
+            project = self.projects[key] = self._open_project(key, None)
         return project
 
-    def _open_project(self, folder: str, previous: Optional[Project]) -> Project:
+    def _open_project(self, key: Tuple[str, bool], previous: Optional[Project]) -> Project:
+        folder, indexed = key
         config, problem = load_folder_config(folder, self.settings)
         if problem is not None:
             self.show_error(f"{problem}; using the default settings")
         if previous is not None and previous.config.root == config.root:
             return previous.reconfigured(config, self.settings)  # the index stays valid
-        return Project.open(config, self.settings)
+        return Project.open(config, self.settings, index_files=indexed)
 
     def reconfigure(self) -> None:
         """Read every folder's configuration again and re-lint the open documents."""
-        self.projects = {folder: self._open_project(folder, project) for folder, project in self.projects.items()}
+        self.projects = {key: self._open_project(key, project) for key, project in self.projects.items()}
         self.lint_open(self.open_uris())
 
     def show_error(self, message: str) -> None:

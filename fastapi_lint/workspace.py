@@ -122,11 +122,13 @@ class Project:
     settings: ClientSettings = ClientSettings()
 
     @classmethod
-    def open(cls, config: Config, settings: ClientSettings = ClientSettings()) -> "Project":
-        """Index the project's files (with the summary cache, as a CLI run does)."""
+    def open(cls, config: Config, settings: ClientSettings = ClientSettings(), index_files: bool = True) -> "Project":
+        """Index the project's files (with the summary cache, as a CLI run does); without
+        ``index_files`` the index holds only the buffers given to :meth:`update`."""
         from fastapi_lint.runner import index_project
 
-        return cls(config, _rules_for(config), index_project(config), settings)
+        index = index_project(config) if index_files else ProjectIndex(root=config.root)
+        return cls(config, _rules_for(config), index, settings)
 
     def reconfigured(self, config: Config, settings: ClientSettings) -> "Project":
         """The same project (and index) under another configuration of the same root."""

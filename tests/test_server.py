@@ -213,6 +213,26 @@ def test_client_settings_select_and_severity_filter(client, workspace):
     assert [d["code"] for d in client.diagnostics(uri)] == ["FAPI101", "FAPI104"]
 
 
+def test_columns_count_utf16_code_units(client, workspace):
+    text = BLOCKING_ROUTE.replace("    time.sleep(1)\n", '    x = "\U0001F60B"; time.sleep(1)\n')
+    uri = open_document(client, workspace / "project" / "app" / "emoji.py", text)
+    [found] = client.diagnostics(uri)
+    # `time` is code point 13 of its line; the emoji before it is 2 UTF-16 code units
+    assert found["range"]["start"] == {"line": 9, "character": 14}
+
+
+def test_a_file_outside_the_workspace_is_linted_alone(client, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "app").mkdir(parents=True)
+    (elsewhere / "pyproject.toml").write_text("[tool.fastapi-lint]\n")
+    (elsewhere / "app" / "__init__.py").write_text("")
+    (elsewhere / "app" / "helpers.py").write_text(HELPER_BLOCKING)
+    caller = open_document(client, elsewhere / "app" / "caller.py", CALLER)
+    assert client.diagnostics(caller) == []  # its directory was not indexed
+    route = open_document(client, elsewhere / "app" / "route.py", BLOCKING_ROUTE)
+    assert [d["code"] for d in client.diagnostics(route)] == ["FAPI101"]
+
+
 def test_shutdown_and_exit_end_the_process(client):
     # last in the module: it ends the shared server
     assert client.request("shutdown") is None
