@@ -536,9 +536,26 @@ def _apply_cli(config: Config, select, extend_select, ignore, preview) -> Config
     return config.with_overrides(**changes) if changes else config
 
 
+def _serve(args: Sequence[str]) -> int:
+    """``fastapi-lint server``: the language server, from the optional ``server`` extra."""
+    try:
+        from fastapi_lint import server
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] not in ("pygls", "lsprotocol", "cattrs"):
+            raise
+        _error("the language server needs the `server` extra: pip install 'fastapi-lint[server]'")
+        return EXIT_ERROR
+    if os.path.exists("server"):
+        click.echo("fastapi-lint: note: `server` starts the language server; "
+                   "lint the directory with `fastapi-lint ./server`", err=True)
+    return server.main(args)
+
+
 def run(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point: every expected problem ends in one line on stderr, never a traceback."""
     args = list(argv) if argv is not None else sys.argv[1:]
+    if args[:1] == ["server"]:
+        return _serve(args[1:])
     command, prog = main, "fastapi-lint"
     if args[:1] == ["routes"]:  # a subcommand; a directory named so is linted as ./routes
         from fastapi_lint.routes_cli import routes

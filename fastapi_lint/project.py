@@ -227,6 +227,9 @@ class ProjectIndex:
     def insert(self, summary: ModuleSummary, path: Optional[str] = None) -> None:
         # a later file of the same module replaces the earlier one, as ``add`` always did
         self.modules[summary.module] = summary
+        # the tables derived from the summaries are stale now (the language server inserts
+        # into an index that rules already read)
+        self._derived.clear()
         if path is not None:
             self._by_path[path] = summary
             if summary.parses:

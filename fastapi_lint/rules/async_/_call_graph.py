@@ -500,13 +500,11 @@ class CallGraph:
 
 # The graph is derived from the (immutable once built) index: built once per index, on the
 # first question. Keyed by identity so that the index itself stays a plain picklable value.
-_GRAPH: List[Tuple[ProjectIndex, CallGraph]] = []
 
 
 def _graph(project: ProjectIndex) -> CallGraph:
-    if not _GRAPH or _GRAPH[0][0] is not project:
-        _GRAPH[:] = [(project, CallGraph(project))]
-    return _GRAPH[0][1]
+    # kept by the index: it is made again when the index changes (the language server's edits)
+    return project.derived(CALL_GRAPH, CallGraph)
 
 
 def blocking_chain(project: Optional[ProjectIndex], resolved: str) -> Optional[List[str]]:
