@@ -635,3 +635,9 @@ def in_script_paths(ctx: "FileContext") -> bool:
         return False
     facts = ctx.facts
     return _matches(facts.module_name, facts.package == facts.module_name, tuple(config.script_paths))
+
+
+def in_migrations(ctx: "FileContext") -> bool:
+    """Whether the file is a migration: it runs on every deploy, its output in the deploy's logs."""
+    facts = ctx.facts
+    return _matches(facts.module_name, facts.package == facts.module_name, MIGRATION_PATHS)

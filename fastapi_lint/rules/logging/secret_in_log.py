@@ -8,7 +8,7 @@ import libcst as cst
 from fastapi_lint.names import positional, string_value
 from fastapi_lint.prefilter import any_attribute, any_word, says_any
 from fastapi_lint.rule import Default, Rule, Severity
-from fastapi_lint.served import SERVED, MainGuardAware, in_script_paths
+from fastapi_lint.served import SERVED, MainGuardAware, in_migrations, in_script_paths
 from fastapi_lint.rules.logging._calls import log_calls, log_method, may_log
 from fastapi_lint.rules.logging._masked import UNWRAP_METHODS, is_masked
 from fastapi_lint.credentials import ValueKind, classify
@@ -117,7 +117,8 @@ class SecretInLog(MainGuardAware, Rule):
     (default `scripts/**`, `bin/**`...), code under `if __name__ == "__main__":` and functions
     only reached from there or from typer/click commands (see "served code"): it prints to
     the operator who runs it (a seed script's `.env` lines, a cleanup script's list of
-    affected users). Logging calls there are still checked.
+    affected users). Logging calls there are still checked, and so is `print` in migrations
+    (`alembic/`, `migrations/`: they run on every deploy, their output is in its logs).
 
     ## Why is this bad?
     Logs are copied to aggregators, shared with vendors and kept for months, with far wider
@@ -230,8 +231,10 @@ class SecretInLog(MainGuardAware, Rule):
             return
         flagged = list(self._flagged(node))
         # command-line code prints to the operator who runs it (a seed script's `.env` lines,
-        # an eval CLI echoing its arguments): output, not a log
-        if flagged and is_print and (in_script_paths(self.ctx) or not self.in_served_code()):
+        # an eval CLI echoing its arguments): output, not a log; a migration's goes to the
+        # deploy's logs
+        if flagged and is_print and (in_script_paths(self.ctx) or not self.in_served_code()) \
+                and not in_migrations(self.ctx):
             return
         for expr, message in flagged:
             self.report(expr, message)
