@@ -63,6 +63,11 @@ class Declared:
         answers = {_range_at_least(spec, floor) for spec in self.ranges} - {None}
         return answers.pop() if len(answers) == 1 else None
 
+    def ranges_at_least(self, version: str) -> Optional[bool]:
+        """:meth:`at_least` by the declared ranges alone: what the project says it supports
+        (a library's lock file pins only its development environment)."""
+        return Declared(self.name, ranges=self.ranges).at_least(version)
+
     def describe(self) -> str:
         """``0.79.1 (poetry.lock)`` / ``>=0.100 (pyproject.toml)`` for messages and settings."""
         what = ", ".join(self.pins) if self.pins else (", ".join(r for r in self.ranges if r) or "any version")

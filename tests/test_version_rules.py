@@ -138,9 +138,23 @@ V1_IMPORT = "from pydantic import BaseSettings\n"
     (None, V1_IMPORT, False),
     ("fastapi==0.95.2\n", "", False),  # FastAPI before 0.100 required pydantic v1
     ("fastapi==0.110.0\n", "", True),
+    ("pydantic>1.0,<3.0\n", V1_IMPORT, False),  # supports v1 too: the heuristic decides
+    ("pydantic>1.0,<3.0\n", "", True),
 ])
 def test_pydantic_v1_api_reported_only_on_v2(tmp_path, requirements, extra, reported) -> None:
     found = _findings(_project(tmp_path, extra + MODEL, requirements), "FAPI502")
+    assert bool(found) is reported
+
+
+@pytest.mark.parametrize("lock,ranges,reported", [
+    ("2.5.2", "pydantic>1.0,<3.0", False),  # a library supporting v1 and v2, locked at 2 for development
+    ("2.5.2", None, True),  # a dependency of FastAPI's, locked at 2
+    ("1.10.13", "pydantic", False),  # locked at 1
+    ("2.5.2", "pydantic>=2", True),
+])
+def test_a_lock_file_decides_pydantic_only_where_no_range_allows_v1(tmp_path, lock, ranges, reported) -> None:
+    (tmp_path / "poetry.lock").write_text(f'[[package]]\nname = "pydantic"\nversion = "{lock}"\n')
+    found = _findings(_project(tmp_path, V1_IMPORT + MODEL, f"{ranges}\n" if ranges else None), "FAPI502")
     assert bool(found) is reported
 
 
