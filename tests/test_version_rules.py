@@ -191,3 +191,24 @@ def test_version_fixture_fixes() -> None:
     new = lint_paths([os.path.join(VERSION_FIXTURES, "FAPI402_fastapi_0_115")], codes=["FAPI402"])
     assert [f.fix for f in old.findings] == [None, None]
     assert [f.fix.applicability for f in new.findings if f.fix] == ["safe"]  # `db=` has no type to keep
+
+
+# -- FAPI401: the lifespan advice needs FastAPI 0.93 -----------------------------------------
+STARTUP = """\
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.on_event("startup")
+async def connect() -> None: ...
+"""
+
+
+@pytest.mark.parametrize("requirements,reported", [
+    ("fastapi==0.92.0\n", False),
+    ("fastapi==0.93.0\n", True),
+    (None, True),
+])
+def test_lifespan_advice_only_where_lifespan_exists(tmp_path, requirements, reported) -> None:
+    assert bool(_findings(_project(tmp_path, STARTUP, requirements), "FAPI401")) is reported
