@@ -73,6 +73,21 @@ def test_annotated_fix_is_safe_only_from_fastapi_0_95(tmp_path, requirements, ap
         assert "once on FastAPI >= 0.95 (the project declares ==0.79.1 (requirements.txt))" in finding.message
 
 
+@pytest.mark.parametrize("python,module", [
+    (">=3.8", "typing_extensions"),
+    ("^3.7", "typing_extensions"),
+    (">=3.9", "typing"),
+    (None, "typing"),
+])
+def test_annotated_comes_from_typing_extensions_for_python_before_3_9(tmp_path, python, module) -> None:
+    pyproject = "[tool.poetry.dependencies]\nfastapi = \"^0.100\"\n"
+    if python is not None:
+        pyproject += f"python = \"{python}\"\n"
+    (finding,) = _findings(_project(tmp_path, ROUTE, pyproject=pyproject), "FAPI402")
+    assert finding.fix.applicability == "safe"
+    assert f"from {module} import Annotated" in "".join(edit.content for edit in finding.fix.edits)
+
+
 def test_fix_leaves_an_old_fastapi_project_alone(tmp_path, monkeypatch) -> None:
     root = _project(tmp_path, ROUTE, "fastapi==0.79.1\n")
     monkeypatch.chdir(root)
