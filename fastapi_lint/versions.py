@@ -63,6 +63,11 @@ class Declared:
         answers = {_range_at_least(spec, floor) for spec in self.ranges} - {None}
         return answers.pop() if len(answers) == 1 else None
 
+    def ranges_at_least(self, version: str) -> Optional[bool]:
+        """:meth:`at_least` by the declared ranges alone: what the project says it supports
+        (a library's lock file pins only its development environment)."""
+        return Declared(self.name, ranges=self.ranges).at_least(version)
+
     def describe(self) -> str:
         """``0.79.1 (poetry.lock)`` / ``>=0.100 (pyproject.toml)`` for messages and settings."""
         what = ", ".join(self.pins) if self.pins else (", ".join(r for r in self.ranges if r) or "any version")
@@ -231,7 +236,8 @@ class _Collected:
 
     def requirement(self, text: Any, path: str) -> None:
         """A PEP 508 line; markers make a requirement conditional, so it is left out."""
-        if not isinstance(text, str):
+        # parsing is the cost of a pip-compiled file of hundreds of lines: skip the others
+        if not isinstance(text, str) or _TRACKED_START.match(text) is None:
             return
         try:
             requirement = Requirement(text)
@@ -248,6 +254,9 @@ class _Collected:
                                          tuple(dict.fromkeys(self.ranges.get(name, ()))),
                                          tuple(self.sources.get(name, ()))))
         return DeclaredVersions(tuple(packages), tuple(self.warnings))
+
+
+_TRACKED_START = re.compile(r"\s*(?:" + "|".join(TRACKED) + r")\b", re.I)
 
 
 def read_versions(root: str, overrides: Optional[Mapping[str, str]] = None) -> DeclaredVersions:
@@ -363,10 +372,20 @@ def _poetry_dependency(name: str, value: Any, path: str, collected: _Collected) 
         return
 
 
+# a tracked package's entry in uv.lock/poetry.lock: `[[package]]`, then `name`, then `version`
+# (both tools write them in this order). A lock file runs to megabytes: scanning it for the
+# few tracked names is ~50x cheaper than parsing the TOML.
+_LOCKED = re.compile(
+    r'^\[\[package\]\]\s*\nname\s*=\s*"(' + "|".join(TRACKED) + r')"\s*\nversion\s*=\s*"([^"\n]+)"',
+    re.M | re.I,
+)
+
+
 def _read_toml_lock(path: str, collected: _Collected) -> None:
-    for package in _strings(_load_toml(path).get("package")):
-        if isinstance(package, dict) and "name" in package:
-            collected.pin(package["name"], package.get("version"), path)
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        text = handle.read()
+    for match in _LOCKED.finditer(text.replace("\r\n", "\n")):
+        collected.pin(match.group(1), match.group(2), path)
 
 
 def _read_pipfile_lock(path: str, collected: _Collected) -> None:

@@ -73,6 +73,21 @@ def test_annotated_fix_is_safe_only_from_fastapi_0_95(tmp_path, requirements, ap
         assert "once on FastAPI >= 0.95 (the project declares ==0.79.1 (requirements.txt))" in finding.message
 
 
+@pytest.mark.parametrize("python,module", [
+    (">=3.8", "typing_extensions"),
+    ("^3.7", "typing_extensions"),
+    (">=3.9", "typing"),
+    (None, "typing"),
+])
+def test_annotated_comes_from_typing_extensions_for_python_before_3_9(tmp_path, python, module) -> None:
+    pyproject = "[tool.poetry.dependencies]\nfastapi = \"^0.100\"\n"
+    if python is not None:
+        pyproject += f"python = \"{python}\"\n"
+    (finding,) = _findings(_project(tmp_path, ROUTE, pyproject=pyproject), "FAPI402")
+    assert finding.fix.applicability == "safe"
+    assert f"from {module} import Annotated" in "".join(edit.content for edit in finding.fix.edits)
+
+
 def test_fix_leaves_an_old_fastapi_project_alone(tmp_path, monkeypatch) -> None:
     root = _project(tmp_path, ROUTE, "fastapi==0.79.1\n")
     monkeypatch.chdir(root)
@@ -138,9 +153,23 @@ V1_IMPORT = "from pydantic import BaseSettings\n"
     (None, V1_IMPORT, False),
     ("fastapi==0.95.2\n", "", False),  # FastAPI before 0.100 required pydantic v1
     ("fastapi==0.110.0\n", "", True),
+    ("pydantic>1.0,<3.0\n", V1_IMPORT, False),  # supports v1 too: the heuristic decides
+    ("pydantic>1.0,<3.0\n", "", True),
 ])
 def test_pydantic_v1_api_reported_only_on_v2(tmp_path, requirements, extra, reported) -> None:
     found = _findings(_project(tmp_path, extra + MODEL, requirements), "FAPI502")
+    assert bool(found) is reported
+
+
+@pytest.mark.parametrize("lock,ranges,reported", [
+    ("2.5.2", "pydantic>1.0,<3.0", False),  # a library supporting v1 and v2, locked at 2 for development
+    ("2.5.2", None, True),  # a dependency of FastAPI's, locked at 2
+    ("1.10.13", "pydantic", False),  # locked at 1
+    ("2.5.2", "pydantic>=2", True),
+])
+def test_a_lock_file_decides_pydantic_only_where_no_range_allows_v1(tmp_path, lock, ranges, reported) -> None:
+    (tmp_path / "poetry.lock").write_text(f'[[package]]\nname = "pydantic"\nversion = "{lock}"\n')
+    found = _findings(_project(tmp_path, V1_IMPORT + MODEL, f"{ranges}\n" if ranges else None), "FAPI502")
     assert bool(found) is reported
 
 
@@ -177,3 +206,24 @@ def test_version_fixture_fixes() -> None:
     new = lint_paths([os.path.join(VERSION_FIXTURES, "FAPI402_fastapi_0_115")], codes=["FAPI402"])
     assert [f.fix for f in old.findings] == [None, None]
     assert [f.fix.applicability for f in new.findings if f.fix] == ["safe"]  # `db=` has no type to keep
+
+
+# -- FAPI401: the lifespan advice needs FastAPI 0.93 -----------------------------------------
+STARTUP = """\
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.on_event("startup")
+async def connect() -> None: ...
+"""
+
+
+@pytest.mark.parametrize("requirements,reported", [
+    ("fastapi==0.92.0\n", False),
+    ("fastapi==0.93.0\n", True),
+    (None, True),
+])
+def test_lifespan_advice_only_where_lifespan_exists(tmp_path, requirements, reported) -> None:
+    assert bool(_findings(_project(tmp_path, STARTUP, requirements), "FAPI401")) is reported

@@ -171,7 +171,7 @@ def test_ranges_that_disagree_decide_nothing(tmp_path) -> None:
 
 @pytest.mark.parametrize("name,text", [
     ("pyproject.toml", "[project\ndependencies = ["),
-    ("poetry.lock", "[[package]]\nname = "),
+    ("Pipfile", "[packages\n"),
     ("Pipfile.lock", "{not json"),
     ("setup.cfg", "no section header\n"),
 ])
@@ -182,6 +182,14 @@ def test_malformed_files_give_one_warning_and_no_versions(tmp_path, name, text) 
     assert len(versions.warnings) == 1 and versions.warnings[0].startswith(f"{name}: ")
     assert "\n" not in versions.warnings[0]
     assert versions.at_least("fastapi", "0.95") is True
+
+
+def test_a_lock_file_is_scanned_for_tracked_packages_only(tmp_path) -> None:
+    _write(tmp_path, "uv.lock", 'version = 1\r\n\r\n[[package]]\r\nname = "FastAPI"\r\nversion = "0.115.0"\r\n'
+                                'source = { registry = "https://pypi.org/simple" }\r\n\r\n[[package]]\r\n'
+                                'name = "fastapi-users"\r\nversion = "1.0"\r\n\r\n[[package]]\r\nname = "broken"\r\n')
+    versions = read_versions(str(tmp_path))
+    assert [(p.name, p.pins) for p in versions.packages] == [("fastapi", ("0.115.0",))]
 
 
 def test_binary_and_unreadable_files_never_crash(tmp_path) -> None:
@@ -229,13 +237,13 @@ def test_a_malformed_file_warns_once_on_a_run(tmp_path, monkeypatch, capsys) -> 
     from fastapi_lint.cli import run
 
     _write(tmp_path, "pyproject.toml", "")
-    _write(tmp_path, "poetry.lock", "[[package\n")
+    _write(tmp_path, "Pipfile.lock", "{")
     _write(tmp_path, "app.py", "x = 1\n")
     monkeypatch.chdir(tmp_path)
     assert run(["--no-cache", "app.py"]) == 0
     warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
     assert len(warnings) == 1
-    assert warnings[0].startswith("fastapi-lint: warning: poetry.lock: dependency versions not read (")
+    assert warnings[0].startswith("fastapi-lint: warning: Pipfile.lock: dependency versions not read (")
 
 
 def test_versions_are_part_of_the_result_cache_key(tmp_path) -> None:

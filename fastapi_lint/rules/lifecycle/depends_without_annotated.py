@@ -21,6 +21,7 @@ _PARAM_FUNCTIONS = {
 _ANNOTATED = ("typing.Annotated", "typing_extensions.Annotated")
 # FastAPI reads parameters declared with `Annotated` from this version on
 ANNOTATED_SINCE = "0.95"
+_TYPING_ANNOTATED_SINCE = "3.9"
 
 
 def _default_call(names: Set[str]) -> "re.Pattern[str]":
@@ -83,9 +84,10 @@ class DependsWithoutAnnotated(Rule):
     passes them by name, so this is safe for FastAPI, but a direct positional call of the
     function would need updating. Unannotated parameters (`x = Depends(dep)`) and parameters
     already annotated with `Annotated` are reported without a fix: the right type is not
-    known. The fix imports `typing.Annotated` (Python 3.9+; a project still on 3.8 wants
-    `typing_extensions`, which an existing `typing_extensions.Annotated` import makes the fix
-    use).
+    known. The fix reuses an existing `Annotated` import, else imports `typing.Annotated`
+    (Python 3.9+), or `typing_extensions.Annotated` where the project declares support for
+    an older Python (`requires-python = ">=3.8"`; FastAPI itself depends on
+    `typing_extensions`).
 
     The fix is safe where the project declares FastAPI 0.95 or later, the first release that
     reads `Annotated` parameters (the declared versions come from the project's dependency
@@ -186,10 +188,15 @@ class DependsWithoutAnnotated(Rule):
         return (params, new_params), extra
 
     def _annotated_spelling(self) -> NameAndEdits:
-        existing = bound_name(self.ctx, "typing_extensions.Annotated")
-        if existing is not None:
-            return existing, ()
-        return imported_name(self.ctx, "typing", "Annotated")
+        for target in ("typing_extensions.Annotated", "typing.Annotated"):
+            existing = bound_name(self.ctx, target)
+            if existing is not None:
+                return existing, ()
+        # a project declaring support for Python < 3.9 gets typing_extensions' (FastAPI
+        # depends on it, so it is installed wherever the route runs)
+        declared = self.ctx.versions.get("python")
+        before_39 = declared is not None and declared.at_least(_TYPING_ANNOTATED_SINCE) is not True
+        return imported_name(self.ctx, "typing_extensions" if before_39 else "typing", "Annotated")
 
 
 def _to_annotated(param: cst.Param, kind: str, annotated: str) -> cst.Param:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional, Set
+from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -29,8 +29,10 @@ _TASK_SPAWNERS = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
 class _Route:
     node: cst.FunctionDef
     sessions: Set[str]
-    # functions nested in the route that use one of its sessions (streamed generators)
-    users: Set[str] = field(default_factory=set)
+    # sessions of `Depends(..., scope="function")`: closed as the route returns (FastAPI 0.121+)
+    early: Set[str]
+    # functions nested in the route -> the route's sessions they use (streamed generators)
+    users: Dict[str, Set[str]] = field(default_factory=dict)
     # calls whose result is thrown away (a task nobody awaits)
     discarded: Set[int] = field(default_factory=set)
 
@@ -58,7 +60,9 @@ class SessionOutlivesRequest(Rule):
     on the cleanup runs after them. Background tasks and streaming are reported unless the
     project's declared FastAPI (its dependency or lock files, or `target-versions`) is outside
     0.106–0.117 for sure. A task spawned with `asyncio.create_task` outlives the request in
-    every version and is always reported.
+    every version and is always reported. A session of `Depends(get_db, scope="function")`
+    (FastAPI 0.121+) is closed as the route returns, so its background tasks and streaming
+    are reported in every version.
 
     ## Why is this bad?
     The dependency's cleanup closes the session (`db.close()`, the end of `async with`)
@@ -117,35 +121,52 @@ class SessionOutlivesRequest(Rule):
             route = self._routes[-1]
             # a nested function (a streamed generator) using the route's session, not a
             # local of its own of the same name
-            if _session_name(node.body, route.sessions - _bound_names(node)) is not None:
-                route.users.add(node.name.value)
+            own = _bound_names(node)
+            used = {name for name in route.sessions - own if _session_name(node.body, {name}) is not None}
+            if used:
+                route.users[node.name.value] = used
             return
         if self.ctx.routes_of(node):
-            sessions = {p.name.value for p in iter_params(node.params) if self._takes_session(p)}
+            sessions, early = set(), set()
+            for param in iter_params(node.params):
+                found = self._session_dependency(param)
+                if found is not None:
+                    sessions.add(param.name.value)
+                    if found:
+                        early.add(param.name.value)
             if sessions:
-                self._routes.append(_Route(node, sessions))
+                self._routes.append(_Route(node, sessions, early))
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self._routes and self._routes[-1].node is node:
             self._routes.pop()
 
-    def _takes_session(self, param: cst.Param) -> bool:
-        dependency = None
+    def _session_dependency(self, param: cst.Param) -> Optional[bool]:
+        """None unless ``param`` takes a session from a `yield` dependency; then whether the
+        dependency is closed as the route returns (``Depends(..., scope="function")``)."""
+        dependency, call = None, None
         if isinstance(param.default, cst.Call) and self._is_depends(param.default):
-            dependency = _target(param.default)
+            call = param.default
         elif param.annotation is not None:
-            dependency = self._annotated_dependency(param.annotation.annotation)
-        return dependency is not None and dependency in self._functions
+            dependency, call = self._annotated_dependency(param.annotation.annotation)
+        if call is not None:
+            dependency = _target(call)
+        if dependency is None or dependency not in self._functions:
+            return None
+        scope = keyword(call, "scope") if call is not None else None
+        return scope is not None and isinstance(scope.value, cst.SimpleString) \
+            and scope.value.evaluated_value == "function"
 
-    def _annotated_dependency(self, annotation: cst.BaseExpression) -> Optional[str]:
+    def _annotated_dependency(self, annotation: cst.BaseExpression) -> Tuple[Optional[str], Optional[cst.Call]]:
+        """(an alias's dependency, the inline `Depends(...)` call) of an annotation."""
         if isinstance(annotation, cst.Subscript) and self.ctx.resolve(annotation.value) in _ANNOTATED:
             for element in annotation.slice[1:]:
                 value = getattr(element.slice, "value", None)
                 if isinstance(value, cst.Call) and self._is_depends(value):
-                    return _target(value)
-            return None
+                    return None, value
+            return None, None
         name = _last_name(annotation)
-        return self._aliases.get(name) if name is not None else None
+        return (self._aliases.get(name) if name is not None else None), None
 
     def _is_depends(self, call: cst.Call) -> bool:
         return self.ctx.resolve(call.func) in _DEPENDS
@@ -162,28 +183,32 @@ class SessionOutlivesRequest(Rule):
         resolved = self.ctx.resolve(node.func) or ""
         if resolved in _TASK_SPAWNERS:
             if id(node) in route.discarded:
-                self._handed(route, node.args, "a task nobody awaits may run after the dependency's cleanup closed it",
+                self._handed(route.sessions, node.args, "a task nobody awaits may run after the dependency's cleanup closed it",
                              "the task")
-        elif not self._cleanup_first:
             return
-        elif _is_add_task(node, resolved) or resolved in _BACKGROUND_TASK:
-            self._handed(route, node.args, "FastAPI 0.106-0.117 close it before background tasks run", "the task")
+        # the sessions closed before the response: all of them on FastAPI 0.106-0.117, those
+        # of `scope="function"` dependencies on any version
+        closed = route.sessions if self._cleanup_first else route.early
+        if not closed:
+            return
+        when = "FastAPI 0.106-0.117 close it" if self._cleanup_first else "`scope=\"function\"` closes it"
+        if _is_add_task(node, resolved) or resolved in _BACKGROUND_TASK:
+            self._handed(closed, node.args, f"{when} before background tasks run", "the task")
         elif resolved in _STREAMING:
             content = positional(node, 0) or keyword(node, "content")
             if content is None:
                 return
             called = content.value.func if isinstance(content.value, cst.Call) else None
-            if isinstance(called, cst.Name) and called.value in route.users:
+            if isinstance(called, cst.Name) and route.users.get(called.value, set()) & closed:
                 self.report(content.value, f"`{called.value}()` streams with a session of a `yield` dependency: "
-                                           "FastAPI 0.106-0.117 close it before the response streams; "
+                                           f"{when} before the response streams; "
                                            "open a new session inside the generator")
             else:
-                self._handed(route, [content], "FastAPI 0.106-0.117 close it before the response streams",
-                             "the generator")
+                self._handed(closed, [content], f"{when} before the response streams", "the generator")
 
-    def _handed(self, route: _Route, args, why: str, where: str) -> None:
+    def _handed(self, sessions: Set[str], args, why: str, where: str) -> None:
         for arg in args:
-            session = _session_name(arg.value, route.sessions)
+            session = _session_name(arg.value, sessions)
             if session is not None:
                 self.report(session, f"`{session.value}` comes from a `yield` dependency and {why}: "
                                      f"open a new session inside {where}")

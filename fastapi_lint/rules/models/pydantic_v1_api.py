@@ -80,9 +80,11 @@ class PydanticV1Api(Rule):
     `BaseModel`/`SQLModel`/`BaseSettings`, directly or through project classes in any module.
 
     The project's declared pydantic version (its dependency and lock files, or
-    `target-versions`) decides whether it runs v2: a version below 2 for sure reports
-    nothing, 2 or later for sure reports. When the version is unknown, a project is taken to
-    run pydantic v1 — and nothing is reported — when it declares a FastAPI older than 0.100
+    `target-versions`) decides whether it runs v2: a range that requires 2 or later reports,
+    a version below 2 for sure reports nothing. A range that allows v1 too (a library
+    supporting both) decides nothing, even when a lock file pins v2 for development; a lock
+    file decides for a pydantic that no range declares. When the version is undecided, a
+    project is taken to run pydantic v1 — and nothing is reported — when it declares a FastAPI older than 0.100
     (which required v1) or when one of its modules imports something that exists only in v1
     (`from pydantic import BaseSettings`, `pydantic.generics`, `pydantic.error_wrappers`,
     `pydantic.env_settings`, `pydantic.fields.ModelField`). A module that imports
@@ -235,11 +237,21 @@ class PydanticV1Api(Rule):
 
 
 def _runs_v2(versions: DeclaredVersions, imports_v1_only_api: bool) -> bool:
-    """Whether the project runs pydantic v2: its declared version decides; unknown, a FastAPI
-    older than 0.100 (which required pydantic v1) or imports of v1-only API say v1."""
-    declared = versions.at_least("pydantic", "2")
+    """Whether the project runs pydantic v2 only.
+
+    Its declared ranges decide first: a project that declares support for v1 too (a library:
+    ``pydantic>1,<3``, its lock file pinning v2 for development) may keep v1 API on purpose.
+    Then a lock file, for a pydantic declared by no range (a dependency of FastAPI's) or to
+    say v1. Unknown: a FastAPI older than 0.100 (which required v1) or imports of v1-only API
+    say v1."""
+    declared = versions.get("pydantic")
     if declared is not None:
-        return declared
+        by_ranges = declared.ranges_at_least("2") if any(declared.ranges) else None
+        locked = declared.at_least("2") if declared.pins else None
+        if by_ranges is not None:
+            return by_ranges
+        if locked is False or (locked is True and not any(declared.ranges)):
+            return locked
     return versions.at_least("fastapi", "0.100") is not False and not imports_v1_only_api
 
 
