@@ -193,6 +193,8 @@ def test_stdin_and_both_options_are_usage_errors(repo, capsys):
     assert "--new-from-rev" in one_line_error(capsys, "--new-from-rev", "HEAD", "-")
     (repo / "p.diff").write_text("")
     assert "not both" in one_line_error(capsys, "--new-from-rev", "HEAD", "--new-from-patch", "p.diff", ".")
+    for rewrite in ("--fix", "--diff", "--add-noqa"):
+        assert "not with --new-from-rev" in one_line_error(capsys, "--new-from-rev", "HEAD", rewrite, ".")
 
 
 # -- --new-from-patch -----------------------------------------------------------------------
