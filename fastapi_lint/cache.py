@@ -71,10 +71,12 @@ def _code_fingerprint(rules: Iterable[Type[Rule]]) -> List[Any]:
     return [__version__, stamps]
 
 
-def run_salt(config: Config, rules: Sequence[Type[Rule]]) -> str:
-    """What every entry of one configuration shares: it names the entries' directory."""
+def run_salt(config: Config, rules: Sequence[Type[Rule]], versions: str = "") -> str:
+    """What every entry of one configuration shares: it names the entries' directory.
+    ``versions``: the fingerprint of the project's declared dependency versions."""
     codes = sorted(rule.CODE + "@" + rule.__module__ + "." + rule.__qualname__ for rule in rules)
-    material = [SCHEMA, _code_fingerprint(rules), config.fingerprint(), os.path.abspath(config.root), codes]
+    material = [SCHEMA, _code_fingerprint(rules), config.fingerprint(), os.path.abspath(config.root), codes,
+                versions]
     return digest(json.dumps(material, separators=(",", ":"), default=repr).encode())
 
 
@@ -144,11 +146,12 @@ class ResultCache:
         self.project_salt = project_salt
 
     @classmethod
-    def for_run(cls, config: Config, rules: Sequence[Type[Rule]], project: Optional[ProjectIndex]) -> "ResultCache":
+    def for_run(cls, config: Config, rules: Sequence[Type[Rule]], project: Optional[ProjectIndex],
+                versions: str = "") -> "ResultCache":
         directory = config.cache_dir
         if not os.path.isabs(directory):
             directory = os.path.join(config.root, directory)
-        return cls(directory, run_salt(config, rules), project_salt(project, rules))
+        return cls(directory, run_salt(config, rules, versions), project_salt(project, rules))
 
     def key(self, absolute: str, content_digest: str) -> str:
         return digest(f"{self.project_salt}\0{absolute}\0{content_digest}".encode())

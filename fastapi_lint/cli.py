@@ -188,7 +188,8 @@ def _progress_callback():
                    "(default: the directory of the configuration, else the nearest one above "
                    "the paths holding pyproject.toml, setup.cfg, setup.py or .git).")
 @click.option("--show-settings", is_flag=True,
-              help="Print the project root, the configuration file and the module count, and exit.")
+              help="Print the project root, the configuration file, the module count and the "
+                   "declared dependency versions, and exit.")
 @click.version_option(__version__, "--version", prog_name="fastapi-lint")
 def main(paths: Tuple[str, ...], fmt: Optional[str], output: Optional[str], output_formats: Tuple[str, ...], select: Tuple[str, ...],
          extend_select: Tuple[str, ...], ignore: Tuple[str, ...], preview: Optional[bool],
@@ -240,7 +241,7 @@ def main(paths: Tuple[str, ...], fmt: Optional[str], output: Optional[str], outp
 
     if reading_stdin:
         data = sys.stdin.buffer.read()
-        result = runner.run_source(stdin_filename or "-", data, config, rules)
+        result = runner.run_source(stdin_filename or "-", data, config, rules, cache=not no_cache)
     else:
         progress, update = _progress_callback()
         run_options = {"jobs": jobs or default_jobs(), "cache": not no_cache and not no_prefilter,
@@ -274,6 +275,9 @@ def main(paths: Tuple[str, ...], fmt: Optional[str], output: Optional[str], outp
         _error(problem)
     if not reading_stdin and result.files_checked == 0 and not result.usage_errors and not quiet:
         click.echo("fastapi-lint: warning: no Python files found under the given paths", err=True)
+    if not quiet and result.settings is not None:
+        for warning in result.settings.versions.warnings:
+            click.echo(f"fastapi-lint: warning: {warning}", err=True)
     for problem in result.errors:
         click.echo(f"fastapi-lint: {problem}", err=True)
     use_color = color if color is not None else (output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
@@ -500,13 +504,22 @@ def _split_patterns(values: Sequence[str]) -> Tuple[str, ...]:
 
 def _show_settings(config: Config, paths: Sequence[str]) -> None:
     from fastapi_lint.discovery import discover
+    from fastapi_lint.runner import project_files, project_versions
+    from fastapi_lint.versions import TRACKED
 
     files = discover([p for p in paths if p != "-"] or ["."], config).files
     click.echo(f"project root: {config.root}")
     click.echo(f"config file: {config.config_file or '(none: defaults)'}")
-    click.echo(f"modules: {len(files)}")
+    # the index reads the whole project whatever is linted
+    click.echo(f"modules: {len(project_files(config, files))}")
     click.echo(f"fail on: {config.fail_on}")
     click.echo(f"minimum severity shown: {config.min_severity}")
+    versions = project_versions(config)
+    click.echo("versions:")
+    for name in TRACKED:
+        click.echo(f"  {name}: {versions.describe(name)}")
+    for warning in versions.warnings:
+        click.echo(f"fastapi-lint: warning: {warning}", err=True)
 
 
 def _apply_cli_severities(config: Config, fail_on: Optional[str], min_severity: Optional[str]) -> Config:
@@ -527,11 +540,33 @@ def _apply_cli(config: Config, select, extend_select, ignore, preview) -> Config
     return config.with_overrides(**changes) if changes else config
 
 
+def _serve(args: Sequence[str]) -> int:
+    """``fastapi-lint server``: the language server, from the optional ``server`` extra."""
+    try:
+        from fastapi_lint import server
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] not in ("pygls", "lsprotocol", "cattrs"):
+            raise
+        _error("the language server needs the `server` extra: pip install 'fastapi-lint[server]'")
+        return EXIT_ERROR
+    if os.path.exists("server"):
+        click.echo("fastapi-lint: note: `server` starts the language server; "
+                   "lint the directory with `fastapi-lint ./server`", err=True)
+    return server.main(args)
+
+
 def run(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point: every expected problem ends in one line on stderr, never a traceback."""
+    args = list(argv) if argv is not None else sys.argv[1:]
+    if args[:1] == ["server"]:
+        return _serve(args[1:])
+    command, prog = main, "fastapi-lint"
+    if args[:1] == ["routes"]:  # a subcommand; a directory named so is linted as ./routes
+        from fastapi_lint.routes_cli import routes
+
+        command, prog, args = routes, "fastapi-lint routes", args[1:]
     try:
-        main.main(args=list(argv) if argv is not None else None, prog_name="fastapi-lint",
-                  standalone_mode=False)
+        command.main(args=args, prog_name=prog, standalone_mode=False)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_ERROR)
     except click.exceptions.Exit as exc:

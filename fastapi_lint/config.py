@@ -29,7 +29,7 @@ _STR_KEYS = {"cache-dir", "baseline"}
 # severities from the lowest up: `fail-on` and `min-severity` name one of them
 SEVERITY_LEVELS: Tuple[str, ...] = ("info", "warning", "error")
 _SEVERITY_KEYS = {"fail-on", "min-severity"}
-_TABLE_KEYS = {"per-file-ignores", "options"}
+_TABLE_KEYS = {"per-file-ignores", "options", "target-versions"}
 KNOWN_KEYS = _LIST_KEYS | _BOOL_KEYS | _STR_KEYS | _SEVERITY_KEYS | _TABLE_KEYS
 
 
@@ -61,6 +61,8 @@ class Config:
     # (bandit's --severity-level); neither changes results, so neither is in fingerprint()
     fail_on: str = "info"
     min_severity: str = "info"
+    # package -> version or range the project runs, over what its dependency files declare
+    target_versions: Tuple[Tuple[str, str], ...] = ()
 
     def options_for(self, code: str) -> Dict[str, Any]:
         for rule_code, values in self.options:
@@ -75,7 +77,7 @@ class Config:
         """What of the configuration changes results (for cache keys)."""
         return repr((self.select, self.extend_select, self.ignore, self.preview,
                      self.per_file_ignores, self.test_paths, self.script_paths, self.options,
-                     self.honor_other_tools))
+                     self.honor_other_tools, self.target_versions))
 
 
 def find_pyproject(start: str) -> Optional[str]:
@@ -188,6 +190,8 @@ def parse_section(section: Mapping[str, Any], path: str) -> Config:
         if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
             raise ConfigError(f"{path}: 'options' must hold one table per rule code")
         values["options"] = tuple((code, tuple(opts.items())) for code, opts in table.items())
+    if "target-versions" in section:
+        values["target_versions"] = _target_versions(section["target-versions"], path)
     return Config(**values)
 
 
@@ -201,6 +205,21 @@ def at_least(severity: str, level: str) -> bool:
     """Whether ``severity`` is ``level`` or above (an unknown severity counts as error)."""
     rank = SEVERITY_LEVELS.index(severity) if severity in SEVERITY_LEVELS else len(SEVERITY_LEVELS)
     return rank >= SEVERITY_LEVELS.index(level)
+
+
+def _target_versions(table: Any, path: str) -> Tuple[Tuple[str, str], ...]:
+    from fastapi_lint.versions import TRACKED, check_override
+
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: 'target-versions' must be a table of package = \"version\"")
+    for name, value in table.items():
+        if name.lower() not in TRACKED:
+            raise ConfigError(f"{path}: target-versions: unknown package {name!r} (known: {', '.join(TRACKED)})"
+                              f"{did_you_mean(name.lower(), TRACKED)}")
+        problem = check_override(name, value)
+        if problem is not None:
+            raise ConfigError(f"{path}: target-versions.{name} {problem}")
+    return tuple(sorted((name.lower(), value) for name, value in table.items()))
 
 
 def _str_list(value: Any, key: str, path: str) -> Tuple[str, ...]:

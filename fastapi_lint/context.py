@@ -14,6 +14,7 @@ import libcst as cst
 from fastapi_lint.facts import ModuleFacts, ParamSource, RouteInfo, import_bindings
 from fastapi_lint.names import iter_params
 from fastapi_lint.rule import PendingFinding
+from fastapi_lint.versions import UNKNOWN, DeclaredVersions
 
 ScopeNode = Union[cst.Module, cst.FunctionDef, cst.Lambda, cst.ClassDef]
 
@@ -38,6 +39,7 @@ class FileContext:
     is_test_file: bool = False
     project: Any = None
     config: Any = None  # the run's Config (test and script paths for the served-code fact)
+    versions: DeclaredVersions = UNKNOWN  # the project's declared dependency versions
     pending: List[PendingFinding] = field(default_factory=list)
     frames: List[Frame] = field(default_factory=list)
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import stat
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import pathspec
 
@@ -31,48 +32,81 @@ class Discovery:
     errors: List[str]  # one-line problems with the given paths (missing, unreadable dirs...)
 
 
-def _matches_exclude(rel_posix: str, name: str, patterns: Sequence[str]) -> bool:
-    for pattern in patterns:
-        pattern = pattern.rstrip("/")
-        if "/" in pattern:
-            if fnmatch.fnmatch(rel_posix, pattern) or fnmatch.fnmatch(rel_posix, pattern + "/*"):
-                return True
-        elif fnmatch.fnmatch(name, pattern):
+class _Patterns:
+    """Exclude globs compiled once: bare names match any path component's name, patterns
+    with a ``/`` match the path relative to the root (and everything below it)."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        names, paths = [], []
+        for pattern in patterns:
+            pattern = os.path.normcase(pattern.rstrip("/"))
+            if "/" in pattern:
+                paths += [fnmatch.translate(pattern), fnmatch.translate(pattern + "/*")]
+            else:
+                names.append(fnmatch.translate(pattern))
+        self._names = re.compile("|".join(names)).match if names else None
+        self._paths = re.compile("|".join(paths)).match if paths else None
+
+    def match(self, rel_posix: str, name: str) -> bool:
+        if self._names is not None and self._names(os.path.normcase(name)):
             return True
-    return False
+        return self._paths is not None and self._paths(os.path.normcase(rel_posix)) is not None
+
+
+def _matcher(spec: pathspec.GitIgnoreSpec) -> Callable[[str], bool]:
+    """Whether a path matches ``spec``. Without negated patterns that is "any pattern
+    matches", one search of their union instead of one per pattern (most of a walk's time)."""
+    patterns = [p for p in spec.patterns if p.include is not None and p.regex is not None]
+    if not patterns:
+        return lambda rel: False
+    flags = {p.regex.flags for p in patterns}
+    if not all(p.include for p in patterns) or len(flags) != 1:
+        return spec.match_file
+    # the directory marker group is named in each pattern: only the match matters here
+    union = "|".join(f"(?:{p.regex.pattern.replace('(?P<ps_d>', '(?:')})" for p in patterns)
+    try:
+        search = re.compile(union, flags.pop()).search
+    except re.error:
+        return spec.match_file
+    return lambda rel: search(rel) is not None
 
 
 class _GitIgnores:
-    """``.gitignore`` files met while walking, each applying to its own directory and below."""
+    """``.gitignore`` files met while walking, each applying to its own directory and below
+    (up to the root, or to the top of the git repository the directory is in)."""
 
-    def __init__(self) -> None:
-        self._specs: Dict[str, Optional[pathspec.GitIgnoreSpec]] = {}
+    def __init__(self, stop_at: str) -> None:
+        self._stop_at = stop_at
+        # directory -> the (directory, spec) pairs that apply to its entries, nearest first
+        self._chains: Dict[str, Tuple[Tuple[str, Callable[[str], bool]], ...]] = {}
 
-    def _spec(self, directory: str) -> Optional[pathspec.GitIgnoreSpec]:
-        if directory not in self._specs:
-            spec = None
-            path = os.path.join(directory, ".gitignore")
-            try:
-                with open(path, encoding="utf-8", errors="replace") as handle:
-                    spec = pathspec.GitIgnoreSpec.from_lines(handle)
-            except OSError:
-                pass
-            self._specs[directory] = spec
-        return self._specs[directory]
+    @staticmethod
+    def _spec(directory: str) -> Optional[Callable[[str], bool]]:
+        try:
+            with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as handle:
+                return _matcher(pathspec.GitIgnoreSpec.from_lines(handle))
+        except OSError:
+            return None
 
-    def ignored(self, path: str, is_dir: bool, stop_at: str) -> bool:
-        directory = os.path.dirname(path)
-        while True:
+    def _chain(self, directory: str) -> Tuple[Tuple[str, Callable[[str], bool]], ...]:
+        chain = self._chains.get(directory)
+        if chain is None:
             spec = self._spec(directory)
-            if spec is not None:
-                rel = os.path.relpath(path, directory).replace(os.sep, "/")
-                if spec.match_file(rel + ("/" if is_dir else "")):
-                    return True
-            if directory == stop_at or os.path.dirname(directory) == directory:
-                return False
-            if os.path.isdir(os.path.join(directory, ".git")):
-                return False
-            directory = os.path.dirname(directory)
+            chain = ((directory, spec),) if spec is not None else ()
+            parent = os.path.dirname(directory)
+            if directory != self._stop_at and parent != directory \
+                    and not os.path.isdir(os.path.join(directory, ".git")):
+                chain += self._chain(parent)
+            self._chains[directory] = chain
+        return chain
+
+    def ignored(self, path: str, is_dir: bool) -> bool:
+        suffix = "/" if is_dir else ""
+        for directory, matches in self._chain(os.path.dirname(path)):
+            rel = path[len(directory.rstrip(os.sep)) + 1:].replace(os.sep, "/")
+            if matches(rel + suffix):
+                return True
+        return False
 
 
 def _is_in_package(directory: str) -> bool:
@@ -82,26 +116,31 @@ def _is_in_package(directory: str) -> bool:
 def discover(paths: Sequence[str], config: Config) -> Discovery:
     # the defaults yield to source; patterns the user wrote are exact
     defaults = tuple(config.exclude) if tuple(config.exclude) == DEFAULT_EXCLUDE else ()
-    excludes = tuple(config.extend_exclude) + (() if defaults else tuple(config.exclude))
-    gitignores = _GitIgnores() if config.respect_gitignore else None
+    excludes = _Patterns(tuple(config.extend_exclude) + (() if defaults else tuple(config.exclude)))
+    default_excludes = _Patterns(defaults)
     root = os.path.abspath(config.root)
+    gitignores = _GitIgnores(root) if config.respect_gitignore else None
     files: List[SourceFile] = []
     errors: List[str] = []
     seen = set()
 
+    inside = root.rstrip(os.sep) + os.sep
+
     def excluded(absolute: str, is_dir: bool) -> bool:
-        rel = os.path.relpath(absolute, root).replace(os.sep, "/")
+        # relpath is the slow part of a walk: paths under the root only need their prefix cut
+        rel = absolute[len(inside):] if absolute.startswith(inside) else os.path.relpath(absolute, root)
+        rel = rel.replace(os.sep, "/")
         name = os.path.basename(absolute)
-        if _matches_exclude(rel, name, excludes):
+        if excludes.match(rel, name):
             return True
-        if _matches_exclude(rel, name, defaults) and not (
+        if default_excludes.match(rel, name) and not (
             is_dir and name in _BUILD_OUTPUTS and _is_in_package(absolute)
         ):
             return True
-        return gitignores is not None and gitignores.ignored(absolute, is_dir, root)
+        return gitignores is not None and gitignores.ignored(absolute, is_dir)
 
-    def add(display: str, absolute: str) -> None:
-        key = os.path.realpath(absolute)
+    def add(display: str, absolute: str, key: Optional[str] = None) -> None:
+        key = key or os.path.realpath(absolute)
         if key not in seen:
             seen.add(key)
             files.append(SourceFile(os.path.normpath(display), absolute))
@@ -117,8 +156,8 @@ def discover(paths: Sequence[str], config: Config) -> Discovery:
             errors.append(f"{given}: {exc.strerror or exc}")
             continue
         if stat.S_ISDIR(mode):
-            for display, file_abs in _walk(given, absolute, excluded, errors):
-                add(display, file_abs)
+            for display, file_abs, real in _walk(given, absolute, excluded, errors):
+                add(display, file_abs, real)
         else:
             if config.force_exclude and excluded(absolute, False):
                 continue
@@ -127,28 +166,44 @@ def discover(paths: Sequence[str], config: Config) -> Discovery:
     return Discovery(files, errors)
 
 
-def _walk(given: str, top: str, excluded, errors: List[str]) -> Iterator[Tuple[str, str]]:
+def _walk(given: str, top: str, excluded, errors: List[str]) -> Iterator[Tuple[str, str, str]]:
+    """(display, absolute, real path) of the Python files under ``top``, directories top-down
+    in name order; symlinked directories are followed once (a loop ends there)."""
     visited = set()
+    top_prefix = top.rstrip(os.sep) + os.sep
 
-    def onerror(exc: OSError) -> None:
-        errors.append(f"{exc.filename}: {exc.strerror or exc}")
-
-    for dirpath, dirnames, filenames in os.walk(top, onerror=onerror, followlinks=True):
-        real = os.path.realpath(dirpath)
+    def walk(directory: str) -> Iterator[Tuple[str, str, str]]:
+        real = os.path.realpath(directory)
         if real in visited:  # a symlink loop
-            dirnames[:] = []
-            continue
+            return
         visited.add(real)
-        dirnames[:] = sorted(
-            d for d in dirnames if not excluded(os.path.join(dirpath, d), True)
-        )
-        for name in sorted(filenames):
-            if not name.endswith(PYTHON_SUFFIXES):
+        try:
+            with os.scandir(directory) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError as exc:
+            errors.append(f"{exc.filename}: {exc.strerror or exc}")
+            return
+        subdirectories = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if not excluded(entry.path, True):
+                    subdirectories.append(entry.path)
                 continue
-            absolute = os.path.join(dirpath, name)
-            if excluded(absolute, False):
+            if not entry.name.endswith(PYTHON_SUFFIXES) or excluded(entry.path, False):
                 continue
-            if not os.path.isfile(absolute) and not os.path.islink(absolute):
-                continue  # FIFOs and sockets named *.py are not source files
-            display = os.path.join(given, os.path.relpath(absolute, top))
-            yield display, absolute
+            try:
+                symlink = entry.is_symlink()
+                if not entry.is_file() and not symlink:
+                    continue  # FIFOs and sockets named *.py are not source files
+            except OSError:
+                continue
+            key = os.path.realpath(entry.path) if symlink else os.path.join(real, entry.name)
+            yield os.path.join(given, entry.path[len(top_prefix):]), entry.path, key
+        for subdirectory in subdirectories:
+            yield from walk(subdirectory)
+
+    yield from walk(top)

@@ -29,6 +29,7 @@ from fastapi_lint.prefilter import universal_newlines
 from fastapi_lint.project import ProjectIndex, module_name_for
 from fastapi_lint.rule import Edit, Finding, Fix, LinesAbove, PendingFinding, Rule
 from fastapi_lint.suppression import parse_suppressions
+from fastapi_lint.versions import UNKNOWN, DeclaredVersions
 from fastapi_lint.walk import needs_trivia, walk
 
 SYNTAX_ERROR = "FAPI001"
@@ -50,6 +51,8 @@ class LintSettings:
     project: Optional[ProjectIndex] = None
     # False parses every file for every rule (to check that prefilters never drop a finding)
     prefilter: bool = True
+    # the project's declared dependency versions (version-specific advice and fixes)
+    versions: DeclaredVersions = UNKNOWN
 
     @property
     def codes(self) -> frozenset:
@@ -326,7 +329,7 @@ def _lint_module(display: str, absolute: str, text: str, module: cst.Module,
     module_name, is_package = module_name_for(absolute, settings.config.root)
     facts = ModuleFacts.build(module, display, module_name, settings.project, is_package)
     ctx = FileContext(display, facts, text, is_test_file=test_file, project=settings.project,
-                      config=settings.config)
+                      config=settings.config, versions=settings.versions)
     crashed: List[object] = []
 
     def on_crash(owner: object, exc: BaseException) -> None:
@@ -426,5 +429,5 @@ def _make_fix(module: cst.Module, spans: Dict[int, Span], item: PendingFinding) 
         start, end = span.range.start, span.range.end
         edits.append(Edit(start.line, start.column + 1, end.line, end.column + 1,
                           code_in_place(module, span.indents, new)))
-    applicability = item.rule.FIX.value
+    applicability = (item.fix_applicability or item.rule.FIX).value
     return Fix(applicability, item.fix_message or f"Fix {item.rule.CODE}", tuple(edits))

@@ -12,12 +12,15 @@ import os
 import sys
 import tokenize
 from functools import lru_cache
-from typing import Iterator, List, Sequence, Tuple, Type
+from typing import TYPE_CHECKING, Dict, Iterator, List, Sequence, Tuple, Type
 
 from fastapi_lint import __version__
 from fastapi_lint.config import Config, ConfigError, load_config, validate_codes
 from fastapi_lint.registry import all_rules, select_rules
 from fastapi_lint.rule import Rule
+
+if TYPE_CHECKING:
+    from fastapi_lint.runner import ProjectBase
 
 
 @lru_cache(maxsize=None)
@@ -28,6 +31,21 @@ def settings_for(directory: str) -> Tuple[Config, Tuple[Type[Rule], ...]]:
     validate_codes(config, list(known), {code: rule.option_defaults() for code, rule in known.items()})
     rules = select_rules(known, config.select, config.extend_select, config.ignore, config.preview)
     return config, tuple(rules)
+
+
+_BASES: Dict[str, "ProjectBase"] = {}
+
+
+def base_for(config: Config) -> "ProjectBase":
+    """The project's index, built once per process and configuration: flake8 hands the plugin
+    one file at a time, and every file is linted against the whole project, as the command
+    line does (the files do not change during a flake8 run)."""
+    from fastapi_lint.runner import project_base
+
+    key = repr(config)
+    if key not in _BASES:
+        _BASES[key] = project_base(config)
+    return _BASES[key]
 
 
 def encode(lines: Sequence[str]) -> bytes:
@@ -69,7 +87,7 @@ class Plugin:
             # a traceback would stop flake8's other checks too; say it where the editor looks
             yield 1, 0, f"{CONFIG_ERROR} fastapi-lint configuration error: {exc}", type(self)
             return
-        result = run_source(self.filename, encode(self.lines), config, rules)
+        result = run_source(self.filename, encode(self.lines), config, rules, base=base_for(config))
         for error in result.errors:
             print(f"fastapi-lint: {error}", file=sys.stderr)
         for finding in result.findings:

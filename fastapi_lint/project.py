@@ -227,10 +227,27 @@ class ProjectIndex:
     def insert(self, summary: ModuleSummary, path: Optional[str] = None) -> None:
         # a later file of the same module replaces the earlier one, as ``add`` always did
         self.modules[summary.module] = summary
+        # the tables derived from the summaries are stale now (the language server inserts
+        # into an index that rules already read)
+        self._derived.clear()
         if path is not None:
             self._by_path[path] = summary
             if summary.parses:
                 self.parsed_files.add(path)
+
+    def with_file(self, path: str, summary: Optional[ModuleSummary]) -> "ProjectIndex":
+        """A new index where the file at ``path`` (absolute) has ``summary`` (an editor's
+        unsaved buffer, stdin), or none: the other files keep their summaries and their order
+        (which decides between two files of one module)."""
+        index = ProjectIndex(root=self.root)
+        for other, kept in self._by_path.items():
+            if other != path:
+                index.insert(kept, other)
+            elif summary is not None:
+                index.insert(summary, path)
+        if path not in self._by_path and summary is not None:
+            index.insert(summary, path)
+        return index
 
     def summary_for(self, path: Optional[str]) -> Optional[ModuleSummary]:
         """The summary made from the file at ``path`` (absolute), if the index has it."""

@@ -93,6 +93,9 @@ class PendingFinding:
     position: Optional[Tuple[int, int, int, int]] = None
     # a lower severity for this finding than the rule's default (RULES gives some cases one)
     severity: Optional[Severity] = None
+    # the fix's applicability when it differs from the rule's FIX (a fix valid only from some
+    # dependency version on is unsafe where the project's version is unknown)
+    fix_applicability: Optional[FixAvailability] = None
 
 
 class Rule:
@@ -140,11 +143,14 @@ class Rule:
         fix_message: str = "",
         extra: Tuple[Tuple[cst.CSTNode, cst.CSTNode], ...] = (),
         severity: Optional[Severity] = None,
+        fix_applicability: Optional[FixAvailability] = None,
     ) -> None:
         """Report ``node``. ``replace=(old, new)`` attaches a fix replacing ``old`` by ``new``;
-        ``severity`` overrides the rule's ``SEVERITY`` for this one finding."""
+        ``severity`` overrides the rule's ``SEVERITY`` and ``fix_applicability`` its ``FIX``
+        for this one finding."""
         self.ctx.pending.append(
-            PendingFinding(self, node, message, replace, fix_message, extra, severity=severity)
+            PendingFinding(self, node, message, replace, fix_message, extra, severity=severity,
+                           fix_applicability=fix_applicability)
         )
 
     def finish(self) -> None:

@@ -390,8 +390,6 @@ class ServedCode:
     """Which functions of the project are served, for one set of test and script paths."""
 
     def __init__(self, project: ProjectIndex, test_paths: Sequence[str], script_paths: Sequence[str]) -> None:
-        from fastapi_lint.engine import is_test_path  # engine imports the rules, which import us
-
         self.modules: Dict[str, ModuleUses] = {}
         for name, summary in project.modules.items():
             uses = summary.extra.get(SERVED)
@@ -399,9 +397,10 @@ class ServedCode:
                 self.modules[name] = uses
         self._resolve_module = project.resolve_module
         scripts = tuple(script_paths) + MIGRATION_PATHS
-        self._tests = {m for m, u in self.modules.items() if is_test_path(u.path, test_paths)}
+        tests = tuple(test_paths)
+        self._tests = {m for m, u in self.modules.items() if _path_matches(u.path, tests)}
         self._scripts = {m for m, u in self.modules.items()
-                         if m not in self._tests and is_test_path(u.path, scripts)}
+                         if m not in self._tests and _path_matches(u.path, scripts)}
         self.served = self._solve()
 
     def is_served(self, module: str, qualname: str) -> bool:
@@ -591,6 +590,15 @@ def _is_cst_main_guard(test: cst.BaseExpression) -> bool:
 
 def _is_script_file(module: str, is_package: bool, script_paths: Tuple[str, ...]) -> bool:
     return _matches(module, is_package, script_paths + MIGRATION_PATHS)
+
+
+# the language server builds ServedCode again after every edit that changes project facts:
+# the glob matching of every module's path was most of that
+@functools.lru_cache(maxsize=65536)
+def _path_matches(path: str, patterns: Tuple[str, ...]) -> bool:
+    from fastapi_lint.engine import is_test_path  # engine imports the rules, which import us
+
+    return is_test_path(path, patterns)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -313,15 +313,13 @@ class _Memo:
     packages: Set[str] = field(default_factory=set)  # every component of a project module name
 
 
-_MEMO: Dict[int, _Memo] = {}
-
-
 def _memo(project: ProjectIndex) -> _Memo:
-    memo = _MEMO.get(id(project))
-    if memo is None or memo.project is not project:
-        _MEMO.clear()  # one index per run: keep only the current one alive
-        memo = _MEMO[id(project)] = _Memo(project)
-        memo.packages = {part for name in project.modules for part in name.split(".")}
+    return project.derived("signatures-memo", _new_memo)
+
+
+def _new_memo(project: ProjectIndex) -> _Memo:
+    memo = _Memo(project)
+    memo.packages = {part for name in project.modules for part in name.split(".")}
     return memo
 
 

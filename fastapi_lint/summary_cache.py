@@ -21,7 +21,8 @@ import os
 import pickle
 import sys
 import tempfile
-from typing import List, Optional
+import time
+from typing import Dict, List, NamedTuple, Optional
 
 from fastapi_lint.cache import _code_fingerprint, _write_atomic, digest, ensure_cache_directory
 from fastapi_lint.config import Config
@@ -29,6 +30,12 @@ from fastapi_lint.project import ModuleSummary, collector_identities
 
 SCHEMA = 4  # 2: ModuleSummary.parses; 3: ModuleSummary.fingerprints; 4: is_package, routers
 _MAGIC = b"FLSUM1\n"
+_SNAPSHOT_MAGIC = b"FLSNAP1\n"
+_SNAPSHOT = "project.snapshot"
+# a file changed less than this before the snapshot was taken may change again within its
+# filesystem's timestamp granularity without its mtime moving (git's "racily clean" case):
+# its stat is not trusted, its content digest decides
+_RACY_NS = 2_000_000_000
 _MAC_SIZE = hashlib.sha256().digest_size
 _KEY_SIZE = 32
 
@@ -104,7 +111,7 @@ def _collector_files() -> List[List[object]]:
 def summary_salt(root: str) -> str:
     """What every summary of this tool and collector set shares: it names their directory."""
     material = [SCHEMA, list(sys.version_info[:3]), pickle.HIGHEST_PROTOCOL, _code_fingerprint(()),
-                _collector_files(), collector_identities(), os.path.abspath(root)]
+                _collector_files(), sorted(collector_identities()), os.path.abspath(root)]
     return digest(json.dumps(material, separators=(",", ":"), default=repr).encode())
 
 
@@ -163,3 +170,66 @@ class SummaryCache:
             _write_atomic(self._entry(absolute), _MAGIC + mac + payload)
         except Exception:
             return
+
+
+class SnapshotEntry(NamedTuple):
+    mtime_ns: int
+    size: int
+    content_digest: str
+    summary: ModuleSummary
+
+
+class Snapshot(NamedTuple):
+    """Every file's summary from the last run, with the stat it was read under: a warm run
+    reuses the summary of a file whose stat says it is unchanged without reading the file
+    or opening one cache entry per file (one read of a signed file instead)."""
+
+    taken_ns: int
+    entries: Dict[str, SnapshotEntry]
+
+    def unchanged(self, absolute: str, info: os.stat_result) -> Optional[SnapshotEntry]:
+        entry = self.entries.get(absolute)
+        if entry is None or entry.mtime_ns != info.st_mtime_ns or entry.size != info.st_size:
+            return None
+        return entry if info.st_mtime_ns < self.taken_ns - _RACY_NS else None
+
+
+def _snapshot_path(cache: "SummaryCache") -> str:
+    return os.path.join(cache.entries, _SNAPSHOT)
+
+
+def _snapshot_mac(cache: "SummaryCache", payload: bytes) -> bytes:
+    return hmac.new(cache._secret, cache.salt.encode() + b"\0snapshot\0" + payload, hashlib.sha256).digest()
+
+
+def load_snapshot(cache: "SummaryCache") -> Optional[Snapshot]:
+    """The last run's snapshot, or None; only bytes this user signed are unpickled."""
+    try:
+        with open(_snapshot_path(cache), "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    start = len(_SNAPSHOT_MAGIC) + _MAC_SIZE
+    if not data.startswith(_SNAPSHOT_MAGIC) or len(data) < start:
+        return None
+    if not hmac.compare_digest(data[len(_SNAPSHOT_MAGIC):start], _snapshot_mac(cache, data[start:])):
+        return None
+    try:
+        snapshot = pickle.loads(data[start:])
+    except Exception:  # a signed snapshot of a changed class layout: a miss, not an error
+        return None
+    return snapshot if isinstance(snapshot, Snapshot) else None
+
+
+def store_snapshot(cache: "SummaryCache", entries: Dict[str, SnapshotEntry], taken_ns: int) -> None:
+    """Write the snapshot atomically; failing to is no error (the next run reads entries)."""
+    try:
+        payload = pickle.dumps(Snapshot(taken_ns, entries), protocol=pickle.HIGHEST_PROTOCOL)
+        ensure_cache_directory(cache.directory, cache.entries)
+        _write_atomic(_snapshot_path(cache), _SNAPSHOT_MAGIC + _snapshot_mac(cache, payload) + payload)
+    except Exception:
+        return
+
+
+def now_ns() -> int:
+    return time.time_ns()

@@ -59,6 +59,13 @@ _TOKEN_QUALIFIERS = frozenset({
     "next", "prev", "previous", "continuation", "cursor", "pagination", "sync", "resume", "delta",
     "lock", "special", "bos", "eos", "pad", "unk", "sep", "cls", "stop", "mask",
 })
+# a function, class or module about LLM tokenizers or locks (`dump_lock_state`,
+# `class VocabTokenizer`, `llm/tokenizers/`): its `token` is a vocabulary entry or a lock's
+# owner id, never a credential
+_TOKEN_CONTEXT_PARTS = frozenset({
+    "tokenizer", "tokenizers", "tokenize", "tokenization", "detokenize", "detokenizer", "vocab",
+    "vocabulary", "lock", "locks", "mutex",
+})
 # `tokens` mostly counts LLM tokens (`cache_read_tokens`, `tokens_for_recent`): plural tokens
 # are credentials only with a qualifier that says so
 _CREDENTIAL_TOKEN_QUALIFIERS = frozenset({
@@ -137,6 +144,13 @@ def secret_role(name: str, words: Sequence[str] = SECRET_WORDS, plurals: bool = 
     if parts[end - 1] == "tokens" and not _CREDENTIAL_TOKEN_QUALIFIERS.intersection(before):
         return None
     return word
+
+
+def non_credential_token_context(names: Iterable[str]) -> bool:
+    """Whether code named by ``names`` (its function, class, module) handles lock or LLM
+    tokenizer tokens, so that its `token` names are not credentials."""
+    return any(_TOKEN_CONTEXT_PARTS.intersection(name_parts(name)) for name in names)
+
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 

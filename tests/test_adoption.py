@@ -40,7 +40,7 @@ def lint(capsys, *args):
 @pytest.fixture
 def plain_project(tmp_path, monkeypatch):
     """A service with a pyproject.toml but no [tool.fastapi-lint] table."""
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "service"\n')
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "service"\ndependencies = ["fastapi>=0.115"]\n')
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "a_main.py").write_text(BAD)
     monkeypatch.chdir(tmp_path)

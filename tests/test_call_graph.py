@@ -128,3 +128,43 @@ def test_async_functions_and_offloading_decorators_are_not_edges() -> None:
     graph = CallGraph(index)
     assert graph.chain("m.coroutine") is None
     assert graph.chain("m.offloaded") is None
+
+
+def test_chain_prefers_the_work_inside_a_with_block_over_the_context_managers_enter() -> None:
+    # The with block's query is what blocks the caller; the factory's connect is only its
+    # enter. A caller that only enters the context manager still gets the enter chain.
+    index = _index({
+        "db.py": """\
+            from contextlib import contextmanager
+            from sqlalchemy import create_engine
+            from sqlalchemy.orm import Session
+
+            engine = create_engine("sqlite://")
+
+            @contextmanager
+            def session_scope():
+                with engine.connect() as connection:
+                    yield Session(bind=connection)
+
+            def find_user(session: Session, email: str):
+                return _first(session, email)
+
+            def _first(session: Session, email: str):
+                return session.query(email).first()
+            """,
+        "users.py": """\
+            from db import find_user, session_scope
+
+            def check(email):
+                with session_scope() as session:
+                    find_user(session, email)
+
+            def only_enter():
+                with session_scope():
+                    pass
+            """,
+    })
+    assert blocking_chain(index, "users.check") == [
+        "check", "find_user", "_first", "sqlalchemy.orm.Session().query"]
+    assert blocking_chain(index, "users.only_enter") == [
+        "only_enter", "session_scope", "sqlalchemy.create_engine().connect"]

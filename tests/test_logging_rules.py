@@ -92,6 +92,52 @@ def test_test_files_are_not_checked() -> None:
     assert not found(lint_text(SOURCE, ["FAPI601"], filename="tests/test_auth.py"))
 
 
+SEED_SCRIPT = textwrap.dedent(
+    """\
+    import logging
+
+    logger = logging.getLogger(__name__)
+
+
+    def seed(token: str, webhook_secret: str) -> None:
+        print(f"APP_TOKEN={token}")
+        logger.info("seeded with %s", webhook_secret)
+    """
+)
+
+
+def test_print_in_a_script_is_its_output_for_the_operator() -> None:
+    # the script prints what whoever runs it asked for (a .env line); its logger still logs
+    assert found(lint_text(SEED_SCRIPT, ["FAPI601"], filename="app/seed.py")) == {
+        (7, 24, "FAPI601"), (8, 35, "FAPI601")}
+    for path in ("scripts/seed.py", "server/scripts/seed.py", "bin/seed.py"):
+        assert found(lint_text(SEED_SCRIPT, ["FAPI601"], filename=path)) == {(8, 35, "FAPI601")}
+
+
+CLI_MODULE = textwrap.dedent(
+    """\
+    import argparse
+
+
+    def run(args) -> None:
+        print(f"evaluating as {args.user_email}")
+
+
+    if __name__ == "__main__":
+        parsed = argparse.ArgumentParser().parse_args()
+        print(f"starting for {parsed.user_email}")
+        run(parsed)
+    """
+)
+
+
+def test_print_in_command_line_code_is_its_output() -> None:
+    # a module run as a script prints to whoever started it; imported by the app, it logs
+    assert found(lint_text(CLI_MODULE, ["FAPI601"], filename="app/eval_cli.py")) == set()
+    library = CLI_MODULE.split("\n\nif __name__")[0] + "\n"
+    assert found(lint_text(library, ["FAPI601"], filename="app/eval_cli.py")) == {(5, 28, "FAPI601")}
+
+
 EAGER = textwrap.dedent(
     """\
     import logging

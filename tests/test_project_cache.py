@@ -330,3 +330,91 @@ def test_index_fingerprint_ignores_set_iteration_order() -> None:
     orders = [list(i.modules["app.kinds"].extra[SIGNATURES].enums) for i in indexes]
     assert orders[0] != orders[1]  # the precondition: the same set, iterated differently
     assert indexes[0].fingerprint() == indexes[1].fingerprint()
+
+
+# -- the snapshot: a warm run trusts an unchanged stat --------------------------------------
+@pytest.fixture
+def reads(monkeypatch) -> List[str]:
+    """The files the project pass read from disk."""
+    calls: List[str] = []
+    original = runner.read_source
+
+    def counting(path):
+        calls.append(path)
+        return original(path)
+
+    monkeypatch.setattr(runner, "read_source", counting)
+    return calls
+
+
+def _age(root: str, seconds: int = 60) -> None:
+    """Date every file back: stats older than the snapshot's racy margin are trusted."""
+    for directory, _, names in os.walk(root):
+        for name in names:
+            path = os.path.join(directory, name)
+            info = os.stat(path)
+            os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns - seconds * 10**9))
+
+
+def test_a_warm_run_reads_no_unchanged_file(tmp_path, reads, summarize_calls) -> None:
+    root = _project(tmp_path)
+    _age(root)
+    fresh = _index(root, None)
+    _index(root, _cache(root))  # writes the snapshot
+    reads.clear()
+    summarize_calls.clear()
+    warm = _index(root, _cache(root))
+    # only the fixture that cannot be decoded (it has no summary to keep) is read again
+    assert {os.path.basename(path) for path in reads} == {"FAPI002.py"}
+    assert summarize_calls == []
+    assert warm.fingerprint() == fresh.fingerprint()
+
+
+def test_a_changed_file_is_read_again_and_the_rest_still_come_from_the_snapshot(tmp_path, reads) -> None:
+    root = _project(tmp_path)
+    target = os.path.join(root, "app", "changed.py")
+    with open(target, "w") as handle:
+        handle.write("from fastapi import FastAPI\napp = FastAPI()\n")
+    _age(root)
+    _index(root, _cache(root))
+    with open(target, "w") as handle:
+        handle.write("from fastapi import APIRouter\nrouter = APIRouter()\n")
+    reads.clear()
+    warm = _index(root, _cache(root))
+    assert {os.path.basename(path) for path in reads} == {"FAPI002.py", "changed.py"}
+    assert warm.modules["app.changed"].apps == {"router"}
+    assert warm.fingerprint() == _index(root, None).fingerprint()
+
+
+def test_a_file_changed_within_the_racy_margin_is_checked_by_content(tmp_path) -> None:
+    """Same size, same mtime, other content: possible when the file changes again within its
+    filesystem's timestamp granularity right after it was read. Recent stats are not trusted."""
+    root = _project(tmp_path)
+    target = os.path.join(root, "app", "changed.py")
+    with open(target, "w") as handle:
+        handle.write("from fastapi import FastAPI\napp = FastAPI()\n")
+    _index(root, _cache(root))  # the file's mtime is within the margin of this snapshot
+    info = os.stat(target)
+    with open(target, "w") as handle:
+        handle.write("from fastapi import FastAPI\nbpp = FastAPI()\n")  # same size
+    os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))
+    warm = _index(root, _cache(root))
+    assert warm.modules["app.changed"].apps == {"bpp"}
+
+
+def test_a_snapshot_not_signed_by_this_user_is_ignored(tmp_path, summarize_calls) -> None:
+    from fastapi_lint.summary_cache import _snapshot_path
+
+    root = _project(tmp_path)
+    _age(root)
+    cache = _cache(root)
+    _index(root, cache)
+    path = _snapshot_path(cache)
+    with open(path, "rb") as handle:
+        data = bytearray(handle.read())
+    data[-1] ^= 1  # any change to the pickle breaks the signature
+    with open(path, "wb") as handle:
+        handle.write(bytes(data))
+    summarize_calls.clear()
+    warm = _index(root, _cache(root))
+    assert warm.fingerprint() == _index(root, None).fingerprint()

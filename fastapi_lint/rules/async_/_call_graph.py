@@ -447,7 +447,16 @@ class CallGraph:
                         target = self.lookup(returned)
                     if target is not None and target != key:
                         callers.setdefault(target, set()).add(key)
-        queue: deque = deque(sorted(self._blocking))
+        # A @contextmanager's blocking enter (``engine.connect()``) is what its callers wrap,
+        # not the work they do inside the ``with`` block: chains reach real work first and
+        # end at an enter only when nothing else blocks.
+        enters = {key for key in self._blocking if self.modules[key[0]].functions[key[1]].context_manager}
+        self._walk_back(sorted(set(self._blocking) - enters), callers)
+        self._walk_back(sorted(enters), callers)
+
+    def _walk_back(self, blocking: List[FunctionKey], callers: Dict[FunctionKey, Set[FunctionKey]]) -> None:
+        """Breadth-first from ``blocking`` to their callers: each one's shortest chain."""
+        queue: deque = deque(key for key in blocking if key not in self._next)
         for key in queue:
             self._next[key] = None
         while queue:
@@ -491,13 +500,11 @@ class CallGraph:
 
 # The graph is derived from the (immutable once built) index: built once per index, on the
 # first question. Keyed by identity so that the index itself stays a plain picklable value.
-_GRAPH: List[Tuple[ProjectIndex, CallGraph]] = []
 
 
 def _graph(project: ProjectIndex) -> CallGraph:
-    if not _GRAPH or _GRAPH[0][0] is not project:
-        _GRAPH[:] = [(project, CallGraph(project))]
-    return _GRAPH[0][1]
+    # kept by the index: it is made again when the index changes (the language server's edits)
+    return project.derived(CALL_GRAPH, CallGraph)
 
 
 def blocking_chain(project: Optional[ProjectIndex], resolved: str) -> Optional[List[str]]:

@@ -19,6 +19,8 @@ _PARAM_FUNCTIONS = {
     for name in _INJECTED + _VALUED
 }
 _ANNOTATED = ("typing.Annotated", "typing_extensions.Annotated")
+# FastAPI reads parameters declared with `Annotated` from this version on
+ANNOTATED_SINCE = "0.95"
 
 
 def _default_call(names: Set[str]) -> "re.Pattern[str]":
@@ -81,9 +83,16 @@ class DependsWithoutAnnotated(Rule):
     passes them by name, so this is safe for FastAPI, but a direct positional call of the
     function would need updating. Unannotated parameters (`x = Depends(dep)`) and parameters
     already annotated with `Annotated` are reported without a fix: the right type is not
-    known. The fix is safe. It imports `typing.Annotated` (Python 3.9+; a project still on 3.8
-    wants `typing_extensions`, which an existing `typing_extensions.Annotated` import makes
-    the fix use). The signature is rewritten as a whole, so a `# noqa: FAPI402` on one
+    known. The fix imports `typing.Annotated` (Python 3.9+; a project still on 3.8 wants
+    `typing_extensions`, which an existing `typing_extensions.Annotated` import makes the fix
+    use).
+
+    The fix is safe where the project declares FastAPI 0.95 or later, the first release that
+    reads `Annotated` parameters (the declared versions come from the project's dependency
+    and lock files, or `target-versions`). Where the FastAPI version is unknown it is offered
+    as unsafe (`--unsafe-fixes`). Where the project is on an older FastAPI the parameter is
+    still reported, with the version to upgrade to, but no fix is offered: the rewritten
+    route would not work there. The signature is rewritten as a whole, so a `# noqa: FAPI402` on one
     parameter does not keep the fix of its neighbours from converting it too.
 
     ## References
@@ -137,16 +146,21 @@ class DependsWithoutAnnotated(Rule):
 
     def finish(self) -> None:
         # the fixes are computed after the traversal: the import to add depends on the module
+        supported = self.ctx.versions.at_least("fastapi", ANNOTATED_SINCE)
         for function, offending in self._functions:
-            fix = self._fix(function, offending)
+            fix = self._fix(function, offending) if supported is not False else None
             for item in offending:
                 name = item.param.name.value
                 message = f"Use `{name}: Annotated[..., {item.kind}(...)]` instead of a `{item.kind}(...)` default"
+                if supported is False:
+                    message += (f" once on FastAPI >= {ANNOTATED_SINCE} (the project declares "
+                                f"{self.ctx.versions.describe('fastapi')})")
                 if fix is None or not item.fixable:
                     self.report(item.param, message)
                 else:
                     self.report(item.param, message, replace=fix[0], extra=fix[1],
-                                fix_message="Move the FastAPI parameter into `Annotated`")
+                                fix_message="Move the FastAPI parameter into `Annotated`",
+                                fix_applicability=None if supported else FixAvailability.UNSAFE)
 
     def _fix(self, function: cst.FunctionDef, offending: Sequence[_Offending]) -> Optional[Tuple[Tuple[cst.CSTNode, cst.CSTNode], ExtraEdits]]:
         fixable = {id(item.param): item for item in offending if item.fixable}

@@ -17,6 +17,8 @@ _TRANSPORTS = {
     "httpx.Client": "WSGITransport",
     "httpx._client.Client": "WSGITransport",
 }
+# the httpx release without the `app=` shortcut
+REMOVED_IN = "0.28"
 # `app=` (spaces, comments and line breaks may surround the `=`)
 _APP_EQUALS = re.compile(r"app" + GAP + r"=(?!=)")
 
@@ -39,6 +41,10 @@ class HttpxAppShortcut(Rule):
     ## Why is this bad?
     The `app=` shortcut was deprecated in httpx 0.27 and removed in httpx 0.28: with a current
     httpx the client raises `TypeError` and every test that builds it fails.
+
+    Not reported in a project whose declared httpx is older than 0.28 for sure (a pin or a
+    range below it in its dependency or lock files, or `target-versions`): the shortcut
+    works there. An unknown or open-ended httpx version may be 0.28 or later: reported.
 
     ## Example
     ```python
@@ -88,8 +94,13 @@ class HttpxAppShortcut(Rule):
             _keyword_argument(text, match.start()) for match in _APP_EQUALS.finditer(text)
         )
 
+    def __init__(self, ctx, options) -> None:
+        super().__init__(ctx, options)
+        # a project whose httpx is older still has the shortcut (deprecated from 0.27 only)
+        self._active = ctx.versions.at_least("httpx", REMOVED_IN) is not False
+
     def visit_Call(self, node: cst.Call) -> None:
-        app = keyword(node, "app")
+        app = keyword(node, "app") if self._active else None
         if app is None:
             return
         transport_class = _TRANSPORTS.get(self.ctx.resolve(node.func) or "")

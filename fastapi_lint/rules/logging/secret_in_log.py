@@ -8,10 +8,11 @@ import libcst as cst
 from fastapi_lint.names import positional, string_value
 from fastapi_lint.prefilter import any_attribute, any_word, says_any
 from fastapi_lint.rule import Default, Rule, Severity
+from fastapi_lint.served import SERVED, MainGuardAware, in_script_paths
 from fastapi_lint.rules.logging._calls import log_calls, log_method, may_log
 from fastapi_lint.rules.logging._masked import UNWRAP_METHODS, is_masked
 from fastapi_lint.credentials import ValueKind, classify
-from fastapi_lint.words import LOG_SECRET_WORDS, PII_WORDS, pii_role, secret_role
+from fastapi_lint.words import LOG_SECRET_WORDS, PII_WORDS, non_credential_token_context, pii_role, secret_role
 
 # keyword arguments of logging functions and print that carry no logged value
 _CONTROL_KEYWORDS = frozenset({"exc_info", "stack_info", "stacklevel", "sep", "end", "file", "flush"})
@@ -82,7 +83,7 @@ def _may_log_secret_dict(text: str, said: str, options) -> bool:
     return any(says_any(match.group(2), words) for match in _STRING_KEY.finditer(text))
 
 
-class SecretInLog(Rule):
+class SecretInLog(MainGuardAware, Rule):
     """
     ## What it does
     Reports a logging call — `logging.*`, a `logging.getLogger(...)` logger, a structlog or
@@ -103,7 +104,8 @@ class SecretInLog(Rule):
     Names are judged by their role, on whole words: identifiers and counters are not
     secrets (`chat_session_id`, `credential_id`, `token_count`, `max_tokens`,
     `token_expires_at`, `token_penalty`, `is_token_valid`, `page_token`,
-    `continuation_token`, `token_key`, LLM `tokens`), nor are values that cannot carry one
+    `continuation_token`, `token_key`, LLM `tokens`, the `token` of code named for locks or
+    LLM tokenizers: `dump_lock_state`, `class VocabTokenizer`), nor are values that cannot carry one
     (`bool(token)`, `len(password)`), module constants holding a name (`SECRET_ENV =
     "APP_SECRET"`), or values masked by pydantic (a name bound to `SecretStr(...)`, a
     parameter or field annotated `SecretStr`/`SecretBytes`, `Optional` too: they print as
@@ -111,7 +113,11 @@ class SecretInLog(Rule):
     `full_name`/`email`/`address` of a non-person are not PII (`repo.full_name`,
     `repos[0].full_name`, `group_email`, `team.email`, `from_email`, `worker.address`).
     Constant text that merely mentions a word (`"password changed"`) is not reported. Test
-    files are not checked.
+    files are not checked, nor `print` in command-line code — files matching `script-paths`
+    (default `scripts/**`, `bin/**`...), code under `if __name__ == "__main__":` and functions
+    only reached from there or from typer/click commands (see "served code"): it prints to
+    the operator who runs it (a seed script's `.env` lines, a cleanup script's list of
+    affected users). Logging calls there are still checked.
 
     ## Why is this bad?
     Logs are copied to aggregators, shared with vendors and kept for months, with far wider
@@ -151,6 +157,7 @@ class SecretInLog(Rule):
     SEEDS = ("000", "002")
     SKIP_TEST_FILES = True
     OPTIONS = {"extra-secret-words": [], "extra-pii-words": []}
+    PROJECT_FACTS = (SERVED,)
 
     @classmethod
     def applies_to(cls, text, options) -> bool:
@@ -218,15 +225,16 @@ class SecretInLog(Rule):
 
     # -- logging calls --------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
-        if not self._is_log_call(node):
+        is_print = isinstance(node.func, cst.Name) and node.func.value == "print"
+        if not (self.ctx.resolve(node.func) == "builtins.print" if is_print else log_method(self.ctx, node)):
             return
-        for expr, message in self._flagged(node):
+        flagged = list(self._flagged(node))
+        # command-line code prints to the operator who runs it (a seed script's `.env` lines,
+        # an eval CLI echoing its arguments): output, not a log
+        if flagged and is_print and (in_script_paths(self.ctx) or not self.in_served_code()):
+            return
+        for expr, message in flagged:
             self.report(expr, message)
-
-    def _is_log_call(self, node: cst.Call) -> bool:
-        if isinstance(node.func, cst.Name) and node.func.value == "print":
-            return self.ctx.resolve(node.func) == "builtins.print"
-        return log_method(self.ctx, node) is not None
 
     def _flagged(self, node: cst.Call) -> Iterator[Flagged]:
         for arg in node.args:
@@ -367,7 +375,16 @@ class SecretInLog(Rule):
         return f"logs `{text}`, personal data (PII: `{self._pii(name, owner)}`)"
 
     def _secret(self, name: str, owner: Optional[str] = None) -> Optional[str]:
-        return secret_role(name, self._secret_words, plurals=True, owner=owner)
+        word = secret_role(name, self._secret_words, plurals=True, owner=owner)
+        if word in ("token", "tokens") and self._in_token_context():
+            return None  # a lock's owner id, a tokenizer's vocabulary entry
+        return word
+
+    def _in_token_context(self) -> bool:
+        names = [self.ctx.facts.module_name]
+        names.extend(frame.node.name.value for frame in self.ctx.frames
+                     if isinstance(frame.node, (cst.FunctionDef, cst.ClassDef)))
+        return non_credential_token_context(names)
 
     def _pii(self, name: str, owner: Optional[str] = None) -> Optional[str]:
         return pii_role(name, owner, self._pii_words, plurals=True)

@@ -7,6 +7,7 @@ import libcst as cst
 
 from fastapi_lint.names import keyword
 from fastapi_lint.rule import Default, FixAvailability, Rule, Severity
+from fastapi_lint.versions import DeclaredVersions
 from fastapi_lint.rules._text import (
     DOTTED_PREFIX, GAP, GAP_CLOSE, GAP_OPEN, aliases, alternatives, may_resolve_into, method_call,
     universal_newlines,
@@ -78,11 +79,14 @@ class PydanticV1Api(Rule):
     project model (`user: UserIn`, `user = UserIn(...)`). A model is a subclass of
     `BaseModel`/`SQLModel`/`BaseSettings`, directly or through project classes in any module.
 
-    A project is taken to run pydantic v1 — and nothing is reported — when one of its
-    modules imports something that exists only in v1 (`from pydantic import BaseSettings`,
-    `pydantic.generics`, `pydantic.error_wrappers`, `pydantic.env_settings`,
-    `pydantic.fields.ModelField`). A module that imports `pydantic.v1` deliberately uses the
-    v1 API and is skipped.
+    The project's declared pydantic version (its dependency and lock files, or
+    `target-versions`) decides whether it runs v2: a version below 2 for sure reports
+    nothing, 2 or later for sure reports. When the version is unknown, a project is taken to
+    run pydantic v1 — and nothing is reported — when it declares a FastAPI older than 0.100
+    (which required v1) or when one of its modules imports something that exists only in v1
+    (`from pydantic import BaseSettings`, `pydantic.generics`, `pydantic.error_wrappers`,
+    `pydantic.env_settings`, `pydantic.fields.ModelField`). A module that imports
+    `pydantic.v1` deliberately uses the v1 API and is skipped.
 
     ## Why is this bad?
     The v1 API is deprecated in v2: it emits warnings on every call, behaves subtly
@@ -147,7 +151,7 @@ class PydanticV1Api(Rule):
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)
         self._index = model_index(ctx.project)
-        self._active = not self._index.pydantic_v1 and not _imports_v1(ctx.facts.names.values())
+        self._active = _runs_v2(ctx.versions, self._index.pydantic_v1) and not _imports_v1(ctx.facts.names.values())
         # one entry per enclosing class: is it a model?
         self._classes: List[bool] = []
 
@@ -228,6 +232,15 @@ class PydanticV1Api(Rule):
             else:
                 self.report(arg, f"`{old}=` is pydantic v1; use `{new}=`",
                             replace=(arg.keyword, cst.Name(new)), fix_message=f"Rename to `{new}=`")
+
+
+def _runs_v2(versions: DeclaredVersions, imports_v1_only_api: bool) -> bool:
+    """Whether the project runs pydantic v2: its declared version decides; unknown, a FastAPI
+    older than 0.100 (which required pydantic v1) or imports of v1-only API say v1."""
+    declared = versions.at_least("pydantic", "2")
+    if declared is not None:
+        return declared
+    return versions.at_least("fastapi", "0.100") is not False and not imports_v1_only_api
 
 
 def _imports_v1(targets) -> bool:

@@ -62,14 +62,15 @@ def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> Non
             names[stmt.name] = f"{summary.module}.{stmt.name}" if summary.module else stmt.name
     found: Dict[str, Kinds] = {}
     returns = _returns_by_function(tree.nodes())
+    bounds = _type_var_bounds(statements)
     for stmt in statements:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            found[stmt.name] = _function_kinds(stmt, names, returns)
+            found[stmt.name] = _function_kinds(stmt, names, returns, bounds=bounds)
         elif isinstance(stmt, ast.ClassDef):
             for item in stmt.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     owner = f"{summary.module}.{stmt.name}" if summary.module else stmt.name
-                    found[f"{stmt.name}.{item.name}"] = _function_kinds(item, names, returns, owner)
+                    found[f"{stmt.name}.{item.name}"] = _function_kinds(item, names, returns, owner, bounds)
     if stars:
         found[_STARS] = tuple(stars)  # `from .security import *`: names re-exported from there
     if found:
@@ -85,6 +86,31 @@ def _star_module(stmt: ast.ImportFrom, package: str) -> str:
     base = package.split(".") if package else []
     base = base[: len(base) - (stmt.level - 1)] if stmt.level > 1 else base
     return ".".join([*base, *([stmt.module] if stmt.module else [])])
+
+
+def _type_var_bounds(statements: List[ast.stmt]) -> Dict[str, ast.expr]:
+    """``ResponseT = TypeVar("ResponseT", bound=Response)``: ``{"ResponseT": Response}``. A
+    function annotated with the TypeVar returns an instance of its bound (the Response it
+    was handed); the bound says what that value is."""
+    bounds: Dict[str, ast.expr] = {}
+    for stmt in statements:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                and isinstance(stmt.value, ast.Call) and _last_name(stmt.value.func) == "TypeVar"):
+            continue
+        for keyword in stmt.value.keywords:
+            if keyword.arg == "bound":
+                bound = keyword.value
+                if isinstance(bound, ast.Constant) and isinstance(bound.value, str):
+                    bound = ast.Name(id=bound.value, ctx=ast.Load())  # a forward reference
+                bounds[stmt.targets[0].id] = bound
+    return bounds
+
+
+def _bound(annotation: ast.expr, bounds: Dict[str, ast.expr]) -> ast.expr:
+    """The annotation, a TypeVar replaced by its bound."""
+    if isinstance(annotation, ast.Name) and annotation.id in bounds:
+        return bounds[annotation.id]
+    return annotation
 
 
 def _dotted(expr: ast.expr, names: Dict[str, str]) -> Optional[str]:
@@ -106,9 +132,12 @@ def _last_name(expr: ast.expr) -> str:
     return expr.id if isinstance(expr, ast.Name) else ""
 
 
-def _function_kinds(function, names: Dict[str, str], returns: Dict[int, List[ast.expr]], owner: str = "") -> Kinds:
+def _function_kinds(function, names: Dict[str, str], returns: Dict[int, List[ast.expr]], owner: str = "",
+                    bounds: Optional[Dict[str, ast.expr]] = None) -> Kinds:
+    bounds = bounds or {}
     annotation = function.returns
     if annotation is not None:
+        annotation = _bound(annotation, bounds)
         if isinstance(annotation, ast.Constant) and annotation.value is None:
             return (PLAIN,)
         last = _last_name(annotation)
@@ -122,15 +151,16 @@ def _function_kinds(function, names: Dict[str, str], returns: Dict[int, List[ast
         dotted = _dotted(inner, names)
         if dotted is not None:
             # a model says it all; `list[dict]`, `dict`, an ORM class: the returns decide
-            return ("type:" + dotted, *_returns_kinds(function, names, returns, owner))
-    return _returns_kinds(function, names, returns, owner)
+            return ("type:" + dotted, *_returns_kinds(function, names, returns, owner, bounds))
+    return _returns_kinds(function, names, returns, owner, bounds)
 
 
-def _returns_kinds(function, names: Dict[str, str], returns: Dict[int, List[ast.expr]], owner: str) -> Kinds:
+def _returns_kinds(function, names: Dict[str, str], returns: Dict[int, List[ast.expr]], owner: str,
+                   bounds: Dict[str, ast.expr]) -> Kinds:
     values = returns.get(id(function), ())
     if not values:
         return ()
-    local = _Locals(function, names, owner)
+    local = _Locals(function, names, owner, bounds)
     return tuple(kind for value in values for kind in local.kinds(value))
 
 
@@ -139,8 +169,9 @@ class _Locals:
     tuple unpacked shares the kind of the whole value), or a parameter's dependency or
     annotation."""
 
-    def __init__(self, function, names: Dict[str, str], owner: str) -> None:
+    def __init__(self, function, names: Dict[str, str], owner: str, bounds: Dict[str, ast.expr]) -> None:
         self._names = names
+        self._bounds = bounds
         self._owner = owner  # the class of a method: `self.service.create(...)`
         self._function = function
         self._table: Optional[Dict[str, List[Union[ast.expr, str]]]] = None
@@ -156,7 +187,7 @@ class _Locals:
     def _read(self, function) -> None:
         assert self._table is not None
         for arg, default in _params_with_defaults(function.args):
-            self._table.setdefault(arg.arg, []).append(_param_kind(arg, default, self._names))
+            self._table.setdefault(arg.arg, []).append(_param_kind(arg, default, self._names, self._bounds))
         for node in _own_nodes(function):
             if isinstance(node, ast.Assign):
                 for target in node.targets:
@@ -214,11 +245,12 @@ def _depends_target(expr: Optional[ast.expr]) -> Optional[ast.expr]:
     return None
 
 
-def _param_kind(arg: ast.arg, default: Optional[ast.expr], names: Dict[str, str]) -> str:
+def _param_kind(arg: ast.arg, default: Optional[ast.expr], names: Dict[str, str],
+                bounds: Dict[str, ast.expr]) -> str:
     """A parameter's value: its dependency's (the annotation of a dependency parameter may
     name a base class of what the dependency returns), a scalar, a model its annotation
-    names, or unknown."""
-    annotation = arg.annotation
+    names, a Response (a TypeVar bound to one), or unknown."""
+    annotation = _bound(arg.annotation, bounds) if arg.annotation is not None else None
     target = _depends_target(default)
     if target is None and isinstance(annotation, ast.Subscript) and _last_name(annotation.value) == "Annotated":
         inner = annotation.slice
@@ -231,6 +263,8 @@ def _param_kind(arg: ast.arg, default: Optional[ast.expr], names: Dict[str, str]
         return UNKNOWN
     if _last_name(annotation) in _SCALARS:
         return PLAIN
+    if _last_name(annotation).endswith("Response"):
+        return RESPONSE
     dotted = _dotted(annotation, names)
     return "model:" + dotted if dotted is not None else UNKNOWN
 

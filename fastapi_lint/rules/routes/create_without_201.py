@@ -52,6 +52,8 @@ _ATTRIBUTE_SETS = frozenset({
     "stats", "statistics", "metrics", "analytics", "contents", "specs", "params", "parameters",
     "properties", "attributes", "limits", "quotas", "scopes", "headers", "metadata", "news",
 })
+# what a response model's name ends with after its subject (`DomainsResponse`, `UsersOut`)
+_MODEL_SUFFIXES = frozenset({"response", "out", "read", "public", "schema", "model", "result", "dto"})
 # `add_recipe_to_list` on `/lists/{id}/recipe/{recipe_id}`: puts into an existing resource
 _INTO = frozenset({"to", "into"})
 
@@ -97,6 +99,10 @@ class CreateWithout201(RouteBodyRule):
     `/preferences`, `/permissions`, `/metadata`...) is no collection: setting it is an
     update. A webhook receiver (a parameter carrying the sender's signature:
     `x_hub_signature_256`, `stripe_signature`) answers what its sender expects.
+
+    A POST to a collection annotated to answer with many things (`-> list[Record]`, a model
+    named for a plural: `-> DnsRecordsResponse`) computes or lists them; a creation answers
+    with the one resource it created.
 
     An RPC-style path whose last segment starts with such a verb (`/create-chat-session`,
     `/add-checkpoint`) is not a collection either: 201 is a REST convention.
@@ -166,10 +172,28 @@ class CreateWithout201(RouteBodyRule):
             if len(parts) > 1 and (parts[1] in operations or parts[-1] in operations):
                 return False
             return not (set(parts) & _INTO and segment is not None and segment.startswith("{"))
-        if segment is None or not _is_collection(segment):
+        if segment is None or not _is_collection(segment) or self._answers_collection(route):
             return False
         words = set(name_parts(name)) | set(name_parts(segment))
         return not words & ACTIONS
+
+    def _answers_collection(self, route: RouteInfo) -> bool:
+        """Annotated to answer with many things (`-> list[Record]`, `-> DnsRecordsResponse`):
+        a POST to a collection that computes or lists, not one that creates a resource
+        (which answers with that resource)."""
+        returns = route.function.returns
+        if returns is None:
+            return False
+        annotation = returns.annotation
+        if isinstance(annotation, cst.Subscript):
+            head = self.ctx.resolve(annotation.value) or ""
+            return head.rsplit(".", 1)[-1] in ("list", "List", "Sequence", "tuple", "Tuple", "set", "Set")
+        if not isinstance(annotation, (cst.Name, cst.Attribute)):
+            return False
+        parts = name_parts(annotation.value if isinstance(annotation, cst.Name) else annotation.attr.value)
+        while len(parts) > 1 and parts[-1] in _MODEL_SUFFIXES:
+            parts = parts[:-1]
+        return bool(parts) and _is_collection(parts[-1])
 
     def _answers_itself(self, route: RouteInfo) -> bool:
         """Annotated to return a Response: the body builds the answer and its status."""

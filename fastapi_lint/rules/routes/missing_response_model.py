@@ -94,7 +94,11 @@ class MissingResponseModel(RouteBodyRule):
       `get_redoc_html(...)`, an instance of a project subclass of a `Response` class at any
       depth), also returned by a project function or method (any depth,
       `await backend.login(...)` where every project `login` returns a `Response`);
-    - the value of a project function that only returns such values.
+    - the value of a project function that only returns such values; a method called on a
+      parameter is the method of the class the parameter is annotated with
+      (`user.get_claims()` of `user: User`, even after `user = await manager.update(user)`);
+      a helper annotated with a `TypeVar` bound to a `Response` (`-> ResponseT`, handing back
+      the response it was given) returns a `Response`.
 
     ## Why is this bad?
     Without a response model FastAPI serializes whatever the function returns: an ORM
@@ -370,6 +374,11 @@ class MissingResponseModel(RouteBodyRule):
             kind = returns.of_function(f"{typed}.{func.attr.value}") if typed else None
             if kind is not None:
                 return kind
+        if isinstance(func, cst.Attribute) and isinstance(owner, cst.Name):
+            typed = self._param_class(owner.value)
+            kind = returns.of_function(f"{typed}.{func.attr.value}") if typed else None
+            if kind is not None:
+                return kind  # `user.get_claims()` of `user: User`: `User.get_claims` decides
         name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
         if name_parts(name)[-1:] == ["redirect"]:
             return RESPONSE  # `sso.get_login_redirect(...)`, `client.authorize_redirect(...)`
@@ -379,6 +388,15 @@ class MissingResponseModel(RouteBodyRule):
             own = _root_in(call.func.value, {"self"})
             return returns.of_method_name(call.func.attr.value, plain=not top or own) or UNKNOWN
         return UNKNOWN
+
+    def _param_class(self, name: str) -> Optional[str]:
+        """The class the route's parameter ``name`` is annotated with (a reassigned local keeps
+        its declared type)."""
+        for param in iter_params(self._stack[-1][0].params):
+            if param.name.value == name and param.annotation is not None:
+                typed = self.ctx.annotation_type(param.annotation.annotation)
+                return typed[:-2] if typed and typed.endswith("()") else None
+        return None
 
     def _self_attribute_type(self, returns, attr: str) -> Optional[str]:
         """The annotated class of property ``attr`` of the class the route is a method of."""

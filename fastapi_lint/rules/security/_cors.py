@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Optional, Tuple
+from typing import FrozenSet, Optional, Tuple
 
 import libcst as cst
 
@@ -27,22 +27,17 @@ def _collect_wildcard_settings(path: str, text: str, summary: ModuleSummary, tre
         summary.extra[WILDCARD_SETTINGS] = (tuple(fields), tuple(constants))
 
 
-_PROJECT_WILDCARDS: Dict[int, Tuple[ProjectIndex, Tuple[FrozenSet[str], FrozenSet[str]]]] = {}
-
-
 def _project_wildcards(project: Optional[ProjectIndex]) -> Tuple[FrozenSet[str], FrozenSet[str]]:
     """(class fields, module constants) of the project whose value is a wildcard, once per index."""
     if project is None:
         return frozenset(), frozenset()
-    cached = _PROJECT_WILDCARDS.get(id(project))
-    if cached is not None and cached[0] is project:
-        return cached[1]
+    return project.derived(WILDCARD_SETTINGS, _wildcards)
+
+
+def _wildcards(project: ProjectIndex) -> Tuple[FrozenSet[str], FrozenSet[str]]:
     entries = [s.extra[WILDCARD_SETTINGS] for s in project.modules.values() if WILDCARD_SETTINGS in s.extra]
-    names = (frozenset(n for fields, _ in entries for n in fields),  # type: ignore[misc]
-             frozenset(n for _, constants in entries for n in constants))  # type: ignore[misc]
-    _PROJECT_WILDCARDS.clear()  # one index per run: keep only the current one alive
-    _PROJECT_WILDCARDS[id(project)] = (project, names)
-    return names
+    return (frozenset(n for fields, _ in entries for n in fields),  # type: ignore[misc]
+            frozenset(n for _, constants in entries for n in constants))  # type: ignore[misc]
 
 
 _CORS = {

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Dict, Optional, Set, Tuple
 
 import libcst as cst
@@ -237,8 +238,12 @@ class HardcodedSecret(Rule):
     authenticates nothing. Nor a value repeating what the target's final secret word is for
     (`X_PROXY_CA_SECRET = "x-proxy-ca"` names a secret resource, `X_PASSWORD_SECRET_KEY =
     "password"` an entry in one) — though a password repeating its account
-    (`POSTGRES_PASSWORD = "postgres"`) is a default password. Test files are not checked
-    (literal credentials are normal in tests).
+    (`POSTGRES_PASSWORD = "postgres"`) is a default password. Nor a stub handed to a call
+    that switches off what it would authenticate (`App(token="xoxb-stub",
+    token_verification_enabled=False)`, `AuthSettings(enabled=False, secret="...")`; a real key
+    format stays reported), nor a module constant the file only compares against — a
+    known-bad default it refuses (`if DEFAULT_CREDENTIAL in (key, secret): ...`). Test files
+    are not checked (literal credentials are normal in tests).
 
     ## Why is this bad?
     A secret in the source is in every clone, fork, backup, CI log and container image of the
@@ -284,6 +289,11 @@ class HardcodedSecret(Rule):
         super().__init__(*args, **kwargs)
         self._reported: Set[int] = set()  # literals already reported through their name
         self._enum_depth = 0
+        self._switched_off: Set[int] = set()  # keyword args of calls that turn their feature off
+        # module constants held until the end: one the code only compares against is a
+        # known-bad value it refuses (`DEFAULT_CREDENTIAL in (key, secret)`), not a credential
+        self._held: Dict[str, Tuple[cst.CSTNode, str, Optional[Severity]]] = {}
+        self._compared: Counter[str] = Counter()
 
     # -- named values ---------------------------------------------------------------------------
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
@@ -304,7 +314,18 @@ class HardcodedSecret(Rule):
 
     def visit_Arg(self, node: cst.Arg) -> None:
         if node.keyword is not None:
-            self._check(node.keyword, node.keyword.value, node.value)
+            self._check(node.keyword, node.keyword.value, node.value, stub=id(node) in self._switched_off)
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        for operand in (node.left, *(c.comparator for c in node.comparisons)):
+            if isinstance(operand, cst.Name):
+                self._compared[operand.value] += 1
+
+    def finish(self) -> None:
+        for name, (where, message, severity) in self._held.items():
+            mentions = len(re.findall(rf"(?<![\w.]){re.escape(name)}(?!\w)", self.ctx.source))
+            if not (self._compared[name] and mentions == 1 + self._compared[name]):
+                self.report(where, message, severity=severity)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         for param in iter_params(node.params):
@@ -325,30 +346,41 @@ class HardcodedSecret(Rule):
         if self._enum_depth and self.ctx.enclosing_class is not None and self.ctx.function_frame is None:
             return  # enum members name things: ErrorCode.BAD_TOKEN = "BAD_TOKEN"
         if isinstance(target, cst.Name):
-            self._check(target, target.value, value)
+            self._check(target, target.value, value, constant=len(self.ctx.frames) == 1)
         elif isinstance(target, cst.Attribute):
             self._check(target, target.attr.value, value)
 
-    def _check(self, where: cst.CSTNode, name: str, value: cst.BaseExpression) -> None:
+    def _check(self, where: cst.CSTNode, name: str, value: cst.BaseExpression, stub: bool = False,
+               constant: bool = False) -> None:
         literal = self._literal_of(value)
         if literal is None or secret_word(name) is None:
             return
         parts = name_parts(name)
         if FAKE_WORDS.intersection(parts):
             return  # `fake_secret_token`, `dummy_password`: says it holds no credential
-        kind = classify(string_value(literal) or "", name)
+        text = string_value(literal) or ""
+        kind = classify(text, name)
         if kind is ValueKind.NOT_CREDENTIAL:
             return
         self._reported.add(id(literal))
+        constant = constant and not key_format(text)  # a real key is a leak wherever it is used
+        if stub and not key_format(text):
+            return  # `App(token="xoxb-stub", token_verification_enabled=False)`: authenticates nothing
         if kind is ValueKind.PLACEHOLDER and in_script_paths(self.ctx):
             return  # a script's fill-in slot: the person running it edits it, nothing ships it
         if kind is ValueKind.PLACEHOLDER or _PLACEHOLDER_NAME.intersection(parts):
-            self.report(where, f"hardcoded placeholder secret in `{name}`: fine for local development "
-                               "only; load it from the environment so a deployment cannot run with it",
-                        severity=Severity.WARNING)
+            self._report(where, f"hardcoded placeholder secret in `{name}`: fine for local development "
+                                "only; load it from the environment so a deployment cannot run with it",
+                         Severity.WARNING, constant)
             return
-        self.report(where, f"hardcoded secret in `{name}`: load it from the environment or a secrets "
-                           "manager (pydantic-settings `SecretStr` without a default)")
+        self._report(where, f"hardcoded secret in `{name}`: load it from the environment or a secrets "
+                            "manager (pydantic-settings `SecretStr` without a default)", None, constant)
+
+    def _report(self, where: cst.CSTNode, message: str, severity: Optional[Severity], constant: bool) -> None:
+        if constant and isinstance(where, cst.Name) and where.value not in self._held:
+            self._held[where.value] = (where, message, severity)  # a module constant: see finish()
+        else:
+            self.report(where, message, severity=severity)
 
     def _literal_of(self, value: cst.BaseExpression) -> Optional[cst.BaseExpression]:
         """The string literal ``value`` is, or gives as a default/fallback."""
@@ -377,6 +409,8 @@ class HardcodedSecret(Rule):
                               "private key, JWT): load it from the environment or a secrets manager")
 
     def visit_Call(self, node: cst.Call) -> None:
+        if any(_switches_off(arg) for arg in node.args):
+            self._switched_off.update(id(arg) for arg in node.args)
         if self.ctx.resolve(node.func) not in _JWT:
             return
         key = argument(node, 1, "key")
@@ -392,6 +426,14 @@ class HardcodedSecret(Rule):
         self.report(key, "hardcoded JWT signing key: anyone with the code can forge tokens; "
                          "load it from settings",
                     severity=Severity.WARNING if kind is ValueKind.PLACEHOLDER else None)
+
+
+def _switches_off(arg: cst.Arg) -> bool:
+    """``enabled=False``, ``token_verification_enabled=False``: the call turns off the feature
+    its credential would authenticate."""
+    keyword = arg.keyword.value if arg.keyword is not None else ""
+    parts = name_parts(keyword)
+    return bool(parts) and parts[-1] == "enabled" and isinstance(arg.value, cst.Name) and arg.value.value == "False"
 
 
 def _subscripts(annotation: cst.BaseExpression):

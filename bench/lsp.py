@@ -1,0 +1,189 @@
+"""Time the language server: from ``didChange`` to ``publishDiagnostics``, and its memory.
+
+    python bench/lsp.py [--files 2000] [--edits 20] [--long-edits 500] [--dir /tmp/...]
+
+Generates a synthetic project (``--files`` modules of helpers, some blocking, and one
+1,000-line route module calling them), starts ``fastapi-lint server`` on it with the
+minimal client of the tests, opens the route module and a helper, and reports
+
+- the time to the first diagnostics of the route module (the project index is built then);
+- the median time from ``didChange`` to ``publishDiagnostics`` over ``--edits`` edits of the
+  route module that change no project facts, over as many that do (a route gains and loses
+  a blocking call), and over edits of the helper (a blocking call added and removed, so the
+  route module is linted again) — the debounce is included;
+- the server's RSS after 50 and after ``--long-edits`` edits (the target: within 10 %).
+
+Targets: median ≤ 300 ms; RSS after 500 edits within 10 % of RSS after 50.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import time
+from typing import Callable, List
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from tests.lsp_client import Client  # noqa: E402
+
+HELPER = '''\
+import time
+
+
+def helper_{n}_a(value: int) -> int:
+    return value + {n}
+
+
+def helper_{n}_b(value: int) -> int:
+    {body}
+    return helper_{n}_a(value)
+
+
+class Service{n}:
+    def run(self, value: int) -> int:
+        return helper_{n}_b(value)
+'''
+
+
+def route(number: int, module: int) -> str:
+    return (f'\n\n@router.get("/items/{number}")\n'
+            f"async def item_{number}(value: int) -> dict:\n"
+            f"    # route {number}: the project's helper does the work\n"
+            f"    result = mod_{module}.helper_{module}_b(value)\n"
+            f'    return {{"id": {number}, "value": result, "name": "item {number}"}}\n')
+
+
+def make_project(directory: str, files: int) -> str:
+    """The project's root; the route module is ``app/routes.py`` (1,000 lines)."""
+    shutil.rmtree(directory, ignore_errors=True)
+    package = os.path.join(directory, "app")
+    os.makedirs(package)
+    with open(os.path.join(directory, "pyproject.toml"), "w") as handle:
+        handle.write("[tool.fastapi-lint]\n")
+    open(os.path.join(package, "__init__.py"), "w").close()
+    for n in range(files - 2):
+        body = "time.sleep(0.1)" if n % 10 == 0 else "value += 1"
+        with open(os.path.join(package, f"mod_{n}.py"), "w") as handle:
+            handle.write(HELPER.format(n=n, body=body))
+    lines = ["import time\n", "\n", "from fastapi import APIRouter\n", "\n"]
+    lines += [f"from app import mod_{n}\n" for n in range(100)]
+    lines += ["\nrouter = APIRouter()\n"]
+    text = "".join(lines)
+    number = 0
+    while text.count("\n") < 995:
+        text += route(number, number % 100)
+        number += 1
+    with open(os.path.join(package, "routes.py"), "w") as handle:
+        handle.write(text)
+    return directory
+
+
+def rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Session:
+    def __init__(self, root: str) -> None:
+        self.client = Client(root, [os.path.join(os.path.dirname(sys.executable), "fastapi-lint"), "server"])
+        self.client.request("initialize", {"processId": None, "rootUri": None, "capabilities": {},
+                                           "workspaceFolders": [{"uri": "file://" + root, "name": "bench"}]})
+        self.client.notify("initialized", {})
+        self.versions = {}
+        self.texts = {}
+
+    def open(self, path: str) -> float:
+        with open(path) as handle:
+            text = handle.read()
+        uri = "file://" + path
+        self.versions[uri], self.texts[uri] = 1, text
+        start = time.perf_counter()
+        self.client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python",
+                                                                     "version": 1, "text": text}})
+        self.wait(uri, 1)
+        return time.perf_counter() - start
+
+    def wait(self, uri: str, version: int) -> None:
+        self.client.wait(lambda m: m.get("method") == "textDocument/publishDiagnostics"
+                         and m["params"]["uri"] == uri and m["params"].get("version") == version)
+
+    def edit(self, uri: str, change: Callable[[str], str], published: str = "") -> float:
+        """Seconds from didChange to the diagnostics of ``published`` (default: the edited document)."""
+        self.client.seen.clear()  # earlier diagnostics of the same version must not count
+        self.texts[uri] = text = change(self.texts[uri])
+        self.versions[uri] += 1
+        start = time.perf_counter()
+        self.client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": self.versions[uri]},
+                                                      "contentChanges": [{"text": text}]})
+        target = published or uri
+        self.wait(target, self.versions[target])
+        return time.perf_counter() - start
+
+    def close(self) -> None:
+        self.client.request("shutdown")
+        self.client.notify("exit")
+        self.client.process.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--edits", type=int, default=20)
+    parser.add_argument("--long-edits", type=int, default=500)
+    parser.add_argument("--dir", default="/tmp/fastapi-lint-bench/lsp-project")
+    args = parser.parse_args()
+    root = make_project(args.dir, args.files)
+    routes, helper = os.path.join(root, "app", "routes.py"), os.path.join(root, "app", "mod_1.py")
+    routes_uri, helper_uri = "file://" + routes, "file://" + helper
+    session = Session(root)
+    first = session.open(routes)
+    session.open(helper)
+    print(f"project: {args.files} files; route module: {session.texts[routes_uri].count(chr(10))} lines")
+    print(f"first diagnostics of the route module (index built): {first * 1000:.0f} ms")
+
+    def rename(k: int) -> Callable[[str], str]:
+        return lambda text: text.replace(f'"name": "item {k}"', f'"name": "item {k}!"', 1)
+
+    def toggle_blocking(text: str) -> str:
+        marker = "    # route 3: the project's helper does the work\n"
+        blocking = "    time.sleep(1)\n"
+        if marker + blocking in text:
+            return text.replace(marker + blocking, marker, 1)
+        return text.replace(marker, marker + blocking, 1)
+
+    def toggle_helper(text: str) -> str:
+        return text.replace("value += 1", "time.sleep(0.1)", 1) if "value += 1" in text \
+            else text.replace("time.sleep(0.1)", "value += 1", 1)
+
+    quiet = [session.edit(routes_uri, rename(k)) for k in range(args.edits)]
+    facts = [session.edit(routes_uri, toggle_blocking) for _ in range(args.edits)]
+    helpers = [session.edit(helper_uri, toggle_helper, published=routes_uri) for _ in range(args.edits)]
+    for label, times in (("route module, no facts changed", quiet), ("route module, its facts changed", facts),
+                         ("helper edited, route module re-linted", helpers)):
+        print(f"didChange -> publishDiagnostics, {label}: median {statistics.median(times) * 1000:.0f} ms "
+              f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}, n={len(times)})")
+    done = 3 * args.edits
+    edits = [toggle_blocking, toggle_helper]
+    first_rss = None
+    while done < args.long_edits:
+        if first_rss is None and done >= 50:
+            first_rss = (done, rss_mib(session.client.process.pid))
+        uri = routes_uri if done % 2 == 0 else helper_uri
+        session.edit(uri, edits[done % 2])
+        done += 1
+    if first_rss is not None:
+        after_long = rss_mib(session.client.process.pid)
+        growth = (after_long - first_rss[1]) / first_rss[1] * 100
+        print(f"server RSS: {first_rss[1]:.0f} MiB after {first_rss[0]} edits, {after_long:.0f} MiB after {done} "
+              f"({growth:+.1f} %)")
+    session.close()
+
+
+if __name__ == "__main__":
+    main()

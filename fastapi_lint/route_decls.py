@@ -1,0 +1,395 @@
+"""The project pass's record of one module's wiring: where apps and routers are created,
+which routes their decorators register, and what is included or mounted where.
+
+One walk of the module's ``ast`` statements and function bodies (the shared parse), run
+only on modules whose text registers a route or includes, mounts or creates a router.
+:mod:`fastapi_lint.route_table` assembles the records of every module into the app's
+route table. Names follow the facts' conventions (``mod.router``, ``x()`` an instance);
+a name bound inside a function is ``mod.func.<locals>.name`` so that a factory's router
+keeps its identity.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Set, Tuple
+
+from fastapi_lint.astnames import import_bindings, importing_package, module_statements, resolve
+from fastapi_lint.project import LazyAst, ModuleSummary, collector
+
+ROUTE_DECLS = "route_decls"
+ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "options", "head", "trace",
+                           "api_route", "websocket"})
+# a callee that may create an app or a router (the table asks the router model which do)
+_CREATOR = re.compile(r"Router|FastAPI|API|App")
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+# an argument named like an app or a router (``base_app``, ``api``, ``v1_router``)
+_LIKE_ROUTER = re.compile(r"(?i)router|app|api")
+_BLOCKS = (ast.If, ast.With, ast.AsyncWith, ast.Try, ast.For, ast.AsyncFor, ast.While)
+
+
+@dataclass(frozen=True)
+class Creation:
+    """``name = APIRouter(prefix=..., tags=..., dependencies=...)`` (or FastAPI, a subclass)."""
+
+    key: str  # the dotted name the router is known by (``mod.router``)
+    callee: str  # the resolved class called
+    line: int
+    column: int  # 1-based, of the call
+    prefix: Optional[str] = ""  # None: a prefix that is not a literal
+    tags: Tuple[str, ...] = ()
+    dependencies: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RouteDecl:
+    """One route registration: a decorator or an ``add_api_route`` call."""
+
+    receiver: str
+    methods: Tuple[str, ...]  # upper case; ("WEBSOCKET",) for a websocket route
+    path: Optional[str]  # None when not a literal
+    function: str  # the handler's qualified name in its module
+    line: int  # the ``def`` line
+    column: int  # 1-based column of the function's name
+    response_model: Optional[str] = None  # source text
+    status_code: Optional[str] = None
+    dependencies: Tuple[str, ...] = ()  # route ``dependencies=[...]``
+    parameter_dependencies: Tuple[str, ...] = ()
+    tags: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """``receiver.include_router(child, prefix=...)`` or ``receiver.mount(path, child)``."""
+
+    receiver: str
+    child: Optional[str]  # None: not statically known (a loop variable, a call result)
+    line: int
+    prefix: Optional[str] = ""  # None: a prefix that is not a literal
+    tags: Tuple[str, ...] = ()
+    dependencies: Tuple[str, ...] = ()
+    mount: bool = False
+    # set when receiver or child is a parameter (``<param>0``) of this project function: its
+    # callers (``Invocation``) say which routers it wires
+    function: str = ""
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """``helper(app, router)``: a call passing what may be an app or a router."""
+
+    function: str
+    args: Tuple[Optional[str], ...]
+    line: int
+    keywords: Tuple[Tuple[str, Optional[str]], ...] = ()
+
+
+@dataclass(frozen=True)
+class ModuleRoutes:
+    creations: Tuple[Creation, ...] = ()
+    routes: Tuple[RouteDecl, ...] = ()
+    wiring: Tuple[Wiring, ...] = ()
+    # factory function -> the local router it returns (``mod.make.<locals>.router``)
+    returns: Tuple[Tuple[str, str], ...] = ()
+    invocations: Tuple[Invocation, ...] = ()
+    # path-like string constants other modules may use as prefixes: ``API_PREFIX``,
+    # ``Settings.API_V1_STR`` (a field default) and ``settings.API_V1_STR`` for an instance
+    constants: Tuple[Tuple[str, str], ...] = ()
+
+
+# a string that names another module's constant, resolved when the table is built
+REFERENCE = "@ref:"
+
+
+# text without which a module neither registers routes nor wires routers
+TRIGGERS = ("@", "include_router", ".mount(", "Router", "router", "FastAPI", "add_api_route", '"/', "'/")
+_WIRES = re.compile(r"@[^\n]*\.(?:get|post|put|patch|delete|options|head|trace|api_route|websocket)\("
+                    r"|include_router|\.mount\(|[Rr]outer|FastAPI|add_api_route|[\"']/")
+
+
+@collector(ROUTE_DECLS, triggers=TRIGGERS)
+def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
+    if _WIRES.search(text) is None:
+        return
+    parsed = tree.partial()  # a module with newer syntax still wires what parses
+    if parsed is None:
+        return
+    found = _Walker(summary.module, importing_package(summary.module, summary.is_package), text).run(parsed)
+    if found.creations or found.routes or found.wiring or found.invocations or found.constants:
+        summary.extra[ROUTE_DECLS] = found
+
+
+class _Walker:
+    def __init__(self, module: str, package: str, text: str) -> None:
+        self.module = module
+        self.package = package
+        self.text = text
+        self.lines: Optional[List[str]] = None
+        self.names: Dict[str, str] = {}
+        self.strings: Dict[str, str] = {}  # module-level string constants (paths, prefixes)
+        self.creations: List[Creation] = []
+        self.routes: List[RouteDecl] = []
+        self.wiring: List[Wiring] = []
+        self.returns: List[Tuple[str, str]] = []
+        self.invocations: List[Invocation] = []
+        self.keys: Set[str] = set()  # the creations' keys
+        # the function being walked and its positional parameters
+        self.params: Tuple[str, Tuple[str, ...]] = ("", ())
+
+    def local(self, name: str) -> str:
+        return f"{self.module}.{name}" if self.module else name
+
+    def run(self, tree: ast.Module) -> ModuleRoutes:
+        statements = list(module_statements(tree.body))
+        for stmt in statements:
+            if isinstance(stmt, (ast.ClassDef, *_FUNCTIONS)):
+                self.names[stmt.name] = self.local(stmt.name)
+        self._block(statements, {}, "", None)
+        return ModuleRoutes(tuple(self.creations), tuple(self.routes), tuple(self.wiring),
+                            tuple(self.returns), tuple(self.invocations), self._constants())
+
+    def _constants(self) -> Tuple[Tuple[str, str], ...]:
+        found = {k: v for k, v in self.strings.items() if v.startswith("/")}
+        for name, bound in self.names.items():  # ``settings = Settings()``
+            if bound.endswith("()") and bound.startswith(f"{self.module}."):
+                cls = bound[len(self.module) + 1:-2]
+                found.update((f"{name}.{k[len(cls) + 1:]}", v) for k, v in list(found.items())
+                             if k.startswith(f"{cls}."))
+        return tuple(sorted(found.items()))
+
+    # -- statements ------------------------------------------------------------------------
+    def _block(self, body, scope: Dict[str, str], qualname: str, owner: Optional[str]) -> None:
+        """``scope``: names local to the enclosing function (empty at module level)."""
+        lookup = (lambda name: scope.get(name) or self.names.get(name)) if qualname else self.names.get
+        for stmt in body:
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                (scope if qualname else self.names).update(import_bindings(stmt, self.package))
+            elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+                self._assign(stmt, scope, qualname, lookup)
+            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                self._call(stmt.value, stmt.lineno, lookup)
+            elif isinstance(stmt, _FUNCTIONS):
+                self._function(stmt, scope, qualname, owner, lookup)
+            elif isinstance(stmt, ast.ClassDef) and not qualname:
+                for item in stmt.body:
+                    if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name) \
+                            and isinstance(item.value, ast.Constant) and isinstance(item.value.value, str):
+                        self.strings[f"{stmt.name}.{item.target.id}"] = item.value.value
+                    if isinstance(item, _FUNCTIONS):
+                        self._function(item, {}, stmt.name, stmt.name, lookup)
+            elif isinstance(stmt, ast.Return) and qualname and isinstance(stmt.value, ast.Name):
+                value = scope.get(stmt.value.id)
+                if value is not None and ".<locals>." in value:
+                    self.returns.append((self.local(qualname), value))
+            elif isinstance(stmt, _BLOCKS):
+                for part in ("body", "orelse", "finalbody"):
+                    self._block(getattr(stmt, part, []), scope, qualname, owner)
+                for handler in getattr(stmt, "handlers", []):
+                    self._block(handler.body, scope, qualname, owner)
+
+    def _assign(self, stmt, scope: Dict[str, str], qualname: str, lookup) -> None:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        value = stmt.value
+        if not names:
+            return
+        if isinstance(value, ast.Constant) and isinstance(value.value, str) and not qualname:
+            for name in names:
+                self.strings[name] = value.value
+            return
+        bound = resolve(value, lookup)
+        table = scope if qualname else self.names
+        if isinstance(value, ast.Call) and (value.args or value.keywords):
+            self._invocation(value, stmt.lineno, lookup)  # `app = create_app(router=router)`
+        if isinstance(value, ast.Call) and bound is not None and _CREATOR.search(bound[:-2].rpartition(".")[2]):
+            key = f"{self.local(qualname)}.<locals>.{names[0]}" if qualname else self.local(names[0])
+            self.creations.append(self._creation(key, bound[:-2], value, lookup))
+            self.keys.add(key)
+            for name in names:
+                table[name] = key
+            return
+        for name in names:
+            table[name] = bound or (f"{self.local(qualname)}.<locals>.{name}" if qualname else self.local(name))
+
+    def _creation(self, key: str, callee: str, call: ast.Call, lookup) -> Creation:
+        keywords = _keywords(call)
+        prefix = keywords.get("prefix")
+        return Creation(key, callee, call.lineno, call.col_offset + 1,
+                        self._string(prefix) if prefix is not None else "",
+                        _strings(keywords.get("tags")), self._dependencies(keywords.get("dependencies"), lookup))
+
+    def _function(self, node, outer: Dict[str, str], qualname: str, owner: Optional[str], lookup) -> None:
+        own = f"{qualname}.{node.name}" if qualname else node.name
+        for decorator in node.decorator_list:
+            self._decorator(node, own, decorator, owner, lookup)
+        scope = dict(outer)
+        args = node.args
+        for arg in [*args.posonlyargs, *args.args, args.vararg, *args.kwonlyargs, args.kwarg]:
+            if arg is not None:
+                scope[arg.arg] = f"<local>.{arg.arg}"
+        outer_params = self.params
+        self.params = (self.local(own), tuple(a.arg for a in [*args.posonlyargs, *args.args]))
+        self._block(node.body, scope, own, owner)
+        self.params = outer_params
+
+    def _decorator(self, node, own: str, decorator: ast.expr, owner: Optional[str], lookup) -> None:
+        if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
+                and decorator.func.attr in ROUTE_METHODS):
+            return
+        receiver = resolve(decorator.func.value, lookup)
+        if receiver is None:
+            return
+        if owner is not None and receiver.startswith("<local>.self."):
+            receiver = f"{self.local(owner)}().{receiver[len('<local>.self.'):]}"
+        method = decorator.func.attr
+        keywords = _keywords(decorator)
+        path_node = decorator.args[0] if decorator.args else keywords.get("path")
+        if method == "api_route":
+            methods = _strings(keywords.get("methods"), upper=True) or ("GET",)
+        else:
+            methods = ("WEBSOCKET",) if method == "websocket" else (method.upper(),)
+        self.routes.append(self._route(node, own, receiver, methods, path_node, keywords, lookup))
+
+    def _route(self, node, own: str, receiver: str, methods, path_node, keywords, lookup) -> RouteDecl:
+        prefix = "async def " if isinstance(node, ast.AsyncFunctionDef) else "def "
+        if self.lines is None:
+            self.lines = self.text.splitlines()
+        line_text = self.lines[node.lineno - 1] if 0 < node.lineno <= len(self.lines) else ""
+        column = line_text.find(prefix + node.name, node.col_offset)
+        column = (column + len(prefix) if column >= 0 else node.col_offset) + 1
+        return RouteDecl(
+            receiver, tuple(methods), self._string(path_node), own, node.lineno, column,
+            _source(keywords.get("response_model")), _source(keywords.get("status_code")),
+            self._dependencies(keywords.get("dependencies"), lookup),
+            _parameter_dependencies(node, lookup), _strings(keywords.get("tags")),
+        )
+
+    def _call(self, call: ast.Call, line: int, lookup) -> None:
+        func = call.func
+        if not isinstance(func, ast.Attribute) or func.attr not in ("include_router", "mount", "add_api_route"):
+            self._invocation(call, line, lookup)
+            return
+        receiver = resolve(func.value, lookup)
+        if receiver is None:
+            return
+        keywords = _keywords(call)
+        if func.attr == "include_router" and (call.args or "router" in keywords):
+            child = resolve(call.args[0] if call.args else keywords["router"], lookup)
+            prefix = keywords.get("prefix")
+            receiver, child, function = self._parameters(receiver, child)
+            self.wiring.append(Wiring(
+                receiver, _known(child), line, self._string(prefix) if prefix is not None else "",
+                _strings(keywords.get("tags")), self._dependencies(keywords.get("dependencies"), lookup),
+                function=function))
+        elif func.attr == "mount" and len(call.args) >= 2:
+            self.wiring.append(Wiring(receiver, _known(resolve(call.args[1], lookup)), line,
+                                      self._string(call.args[0]), mount=True))
+        elif func.attr == "add_api_route":
+            self._api_route(call, receiver, keywords, lookup)
+
+    def _parameters(self, receiver: str, child: Optional[str]) -> Tuple[str, Optional[str], str]:
+        """``app.include_router(router)`` where both may be parameters of the function."""
+        function, names = self.params
+        renamed = [receiver, child]
+        for number, value in enumerate(renamed):
+            if value is not None and value.startswith("<local>.") and value[8:] in names:
+                renamed[number] = f"<param>{names.index(value[8:])}:{value[8:]}"
+        if renamed == [receiver, child]:
+            return receiver, child, ""
+        return renamed[0], renamed[1], function  # type: ignore[return-value]
+
+    def _invocation(self, call: ast.Call, line: int, lookup) -> None:
+        """Record a call passing a router or an app (made here, or named like one)."""
+        values = [*call.args, *(k.value for k in call.keywords)]
+        if not any(isinstance(a, ast.Name) and (_LIKE_ROUTER.search(a.id) is not None or lookup(a.id) in self.keys)
+                   for a in values):
+            return
+        function = resolve(call.func, lookup)
+        if function is None or function.startswith("<"):
+            return
+        self.invocations.append(Invocation(
+            function, tuple(resolve(a, lookup) for a in call.args), line,
+            tuple((k.arg, resolve(k.value, lookup)) for k in call.keywords if k.arg)))
+
+    def _api_route(self, call: ast.Call, receiver: str, keywords, lookup) -> None:
+        endpoint = call.args[1] if len(call.args) >= 2 else keywords.get("endpoint")
+        target = resolve(endpoint, lookup) if endpoint is not None else None
+        if target is None:
+            return
+        methods = _strings(keywords.get("methods"), upper=True) or ("GET",)
+        path_node = call.args[0] if call.args else keywords.get("path")
+        name = target.rpartition(".")[2]
+        self.routes.append(RouteDecl(
+            receiver, methods, self._string(path_node), name, call.lineno, call.col_offset + 1,
+            _source(keywords.get("response_model")), _source(keywords.get("status_code")),
+            self._dependencies(keywords.get("dependencies"), lookup), (), _strings(keywords.get("tags"))))
+
+    # -- values ----------------------------------------------------------------------------
+    def _string(self, node: Optional[ast.expr]) -> Optional[str]:
+        """A literal, a module constant of here, or a reference to one of another module
+        (``REFERENCE`` + dotted name); an f-string of those; None when unknown."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.Name) and node.id in self.strings:
+            return self.strings[node.id]
+        if isinstance(node, ast.JoinedStr):
+            parts = [self._string(v.value if isinstance(v, ast.FormattedValue) and not v.format_spec
+                                  and v.conversion == -1 else v) for v in node.values]
+            if any(p is None or p.startswith(REFERENCE) for p in parts):
+                return None
+            return "".join(parts)  # type: ignore[arg-type]
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            dotted = resolve(node, self.names.get)
+            if dotted is not None and not dotted.startswith("<"):
+                return REFERENCE + dotted
+        return None
+
+    def _dependencies(self, node: Optional[ast.expr], lookup) -> Tuple[str, ...]:
+        found = (_depends_target(e, lookup) for e in getattr(node, "elts", ()))
+        return tuple(d for d in found if d)
+
+
+def _known(value: Optional[str]) -> Optional[str]:
+    return None if value is None or value.startswith("<local>.") else value
+
+
+def _keywords(call: ast.Call) -> Dict[str, ast.expr]:
+    return {k.arg: k.value for k in call.keywords if k.arg}
+
+
+def _strings(node: Optional[ast.expr], upper: bool = False) -> Tuple[str, ...]:
+    values = tuple(e.value for e in getattr(node, "elts", ())
+                   if isinstance(e, ast.Constant) and isinstance(e.value, str))
+    return tuple(v.upper() for v in values) if upper else values
+
+
+def _source(node: Optional[ast.expr]) -> Optional[str]:
+    return ast.unparse(node) if node is not None else None
+
+
+def _depends_target(node: ast.expr, lookup) -> Optional[str]:
+    if isinstance(node, ast.Call) and (node.args or node.keywords):
+        name = resolve(node.func, lookup) or ""
+        if name.rpartition(".")[2] in ("Depends", "Security"):
+            argument = node.args[0] if node.args else _keywords(node).get("dependency")
+            return (resolve(argument, lookup) if argument is not None else None) or "?"
+    return None
+
+
+def _parameter_dependencies(node, lookup) -> Tuple[str, ...]:
+    """``Depends(x)`` of the handler's parameters (default or ``Annotated`` metadata)."""
+    args = node.args
+    found: List[str] = []
+    for default in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
+        target = _depends_target(default, lookup)
+        if target:
+            found.append(target)
+    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+        annotation = arg.annotation
+        if isinstance(annotation, ast.Subscript) and isinstance(annotation.slice, ast.Tuple):
+            for meta in annotation.slice.elts[1:]:
+                target = _depends_target(meta, lookup)
+                if target:
+                    found.append(target)
+    return tuple(found)

@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import re
+from typing import Dict, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from fastapi_lint.project import ProjectIndex
+from fastapi_lint.route_table import Route, table
+from fastapi_lint.rule import Default, Severity
+from fastapi_lint.rules.routes._wiring import QualnameRule, has_route, module_of
+
+# Starlette's converters, and a value of each that no stricter converter accepts
+_CONVERTERS = {
+    "str": ("[^/]+", "zz-zz"),
+    "path": (".*", "zz/zz"),
+    "int": ("[0-9]+", "7"),
+    "float": (r"[0-9]+(?:\.[0-9]+)?", "7.5"),
+    "uuid": ("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "0f0f0f0f-0f0f-0f0f-0f0f-0f0f0f0f0f0f"),
+}
+_PARAM = re.compile(r"\{([A-Za-z_]\w*)(?::([a-z]+))?\}")
+_Key = Tuple[str, str]  # (module, function qualname)
+
+
+def _pattern(path: str) -> Optional["re.Pattern[str]"]:
+    parts: List[str] = []
+    last = 0
+    for match in _PARAM.finditer(path):
+        converter = _CONVERTERS.get(match.group(2) or "str")
+        if converter is None:
+            return None  # a custom converter: unknown
+        parts += [re.escape(path[last:match.start()]), converter[0]]
+        last = match.end()
+    parts.append(re.escape(path[last:]))
+    return re.compile("".join(parts))
+
+
+def _example(path: str) -> Optional[str]:
+    """A request path ``path`` matches that a capturing route must accept in full."""
+    found = []
+    for match in _PARAM.finditer(path):
+        if (match.group(2) or "str") not in _CONVERTERS:
+            return None
+        found.append(match)
+    return _PARAM.sub(lambda m: _CONVERTERS[m.group(2) or "str"][1], path)
+
+
+def _normal(path: str) -> str:
+    return _PARAM.sub(lambda m: "{:" + (m.group(2) or "str") + "}", path)
+
+
+def _first(a: Route, b: Route) -> bool:
+    """``a`` is registered before ``b`` as far as the code says (same module decides)."""
+    for mine, theirs in zip(a.order, b.order):
+        if mine != theirs:
+            return mine[0] == theirs[0] and mine[1] < theirs[1]
+    return False
+
+
+def _same_handler(a: Route, b: Route) -> bool:
+    # one router included twice (with and without a prefix, or by two calls of a factory)
+    return a.module == b.module and a.function == b.function and a.line == b.line
+
+
+def shadowed(project: ProjectIndex) -> Dict[_Key, List[Tuple[Route, Route]]]:
+    """(module, function) of each shadowed route -> (shadowed route, earlier capturing route)."""
+    return project.derived("shadowed-routes", _shadowed)
+
+
+def _shadowed(project: ProjectIndex) -> Dict[_Key, List[Tuple[Route, Route]]]:
+    groups: Dict[Tuple[Optional[str], Tuple[str, ...]], List[Route]] = {}
+    for route in table(project).routes:
+        if route.path is not None:
+            groups.setdefault((route.app, route.mounted), []).append(route)
+    found: Dict[_Key, List[Tuple[Route, Route]]] = {}
+    for routes in groups.values():
+        compiled = [(r, _pattern(r.path or "")) for r in routes]
+        for later in routes:
+            example = _example(later.path or "")
+            if example is None:
+                continue
+            for earlier, pattern in compiled:
+                if (_same_handler(earlier, later) or pattern is None or not set(earlier.methods) & set(later.methods)
+                        or (earlier.router == later.router and _normal(earlier.path or "") == _normal(later.path or ""))
+                        or not _first(earlier, later) or pattern.fullmatch(example) is None):
+                    continue
+                found.setdefault((later.module, later.function), []).append((later, earlier))
+                break
+    return found
+
+
+class ShadowedRoute(QualnameRule):
+    """
+    ## What it does
+    Reports a route that an earlier-registered route of the same app and method always
+    captures, on the app's full paths (`include_router` and router prefixes, nested routers;
+    each mounted sub-application apart). Starlette tries routes in registration order and
+    takes the first whose path matches: `/users/{user_id}` registered before `/users/me`
+    answers `/users/me` itself. Path converters count (`{id:int}` does not capture `/me`,
+    `{p:path}` captures several segments); `/users/` is not captured by `/users/{id}`.
+    Order is only compared where one module decides it (two routes of one router in one
+    file, two `include_router` calls in one file); the same path on the same router is
+    FAPI207's.
+
+    ## Why is this bad?
+    The later route is unreachable: its requests reach the earlier handler, which answers
+    422 (`"me"` is no integer) or, worse, handles them as something else.
+
+    ## Example
+    ```python
+    @router.get("/users/{user_id}")
+    async def read_user(user_id: int): ...
+
+    @router.get("/users/me")
+    async def read_me(): ...
+    ```
+
+    ## Use instead
+    ```python
+    @router.get("/users/me")
+    async def read_me(): ...
+
+    @router.get("/users/{user_id}")
+    async def read_user(user_id: int): ...
+    ```
+
+    ## References
+    - [FastAPI: Path Parameters - Order matters](https://fastapi.tiangolo.com/tutorial/path-params/#order-matters)
+    """
+
+    CODE = "FAPI209"
+    NAME = "shadowed-route"
+    SEVERITY = Severity.ERROR
+    DEFAULT = Default.ON
+    TAGS = ("routes", "correctness")
+    SEEDS = ("000",)
+
+    @classmethod
+    def applies_to(cls, text, options) -> bool:
+        return has_route(text)
+
+    @classmethod
+    def applies_in_project(cls, text, project, path=None, options=None) -> bool:
+        module = module_of(project, path)
+        return module is not None and any(m == module for m, _ in shadowed(project))
+
+    def function(self, node: cst.FunctionDef) -> None:
+        if self.ctx.project is None:
+            return
+        key = (self.ctx.facts.module_name, self.qualname(node.name.value))
+        reported: Set[Tuple[str, ...]] = set()
+        for later, earlier in shadowed(self.ctx.project).get(key, ()):
+            if later.methods in reported:
+                continue
+            reported.add(later.methods)
+            self.report(node.name, f"{'/'.join(later.methods)} `{later.path}` is always captured by "
+                                   f"`{earlier.path}` (`{earlier.function}`, registered earlier, line "
+                                   f"{earlier.line} of `{earlier.module}`): this route is unreachable "
+                                   "(422 or the wrong handler)")

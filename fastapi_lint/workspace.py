@@ -1,0 +1,183 @@
+"""One project of an editor session: its configuration, its rules and a project index kept
+in memory and updated from the buffers as they change (the language server's model).
+
+The CLI builds the index once per run; an editor session keeps it and replaces a module's
+summary whenever its buffer changes, so findings that read other modules (FAPI106) see
+unsaved edits. Nothing here speaks LSP: :mod:`fastapi_lint.server` does.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Type
+
+from fastapi_lint import noqa_check
+from fastapi_lint.config import Config, ConfigError, load_config, validate_codes
+from fastapi_lint.engine import FileResult, LintSettings, Unreadable, decode_source, lint_file, read_source, relative_to_root
+from fastapi_lint.project import ModuleSummary, ProjectIndex
+from fastapi_lint.registry import all_rules, is_known_selector, select_rules
+from fastapi_lint.rule import Rule, Severity
+
+_SEVERITY_RANK = {Severity.INFO.value: 0, Severity.WARNING.value: 1, Severity.ERROR.value: 2}
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """What the editor's settings change over ``pyproject.toml`` (as the CLI's flags do)."""
+
+    select: Tuple[str, ...] = ()
+    extend_select: Tuple[str, ...] = ()
+    ignore: Tuple[str, ...] = ()
+    preview: Optional[bool] = None
+    # the lowest severity shown ("info" shows everything)
+    fail_on: str = Severity.INFO.value
+
+    @classmethod
+    def parse(cls, raw: Any) -> "ClientSettings":
+        """From ``initializationOptions`` or ``workspace/didChangeConfiguration`` settings,
+        flat or under a ``fastapi-lint``/``fastapiLint`` key; raises ConfigError."""
+        if not isinstance(raw, Mapping):
+            return cls()
+        for key in ("fastapi-lint", "fastapiLint", "fastapi_lint"):
+            if isinstance(raw.get(key), Mapping):
+                raw = raw[key]
+                break
+        known = list(all_rules())
+        values: Dict[str, Any] = {}
+        for key in ("select", "extend-select", "ignore"):
+            value = raw.get(key, raw.get(_camel(key)))
+            if value is None:
+                continue
+            codes = [value] if isinstance(value, str) else value
+            if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+                raise ConfigError(f"editor settings: {key!r} must be a list of rule codes")
+            for code in codes:
+                if not is_known_selector(code.upper(), known):
+                    raise ConfigError(f"editor settings: unknown rule code or prefix {code!r} in {key}")
+            values[key.replace("-", "_")] = tuple(c.upper() for c in codes)
+        preview = raw.get("preview")
+        if preview is not None:
+            if not isinstance(preview, bool):
+                raise ConfigError("editor settings: 'preview' must be true or false")
+            values["preview"] = preview
+        fail_on = raw.get("fail-on", raw.get("failOn"))
+        if fail_on is not None:
+            if fail_on not in _SEVERITY_RANK:
+                raise ConfigError(f"editor settings: 'fail-on' must be one of {', '.join(_SEVERITY_RANK)}")
+            values["fail_on"] = fail_on
+        return cls(**values)
+
+    def apply(self, config: Config) -> Config:
+        changes: Dict[str, Any] = {}
+        if self.select:
+            changes["select"] = self.select
+        if self.extend_select:
+            changes["extend_select"] = config.extend_select + self.extend_select
+        if self.ignore:
+            changes["ignore"] = config.ignore + self.ignore
+        if self.preview is not None:
+            changes["preview"] = self.preview
+        return config.with_overrides(**changes) if changes else config
+
+    def shows(self, severity: str) -> bool:
+        return _SEVERITY_RANK.get(severity, 0) >= _SEVERITY_RANK[self.fail_on]
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("-")
+    return head + "".join(part.title() for part in rest)
+
+
+def load_folder_config(folder: str, settings: ClientSettings) -> Tuple[Config, Optional[str]]:
+    """The configuration of a workspace folder with the editor's settings over it, and the
+    problem with the folder's own configuration (then the defaults are used)."""
+    problem = None
+    try:
+        config = load_config(None, folder)
+        rules = all_rules()
+        validate_codes(config, list(rules), {c: r.option_defaults() for c, r in rules.items()})
+    except ConfigError as exc:
+        problem = str(exc)
+        config = Config(root=os.path.abspath(folder))
+    return settings.apply(config), problem
+
+
+def _rules_for(config: Config) -> Tuple[Type[Rule], ...]:
+    return tuple(select_rules(all_rules(), config.select, config.extend_select, config.ignore, config.preview))
+
+
+def _facts_of(summary: ModuleSummary) -> Tuple[Any, ...]:
+    # compared with ==, not digested (fingerprint.fact_digests costs a serialization): a
+    # value without its own __eq__ compares unequal, which costs a re-lint, never a miss
+    return summary.module, summary.is_package, summary.apps, summary.routers, summary.extra
+
+
+@dataclass
+class Project:
+    """A workspace folder: configuration, rules and the in-memory project index."""
+
+    config: Config
+    rules: Tuple[Type[Rule], ...]
+    index: ProjectIndex
+    settings: ClientSettings = ClientSettings()
+
+    @classmethod
+    def open(cls, config: Config, settings: ClientSettings = ClientSettings(), index_files: bool = True) -> "Project":
+        """Index the project's files (with the summary cache, as a CLI run does); without
+        ``index_files`` the index holds only the buffers given to :meth:`update`."""
+        from fastapi_lint.runner import index_project
+
+        index = index_project(config) if index_files else ProjectIndex(root=config.root)
+        return cls(config, _rules_for(config), index, settings)
+
+    def reconfigured(self, config: Config, settings: ClientSettings) -> "Project":
+        """The same project (and index) under another configuration of the same root."""
+        return Project(config, _rules_for(config), self.index, settings)
+
+    def update(self, absolute: str, text: str) -> bool:
+        """Take a buffer's text into the index; True when facts other modules read changed.
+
+        A buffer that does not parse keeps its module's last facts for the other modules:
+        a half-typed line must not make findings elsewhere flicker.
+        """
+        summary = self.index.summarize(absolute, text)
+        old = self.index.summary_for(absolute)
+        if summary.parses is False:
+            self.index.parsed_files.discard(absolute)
+            if old is not None:
+                return False
+        if old is not None and _facts_of(old) == _facts_of(summary):
+            if summary.parses:
+                self.index.parsed_files.add(absolute)
+            return False
+        self.index.insert(summary, absolute)
+        return True
+
+    def lint(self, absolute: str, text: str) -> FileResult:
+        """The findings of one buffer, with the project's facts (its own from ``update``)."""
+        display = relative_to_root(absolute, self.config.root)
+        settings = self.lint_settings()
+        data = text.encode("utf-8")
+        result = lint_file(display, absolute, settings, data=data)
+        result.findings.extend(noqa_check.check(display, absolute, data, settings))
+        result.findings[:] = sorted((f for f in result.findings if self.settings.shows(f.severity)),
+                                    key=lambda f: f.sort_key())
+        return result
+
+    def reread(self, absolute: str) -> bool:
+        """Take the file's text on disk back into the index (a buffer closed unsaved, a file
+        changed outside the editor); True when facts other modules read changed."""
+        try:
+            text = decode_source(read_source(absolute))
+        except Unreadable:
+            return False
+        return self.update(absolute, text)
+
+    def lint_settings(self) -> LintSettings:
+        return LintSettings(self.config, self.rules, self.index)
+
+
+def folder_for(absolute: str, folders: Sequence[str]) -> Optional[str]:
+    """The innermost workspace folder holding ``absolute``."""
+    holding = [f for f in folders if not os.path.relpath(absolute, f).startswith("..")]
+    return max(holding, key=len) if holding else None

@@ -1,0 +1,265 @@
+"""The app's route table (route_table.py) and the ``fastapi-lint routes`` command."""
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from typing import Dict
+
+import pytest
+
+from fastapi_lint.cli import run
+from fastapi_lint.project import ProjectIndex
+from fastapi_lint.registry import all_rules
+from fastapi_lint.route_table import table
+from tests.helpers import FIXTURES
+
+APP = os.path.join(FIXTURES, "routes", "app")
+
+
+def _index(files: Dict[str, str], root: str = "/p") -> ProjectIndex:
+    all_rules()
+    return ProjectIndex.build(((f"{root}/{name}", textwrap.dedent(text)) for name, text in files.items()), root)
+
+
+def _paths(files: Dict[str, str]):
+    found = table(_index(files))
+    return [(r.methods, r.path) for r in found.routes], [(r.methods, r.path) for r in found.unincluded]
+
+
+def test_fixture_project_json_is_the_expected_table(capsys) -> None:
+    status = run(["routes", APP, "--project-root", APP, "--format", "json", "-j", "1"])
+    assert status == 0
+    with open(os.path.join(FIXTURES, "routes", "app.expected.json"), encoding="utf-8") as handle:
+        expected = json.load(handle)
+    assert json.loads(capsys.readouterr().out) == expected
+
+
+@pytest.mark.parametrize("fmt,needle", [("text", "/api/v1/users/{user_id}"), ("markdown", "| GET | /health |")])
+def test_text_and_markdown_list_the_routes(capsys, fmt: str, needle: str) -> None:
+    assert run(["routes", APP, "--project-root", APP, "--format", fmt, "-j", "1"]) == 0
+    out = capsys.readouterr().out
+    assert needle in out
+    assert "/legacy/old" in out  # the never-included router is listed as such
+
+
+def test_bad_path_is_one_line_and_exit_2(capsys) -> None:
+    assert run(["routes", "/no/such/dir"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_prefixes_compose_along_nested_includes() -> None:
+    routes, unincluded = _paths({
+        "main.py": """
+            from fastapi import FastAPI
+            from api import outer
+            app = FastAPI()
+            app.include_router(outer, prefix="/a")
+        """,
+        "api.py": """
+            from fastapi import APIRouter
+            inner = APIRouter(prefix="/c")
+            outer = APIRouter(prefix="/b")
+            @inner.get("/d")
+            def d(): ...
+            outer.include_router(inner, prefix="/x")
+        """,
+    })
+    assert routes == [(("GET",), "/a/b/x/c/d")]
+    assert unincluded == []
+
+
+def test_router_included_nowhere_is_unincluded_and_not_prefixed() -> None:
+    routes, unincluded = _paths({
+        "main.py": """
+            from fastapi import FastAPI, APIRouter
+            app = FastAPI()
+            used = APIRouter()
+            lost = APIRouter(prefix="/lost")
+            @used.get("/u")
+            def u(): ...
+            @lost.get("/l")
+            def l(): ...
+            app.include_router(used, prefix="/api")
+        """,
+    })
+    assert routes == [(("GET",), "/api/u")]
+    assert unincluded == [(("GET",), "/lost/l")]
+
+
+def test_include_cycle_does_not_hang() -> None:
+    routes, _ = _paths({
+        "main.py": """
+            from fastapi import FastAPI, APIRouter
+            app = FastAPI()
+            a = APIRouter()
+            b = APIRouter()
+            @b.get("/x")
+            def x(): ...
+            a.include_router(b, prefix="/b")
+            b.include_router(a, prefix="/a")
+            app.include_router(a)
+        """,
+    })
+    assert routes == [(("GET",), "/b/x")]
+
+
+def test_router_reexported_by_a_package_and_a_project_subclass() -> None:
+    routes, _ = _paths({
+        "app/__init__.py": "",
+        "app/main.py": """
+            from fastapi import FastAPI
+            from app.routes import router
+            app = FastAPI()
+            app.include_router(router, prefix="/v1")
+        """,
+        "app/routes/__init__.py": "from .users import router\n",
+        "app/routes/base.py": """
+            from fastapi import APIRouter
+            class MyRouter(APIRouter):
+                pass
+        """,
+        "app/routes/users.py": """
+            from app.routes.base import MyRouter
+            router = MyRouter(prefix="/users")
+            @router.delete("/{id}")
+            def remove(id: int): ...
+        """,
+    })
+    assert routes == [(("DELETE",), "/v1/users/{id}")]
+
+
+def test_app_made_in_a_factory_function() -> None:
+    routes, _ = _paths({
+        "main.py": """
+            from fastapi import FastAPI
+            from views import router
+            def create_app() -> FastAPI:
+                app = FastAPI()
+                app.include_router(router, prefix="/api")
+                return app
+        """,
+        "views.py": """
+            from fastapi import APIRouter
+            router = APIRouter()
+            @router.get("/ping")
+            async def ping(): ...
+        """,
+    })
+    assert routes == [(("GET",), "/api/ping")]
+
+
+def test_dynamic_include_is_counted_not_guessed() -> None:
+    found = table(_index({
+        "main.py": """
+            from fastapi import FastAPI
+            from views import routers
+            app = FastAPI()
+            for r in routers:
+                app.include_router(r)
+        """,
+    }))
+    assert found.dynamic_includes == 1
+
+
+def test_helper_that_includes_its_parameters_wires_what_callers_pass() -> None:
+    routes, unincluded = _paths({
+        "setup.py": """
+            from fastapi import FastAPI, APIRouter
+            def create_application(router: APIRouter, extra: APIRouter = None) -> FastAPI:
+                application = FastAPI()
+                application.include_router(router, prefix="/api")
+                return application
+        """,
+        "main.py": """
+            from setup import create_application
+            from views import router
+            app = create_application(router=router)
+        """,
+        "views.py": """
+            from fastapi import APIRouter
+            router = APIRouter()
+            @router.get("/ping")
+            async def ping(): ...
+        """,
+    })
+    assert routes == [(("GET",), "/api/ping")]
+    assert unincluded == []
+
+
+def test_prefix_that_is_not_a_literal_leaves_the_path_unknown() -> None:
+    routes, _ = _paths({
+        "main.py": """
+            from fastapi import FastAPI, APIRouter
+            from settings import PREFIX
+            app = FastAPI()
+            router = APIRouter(prefix=PREFIX)
+            @router.get("/x")
+            def x(): ...
+            app.include_router(router)
+        """,
+    })
+    assert routes == [(("GET",), None)]
+
+
+def test_router_included_in_an_app_made_on_the_spot_is_not_unincluded() -> None:
+    routes, unincluded = _paths({
+        "main.py": """
+            from fastapi import FastAPI, APIRouter
+            app = FastAPI()
+            used = APIRouter()
+            app.include_router(used)
+            r = APIRouter()
+            @r.get("/x")
+            def x(): ...
+            FastAPI().include_router(r)
+        """,
+    })
+    assert unincluded == []
+
+
+def test_helper_making_a_router_for_the_app_it_is_given() -> None:
+    routes, unincluded = _paths({
+        "main.py": """
+            from fastapi import FastAPI
+            from debugging import add_debugging_routes
+            base_app = FastAPI()
+            add_debugging_routes(base_app)
+        """,
+        "debugging.py": """
+            from fastapi import APIRouter, FastAPI
+            def add_debugging_routes(api: FastAPI):
+                chaos = APIRouter(prefix="/debugging")
+                @chaos.get("/stats")
+                def stats(): ...
+                api.include_router(chaos)
+        """,
+    })
+    assert routes == [(("GET",), "/debugging/stats")]
+    assert unincluded == []
+
+
+def test_prefixes_from_constants_and_settings_of_other_modules() -> None:
+    routes, _ = _paths({
+        "config.py": """
+            from pydantic_settings import BaseSettings
+            API_PREFIX = "/api"
+            class Settings(BaseSettings):
+                API_V1_STR: str = "/v1"
+            settings = Settings()
+        """,
+        "main.py": """
+            from fastapi import FastAPI, APIRouter
+            from config import API_PREFIX, settings
+            base = "/items"
+            app = FastAPI()
+            router = APIRouter(prefix=f"{base}/all")
+            @router.get("/x")
+            def x(): ...
+            app.include_router(router, prefix=API_PREFIX + "/no")
+            app.include_router(router, prefix=settings.API_V1_STR)
+            app.include_router(router, prefix=API_PREFIX)
+        """,
+    })
+    assert routes == [(("GET",), None), (("GET",), "/v1/items/all/x"), (("GET",), "/api/items/all/x")]

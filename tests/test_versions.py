@@ -1,0 +1,259 @@
+"""Declared dependency versions: read from the project's files, decided for sure or unknown."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from hypothesis import given, settings, strategies as st
+from packaging.specifiers import Specifier, SpecifierSet
+from packaging.version import Version
+
+from fastapi_lint import runner
+from fastapi_lint.config import ConfigError, load_config
+from fastapi_lint.versions import Declared, DeclaredVersions, _range_at_least, poetry_range, read_versions
+
+
+def _write(root, name: str, text: str) -> None:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+@pytest.mark.parametrize("spec,floor,expected", [
+    (">=0.100", "0.95", True),
+    (">=0.100", "0.110", None),
+    (">=0.109.1,<0.110", "0.110", False),
+    (">=0.109.1,<0.110", "0.106", True),
+    ("==0.79.1", "0.95", False),
+    ("==0.95.0", "0.95", True),
+    ("~=0.95.1", "0.96", False),
+    ("~=0.95", "0.96", None),
+    ("==0.9.*", "0.10", False),
+    ("<=0.95", "0.95", None),
+    ("<0.95", "0.95", False),
+    ("", "0.95", None),
+    ("!=0.99", "0.95", None),
+])
+def test_a_range_decides_only_what_every_allowed_version_shares(spec, floor, expected) -> None:
+    assert _range_at_least(spec, Version(floor)) is expected
+
+
+_versions = st.builds(lambda a, b, c: f"{a}.{b}.{c}", st.integers(0, 3), st.integers(0, 3), st.integers(0, 3))
+_specifiers = st.lists(
+    st.builds(lambda op, v: f"{op}{v}", st.sampled_from(["==", ">=", "<=", ">", "<", "~=", "!="]), _versions),
+    max_size=3,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_specifiers, _versions)
+def test_a_decided_range_holds_for_every_version_it_allows(items, floor) -> None:
+    spec = ",".join(items)
+    answer = _range_at_least(spec, Version(floor))
+    grid = [Version(f"{a}.{b}.{c}") for a in range(5) for b in range(5) for c in range(5)]
+    allowed = [v for v in grid if v in SpecifierSet(spec)]
+    if answer is True:
+        assert all(v >= Version(floor) for v in allowed)
+    elif answer is False:
+        assert all(v < Version(floor) for v in allowed)
+
+
+@pytest.mark.parametrize("poetry,pep440", [
+    ("^0.95.1", ">=0.95.1,<0.96"),
+    ("^2.1", ">=2.1,<3"),
+    ("~1.4.2", ">=1.4.2,<1.5"),
+    ("0.79.1", "==0.79.1"),
+    ("*", ""),
+    (">=0.100,<0.110", ">=0.100,<0.110"),
+])
+def test_poetry_constraints_read_as_pep440(poetry, pep440) -> None:
+    assert poetry_range(poetry) == pep440
+
+
+def test_pep621_pyproject_ranges(tmp_path) -> None:
+    _write(tmp_path, "pyproject.toml", """
+[project]
+name = "x"
+requires-python = ">=3.10"
+dependencies = ["fastapi[standard]>=0.115", "requests", "pydantic>=2,<3"]
+[project.optional-dependencies]
+test = ["httpx<0.28"]
+[dependency-groups]
+dev = ["sqlalchemy==2.0.1", {include-group = "test"}]
+""")
+    versions = read_versions(str(tmp_path))
+    assert versions.at_least("fastapi", "0.95") is True
+    assert versions.at_least("fastapi", "0.120") is None
+    assert versions.at_least("pydantic", "2") is True
+    assert versions.at_least("httpx", "0.28") is False
+    assert versions.at_least("sqlalchemy", "2.0") is True
+    assert versions.at_least("python", "3.9") is True
+    assert versions.get("requests") is None  # only the packages advice depends on
+    assert versions.at_least("starlette", "0.1") is None
+
+
+def test_poetry_pyproject_and_lock_file_pin_wins(tmp_path) -> None:
+    _write(tmp_path, "pyproject.toml", """
+[tool.poetry.dependencies]
+python = "^3.9"
+fastapi = "^0.79.0"
+pydantic = {version = "^1.9", extras = ["email"]}
+httpx = {version = "^0.23", markers = "sys_platform == 'linux'"}
+[tool.poetry.group.dev.dependencies]
+sqlalchemy = "^1.4"
+""")
+    _write(tmp_path, "poetry.lock", """
+[[package]]
+name = "fastapi"
+version = "0.79.1"
+
+[[package]]
+name = "Starlette"
+version = "0.19.1"
+""")
+    versions = read_versions(str(tmp_path))
+    assert versions.get("fastapi").pins == ("0.79.1",)
+    assert versions.at_least("fastapi", "0.79.1") is True
+    assert versions.at_least("fastapi", "0.95") is False
+    assert versions.at_least("starlette", "0.20") is False
+    assert versions.at_least("pydantic", "2") is False
+    assert versions.get("httpx") is None  # conditional on a marker
+    assert versions.at_least("sqlalchemy", "2") is False
+    assert versions.at_least("python", "3.9") is True
+    assert versions.describe("fastapi") == "0.79.1 (pyproject.toml, poetry.lock)"
+
+
+def test_uv_lock_with_two_versions_decides_only_where_both_agree(tmp_path) -> None:
+    _write(tmp_path, "uv.lock", """
+version = 1
+[[package]]
+name = "pydantic"
+version = "2.5.0"
+[[package]]
+name = "pydantic"
+version = "2.9.0"
+""")
+    versions = read_versions(str(tmp_path))
+    assert versions.at_least("pydantic", "2") is True
+    assert versions.at_least("pydantic", "2.6") is None
+
+
+def test_requirements_files_follow_includes_without_looping(tmp_path) -> None:
+    _write(tmp_path, "requirements.txt", "-r requirements/base.txt\nhttpx==0.27.2  # tests\n")
+    _write(tmp_path, "requirements/base.txt", "--requirement ../requirements.txt\n"
+                                              "fastapi>=0.100,<0.110\n-e .\ngit+https://x/y.git\n"
+                                              "pydantic>=2; python_version >= '3.8'\nnot a requirement !!\n")
+    versions = read_versions(str(tmp_path))
+    assert versions.at_least("fastapi", "0.95") is True
+    assert versions.at_least("fastapi", "0.110") is False
+    assert versions.at_least("httpx", "0.28") is False
+    assert versions.get("pydantic") is None  # behind a marker
+
+
+def test_pipfile_lock_setup_cfg_and_a_subproject_directory(tmp_path) -> None:
+    _write(tmp_path, "Pipfile.lock", json.dumps({"default": {"fastapi": {"version": "==0.110.0"}},
+                                                 "develop": {"httpx": {"version": "==0.28.1"}}}))
+    _write(tmp_path, "setup.cfg", "[options]\ninstall_requires =\n    pydantic>=2.0\n    click\n")
+    _write(tmp_path, "backend/requirements.txt", "sqlalchemy>=2\n")
+    versions = read_versions(str(tmp_path))
+    assert versions.at_least("fastapi", "0.110") is True
+    assert versions.at_least("httpx", "0.28") is True
+    assert versions.at_least("pydantic", "2") is True
+    assert versions.describe("sqlalchemy") == ">=2 (backend/requirements.txt)"
+
+
+def test_ranges_that_disagree_decide_nothing(tmp_path) -> None:
+    _write(tmp_path, "requirements.txt", "fastapi==0.90.0\n")
+    _write(tmp_path, "examples/requirements.txt", "fastapi>=0.100\n")
+    assert read_versions(str(tmp_path)).at_least("fastapi", "0.95") is None
+
+
+@pytest.mark.parametrize("name,text", [
+    ("pyproject.toml", "[project\ndependencies = ["),
+    ("poetry.lock", "[[package]]\nname = "),
+    ("Pipfile.lock", "{not json"),
+    ("setup.cfg", "no section header\n"),
+])
+def test_malformed_files_give_one_warning_and_no_versions(tmp_path, name, text) -> None:
+    _write(tmp_path, name, text)
+    _write(tmp_path, "requirements.txt", "fastapi==0.115.0\n")
+    versions = read_versions(str(tmp_path))
+    assert len(versions.warnings) == 1 and versions.warnings[0].startswith(f"{name}: ")
+    assert "\n" not in versions.warnings[0]
+    assert versions.at_least("fastapi", "0.95") is True
+
+
+def test_binary_and_unreadable_files_never_crash(tmp_path) -> None:
+    (tmp_path / "requirements.txt").write_bytes(b"\xff\xfe\x00fastapi==1\x00")
+    (tmp_path / "uv.lock").mkdir()
+    read_versions(str(tmp_path))
+
+
+def test_target_versions_override_the_files(tmp_path) -> None:
+    _write(tmp_path, "requirements.txt", "fastapi==0.79.1\nhttpx==0.23.0\n")
+    _write(tmp_path, "pyproject.toml", '[tool.fastapi-lint.target-versions]\nfastapi = "0.115"\nhttpx = ">=0.28"\n')
+    config = load_config(None, str(tmp_path))
+    assert config.target_versions == (("fastapi", "0.115"), ("httpx", ">=0.28"))
+    versions = runner.project_versions(config)
+    assert versions.at_least("fastapi", "0.95") is True
+    assert versions.at_least("httpx", "0.28") is True
+    assert versions.describe("fastapi") == "0.115 (target-versions)"
+
+
+@pytest.mark.parametrize("table,message", [
+    ('fastpi = "0.115"', "unknown package 'fastpi'"),
+    ('fastapi = 0.115', "must be a string"),
+    ('fastapi = "new"', "neither a version"),
+])
+def test_bad_target_versions_are_config_errors(tmp_path, table, message) -> None:
+    _write(tmp_path, "pyproject.toml", f"[tool.fastapi-lint.target-versions]\n{table}\n")
+    with pytest.raises(ConfigError, match=message):
+        load_config(None, str(tmp_path))
+
+
+def test_show_settings_prints_the_versions(tmp_path, monkeypatch, capsys) -> None:
+    from fastapi_lint.cli import run
+
+    _write(tmp_path, "pyproject.toml", '[project]\nname = "x"\ndependencies = ["fastapi>=0.100"]\n')
+    _write(tmp_path, "uv.lock", '[[package]]\nname = "fastapi"\nversion = "0.115.2"\n')
+    monkeypatch.chdir(tmp_path)
+    assert run(["--show-settings", "."]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "versions:" in out
+    assert "  fastapi: 0.115.2 (pyproject.toml, uv.lock)" in out
+    assert "  pydantic: unknown" in out
+
+
+def test_a_malformed_file_warns_once_on_a_run(tmp_path, monkeypatch, capsys) -> None:
+    from fastapi_lint.cli import run
+
+    _write(tmp_path, "pyproject.toml", "")
+    _write(tmp_path, "poetry.lock", "[[package\n")
+    _write(tmp_path, "app.py", "x = 1\n")
+    monkeypatch.chdir(tmp_path)
+    assert run(["--no-cache", "app.py"]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("fastapi-lint: warning: poetry.lock: dependency versions not read (")
+
+
+def test_versions_are_part_of_the_result_cache_key(tmp_path) -> None:
+    from fastapi_lint.cache import run_salt
+    from fastapi_lint.config import Config
+
+    config = Config(root=str(tmp_path))
+    old = DeclaredVersions((Declared("fastapi", pins=("0.79.1",)),))
+    new = DeclaredVersions((Declared("fastapi", pins=("0.115.0",)),))
+    assert run_salt(config, (), old.fingerprint()) != run_salt(config, (), new.fingerprint())
+    assert old.fingerprint() == DeclaredVersions((Declared("fastapi", pins=("0.79.1",), sources=("x",)),)).fingerprint()
+
+
+def test_unknown_everything_without_files(tmp_path) -> None:
+    versions = read_versions(os.path.join(str(tmp_path), "missing"))
+    assert versions.packages == () and versions.warnings == ()
+    assert versions.at_least("fastapi", "0.95") is None
+    assert versions.between("fastapi", "0.106", "0.118") is None
+    pinned = DeclaredVersions((Declared("fastapi", pins=("0.110.0",)),))
+    assert pinned.between("fastapi", "0.106", "0.118") is True
+    assert DeclaredVersions((Declared("fastapi", ranges=(">=0.118",)),)).between("fastapi", "0.106", "0.118") is False
