@@ -1,7 +1,7 @@
 """What a change introduced: ``--new-from-rev`` and ``--new-from-patch`` (golangci-lint's names).
 
 ``--new-from-rev REF`` compares findings, not lines. The version at the merge-base of HEAD
-and REF is extracted (``git archive``) into a temporary tree, linted from the same relative
+and REF is extracted (its Python files, from git's object store) into a temporary tree, linted from the same relative
 root with the same configuration, and a finding of the working tree is new when its
 content-based identity (the baseline's: code, path, normalized line text, rank among
 identical ones) is absent there. Lines moving do not make old findings new, and a helper
@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import subprocess
-import tarfile
 import tempfile
 from collections import Counter
 from contextlib import contextmanager
@@ -29,6 +28,7 @@ from fastapi_lint import baseline
 from fastapi_lint.config import Config
 from fastapi_lint.rule import Finding
 
+LINTED_FILES = (".py", ".pyi", ".gitignore")
 SHALLOW_HINT = "fetch the history (actions/checkout with fetch-depth: 0)"
 _HUNK = re.compile(r"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
@@ -39,7 +39,7 @@ class ChangeError(Exception):
 
 def _git(cwd: str, *args: str) -> subprocess.CompletedProcess:
     try:
-        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, errors="surrogateescape")
     except OSError as exc:
         raise ChangeError(f"--new-from-rev needs git: {exc.strerror or exc}") from None
 
@@ -84,7 +84,8 @@ def _temporary_directory(top: str) -> str:
 @contextmanager
 def checkout(top: str, commit: str) -> Iterator[str]:
     """The files of ``commit`` in a temporary directory, removed afterwards whatever happens.
-    ``git archive`` writes nothing in the repository (no worktree to prune after a crash)."""
+    Read from git's object store, so nothing is written in the repository (no worktree to
+    prune after a crash)."""
     directory = _temporary_directory(top)
     try:
         _extract(top, commit, directory)
@@ -94,26 +95,53 @@ def checkout(top: str, commit: str) -> Iterator[str]:
 
 
 def _extract(top: str, commit: str, directory: str) -> None:
+    """Write the files a lint reads of ``commit`` under ``directory``: Python sources and the
+    .gitignore files discovery honours (the configuration is the working tree's). Only their
+    blobs are read (``git cat-file --batch``), not a whole archive with its binaries; regular
+    files only, since a link could point out of the tree."""
+    listing = _git(top, "ls-tree", "-r", "-z", "--full-tree", commit)
+    if listing.returncode != 0:
+        raise ChangeError(f"--new-from-rev: cannot list {commit[:12]}: {_last_line(listing.stderr)}")
+    wanted = []
+    for entry in listing.stdout.split("\0"):
+        meta, _, path = entry.partition("\t")
+        fields = meta.split()
+        if len(fields) == 3 and fields[0] in ("100644", "100755") and path.endswith(LINTED_FILES):
+            wanted.append((fields[2], path))
+    if not wanted:
+        return
     try:
-        process = subprocess.Popen(["git", "archive", "--format=tar", commit], cwd=top,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        done = subprocess.run(["git", "cat-file", "--batch"], cwd=top, capture_output=True,
+                              input="".join(f"{sha}\n" for sha, _ in wanted).encode())
     except OSError as exc:
         raise ChangeError(f"--new-from-rev needs git: {exc.strerror or exc}") from None
-    extra = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
-    try:
-        with tarfile.open(fileobj=process.stdout, mode="r|") as archive:
-            for member in archive:
-                # regular files and directories: a link could point out of the tree
-                if member.isfile() or member.isdir():
-                    archive.extract(member, directory, set_attrs=False, **extra)
-    except (tarfile.TarError, OSError) as exc:
-        process.kill()
-        raise ChangeError(f"--new-from-rev: cannot extract {commit[:12]}: {exc}") from None
-    finally:
-        error = process.stderr.read().decode(errors="replace").strip() if process.stderr else ""
-        process.wait()
-    if process.returncode != 0:
-        raise ChangeError(f"--new-from-rev: git archive {commit[:12]} failed: {error.splitlines()[-1] if error else ''}")
+    if done.returncode != 0:
+        raise ChangeError(f"--new-from-rev: cannot read {commit[:12]}: {_last_line(done.stderr.decode(errors='replace'))}")
+    _write_blobs(done.stdout, wanted, directory)
+
+
+def _write_blobs(batch: bytes, wanted: Sequence[Tuple[str, str]], directory: str) -> None:
+    """``git cat-file --batch`` output: ``<sha> blob <size>\\n<content>\\n`` per object."""
+    at = 0
+    for sha, path in wanted:
+        header_end = batch.index(b"\n", at)
+        header = batch[at:header_end].split()
+        at = header_end + 1
+        if len(header) != 3:  # "<sha> missing": an object a partial clone lacks
+            raise ChangeError(f"--new-from-rev: git cannot read {path} at the merge-base")
+        size = int(header[2])
+        target = os.path.normpath(os.path.join(directory, *path.split("/")))
+        if not target.startswith(directory + os.sep):
+            continue
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "wb") as handle:
+            handle.write(batch[at:at + size])
+        at += size + 1
+
+
+def _last_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else "git failed"
 
 
 def _inside(top: str, path: str) -> str:

@@ -232,7 +232,7 @@ def main(paths: Tuple[str, ...], fmt: Optional[str], output: Optional[str], outp
     if show_files:
         _show_files(paths, config)
         return
-    base = _check_new_from(new_from_rev, new_from_patch, reading_stdin, paths)
+    base = _check_new_from(new_from_rev, new_from_patch, reading_stdin, paths, fix or diff or add_noqa)
     stream = _open_output(output)
     # opened before the run, so that a path that cannot be written stops it at once
     extra_streams = [(name, _open_output(path)) for name, path in extra_reports]
@@ -338,11 +338,15 @@ def _write_extra_reports(reports: Sequence[Tuple[str, IO[str]]], report: Report)
 
 
 def _check_new_from(rev: Optional[str], patch: Optional[str], reading_stdin: bool,
-                    paths: Sequence[str]) -> Optional[Tuple[str, str]]:
+                    paths: Sequence[str], rewrites: bool) -> Optional[Tuple[str, str]]:
     """Usage, the repository and the merge-base of --new-from-rev, before anything is linted:
     (repository top, merge-base commit), or None without the option."""
     if rev and patch:
         raise UsageProblem("--new-from-rev or --new-from-patch, not both")
+    if (rev or patch) and rewrites:
+        # they rewrite whole files, old findings included: not what a review mode promises
+        raise UsageProblem("--fix, --diff and --add-noqa change every finding of a file: "
+                           "not with --new-from-rev or --new-from-patch")
     if (rev or patch) and reading_stdin:
         raise UsageProblem(f"{'--new-from-rev' if rev else '--new-from-patch'} lints files: it does not read stdin")
     if not rev:

@@ -193,6 +193,8 @@ def test_stdin_and_both_options_are_usage_errors(repo, capsys):
     assert "--new-from-rev" in one_line_error(capsys, "--new-from-rev", "HEAD", "-")
     (repo / "p.diff").write_text("")
     assert "not both" in one_line_error(capsys, "--new-from-rev", "HEAD", "--new-from-patch", "p.diff", ".")
+    for rewrite in ("--fix", "--diff", "--add-noqa"):
+        assert "not with --new-from-rev" in one_line_error(capsys, "--new-from-rev", "HEAD", rewrite, ".")
 
 
 # -- --new-from-patch -----------------------------------------------------------------------
@@ -282,3 +284,20 @@ def test_markdown_without_new_findings_says_so(repo, capsys):
     assert capsys.readouterr().out.startswith(
         "### fastapi-lint\n\nNo findings that the change since the merge-base with HEAD\\~1 introduced in 2 files.\n\n"
         "1 finding the merge-base with HEAD\\~1 already had is not shown.\n")
+
+
+def test_the_base_tree_holds_what_a_lint_reads(repo):
+    from fastapi_lint import changes
+
+    (repo / "data.bin").write_bytes(bytes(range(256)) * 4)
+    (repo / "app" / ".gitignore").write_text("generated/\n")
+    (repo / "app" / "types.pyi").write_text("x: int\n")
+    (repo / "app" / "link.py").symlink_to("routes.py")
+    (repo / "app" / "naïve.py").write_text("y = 1\n")
+    commit(repo, {})
+    commit_id = git(repo, "rev-parse", "HEAD")
+    with changes.checkout(str(repo), commit_id) as tree:
+        found = sorted(os.path.relpath(os.path.join(d, f), tree) for d, _, fs in os.walk(tree) for f in fs)
+        assert (repo / "app" / "routes.py").read_text() == open(os.path.join(tree, "app", "routes.py")).read()
+    assert found == [os.path.join("app", name) for name in (".gitignore", "__init__.py", "naïve.py", "routes.py", "types.pyi")]
+    assert not os.path.exists(tree)
