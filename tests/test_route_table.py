@@ -203,8 +203,8 @@ def test_prefix_that_is_not_a_literal_leaves_the_path_unknown() -> None:
     assert routes == [(("GET",), None)]
 
 
-def test_router_included_in_an_app_made_on_the_spot_is_not_unincluded() -> None:
-    routes, unincluded = _paths({
+def test_router_included_in_an_app_made_on_the_spot_is_listed_but_not_unincluded() -> None:
+    found = table(_index({
         "main.py": """
             from fastapi import FastAPI, APIRouter
             app = FastAPI()
@@ -215,8 +215,9 @@ def test_router_included_in_an_app_made_on_the_spot_is_not_unincluded() -> None:
             def x(): ...
             FastAPI().include_router(r)
         """,
-    })
-    assert unincluded == []
+    }))
+    assert found.unincluded == [] and found.orphans == []
+    assert [(r.methods, r.function) for r in found.unresolved] == [(("GET",), "x")]
 
 
 def test_helper_making_a_router_for_the_app_it_is_given() -> None:
