@@ -28,7 +28,7 @@ def _paths(files: Dict[str, str]):
 
 
 def test_fixture_project_json_is_the_expected_table(capsys) -> None:
-    status = run(["routes", APP, "--project-root", APP, "--format", "json", "-j", "1"])
+    status = run(["routes", APP, "--project-root", APP, "--format", "json"])
     assert status == 0
     with open(os.path.join(FIXTURES, "routes", "app.expected.json"), encoding="utf-8") as handle:
         expected = json.load(handle)
@@ -37,7 +37,7 @@ def test_fixture_project_json_is_the_expected_table(capsys) -> None:
 
 @pytest.mark.parametrize("fmt,needle", [("text", "/api/v1/users/{user_id}"), ("markdown", "| GET | /health |")])
 def test_text_and_markdown_list_the_routes(capsys, fmt: str, needle: str) -> None:
-    assert run(["routes", APP, "--project-root", APP, "--format", fmt, "-j", "1"]) == 0
+    assert run(["routes", APP, "--project-root", APP, "--format", fmt]) == 0
     out = capsys.readouterr().out
     assert needle in out
     assert "/legacy/old" in out  # the never-included router is listed as such
