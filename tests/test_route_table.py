@@ -264,3 +264,24 @@ def test_prefixes_from_constants_and_settings_of_other_modules() -> None:
         """,
     })
     assert routes == [(("GET",), None), (("GET",), "/v1/items/all/x"), (("GET",), "/api/items/all/x")]
+
+
+def test_add_api_route_websocket_and_api_route_methods() -> None:
+    found = table(_index({
+        "main.py": """
+            from fastapi import FastAPI, APIRouter, Depends
+            def auth(): ...
+            def listing(): ...
+            app = FastAPI()
+            router = APIRouter(prefix="/r", dependencies=[Depends(auth)], tags=["r"])
+            router.add_api_route("/list", listing, methods=["GET", "HEAD"], response_model=list, status_code=200)
+            @router.websocket("/ws")
+            async def ws(socket): ...
+            app.include_router(router, prefix="/v1", tags=["v1"])
+        """,
+    }))
+    assert [(r.methods, r.path, r.function, r.response_model, r.status_code, r.tags) for r in found.routes] == [
+        (("GET", "HEAD"), "/v1/r/list", "listing", "list", "200", ("v1", "r")),
+        (("WEBSOCKET",), "/v1/r/ws", "ws", None, None, ("v1", "r")),
+    ]
+    assert [(d.target, d.level) for d in found.routes[0].dependencies] == [("main.auth", "router")]
