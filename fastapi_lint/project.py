@@ -200,8 +200,9 @@ class ProjectIndex:
     def add(self, path: str, text: str) -> None:
         self.insert(self.summarize(path, text), path)
 
-    def summarize(self, path: str, text: str) -> ModuleSummary:
-        """The summary of one module, without adding it (the summary cache stores it)."""
+    def summarize(self, path: str, text: str, only: Optional[Tuple[str, ...]] = None) -> ModuleSummary:
+        """The summary of one module, without adding it (the summary cache stores it);
+        ``only``: the names of the collectors to run (default: all)."""
         module, is_package = module_name_for(path, self.root)
         summary = ModuleSummary(module, is_package=is_package)
         for match in _APP_ASSIGN.finditer(text):
@@ -212,6 +213,8 @@ class ProjectIndex:
             if parsed is not None:
                 summary.routers = _routers.collect(module, is_package, parsed)
         for name, triggers, fn in _COLLECTORS:
+            if only is not None and name not in only:
+                continue
             if not triggers or any(t in text for t in triggers):
                 try:
                     fn(path, text, summary, tree)

@@ -282,9 +282,12 @@ class _Walker:
                 receiver, _known(child), line, self._string(prefix) if prefix is not None else "",
                 _strings(keywords.get("tags")), self._dependencies(keywords.get("dependencies"), lookup),
                 function=function))
-        elif func.attr == "mount" and len(call.args) >= 2:
-            self.wiring.append(Wiring(receiver, _known(resolve(call.args[1], lookup)), line,
-                                      self._string(call.args[0]), mount=True))
+        elif func.attr == "mount":
+            path = call.args[0] if call.args else keywords.get("path")
+            app = call.args[1] if len(call.args) >= 2 else keywords.get("app")
+            if path is not None and app is not None:
+                self.wiring.append(Wiring(receiver, _known(resolve(app, lookup)), line, self._string(path),
+                                          mount=True))
         elif func.attr == "add_api_route":
             self._api_route(call, receiver, keywords, lookup)
 

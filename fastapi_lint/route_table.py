@@ -134,10 +134,14 @@ class _Builder:
                 self.result.apps.append(node)
                 self._walk(key, _Chain(key, node.creation.prefix, self._own_dependencies(node, "app"),
                                        node.creation.tags, (), ()), set())
-        reached = self._reached()
+        served = self._reached([node.key for node in self.result.apps])
+        reached = self._reached([node.key for node in self.result.apps] + sorted(self.anonymous))
         for key in sorted(self.routes):
             node = self.nodes[key]
-            if key not in reached:
+            if key in reached and key not in served:  # served by an app made on the spot
+                self.result.unresolved.extend(self._route(m, d, _Chain(None, None, (), (), (), ()), key)
+                                              for m, d in self.routes[key])
+            elif key not in reached:
                 self.result.orphans.append(node)
                 chain = _Chain(None, node.creation.prefix, self._own_dependencies(node, "router"),
                                node.creation.tags, (), ())
@@ -242,9 +246,9 @@ class _Builder:
         return any(w.mount and self.canonical(w.child, m) == key
                    for edges in self.children.values() for m, w in edges)
 
-    def _reached(self) -> Set[str]:
+    def _reached(self, roots: List[str]) -> Set[str]:
         seen: Set[str] = set()
-        stack = [node.key for node in self.result.apps] + sorted(self.anonymous)
+        stack = list(roots)
         while stack:
             key = stack.pop()
             if key in seen:

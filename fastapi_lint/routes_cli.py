@@ -14,6 +14,8 @@ from typing import IO, Any, Dict, List, Optional
 import click
 
 from fastapi_lint.config import load_config
+from fastapi_lint.project import ProjectIndex
+from fastapi_lint.route_decls import ROUTE_DECLS
 from fastapi_lint.route_table import Route, RouteTable, table
 
 FORMATS = ("text", "json", "markdown")
@@ -24,26 +26,31 @@ FORMATS = ("text", "json", "markdown")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", help="Output format.")
 @click.option("--project-root", type=click.Path(file_okay=False, exists=True),
               help="The project root (default: found from PATH).")
-@click.option("-j", "--jobs", type=click.IntRange(min=0), default=None,
-              help="Worker processes for the project pass (default: all cores).")
-def routes(path: str, fmt: str, project_root: Optional[str], jobs: Optional[int]) -> None:
+def routes(path: str, fmt: str, project_root: Optional[str]) -> None:
     """Print the route table of the app(s) under PATH (default: ".")."""
     from fastapi_lint.discovery import discover
-    from fastapi_lint.parallel import default_jobs
-    from fastapi_lint.registry import all_rules
-    from fastapi_lint.runner import _index_project
 
     config = load_config(None, path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path)))
     if project_root is not None:
         config = config.with_overrides(root=os.path.abspath(project_root))
-    all_rules()  # the rules' collectors share the project pass's summaries
-    files = discover([path], config).files
-    index, _, _, errors = _index_project(files, config.root, False, None, jobs or default_jobs())
-    for problem in errors:
-        click.echo(f"fastapi-lint: {problem}", err=True)
-    found = table(index)
+    found = table(_index(discover([path], config).files, config.root))
     stream = sys.stdout
     {"json": _json, "markdown": _markdown, "text": _text}[fmt](found, config.root, stream)
+
+
+def _index(files, root: str) -> ProjectIndex:
+    """The project pass with only what the table reads (router facts and route records):
+    a fraction of the whole pass, in this process."""
+    from fastapi_lint.engine import Unreadable, decode_source, read_source
+
+    index = ProjectIndex(root=root)
+    for source in files:
+        try:
+            text = decode_source(read_source(source.absolute))
+        except Unreadable:
+            continue
+        index.insert(index.summarize(source.absolute, text, only=(ROUTE_DECLS,)), source.absolute)
+    return index
 
 
 def as_dict(found: RouteTable, root: str) -> Dict[str, Any]:

@@ -28,7 +28,7 @@ def _paths(files: Dict[str, str]):
 
 
 def test_fixture_project_json_is_the_expected_table(capsys) -> None:
-    status = run(["routes", APP, "--project-root", APP, "--format", "json", "-j", "1"])
+    status = run(["routes", APP, "--project-root", APP, "--format", "json"])
     assert status == 0
     with open(os.path.join(FIXTURES, "routes", "app.expected.json"), encoding="utf-8") as handle:
         expected = json.load(handle)
@@ -37,7 +37,7 @@ def test_fixture_project_json_is_the_expected_table(capsys) -> None:
 
 @pytest.mark.parametrize("fmt,needle", [("text", "/api/v1/users/{user_id}"), ("markdown", "| GET | /health |")])
 def test_text_and_markdown_list_the_routes(capsys, fmt: str, needle: str) -> None:
-    assert run(["routes", APP, "--project-root", APP, "--format", fmt, "-j", "1"]) == 0
+    assert run(["routes", APP, "--project-root", APP, "--format", fmt]) == 0
     out = capsys.readouterr().out
     assert needle in out
     assert "/legacy/old" in out  # the never-included router is listed as such
@@ -203,8 +203,8 @@ def test_prefix_that_is_not_a_literal_leaves_the_path_unknown() -> None:
     assert routes == [(("GET",), None)]
 
 
-def test_router_included_in_an_app_made_on_the_spot_is_not_unincluded() -> None:
-    routes, unincluded = _paths({
+def test_router_included_in_an_app_made_on_the_spot_is_listed_but_not_unincluded() -> None:
+    found = table(_index({
         "main.py": """
             from fastapi import FastAPI, APIRouter
             app = FastAPI()
@@ -215,8 +215,9 @@ def test_router_included_in_an_app_made_on_the_spot_is_not_unincluded() -> None:
             def x(): ...
             FastAPI().include_router(r)
         """,
-    })
-    assert unincluded == []
+    }))
+    assert found.unincluded == [] and found.orphans == []
+    assert [(r.methods, r.function) for r in found.unresolved] == [(("GET",), "x")]
 
 
 def test_helper_making_a_router_for_the_app_it_is_given() -> None:
@@ -263,3 +264,24 @@ def test_prefixes_from_constants_and_settings_of_other_modules() -> None:
         """,
     })
     assert routes == [(("GET",), None), (("GET",), "/v1/items/all/x"), (("GET",), "/api/items/all/x")]
+
+
+def test_add_api_route_websocket_and_api_route_methods() -> None:
+    found = table(_index({
+        "main.py": """
+            from fastapi import FastAPI, APIRouter, Depends
+            def auth(): ...
+            def listing(): ...
+            app = FastAPI()
+            router = APIRouter(prefix="/r", dependencies=[Depends(auth)], tags=["r"])
+            router.add_api_route("/list", listing, methods=["GET", "HEAD"], response_model=list, status_code=200)
+            @router.websocket("/ws")
+            async def ws(socket): ...
+            app.include_router(router, prefix="/v1", tags=["v1"])
+        """,
+    }))
+    assert [(r.methods, r.path, r.function, r.response_model, r.status_code, r.tags) for r in found.routes] == [
+        (("GET", "HEAD"), "/v1/r/list", "listing", "list", "200", ("v1", "r")),
+        (("WEBSOCKET",), "/v1/r/ws", "ws", None, None, ("v1", "r")),
+    ]
+    assert [(d.target, d.level) for d in found.routes[0].dependencies] == [("main.auth", "router")]

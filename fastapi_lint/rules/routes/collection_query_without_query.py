@@ -60,6 +60,8 @@ class CollectionQueryWithoutQuery(Rule):
     FIX = FixAvailability.SAFE
     TAGS = ("routes", "correctness")
     SEEDS = ("001",)
+    # project enums (scalars) and Annotated aliases of other modules decide
+    PROJECT_FACTS = (signatures.SIGNATURES,)
 
     @classmethod
     def applies_to(cls, text, options) -> bool:
