@@ -7,7 +7,9 @@ unsaved edits. Nothing here speaks LSP: :mod:`fastapi_lint.server` does.
 """
 from __future__ import annotations
 
+import io
 import os
+import tokenize
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Type
 
@@ -32,16 +34,25 @@ class ClientSettings:
     # the lowest severity shown ("info" shows everything)
     fail_on: str = Severity.INFO.value
 
+    @staticmethod
+    def section(raw: Any) -> Optional[Mapping[str, Any]]:
+        """Our settings in an editor's settings object: under a ``fastapi-lint``/``fastapiLint``
+        key, else flat when it has any of our keys, else None (the object is another tool's;
+        Neovim sends its whole ``settings`` table, empty when only ``init_options`` are set)."""
+        if not isinstance(raw, Mapping):
+            return None
+        for key in _SECTION_KEYS:
+            if isinstance(raw.get(key), Mapping):
+                return raw[key]
+        return raw if any(key in raw for key in _SETTING_KEYS) else None
+
     @classmethod
     def parse(cls, raw: Any) -> "ClientSettings":
-        """From ``initializationOptions`` or ``workspace/didChangeConfiguration`` settings,
-        flat or under a ``fastapi-lint``/``fastapiLint`` key; raises ConfigError."""
-        if not isinstance(raw, Mapping):
+        """From ``initializationOptions`` or ``workspace/didChangeConfiguration`` settings
+        (see :meth:`section`); raises ConfigError."""
+        raw = cls.section(raw)
+        if raw is None:
             return cls()
-        for key in ("fastapi-lint", "fastapiLint", "fastapi_lint"):
-            if isinstance(raw.get(key), Mapping):
-                raw = raw[key]
-                break
         known = list(all_rules())
         values: Dict[str, Any] = {}
         for key in ("select", "extend-select", "ignore"):
@@ -81,6 +92,21 @@ class ClientSettings:
 
     def shows(self, severity: str) -> bool:
         return _SEVERITY_RANK.get(severity, 0) >= _SEVERITY_RANK[self.fail_on]
+
+
+_SECTION_KEYS = ("fastapi-lint", "fastapiLint", "fastapi_lint")
+_SETTING_KEYS = ("select", "extend-select", "extendSelect", "ignore", "preview", "fail-on", "failOn")
+
+
+def encode_buffer(text: str) -> bytes:
+    """An editor buffer's bytes as they would be saved: in the encoding its PEP 263 cookie
+    declares (the engine decodes by it), UTF-8 otherwise."""
+    data = text.encode("utf-8", "surrogatepass")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data if encoding in ("utf-8", "utf-8-sig") else text.encode(encoding)
+    except (SyntaxError, LookupError, UnicodeEncodeError):
+        return data
 
 
 def _camel(key: str) -> str:
@@ -157,7 +183,7 @@ class Project:
         """The findings of one buffer, with the project's facts (its own from ``update``)."""
         display = relative_to_root(absolute, self.config.root)
         settings = self.lint_settings()
-        data = text.encode("utf-8")
+        data = encode_buffer(text)
         result = lint_file(display, absolute, settings, data=data)
         result.findings.extend(noqa_check.check(display, absolute, data, settings))
         result.findings[:] = sorted((f for f in result.findings if self.settings.shows(f.severity)),

@@ -209,8 +209,12 @@ def test_client_settings_select_and_severity_filter(client, workspace):
     assert [d["code"] for d in client.diagnostics(uri)] == ["FAPI101"]
     client.notify("workspace/didChangeConfiguration", {"settings": {"fastapi-lint": {"ignore": ["FAPI101"]}}})
     assert [d["code"] for d in client.diagnostics(uri)] == ["FAPI104"]
-    client.notify("workspace/didChangeConfiguration", {"settings": {}})
+    client.notify("workspace/didChangeConfiguration", {"settings": {"fastapi-lint": {}}})
     assert [d["code"] for d in client.diagnostics(uri)] == ["FAPI101", "FAPI104"]
+    # another tool's settings (Neovim sends its whole table) change nothing
+    client.notify("workspace/didChangeConfiguration", {"settings": {"pylsp": {"plugins": {}}}})
+    client.notify("workspace/didChangeConfiguration", {"settings": {"fastapi-lint": {"ignore": ["FAPI104"]}}})
+    assert [d["code"] for d in client.diagnostics(uri)] == ["FAPI101"]
 
 
 def test_columns_count_utf16_code_units(client, workspace):
@@ -363,3 +367,15 @@ def test_the_documented_flake8_route_runs(tmp_path):
                            capture_output=True, text=True, cwd=tmp_path, timeout=TIMEOUT)
     assert direct.stdout == piped.stdout
     assert direct.stdout.startswith("app/main.py:10:5: FAPI101 ")
+
+
+def test_a_buffer_is_linted_in_the_encoding_its_coding_cookie_declares(workspace):
+    from fastapi_lint.config import load_config
+    from fastapi_lint.workspace import Project, encode_buffer
+
+    text = "# -*- coding: latin-1 -*-\nimport time\n\n\nasync def f() -> None:\n    x = 'caf\u00e9'; time.sleep(1)\n"
+    assert encode_buffer(text) == text.encode("latin-1")
+    assert encode_buffer("x = '\U0001F60B'\n") == "x = '\U0001F60B'\n".encode("utf-8")
+    project = Project.open(load_config(None, str(workspace / "project")), index_files=False)
+    [found] = project.lint(str(workspace / "project" / "app" / "latin.py"), text).findings
+    assert (found.code, found.line, found.column) == ("FAPI101", 6, 17)
