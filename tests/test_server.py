@@ -172,7 +172,16 @@ def test_hover_on_a_noqa_code_shows_the_rule_documentation(client, workspace):
     hover = client.request("textDocument/hover", {"textDocument": {"uri": uri},
                                                   "position": {"line": 4, "character": 29}})
     assert hover["contents"]["kind"] == "markdown"
-    assert "blocking" in hover["contents"]["value"].lower() and "What it does" in hover["contents"]["value"]
+    assert hover["contents"]["value"].startswith("# FAPI101: blocking-sleep-in-async\n")
+    assert "## What it does" in hover["contents"]["value"]
+    on_finding = client.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                                       "position": {"line": 4, "character": 6}})
+    assert on_finding is None  # suppressed: no diagnostic there
+    route = open_document(client, workspace / "project" / "app" / "hover_route.py", BLOCKING_ROUTE)
+    client.diagnostics(route)
+    on_finding = client.request("textDocument/hover", {"textDocument": {"uri": route},
+                                                       "position": {"line": 9, "character": 8}})
+    assert on_finding["contents"]["value"].startswith("# FAPI101: blocking-sleep-in-async\n")
     nothing = client.request("textDocument/hover", {"textDocument": {"uri": uri},
                                                     "position": {"line": 0, "character": 2}})
     assert nothing is None
@@ -215,6 +224,27 @@ def test_client_settings_select_and_severity_filter(client, workspace):
     client.notify("workspace/didChangeConfiguration", {"settings": {"pylsp": {"plugins": {}}}})
     client.notify("workspace/didChangeConfiguration", {"settings": {"fastapi-lint": {"ignore": ["FAPI104"]}}})
     assert [d["code"] for d in client.diagnostics(uri)] == ["FAPI101"]
+
+
+def test_an_unsafe_fix_is_labelled_and_not_preferred(client, workspace):
+    client.notify("workspace/didChangeConfiguration", {"settings": {"fastapi-lint": {"preview": True,
+                                                                                      "select": ["FAPI602"]}}})
+    text = ("import logging\n\nlogger = logging.getLogger(__name__)\n\n\n"
+            "def work(order) -> None:\n    logger.info(f\"Order {order.id} created\")\n")
+    uri = open_document(client, workspace / "project" / "app" / "unsafe.py", text)
+    [found] = client.diagnostics(uri)
+    actions = client.request("textDocument/codeAction", {
+        "textDocument": {"uri": uri}, "range": found["range"], "context": {"diagnostics": [found]}})
+    [fix] = [a for a in actions if "Disable" not in a["title"]]
+    assert fix["title"].startswith("fastapi-lint (FAPI602): ") and fix["title"].endswith(" (unsafe)")
+    assert not fix.get("isPreferred")
+    assert 'logger.info("Order %s created", order.id)' in apply(text, fix["edit"]["changes"][uri])
+    # fix all applies only safe fixes: none here
+    assert client.request("textDocument/codeAction", {
+        "textDocument": {"uri": uri}, "range": found["range"],
+        "context": {"diagnostics": [], "only": ["source.fixAll.fastapi-lint"]}}) == []
+    client.notify("workspace/didChangeConfiguration", {"settings": {"fastapi-lint": {}}})
+    assert client.diagnostics(uri) == []
 
 
 def test_columns_count_utf16_code_units(client, workspace):
