@@ -48,7 +48,7 @@ USAGE = """Usage: fastapi-lint server
 
   The Language Server Protocol over stdio, for editors (docs/editors.md). Reads the
   workspace's pyproject.toml; editor settings: select, extend-select, ignore, preview,
-  fail-on. Ends on the client's exit notification or when stdin closes.
+  min-severity, fail-on. Ends on the client's exit notification or when stdin closes.
 """
 
 

@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Type
 
 from fastapi_lint import noqa_check
-from fastapi_lint.config import Config, ConfigError, load_config, validate_codes
+from fastapi_lint.config import Config, ConfigError, at_least, check_severity, load_config, validate_codes
 from fastapi_lint.engine import FileResult, LintSettings, Unreadable, decode_source, lint_file, read_source, relative_to_root
 from fastapi_lint.project import ModuleSummary, ProjectIndex
 from fastapi_lint.registry import all_rules, is_known_selector, select_rules
-from fastapi_lint.rule import Rule, Severity
-
-_SEVERITY_RANK = {Severity.INFO.value: 0, Severity.WARNING.value: 1, Severity.ERROR.value: 2}
+from fastapi_lint.rule import Rule
+from fastapi_lint.versions import DeclaredVersions
 
 
 @dataclass(frozen=True)
@@ -31,8 +30,11 @@ class ClientSettings:
     extend_select: Tuple[str, ...] = ()
     ignore: Tuple[str, ...] = ()
     preview: Optional[bool] = None
-    # the lowest severity shown ("info" shows everything)
-    fail_on: str = Severity.INFO.value
+    # the lowest severity shown, over the project's `min-severity`
+    min_severity: Optional[str] = None
+    # show only what would fail the CLI's run at this level (the project's `fail-on` decides
+    # an exit status, not what an editor shows, so it applies only when given here)
+    fail_on: Optional[str] = None
 
     @staticmethod
     def section(raw: Any) -> Optional[Mapping[str, Any]]:
@@ -71,11 +73,10 @@ class ClientSettings:
             if not isinstance(preview, bool):
                 raise ConfigError("editor settings: 'preview' must be true or false")
             values["preview"] = preview
-        fail_on = raw.get("fail-on", raw.get("failOn"))
-        if fail_on is not None:
-            if fail_on not in _SEVERITY_RANK:
-                raise ConfigError(f"editor settings: 'fail-on' must be one of {', '.join(_SEVERITY_RANK)}")
-            values["fail_on"] = fail_on
+        for key in ("min-severity", "fail-on"):
+            value = raw.get(key, raw.get(_camel(key)))
+            if value is not None:
+                values[key.replace("-", "_")] = check_severity(value, f"editor settings: {key!r}")
         return cls(**values)
 
     def apply(self, config: Config) -> Config:
@@ -88,14 +89,17 @@ class ClientSettings:
             changes["ignore"] = config.ignore + self.ignore
         if self.preview is not None:
             changes["preview"] = self.preview
+        if self.min_severity is not None:
+            changes["min_severity"] = self.min_severity
         return config.with_overrides(**changes) if changes else config
 
-    def shows(self, severity: str) -> bool:
-        return _SEVERITY_RANK.get(severity, 0) >= _SEVERITY_RANK[self.fail_on]
+    def shows(self, severity: str, config: Config) -> bool:
+        return at_least(severity, config.min_severity) and (self.fail_on is None or at_least(severity, self.fail_on))
 
 
 _SECTION_KEYS = ("fastapi-lint", "fastapiLint", "fastapi_lint")
-_SETTING_KEYS = ("select", "extend-select", "extendSelect", "ignore", "preview", "fail-on", "failOn")
+_SETTING_KEYS = ("select", "extend-select", "extendSelect", "ignore", "preview", "min-severity", "minSeverity",
+                 "fail-on", "failOn")
 
 
 def encode_buffer(text: str) -> bytes:
@@ -140,25 +144,31 @@ def _facts_of(summary: ModuleSummary) -> Tuple[Any, ...]:
 
 @dataclass
 class Project:
-    """A workspace folder: configuration, rules and the in-memory project index."""
+    """A workspace folder: configuration, rules, declared dependency versions and the
+    in-memory project index."""
 
     config: Config
     rules: Tuple[Type[Rule], ...]
     index: ProjectIndex
+    versions: DeclaredVersions
     settings: ClientSettings = ClientSettings()
 
     @classmethod
     def open(cls, config: Config, settings: ClientSettings = ClientSettings(), index_files: bool = True) -> "Project":
-        """Index the project's files (with the summary cache, as a CLI run does); without
-        ``index_files`` the index holds only the buffers given to :meth:`update`."""
-        from fastapi_lint.runner import index_project
+        """Index the project's files (the CLI's project base, with its summary cache);
+        without ``index_files`` the index holds only the buffers given to :meth:`update`."""
+        from fastapi_lint.runner import project_base, project_versions
 
-        index = index_project(config) if index_files else ProjectIndex(root=config.root)
-        return cls(config, _rules_for(config), index, settings)
+        if not index_files:
+            return cls(config, _rules_for(config), ProjectIndex(root=config.root), project_versions(config), settings)
+        base = project_base(config)
+        return cls(config, _rules_for(config), base.index, base.versions, settings)
 
     def reconfigured(self, config: Config, settings: ClientSettings) -> "Project":
         """The same project (and index) under another configuration of the same root."""
-        return Project(config, _rules_for(config), self.index, settings)
+        from fastapi_lint.runner import project_versions
+
+        return Project(config, _rules_for(config), self.index, project_versions(config), settings)
 
     def update(self, absolute: str, text: str) -> bool:
         """Take a buffer's text into the index; True when facts other modules read changed.
@@ -186,7 +196,7 @@ class Project:
         data = encode_buffer(text)
         result = lint_file(display, absolute, settings, data=data)
         result.findings.extend(noqa_check.check(display, absolute, data, settings))
-        result.findings[:] = sorted((f for f in result.findings if self.settings.shows(f.severity)),
+        result.findings[:] = sorted((f for f in result.findings if self.settings.shows(f.severity, self.config)),
                                     key=lambda f: f.sort_key())
         return result
 
@@ -200,7 +210,7 @@ class Project:
         return self.update(absolute, text)
 
     def lint_settings(self) -> LintSettings:
-        return LintSettings(self.config, self.rules, self.index)
+        return LintSettings(self.config, self.rules, self.index, versions=self.versions)
 
 
 def folder_for(absolute: str, folders: Sequence[str]) -> Optional[str]:

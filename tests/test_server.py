@@ -216,6 +216,8 @@ def test_client_settings_select_and_severity_filter(client, workspace):
     # FAPI104 is a warning: hidden below "error"
     client.notify("workspace/didChangeConfiguration", {"settings": {"fastapi-lint": {"fail-on": "error"}}})
     assert [d["code"] for d in client.diagnostics(uri)] == ["FAPI101"]
+    client.notify("workspace/didChangeConfiguration", {"settings": {"fastapi-lint": {"min-severity": "error"}}})
+    assert [d["code"] for d in client.diagnostics(uri)] == ["FAPI101"]
     client.notify("workspace/didChangeConfiguration", {"settings": {"fastapi-lint": {"ignore": ["FAPI101"]}}})
     assert [d["code"] for d in client.diagnostics(uri)] == ["FAPI104"]
     client.notify("workspace/didChangeConfiguration", {"settings": {"fastapi-lint": {}}})
@@ -291,12 +293,12 @@ def test_without_pygls_the_command_says_how_to_install_it(tmp_path):
 
 
 def test_client_settings_parse_flat_camel_and_nested():
-    assert ClientSettings.parse({"select": ["fapi1"], "failOn": "warning"}) == ClientSettings(
-        select=("FAPI1",), fail_on="warning")
+    assert ClientSettings.parse({"select": ["fapi1"], "failOn": "warning", "min-severity": "info"}) == ClientSettings(
+        select=("FAPI1",), fail_on="warning", min_severity="info")
     assert ClientSettings.parse({"fastapiLint": {"extendSelect": "FAPI5", "preview": True}}) == ClientSettings(
         extend_select=("FAPI5",), preview=True)
     assert ClientSettings.parse(None) == ClientSettings()
-    for bad in ({"select": ["NOPE1"]}, {"preview": "yes"}, {"fail-on": "loud"}, {"ignore": 3}):
+    for bad in ({"select": ["NOPE1"]}, {"preview": "yes"}, {"fail-on": "loud"}, {"minSeverity": 1}, {"ignore": 3}):
         with pytest.raises(ConfigError):
             ClientSettings.parse(bad)
 
@@ -358,11 +360,11 @@ def test_editor_snippets_parse_and_their_settings_are_accepted():
     client = sublime["clients"]["fastapi-lint"]
     assert client["command"] == ["fastapi-lint", "server"]
     for options in (vscode["glspc.server.initializationOptions"], client["initializationOptions"]):
-        assert ClientSettings.parse(options) == ClientSettings(fail_on="info")
+        assert ClientSettings.parse(options) == ClientSettings(min_severity="info")
     [helix] = [tomllib.loads(block) for block in blocks(EDITORS, "toml")]
     server = helix["language-server"]["fastapi-lint"]
     assert [server["command"], *server["args"]] == ["fastapi-lint", "server"]
-    assert ClientSettings.parse(server["config"]) == ClientSettings(fail_on="info")
+    assert ClientSettings.parse(server["config"]) == ClientSettings(min_severity="info")
     assert "fastapi-lint" in helix["language"][0]["language-servers"]
     for block in blocks(EDITORS, "lua") + blocks(EDITORS, "elisp"):
         assert re.search(r"""["']fastapi-lint["'],?\s*["']server["']""", block)
@@ -409,3 +411,18 @@ def test_a_buffer_is_linted_in_the_encoding_its_coding_cookie_declares(workspace
     project = Project.open(load_config(None, str(workspace / "project")), index_files=False)
     [found] = project.lint(str(workspace / "project" / "app" / "latin.py"), text).findings
     assert (found.code, found.line, found.column) == ("FAPI101", 6, 17)
+
+
+def test_the_projects_min_severity_applies_and_the_editors_overrides_it(tmp_path):
+    from fastapi_lint.config import load_config
+    from fastapi_lint.workspace import Project
+
+    (tmp_path / "pyproject.toml").write_text('[tool.fastapi-lint]\nmin-severity = "error"\nfail-on = "error"\n')
+    text = BLOCKING_ROUTE.replace("    time.sleep(1)\n", "    time.sleep(1)\n    open('x').read()\n")
+    path = str(tmp_path / "main.py")
+    project = Project.open(load_config(None, str(tmp_path)), index_files=False)
+    assert [f.code for f in project.lint(path, text).findings] == ["FAPI101"]
+    editor = ClientSettings(min_severity="info")
+    project = Project.open(editor.apply(load_config(None, str(tmp_path))), editor, index_files=False)
+    # the project's fail-on sets the CLI's exit status; it hides nothing in the editor
+    assert [f.code for f in project.lint(path, text).findings] == ["FAPI101", "FAPI104"]
