@@ -81,6 +81,13 @@ def make_project(directory: str, files: int) -> str:
     return directory
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (robust to a busy machine, unlike wall time)."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mib(pid: int) -> float:
     with open(f"/proc/{pid}/status") as handle:
         for line in handle:
@@ -97,6 +104,7 @@ class Session:
         self.client.notify("initialized", {})
         self.versions = {}
         self.texts = {}
+        self.cpu: List[float] = []
 
     def open(self, path: str) -> float:
         with open(path) as handle:
@@ -114,7 +122,9 @@ class Session:
                          and m["params"]["uri"] == uri and m["params"].get("version") == version)
 
     def edit(self, uri: str, change: Callable[[str], str], published: str = "") -> float:
-        """Seconds from didChange to the diagnostics of ``published`` (default: the edited document)."""
+        """Seconds from didChange to the diagnostics of ``published`` (default: the edited
+        document); the server's CPU seconds for it go to ``self.cpu``."""
+        before = cpu_seconds(self.client.process.pid)
         self.client.seen.clear()  # earlier diagnostics of the same version must not count
         self.texts[uri] = text = change(self.texts[uri])
         self.versions[uri] += 1
@@ -123,7 +133,9 @@ class Session:
                                                       "contentChanges": [{"text": text}]})
         target = published or uri
         self.wait(target, self.versions[target])
-        return time.perf_counter() - start
+        elapsed = time.perf_counter() - start
+        self.cpu.append(cpu_seconds(self.client.process.pid) - before)
+        return elapsed
 
     def close(self) -> None:
         self.client.request("shutdown")
@@ -161,13 +173,19 @@ def main() -> None:
         return text.replace("value += 1", "time.sleep(0.1)", 1) if "value += 1" in text \
             else text.replace("time.sleep(0.1)", "value += 1", 1)
 
-    quiet = [session.edit(routes_uri, rename(k)) for k in range(args.edits)]
-    facts = [session.edit(routes_uri, toggle_blocking) for _ in range(args.edits)]
-    helpers = [session.edit(helper_uri, toggle_helper, published=routes_uri) for _ in range(args.edits)]
-    for label, times in (("route module, no facts changed", quiet), ("route module, its facts changed", facts),
-                         ("helper edited, route module re-linted", helpers)):
+    rounds = []
+    for label, uri, change, published in (
+            ("route module, no facts changed", routes_uri, None, ""),
+            ("route module, its facts changed", routes_uri, toggle_blocking, ""),
+            ("helper edited, route module re-linted", helper_uri, toggle_helper, routes_uri)):
+        session.cpu.clear()
+        times = [session.edit(uri, change or rename(k), published) for k in range(args.edits)]
+        rounds.append((label, times, list(session.cpu)))
+    for label, times, cpu in rounds:
         print(f"didChange -> publishDiagnostics, {label}: median {statistics.median(times) * 1000:.0f} ms "
-              f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}, n={len(times)})")
+              f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}, n={len(times)}); "
+              f"server CPU median {statistics.median(cpu) * 1000:.0f} ms")
+    print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times grow with it)")
     done = 3 * args.edits
     edits = [toggle_blocking, toggle_helper]
     first_rss = None

@@ -190,14 +190,6 @@ def _index_files(files: Sequence[SourceFile], root: str, hashed: bool,
     return index, sizes, digests, outcome.errors
 
 
-def index_project(config: Config) -> ProjectIndex:
-    """The project index of every file under ``config.root`` (the language server keeps it),
-    with the summary cache a CLI run uses."""
-    files = discover([config.root], config).files
-    index, _, _, _ = _index_project(files, config.root, False, SummaryCache.for_run(config))
-    return index
-
-
 def run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]],
               progress: Optional[ProgressCallback] = None, *, jobs: int = 1,
               cache: bool = False, prefilter: bool = True) -> RunResult:

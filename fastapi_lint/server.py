@@ -27,7 +27,7 @@ from fastapi_lint.config import ConfigError, find_project_root
 from fastapi_lint.fix import fix_source
 from fastapi_lint.registry import all_rules
 from fastapi_lint.rule import Edit, Finding, Severity
-from fastapi_lint.workspace import ClientSettings, Project, folder_for, load_folder_config
+from fastapi_lint.workspace import ClientSettings, Project, encode_buffer, folder_for, load_folder_config
 
 SOURCE = "fastapi-lint"
 FIX_ALL = f"{types.CodeActionKind.SourceFixAll.value}.{SOURCE}"
@@ -48,7 +48,7 @@ USAGE = """Usage: fastapi-lint server
 
   The Language Server Protocol over stdio, for editors (docs/editors.md). Reads the
   workspace's pyproject.toml; editor settings: select, extend-select, ignore, preview,
-  fail-on. Ends on the client's exit notification or when stdin closes.
+  min-severity, fail-on. Ends on the client's exit notification or when stdin closes.
 """
 
 
@@ -253,7 +253,7 @@ class FastapiLintServer(LanguageServer):
 
     def _fix_all(self, doc: TextDocument, lines: Sequence[str], findings: List[Finding]) -> Optional[types.CodeAction]:
         project = self.project_for(doc.path)
-        fixed = fix_source(findings[0].path, doc.path, doc.source.encode("utf-8"), project.lint_settings(),
+        fixed = fix_source(findings[0].path, doc.path, encode_buffer(doc.source), project.lint_settings(),
                            unsafe=False, findings=findings)
         if not fixed.changed:
             return None
@@ -381,6 +381,8 @@ def create_server() -> FastapiLintServer:
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: FastapiLintServer, params: types.DidChangeConfigurationParams) -> None:
+        if ClientSettings.section(params.settings) is None:
+            return  # nothing of ours: keep what initializationOptions said
         try:
             ls.settings = ClientSettings.parse(params.settings)
         except ConfigError as exc:

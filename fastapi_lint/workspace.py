@@ -7,18 +7,19 @@ unsaved edits. Nothing here speaks LSP: :mod:`fastapi_lint.server` does.
 """
 from __future__ import annotations
 
+import io
 import os
+import tokenize
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Type
 
 from fastapi_lint import noqa_check
-from fastapi_lint.config import Config, ConfigError, load_config, validate_codes
+from fastapi_lint.config import Config, ConfigError, at_least, check_severity, load_config, validate_codes
 from fastapi_lint.engine import FileResult, LintSettings, Unreadable, decode_source, lint_file, read_source, relative_to_root
 from fastapi_lint.project import ModuleSummary, ProjectIndex
 from fastapi_lint.registry import all_rules, is_known_selector, select_rules
-from fastapi_lint.rule import Rule, Severity
-
-_SEVERITY_RANK = {Severity.INFO.value: 0, Severity.WARNING.value: 1, Severity.ERROR.value: 2}
+from fastapi_lint.rule import Rule
+from fastapi_lint.versions import DeclaredVersions
 
 
 @dataclass(frozen=True)
@@ -29,19 +30,31 @@ class ClientSettings:
     extend_select: Tuple[str, ...] = ()
     ignore: Tuple[str, ...] = ()
     preview: Optional[bool] = None
-    # the lowest severity shown ("info" shows everything)
-    fail_on: str = Severity.INFO.value
+    # the lowest severity shown, over the project's `min-severity`
+    min_severity: Optional[str] = None
+    # show only what would fail the CLI's run at this level (the project's `fail-on` decides
+    # an exit status, not what an editor shows, so it applies only when given here)
+    fail_on: Optional[str] = None
+
+    @staticmethod
+    def section(raw: Any) -> Optional[Mapping[str, Any]]:
+        """Our settings in an editor's settings object: under a ``fastapi-lint``/``fastapiLint``
+        key, else flat when it has any of our keys, else None (the object is another tool's;
+        Neovim sends its whole ``settings`` table, empty when only ``init_options`` are set)."""
+        if not isinstance(raw, Mapping):
+            return None
+        for key in _SECTION_KEYS:
+            if isinstance(raw.get(key), Mapping):
+                return raw[key]
+        return raw if any(key in raw for key in _SETTING_KEYS) else None
 
     @classmethod
     def parse(cls, raw: Any) -> "ClientSettings":
-        """From ``initializationOptions`` or ``workspace/didChangeConfiguration`` settings,
-        flat or under a ``fastapi-lint``/``fastapiLint`` key; raises ConfigError."""
-        if not isinstance(raw, Mapping):
+        """From ``initializationOptions`` or ``workspace/didChangeConfiguration`` settings
+        (see :meth:`section`); raises ConfigError."""
+        raw = cls.section(raw)
+        if raw is None:
             return cls()
-        for key in ("fastapi-lint", "fastapiLint", "fastapi_lint"):
-            if isinstance(raw.get(key), Mapping):
-                raw = raw[key]
-                break
         known = list(all_rules())
         values: Dict[str, Any] = {}
         for key in ("select", "extend-select", "ignore"):
@@ -60,11 +73,10 @@ class ClientSettings:
             if not isinstance(preview, bool):
                 raise ConfigError("editor settings: 'preview' must be true or false")
             values["preview"] = preview
-        fail_on = raw.get("fail-on", raw.get("failOn"))
-        if fail_on is not None:
-            if fail_on not in _SEVERITY_RANK:
-                raise ConfigError(f"editor settings: 'fail-on' must be one of {', '.join(_SEVERITY_RANK)}")
-            values["fail_on"] = fail_on
+        for key in ("min-severity", "fail-on"):
+            value = raw.get(key, raw.get(_camel(key)))
+            if value is not None:
+                values[key.replace("-", "_")] = check_severity(value, f"editor settings: {key!r}")
         return cls(**values)
 
     def apply(self, config: Config) -> Config:
@@ -77,10 +89,28 @@ class ClientSettings:
             changes["ignore"] = config.ignore + self.ignore
         if self.preview is not None:
             changes["preview"] = self.preview
+        if self.min_severity is not None:
+            changes["min_severity"] = self.min_severity
         return config.with_overrides(**changes) if changes else config
 
-    def shows(self, severity: str) -> bool:
-        return _SEVERITY_RANK.get(severity, 0) >= _SEVERITY_RANK[self.fail_on]
+    def shows(self, severity: str, config: Config) -> bool:
+        return at_least(severity, config.min_severity) and (self.fail_on is None or at_least(severity, self.fail_on))
+
+
+_SECTION_KEYS = ("fastapi-lint", "fastapiLint", "fastapi_lint")
+_SETTING_KEYS = ("select", "extend-select", "extendSelect", "ignore", "preview", "min-severity", "minSeverity",
+                 "fail-on", "failOn")
+
+
+def encode_buffer(text: str) -> bytes:
+    """An editor buffer's bytes as they would be saved: in the encoding its PEP 263 cookie
+    declares (the engine decodes by it), UTF-8 otherwise."""
+    data = text.encode("utf-8", "surrogatepass")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data if encoding in ("utf-8", "utf-8-sig") else text.encode(encoding)
+    except (SyntaxError, LookupError, UnicodeEncodeError):
+        return data
 
 
 def _camel(key: str) -> str:
@@ -114,25 +144,31 @@ def _facts_of(summary: ModuleSummary) -> Tuple[Any, ...]:
 
 @dataclass
 class Project:
-    """A workspace folder: configuration, rules and the in-memory project index."""
+    """A workspace folder: configuration, rules, declared dependency versions and the
+    in-memory project index."""
 
     config: Config
     rules: Tuple[Type[Rule], ...]
     index: ProjectIndex
+    versions: DeclaredVersions
     settings: ClientSettings = ClientSettings()
 
     @classmethod
     def open(cls, config: Config, settings: ClientSettings = ClientSettings(), index_files: bool = True) -> "Project":
-        """Index the project's files (with the summary cache, as a CLI run does); without
-        ``index_files`` the index holds only the buffers given to :meth:`update`."""
-        from fastapi_lint.runner import index_project
+        """Index the project's files (the CLI's project base, with its summary cache);
+        without ``index_files`` the index holds only the buffers given to :meth:`update`."""
+        from fastapi_lint.runner import project_base, project_versions
 
-        index = index_project(config) if index_files else ProjectIndex(root=config.root)
-        return cls(config, _rules_for(config), index, settings)
+        if not index_files:
+            return cls(config, _rules_for(config), ProjectIndex(root=config.root), project_versions(config), settings)
+        base = project_base(config)
+        return cls(config, _rules_for(config), base.index, base.versions, settings)
 
     def reconfigured(self, config: Config, settings: ClientSettings) -> "Project":
         """The same project (and index) under another configuration of the same root."""
-        return Project(config, _rules_for(config), self.index, settings)
+        from fastapi_lint.runner import project_versions
+
+        return Project(config, _rules_for(config), self.index, project_versions(config), settings)
 
     def update(self, absolute: str, text: str) -> bool:
         """Take a buffer's text into the index; True when facts other modules read changed.
@@ -157,10 +193,10 @@ class Project:
         """The findings of one buffer, with the project's facts (its own from ``update``)."""
         display = relative_to_root(absolute, self.config.root)
         settings = self.lint_settings()
-        data = text.encode("utf-8")
+        data = encode_buffer(text)
         result = lint_file(display, absolute, settings, data=data)
         result.findings.extend(noqa_check.check(display, absolute, data, settings))
-        result.findings[:] = sorted((f for f in result.findings if self.settings.shows(f.severity)),
+        result.findings[:] = sorted((f for f in result.findings if self.settings.shows(f.severity, self.config)),
                                     key=lambda f: f.sort_key())
         return result
 
@@ -174,7 +210,7 @@ class Project:
         return self.update(absolute, text)
 
     def lint_settings(self) -> LintSettings:
-        return LintSettings(self.config, self.rules, self.index)
+        return LintSettings(self.config, self.rules, self.index, versions=self.versions)
 
 
 def folder_for(absolute: str, folders: Sequence[str]) -> Optional[str]:

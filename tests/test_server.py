@@ -172,7 +172,16 @@ def test_hover_on_a_noqa_code_shows_the_rule_documentation(client, workspace):
     hover = client.request("textDocument/hover", {"textDocument": {"uri": uri},
                                                   "position": {"line": 4, "character": 29}})
     assert hover["contents"]["kind"] == "markdown"
-    assert "blocking" in hover["contents"]["value"].lower() and "What it does" in hover["contents"]["value"]
+    assert hover["contents"]["value"].startswith("# FAPI101: blocking-sleep-in-async\n")
+    assert "## What it does" in hover["contents"]["value"]
+    on_finding = client.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                                       "position": {"line": 4, "character": 6}})
+    assert on_finding is None  # suppressed: no diagnostic there
+    route = open_document(client, workspace / "project" / "app" / "hover_route.py", BLOCKING_ROUTE)
+    client.diagnostics(route)
+    on_finding = client.request("textDocument/hover", {"textDocument": {"uri": route},
+                                                       "position": {"line": 9, "character": 8}})
+    assert on_finding["contents"]["value"].startswith("# FAPI101: blocking-sleep-in-async\n")
     nothing = client.request("textDocument/hover", {"textDocument": {"uri": uri},
                                                     "position": {"line": 0, "character": 2}})
     assert nothing is None
@@ -207,10 +216,37 @@ def test_client_settings_select_and_severity_filter(client, workspace):
     # FAPI104 is a warning: hidden below "error"
     client.notify("workspace/didChangeConfiguration", {"settings": {"fastapi-lint": {"fail-on": "error"}}})
     assert [d["code"] for d in client.diagnostics(uri)] == ["FAPI101"]
+    client.notify("workspace/didChangeConfiguration", {"settings": {"fastapi-lint": {"min-severity": "error"}}})
+    assert [d["code"] for d in client.diagnostics(uri)] == ["FAPI101"]
     client.notify("workspace/didChangeConfiguration", {"settings": {"fastapi-lint": {"ignore": ["FAPI101"]}}})
     assert [d["code"] for d in client.diagnostics(uri)] == ["FAPI104"]
-    client.notify("workspace/didChangeConfiguration", {"settings": {}})
+    client.notify("workspace/didChangeConfiguration", {"settings": {"fastapi-lint": {}}})
     assert [d["code"] for d in client.diagnostics(uri)] == ["FAPI101", "FAPI104"]
+    # another tool's settings (Neovim sends its whole table) change nothing
+    client.notify("workspace/didChangeConfiguration", {"settings": {"pylsp": {"plugins": {}}}})
+    client.notify("workspace/didChangeConfiguration", {"settings": {"fastapi-lint": {"ignore": ["FAPI104"]}}})
+    assert [d["code"] for d in client.diagnostics(uri)] == ["FAPI101"]
+
+
+def test_an_unsafe_fix_is_labelled_and_not_preferred(client, workspace):
+    client.notify("workspace/didChangeConfiguration", {"settings": {"fastapi-lint": {"preview": True,
+                                                                                      "select": ["FAPI602"]}}})
+    text = ("import logging\n\nlogger = logging.getLogger(__name__)\n\n\n"
+            "def work(order) -> None:\n    logger.info(f\"Order {order.id} created\")\n")
+    uri = open_document(client, workspace / "project" / "app" / "unsafe.py", text)
+    [found] = client.diagnostics(uri)
+    actions = client.request("textDocument/codeAction", {
+        "textDocument": {"uri": uri}, "range": found["range"], "context": {"diagnostics": [found]}})
+    [fix] = [a for a in actions if "Disable" not in a["title"]]
+    assert fix["title"].startswith("fastapi-lint (FAPI602): ") and fix["title"].endswith(" (unsafe)")
+    assert not fix.get("isPreferred")
+    assert 'logger.info("Order %s created", order.id)' in apply(text, fix["edit"]["changes"][uri])
+    # fix all applies only safe fixes: none here
+    assert client.request("textDocument/codeAction", {
+        "textDocument": {"uri": uri}, "range": found["range"],
+        "context": {"diagnostics": [], "only": ["source.fixAll.fastapi-lint"]}}) == []
+    client.notify("workspace/didChangeConfiguration", {"settings": {"fastapi-lint": {}}})
+    assert client.diagnostics(uri) == []
 
 
 def test_columns_count_utf16_code_units(client, workspace):
@@ -257,12 +293,12 @@ def test_without_pygls_the_command_says_how_to_install_it(tmp_path):
 
 
 def test_client_settings_parse_flat_camel_and_nested():
-    assert ClientSettings.parse({"select": ["fapi1"], "failOn": "warning"}) == ClientSettings(
-        select=("FAPI1",), fail_on="warning")
+    assert ClientSettings.parse({"select": ["fapi1"], "failOn": "warning", "min-severity": "info"}) == ClientSettings(
+        select=("FAPI1",), fail_on="warning", min_severity="info")
     assert ClientSettings.parse({"fastapiLint": {"extendSelect": "FAPI5", "preview": True}}) == ClientSettings(
         extend_select=("FAPI5",), preview=True)
     assert ClientSettings.parse(None) == ClientSettings()
-    for bad in ({"select": ["NOPE1"]}, {"preview": "yes"}, {"fail-on": "loud"}, {"ignore": 3}):
+    for bad in ({"select": ["NOPE1"]}, {"preview": "yes"}, {"fail-on": "loud"}, {"minSeverity": 1}, {"ignore": 3}):
         with pytest.raises(ConfigError):
             ClientSettings.parse(bad)
 
@@ -324,11 +360,11 @@ def test_editor_snippets_parse_and_their_settings_are_accepted():
     client = sublime["clients"]["fastapi-lint"]
     assert client["command"] == ["fastapi-lint", "server"]
     for options in (vscode["glspc.server.initializationOptions"], client["initializationOptions"]):
-        assert ClientSettings.parse(options) == ClientSettings(fail_on="info")
+        assert ClientSettings.parse(options) == ClientSettings(min_severity="info")
     [helix] = [tomllib.loads(block) for block in blocks(EDITORS, "toml")]
     server = helix["language-server"]["fastapi-lint"]
     assert [server["command"], *server["args"]] == ["fastapi-lint", "server"]
-    assert ClientSettings.parse(server["config"]) == ClientSettings(fail_on="info")
+    assert ClientSettings.parse(server["config"]) == ClientSettings(min_severity="info")
     assert "fastapi-lint" in helix["language"][0]["language-servers"]
     for block in blocks(EDITORS, "lua") + blocks(EDITORS, "elisp"):
         assert re.search(r"""["']fastapi-lint["'],?\s*["']server["']""", block)
@@ -363,3 +399,30 @@ def test_the_documented_flake8_route_runs(tmp_path):
                            capture_output=True, text=True, cwd=tmp_path, timeout=TIMEOUT)
     assert direct.stdout == piped.stdout
     assert direct.stdout.startswith("app/main.py:10:5: FAPI101 ")
+
+
+def test_a_buffer_is_linted_in_the_encoding_its_coding_cookie_declares(workspace):
+    from fastapi_lint.config import load_config
+    from fastapi_lint.workspace import Project, encode_buffer
+
+    text = "# -*- coding: latin-1 -*-\nimport time\n\n\nasync def f() -> None:\n    x = 'caf\u00e9'; time.sleep(1)\n"
+    assert encode_buffer(text) == text.encode("latin-1")
+    assert encode_buffer("x = '\U0001F60B'\n") == "x = '\U0001F60B'\n".encode("utf-8")
+    project = Project.open(load_config(None, str(workspace / "project")), index_files=False)
+    [found] = project.lint(str(workspace / "project" / "app" / "latin.py"), text).findings
+    assert (found.code, found.line, found.column) == ("FAPI101", 6, 17)
+
+
+def test_the_projects_min_severity_applies_and_the_editors_overrides_it(tmp_path):
+    from fastapi_lint.config import load_config
+    from fastapi_lint.workspace import Project
+
+    (tmp_path / "pyproject.toml").write_text('[tool.fastapi-lint]\nmin-severity = "error"\nfail-on = "error"\n')
+    text = BLOCKING_ROUTE.replace("    time.sleep(1)\n", "    time.sleep(1)\n    open('x').read()\n")
+    path = str(tmp_path / "main.py")
+    project = Project.open(load_config(None, str(tmp_path)), index_files=False)
+    assert [f.code for f in project.lint(path, text).findings] == ["FAPI101"]
+    editor = ClientSettings(min_severity="info")
+    project = Project.open(editor.apply(load_config(None, str(tmp_path))), editor, index_files=False)
+    # the project's fail-on sets the CLI's exit status; it hides nothing in the editor
+    assert [f.code for f in project.lint(path, text).findings] == ["FAPI101", "FAPI104"]

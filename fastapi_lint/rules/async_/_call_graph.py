@@ -498,12 +498,9 @@ class CallGraph:
         return names
 
 
-# The graph is derived from the (immutable once built) index: built once per index, on the
-# first question. Keyed by identity so that the index itself stays a plain picklable value.
-
-
 def _graph(project: ProjectIndex) -> CallGraph:
-    # kept by the index: it is made again when the index changes (the language server's edits)
+    """The graph of the index, built on the first question and again after the index
+    changes (the language server replaces a module's summary as its buffer is edited)."""
     return project.derived(CALL_GRAPH, CallGraph)
 
 
