@@ -645,7 +645,6 @@ class ReturnIndex:
 
     def _chain_type(self, typed: Optional[str], chain: List[str]) -> Optional[str]:
         """The class of ``self.a.b`` for ``self`` of class ``typed`` and ``chain`` ``["a", "b"]``."""
-        index = model_index(self._project)
         for part in chain:
             found = self._class_key(typed.partition("[")[0]) if typed else None
             typed = self.type_of_attribute(found, part) if found is not None else None
@@ -665,7 +664,6 @@ class ReturnIndex:
         return self._memo[key]
 
     def _method_of(self, cls: str, args: List[str], method: str, depth: int) -> Optional[str]:
-        index = model_index(self._project)
         found = self._class_key(cls)
         if found is None or depth > _MAX_DEPTH:
             return None
@@ -679,7 +677,8 @@ class ReturnIndex:
                     return model
                 kinds = kinds[1:]  # unsubstituted: the bound and the returns
             return self._combine(kinds, 0)
-        for base in self._class_fact(cls, _BASES) or _plain_bases(index, found):
+        # the bases with their type arguments, or (none subscripted) as the model index has them
+        for base in self._class_fact(cls, _BASES) or model_index(self._project).bases(found):
             head, _, base_args = base.partition("[")
             passed = [self._argument(cls, args, a[1:]) or "?" if a.startswith("~") else a
                       for a in _split_args(base_args)]
@@ -851,11 +850,6 @@ def _is_enum(base: str) -> bool:
 def _split_args(args: str) -> List[str]:
     """``a.In,a.Out]`` (the part after ``[``) -> ``["a.In", "a.Out"]``."""
     return [a for a in args.rstrip("]").split(",") if a] if args else []
-
-
-def _plain_bases(index, key) -> Tuple[str, ...]:
-    """A class's bases without type arguments, from the model index."""
-    return index.bases(key)
 
 
 def return_index(project: Optional[ProjectIndex]) -> Optional[ReturnIndex]:
