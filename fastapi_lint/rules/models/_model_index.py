@@ -513,6 +513,10 @@ class ModelIndex:
         return any(outside(base) for current in self._lineage(key) for base in self._bases.get(current, ())
                    if self.find_class(base) is None)
 
+    def bases(self, key: Key) -> Tuple[str, ...]:
+        """The resolved names of the class's own bases, type arguments dropped."""
+        return self._bases.get(key, ())
+
     def lineage(self, key: Key) -> List[Key]:
         """``key`` and its project base classes, any depth, nearest first."""
         return self._lineage(key)

@@ -90,13 +90,23 @@ class MissingResponseModel(RouteBodyRule):
     - in a class-based view, the value of a method of a property annotated with a project
       class (`self.service.update_one(...)` where `service` returns `RecipeService`); the
       view's `self` is no request input, so `self.repo.get_empty()` is judged like any call;
+      an unannotated property is typed by what it returns (`return Repo[TagIn, TagOut](db)`,
+      `return self.repos.tags`, a class-level `_repos: Repos | None`), and a method annotated
+      with a class parameter of `Generic[...]` (`-> ReadT | None`) returns the type argument,
+      passed down through the subscripts of base classes (`class TagRepo(Repo[TagOut, Tag])`);
+    - a scalar column of an ORM row, wherever the row comes from (`return seat.grade` for
+      `seat` in a relationship): every class of the project that declares `grade` declares a
+      scalar (`Column(String)`, `Mapped[str]`, a `str` field, an enum); a relationship, a
+      backref or a credential's name (`hashed_password`) is reported;
     - a `Response` object (`JSONResponse(...)`, `templates.TemplateResponse(...)`,
       `get_redoc_html(...)`, an instance of a project subclass of a `Response` class at any
       depth), also returned by a project function or method (any depth,
       `await backend.login(...)` where every project `login` returns a `Response`);
     - the value of a project function that only returns such values; a method called on a
       parameter is the method of the class the parameter is annotated with
-      (`user.get_claims()` of `user: User`, even after `user = await manager.update(user)`);
+      (`user.get_claims()` of `user: User`, even after `user = await manager.update(user)`),
+      or of the class its dependency is annotated to return (`user: CurrentUser`, an
+      `Annotated` alias of another module);
       a helper annotated with a `TypeVar` bound to a `Response` (`-> ResponseT`, handing back
       the response it was given) returns a `Response`.
 
@@ -371,7 +381,7 @@ class MissingResponseModel(RouteBodyRule):
         ):
             # `self.service.update_one(...)`: the view's `service` property is annotated
             typed = self._self_attribute_type(returns, owner.attr.value)
-            kind = returns.of_function(f"{typed}.{func.attr.value}") if typed else None
+            kind = returns.of_method(typed, func.attr.value) if typed else None
             if kind is not None:
                 return kind
         if isinstance(func, cst.Attribute) and isinstance(owner, cst.Name):
@@ -391,11 +401,19 @@ class MissingResponseModel(RouteBodyRule):
 
     def _param_class(self, name: str) -> Optional[str]:
         """The class the route's parameter ``name`` is annotated with (a reassigned local keeps
-        its declared type)."""
+        its declared type); one that names no project class (an ``Annotated`` alias of
+        another module) is typed by its dependency's return annotation."""
         for param in iter_params(self._stack[-1][0].params):
             if param.name.value == name and param.annotation is not None:
                 typed = self.ctx.annotation_type(param.annotation.annotation)
-                return typed[:-2] if typed and typed.endswith("()") else None
+                typed = typed[:-2] if typed and typed.endswith("()") else None
+                if typed is not None and model_index(self.ctx.project).find_class(typed) is not None:
+                    return typed
+                source = self.ctx.param_source(param, self._stack[-1][1][0])
+                returns = return_index(self.ctx.project)
+                if source.kind == DEPENDS and source.target and returns is not None:
+                    return returns.annotated_class(source.target.replace("()", "")) or typed
+                return typed
         return None
 
     def _self_attribute_type(self, returns, attr: str) -> Optional[str]:
