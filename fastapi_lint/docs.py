@@ -55,7 +55,7 @@ PRECISION: Dict[str, Tuple[str, str]] = {
     "FAPI110": ("low", "measured: 3 of 30 judged true (439 findings) on 12 FastAPI projects"),
     "FAPI113": ("medium", "estimate, not measured (a preview rule): whether two awaits are independent is inferred from names"),
     "FAPI112": ("very-high", "measured: 29 of 30 judged true (30 findings) on 12 FastAPI projects"),
-    "FAPI201": ("medium", "measured: 9 of 12 judged true (12 findings) on 12 FastAPI projects"),
+    "FAPI201": ("high", "measured: 9 of 9 judged true (9 findings) on 12 FastAPI projects; few findings, an estimate"),
     "FAPI202": ("low", "measured: 4 of 6 judged true (6 findings) on 12 FastAPI projects; few findings, an estimate"),
     "FAPI203": ("high", "measured: 2 of 2 judged true (2 findings) on 12 FastAPI projects; few findings, an estimate"),
     "FAPI204": ("very-high", "measured: 60 of 61 judged true (116 findings) on 12 FastAPI projects"),
