@@ -60,7 +60,7 @@ def _matcher(spec: pathspec.GitIgnoreSpec) -> Callable[[str], bool]:
     if not patterns:
         return lambda rel: False
     flags = {p.regex.flags for p in patterns}
-    if not all(p.include for p in patterns) or len(flags) != 1:
+    if len(flags) != 1:
         return spec.match_file
     # the directory marker group is named in each pattern: only the match matters here
     union = "|".join(f"(?:{p.regex.pattern.replace('(?P<ps_d>', '(?:')})" for p in patterns)
@@ -68,7 +68,10 @@ def _matcher(spec: pathspec.GitIgnoreSpec) -> Callable[[str], bool]:
         search = re.compile(union, flags.pop()).search
     except re.error:
         return spec.match_file
-    return lambda rel: search(rel) is not None
+    if all(p.include for p in patterns):
+        return lambda rel: search(rel) is not None
+    # with negations the last matching pattern decides; most paths match none at all
+    return lambda rel: search(rel) is not None and spec.match_file(rel)
 
 
 class _GitIgnores:

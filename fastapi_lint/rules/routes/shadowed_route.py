@@ -67,24 +67,52 @@ def shadowed(project: ProjectIndex) -> Dict[_Key, List[Tuple[Route, Route]]]:
     return project.derived("shadowed-routes", _shadowed)
 
 
+class _Candidate:
+    """A route with what the comparison reads made once (n² comparisons per app); its
+    pattern compiled only when an example gets past the cheap tests."""
+
+    __slots__ = ("route", "methods", "normal", "prefix", "example", "_pattern", "_compiled")
+
+    def __init__(self, route: Route) -> None:
+        path = route.path or ""
+        first = _PARAM.search(path)
+        self.route = route
+        self.methods = frozenset(route.methods)
+        self.normal = _normal(path)
+        # every path the pattern matches starts with the text before the first parameter
+        self.prefix = path[:first.start()] if first else path
+        self.example = _example(path)
+        self._pattern: Optional["re.Pattern[str]"] = None
+        self._compiled = False
+
+    def pattern(self) -> Optional["re.Pattern[str]"]:
+        if not self._compiled:
+            self._pattern, self._compiled = _pattern(self.route.path or ""), True
+        return self._pattern
+
+
 def _shadowed(project: ProjectIndex) -> Dict[_Key, List[Tuple[Route, Route]]]:
-    groups: Dict[Tuple[Optional[str], Tuple[str, ...]], List[Route]] = {}
+    groups: Dict[Tuple[Optional[str], Tuple[str, ...]], List[_Candidate]] = {}
     for route in table(project).routes:
         if route.path is not None:
-            groups.setdefault((route.app, route.mounted), []).append(route)
+            groups.setdefault((route.app, route.mounted), []).append(_Candidate(route))
     found: Dict[_Key, List[Tuple[Route, Route]]] = {}
-    for routes in groups.values():
-        compiled = [(r, _pattern(r.path or "")) for r in routes]
-        for later in routes:
-            example = _example(later.path or "")
+    for candidates in groups.values():
+        for later in candidates:
+            example = later.example
             if example is None:
                 continue
-            for earlier, pattern in compiled:
-                if (_same_handler(earlier, later) or pattern is None or not set(earlier.methods) & set(later.methods)
-                        or (earlier.router == later.router and _normal(earlier.path or "") == _normal(later.path or ""))
-                        or not _first(earlier, later) or pattern.fullmatch(example) is None):
+            for earlier in candidates:
+                if not example.startswith(earlier.prefix) or not earlier.methods & later.methods:
                     continue
-                found.setdefault((later.module, later.function), []).append((later, earlier))
+                pattern = earlier.pattern()
+                if pattern is None or pattern.fullmatch(example) is None:
+                    continue
+                first, second = earlier.route, later.route
+                if (_same_handler(first, second) or (first.router == second.router and earlier.normal == later.normal)
+                        or not _first(first, second)):
+                    continue
+                found.setdefault((second.module, second.function), []).append((second, first))
                 break
     return found
 
