@@ -118,7 +118,9 @@ class LazyAst:
 
     def nodes(self) -> List[ast.AST]:
         """Every node of the tree in ``ast.walk``'s order (breadth first), walked once for
-        all the collectors that scan the whole module; empty if it does not parse."""
+        all the collectors that scan the whole module; empty if it does not parse. The
+        expression contexts and operators (``Load``, ``Add``, ``Eq``...) are left out: they
+        are read through their parent's ``ctx``/``op``/``ops``."""
         if self._nodes is None:
             tree = self.get()
             self._nodes = [] if tree is None else _breadth_first(tree)
@@ -152,20 +154,52 @@ def _parsable_statements(text: str) -> Optional[ast.Module]:
 
 
 def _breadth_first(tree: ast.AST) -> List[ast.AST]:
-    # ast.walk's order without its per-node generators (iter_child_nodes, iter_fields)
+    # ast.walk's order without its per-node generators (iter_child_nodes, iter_fields), and
+    # without the leaves no collector asks for: a third of a module's nodes are the shared
+    # ``Load``/``Store`` contexts and operators, reached through the fields _LEAF_FIELDS names
     nodes = [tree]
     node_type = ast.AST
+    walked = _WALKED_FIELDS
     index = 0
     while index < len(nodes):
         node = nodes[index]
         index += 1
-        for name in node._fields:
+        kind = type(node)
+        fields = walked.get(kind)
+        if fields is None:
+            fields = walked[kind] = _walked_fields(kind)
+        for name in fields:
             value = getattr(node, name, None)
             if isinstance(value, node_type):
                 nodes.append(value)
             elif type(value) is list:
                 nodes.extend(item for item in value if isinstance(item, node_type))
     return nodes
+
+
+# fields that hold a context or an operator (``ctx``, ``op``, ``ops``) or never a node
+_LEAF_FIELDS = frozenset({
+    "ctx", "op", "ops", "id", "attr", "name", "arg", "asname", "module", "level", "kind",
+    "type_comment", "conversion", "is_async", "simple", "tag",
+})
+_WALKED_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def walked_fields(kind: type) -> Tuple[str, ...]:
+    """The fields of an ``ast`` node type that may hold nodes other than contexts and
+    operators: what a walk of a tree must read, in ``_fields`` order."""
+    fields = _WALKED_FIELDS.get(kind)
+    if fields is None:
+        fields = _WALKED_FIELDS[kind] = _walked_fields(kind)
+    return fields
+
+
+def _walked_fields(kind: type) -> Tuple[str, ...]:
+    if kind is ast.Constant:
+        return ()  # its value is a Python object, never a node
+    if kind.__name__ == "TypeAlias":
+        return kind._fields  # `type X = ...` (3.12): its name is a Name node
+    return tuple(name for name in kind._fields if name not in _LEAF_FIELDS)
 
 
 _T = TypeVar("_T")
