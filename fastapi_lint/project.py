@@ -168,12 +168,15 @@ def _breadth_first(tree: ast.AST) -> List[ast.AST]:
         fields = walked.get(kind)
         if fields is None:
             fields = walked[kind] = _walked_fields(kind)
-        for name in fields:
+        for name, mixed in fields:
             value = getattr(node, name, None)
-            if isinstance(value, node_type):
+            if type(value) is list:
+                if not mixed:
+                    nodes.extend(value)
+                else:
+                    nodes.extend(item for item in value if isinstance(item, node_type))
+            elif isinstance(value, node_type):
                 nodes.append(value)
-            elif type(value) is list:
-                nodes.extend(item for item in value if isinstance(item, node_type))
     return nodes
 
 
@@ -182,24 +185,33 @@ _LEAF_FIELDS = frozenset({
     "ctx", "op", "ops", "id", "attr", "name", "arg", "asname", "module", "level", "kind",
     "type_comment", "conversion", "is_async", "simple", "tag",
 })
-_WALKED_FIELDS: Dict[type, Tuple[str, ...]] = {}
+# list fields that may hold other things than nodes: ``Dict.keys`` and
+# ``arguments.kw_defaults`` (None), ``Global.names`` and ``MatchClass.kwd_attrs`` (names)
+_MIXED_LISTS = frozenset({"keys", "kw_defaults", "names", "kwd_attrs"})
+_WALKED_FIELDS: Dict[type, Tuple[Tuple[str, bool], ...]] = {}
 
 
 def walked_fields(kind: type) -> Tuple[str, ...]:
     """The fields of an ``ast`` node type that may hold nodes other than contexts and
     operators: what a walk of a tree must read, in ``_fields`` order."""
-    fields = _WALKED_FIELDS.get(kind)
-    if fields is None:
-        fields = _WALKED_FIELDS[kind] = _walked_fields(kind)
-    return fields
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(name for name, _ in _walked_fields(kind))
+    return names
 
 
-def _walked_fields(kind: type) -> Tuple[str, ...]:
+_FIELD_NAMES: Dict[type, Tuple[str, ...]] = {}
+
+
+def _walked_fields(kind: type) -> Tuple[Tuple[str, bool], ...]:
+    """(field, whether a list there may hold non-nodes) for each field a walk must read."""
     if kind is ast.Constant:
         return ()  # its value is a Python object, never a node
     if kind.__name__ == "TypeAlias":
-        return kind._fields  # `type X = ...` (3.12): its name is a Name node
-    return tuple(name for name in kind._fields if name not in _LEAF_FIELDS)
+        names: Tuple[str, ...] = kind._fields  # `type X = ...` (3.12): its name is a Name node
+    else:
+        names = tuple(name for name in kind._fields if name not in _LEAF_FIELDS)
+    return tuple((name, name in _MIXED_LISTS) for name in names)
 
 
 _T = TypeVar("_T")
