@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from typing import Any, Dict
+from typing import Any, Dict, List, Tuple
 
 from fastapi_lint.project import ModuleSummary
 
@@ -27,17 +27,46 @@ def digest(data: bytes) -> str:
 
 def canonical(value: Any) -> Any:
     """A JSON-able form that is the same in every process (sets sorted, no hash order)."""
-    if isinstance(value, dict):
-        return sorted(([canonical(k), canonical(v)] for k, v in value.items()), key=repr)
-    if isinstance(value, (set, frozenset)):
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or kind is float or value is None:
+        return value
+    if kind is tuple or kind is list:
+        return [canonical(v) for v in value]
+    if kind is dict:
+        # a key's form alone orders the pairs (keys are unique): the values' forms, which may
+        # be large, are never turned into text to be sorted
+        pairs = [[canonical(k), canonical(v)] for k, v in value.items()]
+        pairs.sort(key=_first_text)
+        return pairs
+    if kind is set or kind is frozenset:
         return sorted((canonical(v) for v in value), key=repr)
+    names = _FIELDS.get(kind)
+    if names is None and dataclasses.is_dataclass(kind):
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind))
+    if names is not None:
+        return [kind.__name__] + [[name, canonical(getattr(value, name))] for name in names]
+    return _canonical_subclass(value)
+
+
+# field names per dataclass type, read once
+_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def _first_text(pair: List[Any]) -> Tuple[bool, str]:
+    key = pair[0]
+    return (False, key) if type(key) is str else (True, repr(key))
+
+
+def _canonical_subclass(value: Any) -> Any:
+    """Instances of subclasses of the plain types (a ``str`` enum member, a named tuple)."""
+    if isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, dict):
+        return canonical(dict(value))
+    if isinstance(value, (set, frozenset)):
+        return canonical(frozenset(value))
     if isinstance(value, (list, tuple)):
         return [canonical(v) for v in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return [type(value).__name__] + [[f.name, canonical(getattr(value, f.name))]
-                                         for f in dataclasses.fields(value)]
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
     return repr(value)  # an object without a stable form at worst makes the cache miss
 
 

@@ -118,7 +118,9 @@ class LazyAst:
 
     def nodes(self) -> List[ast.AST]:
         """Every node of the tree in ``ast.walk``'s order (breadth first), walked once for
-        all the collectors that scan the whole module; empty if it does not parse."""
+        all the collectors that scan the whole module; empty if it does not parse. The
+        expression contexts and operators (``Load``, ``Add``, ``Eq``...) are left out: they
+        are read through their parent's ``ctx``/``op``/``ops``."""
         if self._nodes is None:
             tree = self.get()
             self._nodes = [] if tree is None else _breadth_first(tree)
@@ -152,20 +154,64 @@ def _parsable_statements(text: str) -> Optional[ast.Module]:
 
 
 def _breadth_first(tree: ast.AST) -> List[ast.AST]:
-    # ast.walk's order without its per-node generators (iter_child_nodes, iter_fields)
+    # ast.walk's order without its per-node generators (iter_child_nodes, iter_fields), and
+    # without the leaves no collector asks for: a third of a module's nodes are the shared
+    # ``Load``/``Store`` contexts and operators, reached through the fields _LEAF_FIELDS names
     nodes = [tree]
     node_type = ast.AST
+    walked = _WALKED_FIELDS
     index = 0
     while index < len(nodes):
         node = nodes[index]
         index += 1
-        for name in node._fields:
+        kind = type(node)
+        fields = walked.get(kind)
+        if fields is None:
+            fields = walked[kind] = _walked_fields(kind)
+        for name, mixed in fields:
             value = getattr(node, name, None)
-            if isinstance(value, node_type):
+            if type(value) is list:
+                if not mixed:
+                    nodes.extend(value)
+                else:
+                    nodes.extend(item for item in value if isinstance(item, node_type))
+            elif isinstance(value, node_type):
                 nodes.append(value)
-            elif type(value) is list:
-                nodes.extend(item for item in value if isinstance(item, node_type))
     return nodes
+
+
+# fields that hold a context or an operator (``ctx``, ``op``, ``ops``) or never a node
+_LEAF_FIELDS = frozenset({
+    "ctx", "op", "ops", "id", "attr", "name", "arg", "asname", "module", "level", "kind",
+    "type_comment", "conversion", "is_async", "simple", "tag",
+})
+# list fields that may hold other things than nodes: ``Dict.keys`` and
+# ``arguments.kw_defaults`` (None), ``Global.names`` and ``MatchClass.kwd_attrs`` (names)
+_MIXED_LISTS = frozenset({"keys", "kw_defaults", "names", "kwd_attrs"})
+_WALKED_FIELDS: Dict[type, Tuple[Tuple[str, bool], ...]] = {}
+
+
+def walked_fields(kind: type) -> Tuple[str, ...]:
+    """The fields of an ``ast`` node type that may hold nodes other than contexts and
+    operators: what a walk of a tree must read, in ``_fields`` order."""
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(name for name, _ in _walked_fields(kind))
+    return names
+
+
+_FIELD_NAMES: Dict[type, Tuple[str, ...]] = {}
+
+
+def _walked_fields(kind: type) -> Tuple[Tuple[str, bool], ...]:
+    """(field, whether a list there may hold non-nodes) for each field a walk must read."""
+    if kind is ast.Constant:
+        return ()  # its value is a Python object, never a node
+    if kind.__name__ == "TypeAlias":
+        names: Tuple[str, ...] = kind._fields  # `type X = ...` (3.12): its name is a Name node
+    else:
+        names = tuple(name for name in kind._fields if name not in _LEAF_FIELDS)
+    return tuple((name, name in _MIXED_LISTS) for name in names)
 
 
 _T = TypeVar("_T")

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import textwrap
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from fastapi_lint.fix import apply_fixes, parses
 from tests.helpers import found, lint_paths, lint_text
 
@@ -66,3 +69,12 @@ def test_response_model_across_modules_and_reexports(tmp_path) -> None:
     assert {(f.path.replace("\\", "/").rsplit("app/", 1)[-1], f.line, f.column) for f in result.findings} == {
         ("schemas/user.py", 4, 5)
     }
+
+
+@given(st.text(alphabet="maskMASKredactREDACTobfuscatcensorCENSOR \n_\u212a\u017f\u0130\u00e9", max_size=24))
+@settings(max_examples=300, deadline=None)
+def test_masking_text_test_agrees_with_its_case_insensitive_pattern(text) -> None:
+    # the project pass decides with substring tests; outside ASCII the pattern decides
+    from fastapi_lint.rules.models._model_index import _MASK_TEXT, _mentions_masking
+
+    assert _mentions_masking(text) == (_MASK_TEXT.search(text) is not None)

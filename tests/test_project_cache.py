@@ -8,6 +8,8 @@ import stat
 from typing import Dict, List, Optional
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fastapi_lint import project as project_module
 from fastapi_lint import runner
@@ -418,3 +420,41 @@ def test_a_snapshot_not_signed_by_this_user_is_ignored(tmp_path, summarize_calls
     summarize_calls.clear()
     warm = _index(root, _cache(root))
     assert warm.fingerprint() == _index(root, None).fingerprint()
+_KEYS = st.one_of(st.text(max_size=4), st.integers(-3, 3), st.tuples(st.text(max_size=2), st.integers(0, 2)))
+_LEAVES = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.text(max_size=4))
+_FACTS = st.recursive(
+    _LEAVES,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4).map(tuple),
+        st.dictionaries(_KEYS, inner, max_size=4),
+        st.frozensets(st.one_of(st.text(max_size=4), st.integers(-3, 3)), max_size=4),
+    ),
+    max_leaves=12,
+)
+
+
+def _reordered(value):
+    """The same facts built in another order (dicts and sets filled back to front)."""
+    if isinstance(value, dict):
+        return {k: _reordered(value[k]) for k in reversed(list(value))}
+    if isinstance(value, frozenset):
+        return frozenset(reversed(list(value)))
+    if isinstance(value, tuple):
+        return tuple(_reordered(v) for v in value)
+    return value
+
+
+@given(_FACTS)
+@settings(max_examples=200, deadline=None)
+def test_canonical_form_follows_the_facts_not_their_order(facts) -> None:
+    """Fact digests key the result cache: equal facts built in any order digest the same."""
+    from fastapi_lint.fingerprint import canonical
+
+    assert canonical(_reordered(facts)) == canonical(facts)
+
+
+def test_canonical_form_orders_a_dict_by_its_keys_and_keeps_each_value_with_its_key() -> None:
+    from fastapi_lint.fingerprint import canonical
+
+    assert canonical({"b": {1}, "a": (2,), 3: None}) == [["a", [2]], ["b", [1]], [3, None]]
+    assert canonical({"a": 1, "b": 2}) != canonical({"a": 2, "b": 1})

@@ -121,8 +121,8 @@ def collect_models(path: str, text: str, summary: ModuleSummary, tree: LazyAst) 
         for node in tree.nodes():
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_api_route":
                 responses.update(_response_model_refs(node, names))
-    v1 = bool(_V1_ONLY.search(text))
-    masked = tuple(sorted(_masked_fields(tree))) if _MASK_TEXT.search(text) else ()
+    v1 = "pydantic" in text and bool(_V1_ONLY.search(text))
+    masked = tuple(sorted(_masked_fields(tree))) if _mentions_masking(text) else ()
     if classes or responses or v1 or masked:
         summary.extra[MODELS] = ModuleModels(
             classes, tuple(sorted(responses)), v1, fields, tuple(routes), masked, secrets,
@@ -132,6 +132,19 @@ def collect_models(path: str, text: str, summary: ModuleSummary, tree: LazyAst) 
 # marks a class every field of which some call fills from a masked mapping
 MASKED_CLASS = "class:"
 _MASK_TEXT = re.compile(r"mask|redact|obfuscat|censor", re.I)
+# the text words of _MASK_TEXT: a case-insensitive search of a whole module is slow
+_MASK_STEMS = ("mask", "redact", "obfuscat", "censor")
+
+
+def _mentions_masking(text: str) -> bool:
+    """``_MASK_TEXT.search(text)``, answered by plain substring tests when they can decide."""
+    lowered = text.lower()
+    if any(stem in lowered for stem in _MASK_STEMS):
+        return True
+    # outside ASCII a case-insensitive match may pair other letters (the Kelvin sign, a long s)
+    return not text.isascii() and _MASK_TEXT.search(text) is not None
+
+
 _MASK_WORDS = frozenset({"mask", "masked", "redact", "redacted", "obfuscate", "obfuscated", "censor", "censored"})
 
 

@@ -41,11 +41,11 @@ from __future__ import annotations
 import ast
 import bisect
 import os
-from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple, Union
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple, Union
 
 from fastapi_lint.astnames import import_bindings, importing_package, module_statements
 from fastapi_lint.words import name_parts
-from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
+from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector, walked_fields
 from fastapi_lint.rules.models._model_index import model_index
 from fastapi_lint.rules.models._sensitive import sensitive_word
 from fastapi_lint.signatures import SIGNATURES
@@ -476,15 +476,28 @@ def _param_kind(arg: ast.arg, default: Optional[ast.expr], names: Dict[str, str]
     return "model:" + dotted if dotted is not None else UNKNOWN
 
 
-def _own_nodes(function) -> Iterator[ast.AST]:
-    """The function's nodes, nested scopes excluded."""
+def _own_nodes(function) -> List[ast.AST]:
+    """The function's nodes, nested scopes excluded (in ``ast.iter_child_nodes``'s depth-first
+    order, without the contexts and operators)."""
+    out: List[ast.AST] = []
     stack: List[ast.AST] = list(function.body)
+    node_type, scopes = ast.AST, _SCOPES
     while stack:
         node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+        kind = type(node)
+        if kind in scopes:
             continue
-        yield node
-        stack.extend(ast.iter_child_nodes(node))
+        out.append(node)
+        for name in walked_fields(kind):
+            value = getattr(node, name, None)
+            if isinstance(value, node_type):
+                stack.append(value)
+            elif type(value) is list:
+                stack.extend(item for item in value if isinstance(item, node_type))
+    return out
+
+
+_SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
 
 
 def _unwrap_container(annotation: ast.expr) -> ast.expr:

@@ -157,17 +157,20 @@ def _nodes_by_function(nodes: List[ast.AST], functions: List[ast.AST]) -> Dict[i
     whose source range holds its position."""
     ordered = sorted(functions, key=_start)
     starts = [_start(f) for f in ordered]
+    ends = [_end(f) for f in ordered]
     owned = {id(f) for f in functions}
     nested: Dict[int, List[Tuple[Position, Position]]] = {}
     wanted: List[Tuple[ast.AST, ast.AST]] = []
+    kinds, comprehension, bisect_right = _KINDS, ast.comprehension, bisect.bisect_right
     for node in nodes:
         kind = type(node)
-        if kind not in _KINDS:
+        if kind not in kinds:
             continue
         # a comprehension has no position: its target tells where it is
-        position = _start(node.target) if kind is ast.comprehension else _start(node)  # type: ignore[attr-defined]
-        at = bisect.bisect_right(starts, position) - 1
-        if at < 0 or _end(ordered[at]) < position:
+        at_node = node.target if kind is comprehension else node  # type: ignore[attr-defined]
+        position = (at_node.lineno, at_node.col_offset)  # type: ignore[attr-defined]
+        at = bisect_right(starts, position) - 1
+        if at < 0 or ends[at] < position:
             continue
         owner = ordered[at]
         if kind in _SCOPE_KINDS:
