@@ -9,6 +9,7 @@ Like ``_dependencies``, names are matched by their last component.
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 from typing import Dict, FrozenSet, Optional, Tuple
 
@@ -28,11 +29,21 @@ def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> Non
     module = tree.get()
     if module is None:
         return
-    functions = sorted(node.name for node in tree.nodes()
-                       if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _yields_session(node))
+    nodes = tree.nodes()
+    # only a function whose lines hold a `yield` can be a generator: the others (nearly all)
+    # are not walked
+    yield_lines = sorted(node.lineno for node in nodes if isinstance(node, ast.Yield) and node.value is not None)
+    functions = sorted(node.name for node in nodes
+                       if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                       and _spans_a_yield(node, yield_lines) and _yields_session(node))
     aliases = sorted(_dependency_aliases(module).items()) if "Depends" in text else []
     if functions or aliases:
         summary.extra[SESSION_DEPENDENCIES] = (tuple(functions), tuple(aliases))
+
+
+def _spans_a_yield(function: ast.AST, yield_lines) -> bool:
+    first = bisect.bisect_left(yield_lines, function.lineno)
+    return first < len(yield_lines) and yield_lines[first] <= (function.end_lineno or function.lineno)
 
 
 def _own_nodes(function: ast.AST):
