@@ -8,6 +8,7 @@ starting workers would cost more than it saves (pre-commit passes a few files).
 """
 from __future__ import annotations
 
+import concurrent.futures.process
 import gc
 import multiprocessing
 import os
@@ -231,3 +232,8 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
     manager = getattr(pool, "_executor_manager_thread", None)
     if manager is not None:
         manager.join(timeout=2)
+        # CPython 3.9's exit hook wakes every pool it registered, closed pipe or not ("Bad
+        # file descriptor" again); a manager that has ended has nothing left to wake
+        wakeups = getattr(concurrent.futures.process, "_threads_wakeups", None)
+        if wakeups is not None and not manager.is_alive():
+            wakeups.pop(manager, None)
