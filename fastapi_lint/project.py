@@ -58,6 +58,12 @@ class ModuleSummary:
     # digest of each collector's data here (fingerprint.fact_digests), made on first need
     fingerprints: Optional[Dict[str, str]] = None
 
+    def facts(self) -> Tuple[Any, ...]:
+        """What other modules read of this one. Compared with ==, not digested (a digest costs
+        a serialization): a value without its own __eq__ compares unequal, which costs a
+        rebuild of the index's tables, never a stale fact."""
+        return self.module, self.is_package, self.apps, self.routers, self.extra
+
 
 Collector = Callable[[str, str, "ModuleSummary", "LazyAst"], None]
 _COLLECTORS: List[Tuple[str, Tuple[str, ...], Collector]] = []

@@ -285,6 +285,9 @@ def _buffer_index(base: ProjectBase, absolute: str, data: bytes) -> ProjectIndex
         summary: Optional[ModuleSummary] = base.index.summarize(absolute, decode_source(data))
     except Unreadable:
         summary = None
+    old = base.index.summary_for(absolute)
+    if old is not None and summary is not None and old.facts() == summary.facts() and old.parses == summary.parses:
+        return base.index  # an edit inside a function body: the tables built from the facts stand
     return base.index.with_file(absolute, summary)
 
 

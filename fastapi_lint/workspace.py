@@ -16,7 +16,7 @@ from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Type
 from fastapi_lint import noqa_check
 from fastapi_lint.config import Config, ConfigError, at_least, check_severity, load_config, validate_codes
 from fastapi_lint.engine import FileResult, LintSettings, Unreadable, decode_source, lint_file, read_source, relative_to_root
-from fastapi_lint.project import ModuleSummary, ProjectIndex
+from fastapi_lint.project import ProjectIndex
 from fastapi_lint.registry import all_rules, is_known_selector, select_rules
 from fastapi_lint.rule import Rule
 from fastapi_lint.versions import DeclaredVersions
@@ -136,12 +136,6 @@ def _rules_for(config: Config) -> Tuple[Type[Rule], ...]:
     return tuple(select_rules(all_rules(), config.select, config.extend_select, config.ignore, config.preview))
 
 
-def _facts_of(summary: ModuleSummary) -> Tuple[Any, ...]:
-    # compared with ==, not digested (fingerprint.fact_digests costs a serialization): a
-    # value without its own __eq__ compares unequal, which costs a re-lint, never a miss
-    return summary.module, summary.is_package, summary.apps, summary.routers, summary.extra
-
-
 @dataclass
 class Project:
     """A workspace folder: configuration, rules, declared dependency versions and the
@@ -182,7 +176,7 @@ class Project:
             self.index.parsed_files.discard(absolute)
             if old is not None:
                 return False
-        if old is not None and _facts_of(old) == _facts_of(summary):
+        if old is not None and old.facts() == summary.facts():
             if summary.parses:
                 self.index.parsed_files.add(absolute)
             return False
