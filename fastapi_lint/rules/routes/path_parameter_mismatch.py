@@ -5,7 +5,7 @@ from typing import Dict, FrozenSet, List, Optional, Set
 
 import libcst as cst
 
-from fastapi_lint import signatures
+from fastapi_lint.project import signatures
 from fastapi_lint.facts import DEPENDS, PATH, SPECIAL, RouteInfo, marker_kind, path_parameters
 from fastapi_lint.names import iter_params, keyword, positional
 from fastapi_lint.prefilter import has_route
