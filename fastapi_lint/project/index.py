@@ -57,6 +57,10 @@ class ModuleSummary:
     parses: Optional[bool] = None
     # digest of each collector's data here (fingerprint.fact_digests), made on first need
     fingerprints: Optional[Dict[str, str]] = None
+    # where things are, per collector: positions recorded beside the facts for the places a
+    # finding points to (rule.Related). No fact: no table is derived from them and no other
+    # module's findings depend on them, so a buffer whose lines merely moved changes no facts
+    sites: Dict[str, object] = field(default_factory=dict)
 
     def facts(self) -> Tuple[Any, ...]:
         """What other modules read of this one. Compared with ==, not digested (a digest costs
@@ -234,6 +238,8 @@ class ProjectIndex:
     _by_path: Dict[str, ModuleSummary] = field(default_factory=dict, repr=False, compare=False)
     # project-wide tables rules derive from the summaries, each computed once per index
     _derived: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # module -> the file (absolute) its summary was made from
+    _paths: Dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def derived(self, key: str, compute: Callable[["ProjectIndex"], _T]) -> _T:
         """``compute(self)``, made once for this index and kept under ``key``."""
@@ -287,8 +293,49 @@ class ProjectIndex:
         self._derived.clear()
         if path is not None:
             self._by_path[path] = summary
+            self._paths[summary.module] = path
             if summary.parses:
                 self.parsed_files.add(path)
+
+    def remove(self, path: str) -> bool:
+        """Drop the file at ``path`` (absolute; a deleted file); True when the index had it.
+        Another file of its module, if any, takes its place."""
+        summary = self._by_path.pop(path, None)
+        if summary is None:
+            return False
+        self.parsed_files.discard(path)
+        if self.modules.get(summary.module) is summary:
+            del self.modules[summary.module]
+            self._paths.pop(summary.module, None)
+            for other, kept in self._by_path.items():
+                if kept.module == summary.module:
+                    self.modules[kept.module], self._paths[kept.module] = kept, other
+        self._derived.clear()
+        return True
+
+    def paths(self) -> List[str]:
+        """The files (absolute) the index was built from."""
+        return list(self._by_path)
+
+    def refresh(self, summary: ModuleSummary, path: str) -> None:
+        """Put ``summary`` in place of the file's summary with the same facts (only its
+        ``sites`` moved): the derived tables stand."""
+        old = self._by_path.get(path)
+        self._by_path[path] = summary
+        if old is not None and self.modules.get(summary.module) is old:
+            self.modules[summary.module] = summary
+
+    def with_sites(self, path: str, summary: ModuleSummary) -> "ProjectIndex":
+        """A copy of the index where the file at ``path`` has ``summary``, whose facts are
+        its summary's (a buffer whose lines moved): the copy shares the derived tables."""
+        index = ProjectIndex(self.root, dict(self.modules), self.parsed_files, dict(self._by_path),
+                             self._derived, self._paths)
+        index.refresh(summary, path)
+        return index
+
+    def path_of(self, module: str) -> Optional[str]:
+        """The file (absolute) the index's ``module`` was summarized from."""
+        return self._paths.get(module)
 
     def with_file(self, path: str, summary: Optional[ModuleSummary]) -> "ProjectIndex":
         """A new index where the file at ``path`` (absolute) has ``summary`` (an editor's

@@ -5,9 +5,9 @@ from typing import Optional, Set
 import libcst as cst
 
 from fastapi_lint.prefilter import has_async_def
-from fastapi_lint.rule import Default, Rule, Severity
+from fastapi_lint.rule import Default, Related, Rule, Severity
 from fastapi_lint.rules.async_._blocking import classify_blocking
-from fastapi_lint.project.calls import CALL_GRAPH, blocking_chain, is_context_manager
+from fastapi_lint.project.calls import CALL_GRAPH, blocking_chain, blocking_hops, is_context_manager
 from fastapi_lint.project.instances import INSTANCES, project_instance
 from fastapi_lint.project.served import SERVED, in_served_code
 
@@ -110,6 +110,8 @@ class TransitiveBlockingCall(Rule):
             return
         caller = self.ctx.current_function
         shown = ([caller.name.value] if caller is not None else []) + chain
+        # each hop down to the blocking call, for editors and SARIF viewers to follow
+        related = tuple(Related(*hop) for hop in blocking_hops(self.ctx.project, name))
         if id(node) in self._with_items and is_context_manager(self.ctx.project, name):
             if _yields_sync_session(self.ctx.project, name):
                 return  # FAPI105 reports what the block does with the session: the real work
@@ -119,12 +121,14 @@ class TransitiveBlockingCall(Rule):
                 f"({' -> '.join(shown)}); `asyncio.to_thread` cannot run a context manager: "
                 "move the whole `with` block into a sync function run with `asyncio.to_thread`, "
                 "or use an async context manager",
+                related=related,
             )
             return
         self.report(
             node,
             f"`{chain[0]}()` blocks the event loop ({' -> '.join(shown)}); "
             f"run it in a thread: `await asyncio.to_thread({chain[0]}, ...)`",
+            related=related,
         )
 
     def _callee(self, func: cst.BaseExpression) -> Optional[str]:
