@@ -602,7 +602,7 @@ class CallGraph:
 def _graph(project: ProjectIndex) -> CallGraph:
     """The graph of the index, built on the first question and again after the index
     changes (the language server replaces a module's summary as its buffer is edited)."""
-    return project.derived(CALL_GRAPH, CallGraph)
+    return project.derived(CALL_GRAPH, CallGraph, reads=(CALL_GRAPH,))
 
 
 def blocking_chain(project: Optional[ProjectIndex], resolved: str) -> Optional[List[str]]:

@@ -13,7 +13,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, TypeVar
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple, TypeVar
 from fastapi_lint.project import routers as _routers
 from fastapi_lint.project.astnames import parse_quietly
 
@@ -240,11 +240,18 @@ class ProjectIndex:
     _derived: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     # module -> the file (absolute) its summary was made from
     _paths: Dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # derived table -> the collectors whose data it reads (None: any of the summaries' data)
+    _reads: Dict[str, Optional[FrozenSet[str]]] = field(default_factory=dict, repr=False, compare=False)
 
-    def derived(self, key: str, compute: Callable[["ProjectIndex"], _T]) -> _T:
-        """``compute(self)``, made once for this index and kept under ``key``."""
+    def derived(self, key: str, compute: Callable[["ProjectIndex"], _T],
+                reads: Optional[Tuple[str, ...]] = None) -> _T:
+        """``compute(self)``, made once for this index and kept under ``key``. ``reads``: the
+        names of the collectors whose data (``ModuleSummary.extra``) it reads, beside the
+        module names (``resolve_module``); then a module's new summary that changes none of
+        them keeps the table (an editor's buffer). None: every change drops it."""
         if key not in self._derived:
             self._derived[key] = compute(self)
+            self._reads[key] = frozenset(reads) if reads is not None else None
         return self._derived[key]
 
     @classmethod
@@ -287,15 +294,29 @@ class ProjectIndex:
 
     def insert(self, summary: ModuleSummary, path: Optional[str] = None) -> None:
         # a later file of the same module replaces the earlier one, as ``add`` always did
+        old = self.modules.get(summary.module)
         self.modules[summary.module] = summary
-        # the tables derived from the summaries are stale now (the language server inserts
+        # the tables derived from what changed are stale now (the language server inserts
         # into an index that rules already read)
-        self._derived.clear()
+        self._forget(old, summary)
         if path is not None:
             self._by_path[path] = summary
             self._paths[summary.module] = path
             if summary.parses:
                 self.parsed_files.add(path)
+
+    def _forget(self, old: Optional[ModuleSummary], new: ModuleSummary) -> None:
+        """Drop the derived tables that read what changed from ``old`` to ``new``."""
+        if not self._derived:
+            return
+        if old is None or (old.is_package, old.apps, old.routers) != (new.is_package, new.apps, new.routers):
+            self._derived.clear()  # another module, or what every file's facts resolve against
+            return
+        changed = {name for name in old.extra.keys() | new.extra.keys() if old.extra.get(name) != new.extra.get(name)}
+        for key in list(self._derived):
+            reads = self._reads.get(key)
+            if reads is None or not reads.isdisjoint(changed):
+                del self._derived[key]
 
     def remove(self, path: str) -> bool:
         """Drop the file at ``path`` (absolute; a deleted file); True when the index had it.
@@ -329,7 +350,7 @@ class ProjectIndex:
         """A copy of the index where the file at ``path`` has ``summary``, whose facts are
         its summary's (a buffer whose lines moved): the copy shares the derived tables."""
         index = ProjectIndex(self.root, dict(self.modules), self.parsed_files, dict(self._by_path),
-                             self._derived, self._paths)
+                             self._derived, self._paths, self._reads)
         index.refresh(summary, path)
         return index
 
@@ -371,7 +392,7 @@ class ProjectIndex:
         answer to the name, the one nearest ``importer`` (the index's name of the importing
         module) wins; when none is nearest, the name is ambiguous and resolves to nothing.
         """
-        candidates = self.derived("module-names", _importable_names).get(dotted_module)
+        candidates = self.derived("module-names", _importable_names, reads=()).get(dotted_module)
         if not candidates:
             return None
         rank, modules = candidates

@@ -592,4 +592,4 @@ def model_index(project: Optional[ProjectIndex]) -> ModelIndex:
     """The index of ``project``, built once per index."""
     if project is None:
         return ModelIndex(None)
-    return project.derived(MODELS, ModelIndex)
+    return project.derived(MODELS, ModelIndex, reads=(MODELS,))
