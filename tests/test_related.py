@@ -150,6 +150,26 @@ def test_sarif_has_related_locations_and_stays_valid(tmp_path):
         for number, hop in enumerate(HOPS, 1)]
 
 
+def test_rdjson_has_related_locations_in_utf8_byte_columns(tmp_path):
+    root = make_project(tmp_path / "project")
+    done = cli(".", "--no-cache", "--format", "rdjson", cwd=root)
+    [diagnostic] = json.loads(done.stdout)["diagnostics"]
+    assert diagnostic["related_locations"] == [
+        {"message": hop["message"], "location": {"path": hop["path"], "range": {"start": {
+            "line": hop["line"], "column": hop["column"] + (1 if "time.sleep" in hop["message"] else 0)}}}}
+        for hop in HOPS]  # `é` before `time.sleep` is two bytes
+
+
+def test_markdown_lists_the_notes_under_the_finding(tmp_path):
+    root = make_project(tmp_path / "project")
+    lines = cli(".", "--no-cache", "--format", "markdown", cwd=root).stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if "FAPI106" in line and line.startswith("- **10:22**"))
+    assert lines[at + 1:at + 3] == [
+        "  - note: `app/helpers.py:12:12` `load` calls `Store.deeper`",
+        "  - note: `app/helpers.py:6:25` `Store.deeper` calls `time.sleep`, which blocks",
+    ]
+
+
 def test_fapi501_points_at_the_response_model_that_outputs_a_base_class_field(tmp_path):
     root = make_project(tmp_path / "project", routes=USER_ROUTES, base=BASE_MODEL, schemas=SCHEMAS,
                         helpers="")

@@ -18,7 +18,9 @@ class TransitiveBlockingCall(Rule):
     Reports a call, in async context, of a sync function of this project (same module or
     imported from another project module) that makes a blocking call (FAPI101-FAPI105) itself
     or through further project functions, at any depth. The message names the chain, e.g.
-    `get_file -> read_user_file -> open`.
+    `get_file -> read_user_file -> open`, and each call of it, down to the blocking one, is a
+    related location (a note in the text output, `related` in JSON, SARIF `relatedLocations`,
+    related information in an editor).
 
     Module-level functions and the methods of module-level classes are followed: `helper()`,
     `helpers.helper()`, `from .helpers import helper`, re-exports through a package

@@ -65,7 +65,9 @@ class SensitiveFieldInResponseModel(Rule):
     it as a field type (`tokens: list[TokenOut]`), any depth, in any module of the project.
     Password and private-key fields are also reported in a model named `*Response`, `*Out`,
     `*Public` or `*Read` that no route is seen returning (seed 001). The finding points at
-    the field, in the module that declares it.
+    the field, in the module that declares it; when another class outputs it (a subclass,
+    a model nesting it), that response model is a related location (a note in the text
+    output, `related` in JSON, SARIF `relatedLocations`, related information in an editor).
 
     Only string fields are credentials: `SecretStr`/`SecretBytes` (serialized masked),
     models, lists, `Literal`s, flags, numbers and dates are not. Not reported either:
