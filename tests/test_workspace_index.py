@@ -12,6 +12,7 @@ from fastapi_lint.config import Config
 from fastapi_lint.engine import LintSettings
 from fastapi_lint.project import ProjectIndex
 from fastapi_lint.project.calls import CALL_GRAPH, _graph
+from fastapi_lint.runner import project_base, run_source
 from fastapi_lint.workspace import Change, Project
 from tests.helpers import rules_for
 
@@ -59,6 +60,25 @@ ROUTES = {
         @app.get("/other")
         async def other() -> dict:
             return {}
+        """
+    ),
+    "local helper": textwrap.dedent(
+        """\
+        import time
+
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+
+        def local() -> int:
+            time.sleep(1)
+            return 1
+
+
+        @app.get("/")
+        async def root() -> dict:
+            return {"value": local()}
         """
     ),
     "offloaded": textwrap.dedent(
@@ -148,3 +168,28 @@ def test_tables_of_facts_an_edit_did_not_change_are_kept(tmp_path):
     assert project.update(str(tmp_path / "app" / "helpers.py"), "\n" + HELPERS["quiet"]) is Change.SITES
     assert _graph(project.index) is rebuilt
     assert project.index.modules["app.helpers"].sites[CALL_GRAPH]["load"][0] == 2
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from([(module, variant) for module, variants in MODULES.items() for variant in variants]))
+def test_a_buffer_linted_against_a_used_index_answers_as_against_a_fresh_one(tmp_path_factory, edit):
+    # the flake8 plugin and stdin: one project base for many buffers, its tables built once
+    root = tmp_path_factory.mktemp("project")
+    texts = {"helpers": HELPERS["blocking"], "deep": DEEP["blocking"], "routes": ROUTES["calls"],
+             "schemas": SCHEMAS["secret"]}
+    write(root, texts)
+    config = Config(root=str(root), preview=True)
+    base = project_base(config, cache=False)
+    findings(base.index, root, texts)  # every table built once
+    module, variant = edit
+    texts[module] = MODULES[module][variant]
+    for name, text in texts.items():
+        path = str(root / "app" / f"{name}.py")
+        if name == module:
+            buffer = text.encode()
+        else:
+            buffer = (root / "app" / f"{name}.py").read_bytes()
+        used = run_source(path, buffer, config, RULES, base=base).findings
+        fresh = run_source(path, buffer, config, RULES, base=project_base(config, cache=False)).findings
+        assert [(f.line, f.column, f.code, f.message, f.related) for f in used] == \
+            [(f.line, f.column, f.code, f.message, f.related) for f in fresh]

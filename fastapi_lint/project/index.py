@@ -370,6 +370,11 @@ class ProjectIndex:
                 index.insert(summary, path)
         if path not in self._by_path and summary is not None:
             index.insert(summary, path)
+        old = self._by_path.get(path)
+        if old is not None and summary is not None and old.module == summary.module:
+            # the same modules: the tables that read none of the facts the buffer changed stand
+            index._derived, index._reads = dict(self._derived), dict(self._reads)
+            index._forget(old, summary)
         return index
 
     def summary_for(self, path: Optional[str]) -> Optional[ModuleSummary]:
