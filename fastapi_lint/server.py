@@ -455,8 +455,8 @@ def create_server() -> FastapiLintServer:
                 ls.reconfigure()
                 return
             path = os.path.abspath(path)
-            if path in open_paths:
-                continue
+            if path in open_paths or (not _lintable(path) and folder_for(path, ls.folders()) is None):
+                continue  # a buffer stands for it; a deleted folder outside the workspace
             if event.type == types.FileChangeType.Deleted:
                 # a file, or a directory of them (clients report a deleted folder alone)
                 change = ls.project_for(path).remove(path)
