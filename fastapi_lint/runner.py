@@ -196,6 +196,17 @@ def run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]],
     """Lint ``paths``; ``jobs`` > 1 may use worker processes; ``cache`` reads and writes the
     result cache under ``config.cache_dir``; ``prefilter=False`` parses every file for
     every rule."""
+    ours = gc.get_freeze_count() == 0  # never thaw what a caller froze
+    try:
+        return _run_paths(paths, config, rules, progress, jobs, cache, prefilter, freeze=ours)
+    finally:
+        if ours:
+            gc.unfreeze()
+
+
+def _run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]],
+               progress: Optional[ProgressCallback], jobs: int, cache: bool, prefilter: bool,
+               freeze: bool) -> RunResult:
     discovery = discover(paths, config)
     files = discovery.files
     # summaries are cached only when the run asks for a cache (never under --no-cache)
@@ -204,6 +215,11 @@ def run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]],
     # must see the helper module that makes a route block (RULES.md: facts are project-wide)
     indexed = files if _covers_root(paths, config.root) else project_files(config, files)
     project, all_sizes, digests, index_errors = _index_project(indexed, config.root, cache, summaries, jobs)
+    if freeze:
+        # the index (a million objects when read from the snapshot, made while the collector
+        # was paused) lives until the run ends: out of the collector's sight, or the next
+        # collections walk all of it, three times as it ages (0.39 s of a 1.5 s one-file run)
+        gc.freeze()
     size_of = {source.absolute: size for source, size in zip(indexed, all_sizes)}
     sizes = [size_of[source.absolute] for source in files]
     versions = project_versions(config)
