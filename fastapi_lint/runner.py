@@ -9,6 +9,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Ty
 
 from fastapi_lint.config import Config
 from fastapi_lint.discovery import SourceFile, discover
+from fastapi_lint.discovery_cache import DiscoveryCache
 from fastapi_lint.cache import ResultCache, digest
 from fastapi_lint.engine import FileResult, LintSettings, Unreadable, decode_source, lint_file, read_source
 from fastapi_lint.project.fingerprint import fact_digests
@@ -207,13 +208,15 @@ def run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]],
 def _run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]],
                progress: Optional[ProgressCallback], jobs: int, cache: bool, prefilter: bool,
                freeze: bool) -> RunResult:
-    discovery = discover(paths, config)
+    # the last walk of the root is replayed while what it read is unchanged (as summaries are)
+    walks = DiscoveryCache.for_run(config) if cache else None
+    discovery = discover(paths, config, walks)
     files = discovery.files
     # summaries are cached only when the run asks for a cache (never under --no-cache)
     summaries = SummaryCache.for_run(config) if cache else None
     # the index reads the whole project, whichever files are linted: pre-commit's file list
     # must see the helper module that makes a route block (RULES.md: facts are project-wide)
-    indexed = files if _covers_root(paths, config.root) else project_files(config, files)
+    indexed = files if _covers_root(paths, config.root) else project_files(config, files, walks)
     project, all_sizes, digests, index_errors = _index_project(indexed, config.root, cache, summaries, jobs)
     if freeze:
         # the index (a million objects when read from the snapshot, made while the collector
@@ -266,11 +269,12 @@ def _covers_root(paths: Sequence[str], root: str) -> bool:
     return any(os.path.abspath(path) == root for path in paths)
 
 
-def project_files(config: Config, linted: Sequence[SourceFile] = ()) -> List[SourceFile]:
+def project_files(config: Config, linted: Sequence[SourceFile] = (),
+                  walks: Optional[DiscoveryCache] = None) -> List[SourceFile]:
     """The files the project index reads: every file of the project (discovered from its
     root, minus its excludes), then those of ``linted`` that are not among them (outside the
     root, or excluded but named on the command line)."""
-    everything = discover([config.root], config).files
+    everything = discover([config.root], config, walks).files
     known = {source.absolute for source in everything}
     return everything + [source for source in linted if source.absolute not in known]
 
@@ -289,7 +293,8 @@ class ProjectBase:
 
 def project_base(config: Config, cache: bool = True) -> ProjectBase:
     summaries = SummaryCache.for_run(config) if cache else None
-    index, _, digests, errors = _index_project(project_files(config), config.root, True, summaries)
+    walks = DiscoveryCache.for_run(config) if cache else None
+    index, _, digests, errors = _index_project(project_files(config, (), walks), config.root, True, summaries)
     return ProjectBase(index, digests, project_versions(config), tuple(errors))
 
 
