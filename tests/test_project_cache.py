@@ -8,7 +8,7 @@ import stat
 from typing import Dict, List, Optional
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from fastapi_lint.project import index as project_module
@@ -458,3 +458,37 @@ def test_canonical_form_orders_a_dict_by_its_keys_and_keeps_each_value_with_its_
 
     assert canonical({"b": {1}, "a": (2,), 3: None}) == [["a", [2]], ["b", [1]], [3, None]]
     assert canonical({"a": 1, "b": 2}) != canonical({"a": 2, "b": 1})
+
+
+_SHARES = st.dictionaries(
+    st.text(alphabet="ab.:0", min_size=1, max_size=4),  # module names, ':' and digits included
+    st.dictionaries(st.sampled_from(["apps", "depends_targets", "other"]),
+                    st.sampled_from(["0" * 40, "1" * 40, "a1", "1"]), max_size=3),
+    max_size=4,
+)
+
+
+def _index_of(shares: Dict[str, Dict[str, str]]) -> ProjectIndex:
+    index = ProjectIndex(root="/nowhere")
+    for module, digests in shares.items():
+        index.insert(ModuleSummary(module, fingerprints=dict(digests)))
+    return index
+
+
+@given(_SHARES, _SHARES)
+@example({"a": {"apps": "a1"}}, {"aa": {"apps": "1"}})  # the same bytes, if not delimited
+@settings(max_examples=300, deadline=None)
+def test_the_project_key_is_equal_exactly_when_the_read_facts_are(first, second) -> None:
+    """The key combines each module's fact digests: equal for projects whose modules hold the
+    same digests of the facts the rules read, different otherwise (a module's facts moved to
+    another module included)."""
+    from fastapi_lint.cache import collector_fingerprints
+
+    names = ("apps", "depends_targets")
+
+    def read(shares):
+        return {(m, n, d) for m, digests in shares.items() for n, d in digests.items() if n in names}
+
+    same = collector_fingerprints(_index_of(first), names) == collector_fingerprints(_index_of(second), names)
+    assert same == (read(first) == read(second))
+
