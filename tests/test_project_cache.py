@@ -492,3 +492,44 @@ def test_the_project_key_is_equal_exactly_when_the_read_facts_are(first, second)
     same = collector_fingerprints(_index_of(first), names) == collector_fingerprints(_index_of(second), names)
     assert same == (read(first) == read(second))
 
+
+# -- the snapshot's collector data, unpickled when read ----------------------------------------
+_EXTRA = st.dictionaries(st.sampled_from(["call_graph", "signatures", "route_decls", "x"]),
+                         st.one_of(st.none(), st.integers(), st.text(max_size=3),
+                                   st.frozensets(st.integers(0, 5), max_size=3)), max_size=4)
+
+
+@given(_EXTRA, st.lists(st.sampled_from(["call_graph", "signatures", "route_decls", "x", "y"]), max_size=4))
+@settings(max_examples=200, deadline=None)
+def test_lazy_facts_read_as_the_dict_they_were_made_from(extra, touched) -> None:
+    """Whatever was read before a snapshot is re-stored, the next load reads the same data."""
+    from fastapi_lint.project.summary_cache import LazyFacts
+
+    loaded = pickle.loads(pickle.dumps(LazyFacts(extra)))
+    for name in touched:  # read some, then store again (the rest stays as bytes)
+        assert loaded.get(name) == extra.get(name) and (name in loaded) == (name in extra)
+    again = pickle.loads(pickle.dumps(loaded))
+    for facts in (loaded, again):
+        assert len(facts) == len(extra) and sorted(facts) == sorted(extra)
+        assert dict(facts) == extra and facts == extra and dict(facts.items()) == extra
+    again["y"] = 1
+    assert again.pop("y") == 1 and "y" not in again
+
+
+def test_a_warm_index_unpickles_a_collectors_data_only_when_it_is_read(tmp_path) -> None:
+    """Most of the snapshot's bytes are the call graph and the served code, which a one-file
+    run rarely reads: each collector's share of a module stays bytes until read."""
+    from fastapi_lint.project.summary_cache import LazyFacts
+
+    root = _project(tmp_path)
+    _age(root)
+    fresh = _index(root, None)
+    _index(root, _cache(root))  # writes the snapshot
+    warm = _index(root, _cache(root))
+    summaries = [s for s in warm.modules.values() if "call_graph" in s.extra]
+    assert summaries and all(isinstance(s.extra, LazyFacts) for s in summaries)
+    assert all(s.extra._blobs for s in summaries)  # nothing read yet
+    for summary in summaries:
+        assert summary.extra.get("call_graph") == fresh.modules[summary.module].extra["call_graph"]
+        assert "call_graph" not in summary.extra._blobs
+    assert warm.fingerprint() == fresh.fingerprint()
