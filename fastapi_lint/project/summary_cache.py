@@ -23,7 +23,7 @@ import pickle
 import sys
 import tempfile
 import time
-from typing import Any, Dict, Iterator, List, MutableMapping, NamedTuple, Optional
+from typing import Any, Dict, Iterator, List, MutableMapping, NamedTuple, Optional, Union
 
 from fastapi_lint.cache import _code_fingerprint, _write_atomic, digest, ensure_cache_directory
 from fastapi_lint.config import Config
@@ -31,7 +31,7 @@ from fastapi_lint.project.index import ModuleSummary, collector_identities
 
 SCHEMA = 4  # 2: ModuleSummary.parses; 3: ModuleSummary.fingerprints; 4: is_package, routers
 _MAGIC = b"FLSUM1\n"
-_SNAPSHOT_MAGIC = b"FLSNAP2\n"  # 2: each collector's data pickled on its own (LazyFacts)
+_SNAPSHOT_MAGIC = b"FLSNAP3\n"  # 2: each collector's data pickled on its own (LazyFacts); 3: MAC of the SHA-256
 _SNAPSHOT = "project.snapshot"
 # a file changed less than this before the snapshot was taken may change again within its
 # filesystem's timestamp granularity without its mtime moving (git's "racily clean" case):
@@ -264,8 +264,11 @@ def _snapshot_path(cache: "SummaryCache") -> str:
     return os.path.join(cache.entries, _SNAPSHOT)
 
 
-def _snapshot_mac(cache: "SummaryCache", payload: bytes) -> bytes:
-    return hmac.new(cache._secret, cache.salt.encode() + b"\0snapshot\0" + payload, hashlib.sha256).digest()
+def _snapshot_mac(cache: "SummaryCache", payload: Union[bytes, memoryview]) -> bytes:
+    # the MAC of the payload's SHA-256 (hash-then-MAC): one pass of the hash at its full speed
+    # over tens of MB, where HMAC over a copy of them took three times as long
+    content = hashlib.sha256(payload).digest()
+    return hmac.new(cache._secret, cache.salt.encode() + b"\0snapshot\0" + content, hashlib.sha256).digest()
 
 
 def load_snapshot(cache: "SummaryCache") -> Optional[Snapshot]:
@@ -278,10 +281,11 @@ def load_snapshot(cache: "SummaryCache") -> Optional[Snapshot]:
     start = len(_SNAPSHOT_MAGIC) + _MAC_SIZE
     if not data.startswith(_SNAPSHOT_MAGIC) or len(data) < start:
         return None
-    if not hmac.compare_digest(data[len(_SNAPSHOT_MAGIC):start], _snapshot_mac(cache, data[start:])):
+    payload = memoryview(data)[start:]  # not copied
+    if not hmac.compare_digest(data[len(_SNAPSHOT_MAGIC):start], _snapshot_mac(cache, payload)):
         return None
     try:
-        snapshot = pickle.loads(data[start:])
+        snapshot = pickle.loads(payload)
     except Exception:  # a signed snapshot of a changed class layout: a miss, not an error
         return None
     return snapshot if isinstance(snapshot, Snapshot) else None
