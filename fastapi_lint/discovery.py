@@ -11,6 +11,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 import pathspec
 
 from fastapi_lint.config import DEFAULT_EXCLUDE, Config
+from fastapi_lint.discovery_cache import DiscoveryCache, Watch
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 # Default excludes naming build outputs. A directory of that name inside a package (or one
@@ -78,15 +79,18 @@ class _GitIgnores:
     """``.gitignore`` files met while walking, each applying to its own directory and below
     (up to the root, or to the top of the git repository the directory is in)."""
 
-    def __init__(self, stop_at: str) -> None:
+    def __init__(self, stop_at: str, watch: Optional[Watch] = None) -> None:
         self._stop_at = stop_at
+        self._watch = watch  # records each .gitignore read, for the discovery cache
         # directory -> the (directory, spec) pairs that apply to its entries, nearest first
         self._chains: Dict[str, Tuple[Tuple[str, Callable[[str], bool]], ...]] = {}
 
-    @staticmethod
-    def _spec(directory: str) -> Optional[Callable[[str], bool]]:
+    def _spec(self, directory: str) -> Optional[Callable[[str], bool]]:
+        path = os.path.join(directory, ".gitignore")
         try:
-            with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as handle:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                if self._watch is not None:
+                    self._watch.add(path, os.fstat(handle.fileno()))
                 return _matcher(pathspec.GitIgnoreSpec.from_lines(handle))
         except OSError:
             return None
@@ -116,13 +120,29 @@ def _is_in_package(directory: str) -> bool:
     return any(os.path.isfile(os.path.join(d, "__init__.py")) for d in (directory, os.path.dirname(directory)))
 
 
-def discover(paths: Sequence[str], config: Config) -> Discovery:
+def discover(paths: Sequence[str], config: Config, cache: Optional[DiscoveryCache] = None) -> Discovery:
+    """The files to lint under ``paths``. With ``cache``, a walk of the root alone is replayed
+    from the last one while every directory and ``.gitignore`` it read is unchanged."""
+    if cache is not None and len(paths) == 1 and os.path.abspath(paths[0]) == os.path.abspath(config.root) \
+            and os.path.isdir(paths[0]):
+        replayed = cache.load(config, paths[0])
+        if replayed is not None:
+            return Discovery([SourceFile(display, absolute) for display, absolute in replayed], [])
+        watch = Watch()
+        found = _discover(paths, config, watch)
+        if not found.errors:
+            cache.store(config, paths[0], watch, [(f.display, f.absolute) for f in found.files])
+        return found
+    return _discover(paths, config)
+
+
+def _discover(paths: Sequence[str], config: Config, watch: Optional[Watch] = None) -> Discovery:
     # the defaults yield to source; patterns the user wrote are exact
     defaults = tuple(config.exclude) if tuple(config.exclude) == DEFAULT_EXCLUDE else ()
     excludes = _Patterns(tuple(config.extend_exclude) + (() if defaults else tuple(config.exclude)))
     default_excludes = _Patterns(defaults)
     root = os.path.abspath(config.root)
-    gitignores = _GitIgnores(root) if config.respect_gitignore else None
+    gitignores = _GitIgnores(root, watch) if config.respect_gitignore else None
     files: List[SourceFile] = []
     errors: List[str] = []
     seen = set()
@@ -136,10 +156,13 @@ def discover(paths: Sequence[str], config: Config) -> Discovery:
         name = os.path.basename(absolute)
         if excludes.match(rel, name):
             return True
-        if default_excludes.match(rel, name) and not (
-            is_dir and name in _BUILD_OUTPUTS and _is_in_package(absolute)
-        ):
-            return True
+        if default_excludes.match(rel, name):
+            if not (is_dir and name in _BUILD_OUTPUTS):
+                return True
+            if watch is not None:  # an __init__.py created in it makes it source
+                watch.add(absolute)
+            if not _is_in_package(absolute):
+                return True
         return gitignores is not None and gitignores.ignored(absolute, is_dir)
 
     def add(display: str, absolute: str, key: Optional[str] = None) -> None:
@@ -159,7 +182,7 @@ def discover(paths: Sequence[str], config: Config) -> Discovery:
             errors.append(f"{given}: {exc.strerror or exc}")
             continue
         if stat.S_ISDIR(mode):
-            for display, file_abs, real in _walk(given, absolute, excluded, errors):
+            for display, file_abs, real in _walk(given, absolute, excluded, errors, watch):
                 add(display, file_abs, real)
         else:
             if config.force_exclude and excluded(absolute, False):
@@ -169,9 +192,11 @@ def discover(paths: Sequence[str], config: Config) -> Discovery:
     return Discovery(files, errors)
 
 
-def _walk(given: str, top: str, excluded, errors: List[str]) -> Iterator[Tuple[str, str, str]]:
+def _walk(given: str, top: str, excluded, errors: List[str],
+          watch: Optional[Watch] = None) -> Iterator[Tuple[str, str, str]]:
     """(display, absolute, real path) of the Python files under ``top``, directories top-down
-    in name order; symlinked directories are followed once (a loop ends there)."""
+    in name order; symlinked directories are followed once (a loop ends there). ``watch``
+    records each directory's stat, taken before it is listed."""
     visited = set()
     top_prefix = top.rstrip(os.sep) + os.sep
 
@@ -180,6 +205,8 @@ def _walk(given: str, top: str, excluded, errors: List[str]) -> Iterator[Tuple[s
         if real in visited:  # a symlink loop
             return
         visited.add(real)
+        if watch is not None:
+            watch.add(directory)
         try:
             with os.scandir(directory) as listing:
                 entries = sorted(listing, key=lambda entry: entry.name)

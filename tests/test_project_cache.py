@@ -8,7 +8,7 @@ import stat
 from typing import Dict, List, Optional
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from fastapi_lint.project import index as project_module
@@ -458,3 +458,78 @@ def test_canonical_form_orders_a_dict_by_its_keys_and_keeps_each_value_with_its_
 
     assert canonical({"b": {1}, "a": (2,), 3: None}) == [["a", [2]], ["b", [1]], [3, None]]
     assert canonical({"a": 1, "b": 2}) != canonical({"a": 2, "b": 1})
+
+
+_SHARES = st.dictionaries(
+    st.text(alphabet="ab.:0", min_size=1, max_size=4),  # module names, ':' and digits included
+    st.dictionaries(st.sampled_from(["apps", "depends_targets", "other"]),
+                    st.sampled_from(["0" * 40, "1" * 40, "a1", "1"]), max_size=3),
+    max_size=4,
+)
+
+
+def _index_of(shares: Dict[str, Dict[str, str]]) -> ProjectIndex:
+    index = ProjectIndex(root="/nowhere")
+    for module, digests in shares.items():
+        index.insert(ModuleSummary(module, fingerprints=dict(digests)))
+    return index
+
+
+@given(_SHARES, _SHARES)
+@example({"a": {"apps": "a1"}}, {"aa": {"apps": "1"}})  # the same bytes, if not delimited
+@settings(max_examples=300, deadline=None)
+def test_the_project_key_is_equal_exactly_when_the_read_facts_are(first, second) -> None:
+    """The key combines each module's fact digests: equal for projects whose modules hold the
+    same digests of the facts the rules read, different otherwise (a module's facts moved to
+    another module included)."""
+    from fastapi_lint.cache import collector_fingerprints
+
+    names = ("apps", "depends_targets")
+
+    def read(shares):
+        return {(m, n, d) for m, digests in shares.items() for n, d in digests.items() if n in names}
+
+    same = collector_fingerprints(_index_of(first), names) == collector_fingerprints(_index_of(second), names)
+    assert same == (read(first) == read(second))
+
+
+# -- the snapshot's collector data, unpickled when read ----------------------------------------
+_EXTRA = st.dictionaries(st.sampled_from(["call_graph", "signatures", "route_decls", "x"]),
+                         st.one_of(st.none(), st.integers(), st.text(max_size=3),
+                                   st.frozensets(st.integers(0, 5), max_size=3)), max_size=4)
+
+
+@given(_EXTRA, st.lists(st.sampled_from(["call_graph", "signatures", "route_decls", "x", "y"]), max_size=4))
+@settings(max_examples=200, deadline=None)
+def test_lazy_facts_read_as_the_dict_they_were_made_from(extra, touched) -> None:
+    """Whatever was read before a snapshot is re-stored, the next load reads the same data."""
+    from fastapi_lint.project.summary_cache import LazyFacts
+
+    loaded = pickle.loads(pickle.dumps(LazyFacts(extra)))
+    for name in touched:  # read some, then store again (the rest stays as bytes)
+        assert loaded.get(name) == extra.get(name) and (name in loaded) == (name in extra)
+    again = pickle.loads(pickle.dumps(loaded))
+    for facts in (loaded, again):
+        assert len(facts) == len(extra) and sorted(facts) == sorted(extra)
+        assert dict(facts) == extra and facts == extra and dict(facts.items()) == extra
+    again["y"] = 1
+    assert again.pop("y") == 1 and "y" not in again
+
+
+def test_a_warm_index_unpickles_a_collectors_data_only_when_it_is_read(tmp_path) -> None:
+    """Most of the snapshot's bytes are the call graph and the served code, which a one-file
+    run rarely reads: each collector's share of a module stays bytes until read."""
+    from fastapi_lint.project.summary_cache import LazyFacts
+
+    root = _project(tmp_path)
+    _age(root)
+    fresh = _index(root, None)
+    _index(root, _cache(root))  # writes the snapshot
+    warm = _index(root, _cache(root))
+    summaries = [s for s in warm.modules.values() if "call_graph" in s.extra]
+    assert summaries and all(isinstance(s.extra, LazyFacts) for s in summaries)
+    assert all(s.extra._blobs for s in summaries)  # nothing read yet
+    for summary in summaries:
+        assert summary.extra.get("call_graph") == fresh.modules[summary.module].extra["call_graph"]
+        assert "call_graph" not in summary.extra._blobs
+    assert warm.fingerprint() == fresh.fingerprint()

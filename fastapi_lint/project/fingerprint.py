@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any, Dict, List, Tuple
 
 from fastapi_lint.project.index import ModuleSummary
@@ -61,7 +62,7 @@ def _canonical_subclass(value: Any) -> Any:
     """Instances of subclasses of the plain types (a ``str`` enum member, a named tuple)."""
     if isinstance(value, (str, int, float, bool)):
         return value
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):  # a dict subclass, or the snapshot's LazyFacts
         return canonical(dict(value))
     if isinstance(value, (set, frozenset)):
         return canonical(frozenset(value))

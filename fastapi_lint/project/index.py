@@ -8,6 +8,7 @@ that lint.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 import os
@@ -24,11 +25,31 @@ _APP_ASSIGN = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=8)
+def _root_prefix(root: str) -> str:
+    return os.path.join(os.path.abspath(root), "")
+
+
+def _under(path: str, prefix: str) -> Optional[str]:
+    """``path`` relative to the directory ``prefix`` names, when that is a plain cut: an
+    absolute path without ``.``/``..`` parts or doubled separators below it (what discovery
+    yields; relpath, which normalizes both paths, was most of a warm run's module naming)."""
+    if not path.startswith(prefix) or (os.altsep and os.altsep in path):
+        return None
+    rel = path[len(prefix):]
+    sep = os.sep
+    if not rel or rel.endswith(sep) or sep + sep in rel or rel.startswith((sep, ".")) or sep + "." in rel:
+        return None  # possibly "." or ".." parts (or a hidden name): let relpath decide
+    return rel
+
+
 def module_name_for(path: str, root: str) -> Tuple[str, bool]:
     """The dotted module name of ``path`` relative to ``root`` and whether it is a package."""
-    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
-    if rel.startswith(".."):
-        rel = os.path.basename(path)
+    rel = _under(path, _root_prefix(root))
+    if rel is None:
+        rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+        if rel.startswith(".."):
+            rel = os.path.basename(path)
     parts = rel.replace(os.sep, "/").split("/")
     last = parts[-1]
     for suffix in (".pyi", ".py"):

@@ -1,0 +1,137 @@
+"""The last walk of the project root, replayed while nothing it read has changed.
+
+git's untracked-cache idea: a directory whose stat is unchanged lists the same entries, and
+a ``.gitignore`` whose stat is unchanged holds the same patterns. A walk records the stat of
+every directory it listed, every ``.gitignore`` it read and every build-output directory it
+judged (``build/`` is source when it holds an ``__init__.py``); the next run stats those
+paths (a few thousand stats) instead of listing and matching again. Creating, deleting or
+renaming a file changes its directory's stat; editing a ``.gitignore`` changes its own.
+
+Anything else walks again: a changed or missing path, a stat taken less than the racy
+margin before the walk (the directory may have changed again within its timestamp's
+granularity), a walk with errors, another configuration or another version of the code
+that walks. The file is signed with the summary cache's per-user key: a list planted in a
+shared cache directory could hide files from the linter.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import time
+from typing import List, Optional, Sequence, Tuple
+
+from fastapi_lint import __version__
+from fastapi_lint.config import Config
+
+SCHEMA = 1
+_MAGIC = b"FLWALK1\n"
+_MAC_SIZE = hashlib.sha256().digest_size
+_RACY_NS = 2_000_000_000  # as the summary snapshot's: coarse filesystem timestamps
+# the code that decides which files a walk finds
+_WALKERS = ("discovery.py", "discovery_cache.py", "config.py")
+
+Signature = Tuple[int, int, int]  # mtime (ns), size, inode
+
+
+def signature(path: str) -> Optional[Signature]:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size, info.st_ino
+
+
+class Watch:
+    """What one walk read: the paths whose stats must stay as they were for its result to."""
+
+    def __init__(self) -> None:
+        self.taken_ns = time.time_ns()
+        self.stats: List[Tuple[str, Signature]] = []
+        self.complete = True  # a stat failed: the walk cannot be replayed
+
+    def add(self, path: str, info: Optional[os.stat_result] = None) -> None:
+        if info is None:
+            try:
+                info = os.stat(path)
+            except OSError:
+                self.complete = False
+                return
+        self.stats.append((path, (info.st_mtime_ns, info.st_size, info.st_ino)))
+
+
+def _key(config: Config, given: str) -> str:
+    package = os.path.dirname(os.path.abspath(__file__))
+    code = [signature(os.path.join(package, name)) for name in _WALKERS]
+    material = [SCHEMA, __version__, code, os.path.abspath(config.root), given, os.path.abspath(given),
+                list(config.exclude), list(config.extend_exclude), config.respect_gitignore]
+    return hashlib.blake2b(json.dumps(material).encode(), digest_size=20).hexdigest()
+
+
+class DiscoveryCache:
+    """The cache of walks of one project's root, under its cache directory."""
+
+    def __init__(self, directory: str, secret: bytes) -> None:
+        self.directory = directory  # the cache root, shared with the result cache
+        self.entries = os.path.join(directory, "discovery")
+        self._secret = secret
+
+    @classmethod
+    def for_run(cls, config: Config, key_file: Optional[str] = None) -> Optional["DiscoveryCache"]:
+        from fastapi_lint.project.summary_cache import load_key
+
+        secret = load_key(key_file)
+        if secret is None:
+            return None
+        directory = config.cache_dir
+        if not os.path.isabs(directory):
+            directory = os.path.join(config.root, directory)
+        return cls(directory, secret)
+
+    def _path(self, key: str) -> str:
+        return os.path.join(self.entries, key + ".walk")
+
+    def _mac(self, key: str, payload: bytes) -> bytes:
+        return hmac.new(self._secret, key.encode() + b"\0walk\0" + payload, hashlib.sha256).digest()
+
+    def load(self, config: Config, given: str) -> Optional[List[Tuple[str, str]]]:
+        """The (display, absolute) pairs the last walk of ``given`` found, if it still holds."""
+        key = _key(config, given)
+        try:
+            with open(self._path(key), "rb") as handle:
+                data = handle.read()
+        except OSError:
+            return None
+        start = len(_MAGIC) + _MAC_SIZE
+        if not data.startswith(_MAGIC) or len(data) < start:
+            return None
+        if not hmac.compare_digest(data[len(_MAGIC):start], self._mac(key, data[start:])):
+            return None
+        try:
+            walk = json.loads(data[start:])
+            oldest_trusted = walk["taken_ns"] - _RACY_NS
+            for path, mtime_ns, size, inode in walk["watched"]:
+                if mtime_ns >= oldest_trusted or signature(path) != (mtime_ns, size, inode):
+                    return None
+            return [(display, absolute) for display, absolute in walk["files"]]
+        except (ValueError, TypeError, KeyError):
+            return None
+
+    def store(self, config: Config, given: str, watch: Watch, files: Sequence[Tuple[str, str]]) -> None:
+        """Remember a walk that can be replayed; failing to is no error."""
+        if not watch.complete:
+            return
+        from fastapi_lint.cache import _write_atomic, ensure_cache_directory
+
+        key = _key(config, given)
+        payload = json.dumps({
+            "taken_ns": watch.taken_ns,
+            "watched": [[path, *stat] for path, stat in watch.stats],
+            "files": [list(pair) for pair in files],
+        }, separators=(",", ":")).encode()
+        try:
+            ensure_cache_directory(self.directory, self.entries)
+            _write_atomic(self._path(key), _MAGIC + self._mac(key, payload) + payload)
+        except OSError:
+            return
