@@ -1,18 +1,40 @@
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Set, Tuple
+import re
+from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
+import libcst.matchers as m
 
 from fastapi_lint import signatures
 from fastapi_lint.facts import DEPENDS, PATH, SPECIAL, RouteInfo, marker_kind, path_parameters
 from fastapi_lint.names import iter_params, keyword, positional
 from fastapi_lint.prefilter import has_route
+from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
+from fastapi_lint.route_decls import ROUTE_DECLS
 from fastapi_lint.rule import Default, Severity
 from fastapi_lint.rules.routes._wiring import QualnameRule, Registration, registered
 
-# route, router and include dependencies the table lists; the route's own are read from the tree
+# app, include and router dependencies the table lists; the route's own are read from the tree
 _CHAIN_LEVELS = ("app", "include", "router")
+PATH_PARAMS_READ = "path_params_read"
+# `request.path_params["organization"]` or `.get("organization")`, in any module: a
+# middleware or a base class reading a prefix's placeholder for every route
+_READ = re.compile(r"""path_params\s*(?:\[|\.get\(|\.pop\()\s*["'](\w+)["']""")
+
+
+@collector(PATH_PARAMS_READ, triggers=("path_params",))
+def _collect_reads(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
+    names = sorted(set(_READ.findall(text)))
+    if names:
+        summary.extra[PATH_PARAMS_READ] = tuple(names)
+
+
+def _read_anywhere(project: Optional[ProjectIndex]) -> FrozenSet[str]:
+    if project is None:
+        return frozenset()
+    return project.derived(PATH_PARAMS_READ, lambda index: frozenset(
+        name for summary in index.modules.values() for name in summary.extra.get(PATH_PARAMS_READ, ())))
 
 
 class PathParameterMismatch(QualnameRule):
@@ -72,10 +94,21 @@ class PathParameterMismatch(QualnameRule):
         # not narrowed to `{`: a `Path()` marker may come from an Annotated alias of another module
         return has_route(text)
 
+    PROJECT_FACTS = (ROUTE_DECLS, PATH_PARAMS_READ)
+
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)
         # functions nested in other functions, by name: dependencies the project pass skips
         self._nested: Dict[str, cst.FunctionDef] = {}
+        self._classes: List[cst.ClassDef] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        super().visit_ClassDef(node)
+        self._classes.append(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        super().leave_ClassDef(original_node)
+        self._classes.pop()
 
     def function(self, node: cst.FunctionDef) -> None:
         if len(self.ctx.frames) > 2:  # the frame of `node` itself sits on the enclosing one
@@ -106,8 +139,9 @@ class PathParameterMismatch(QualnameRule):
                     param.name,
                     f"`{name}` is declared with `Path(...)` but `{paths[0]}` has no `{{{name}}}` placeholder",
                 )
-        missing = [p for p in placeholders if p not in consumed and signatures.ANY_NAME not in consumed]
-        if not missing or function.params.star_kwarg is not None:
+        missing = [p for p in placeholders if p not in consumed and signatures.ANY_NAME not in consumed
+                   and p not in _read_anywhere(self.ctx.project)]
+        if not missing or function.params.star_kwarg is not None or self._class_based_view(function):
             return
         known = known and self._consume_all(self._listed_dependencies(route), consumed) \
             and self._consume_all(_chain_dependencies(entries), consumed)
@@ -127,6 +161,16 @@ class PathParameterMismatch(QualnameRule):
                     f"Path parameter `{{{name}}}` of `{path}` is not a parameter of "
                     f"`{function.name.value}` or of its dependencies",
                 )
+
+    def _class_based_view(self, function: cst.FunctionDef) -> bool:
+        """A route method of a class (``@cbv(router)``, a controller base class): the class's
+        attributes are dependencies injected into every route, which the check does not read."""
+        params = function.params.params
+        if not self._classes or not params or params[0].name.value != "self":
+            return False
+        owner = self._classes[-1]
+        return bool(owner.bases) or any(
+            m.matches(stmt, m.SimpleStatementLine(body=[m.AnnAssign()])) for stmt in owner.body.body)
 
     def _consume(self, target: Optional[str], consumed: Set[str], depth: int = 0) -> bool:
         """Add the names dependency ``target`` reads; False when they cannot be known."""
