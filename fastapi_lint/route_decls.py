@@ -57,6 +57,10 @@ class RouteDecl:
     dependencies: Tuple[str, ...] = ()  # route ``dependencies=[...]``
     parameter_dependencies: Tuple[str, ...] = ()
     tags: Tuple[str, ...] = ()
+    # the handler's parameter annotations that are names (``user: CurrentUser``): maybe
+    # ``Annotated`` aliases of dependencies, decided when the table is read
+    annotations: Tuple[str, ...] = ()
+    secured: bool = False  # ``Security(...)`` among the route's or its parameters' dependencies
 
 
 @dataclass(frozen=True)
@@ -263,6 +267,7 @@ class _Walker:
             _source(keywords.get("response_model")), _source(keywords.get("status_code")),
             self._dependencies(keywords.get("dependencies"), lookup),
             _parameter_dependencies(node, lookup), _strings(keywords.get("tags")),
+            _annotations(node, lookup), _secured(node, keywords.get("dependencies"), lookup),
         )
 
     def _call(self, call: ast.Call, line: int, lookup) -> None:
@@ -396,3 +401,21 @@ def _parameter_dependencies(node, lookup) -> Tuple[str, ...]:
                 if target:
                     found.append(target)
     return tuple(found)
+
+
+def _annotations(node, lookup) -> Tuple[str, ...]:
+    args = node.args
+    found = (resolve(a.annotation, lookup) for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]
+             if isinstance(a.annotation, (ast.Name, ast.Attribute)))
+    return tuple(dict.fromkeys(name for name in found if name is not None and not name.startswith("<")))
+
+
+def _secured(node, listed: Optional[ast.expr], lookup) -> bool:
+    """``Security(...)`` in ``dependencies=[...]``, a parameter default or ``Annotated`` metadata."""
+    args = node.args
+    candidates = [*getattr(listed, "elts", ()), *args.defaults, *(d for d in args.kw_defaults if d is not None)]
+    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+        if isinstance(arg.annotation, ast.Subscript) and isinstance(arg.annotation.slice, ast.Tuple):
+            candidates.extend(arg.annotation.slice.elts[1:])
+    return any(isinstance(c, ast.Call) and (resolve(c.func, lookup) or "").rpartition(".")[2] == "Security"
+               for c in candidates)

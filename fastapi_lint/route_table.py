@@ -57,6 +57,8 @@ class Route:
     router: Optional[str] = None  # the router (or app) it is declared on
     # registration order: positions along the chain; comparable where the same module decides
     order: Tuple[Tuple[str, int], ...] = ()
+    annotations: Tuple[str, ...] = ()  # the handler's parameter annotations that are names
+    secured: bool = False  # ``Security(...)`` at the route
 
 
 @dataclass
@@ -288,6 +290,7 @@ class _Builder:
             decl.methods, path, module, file or self._file(self.index.modules[module]), decl.function,
             decl.line, decl.column, decl.response_model, decl.status_code, dependencies,
             tuple(dict.fromkeys(chain.tags + decl.tags)), chain.app, chain.mounted, router, chain.order,
+            decl.annotations, decl.secured,
         )
 
     def _file(self, summary: ModuleSummary) -> str:
