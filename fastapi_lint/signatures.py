@@ -105,6 +105,12 @@ class _Collector:
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             self.names[stmt.name] = self._local(stmt.name)
             self.module_defs.add(stmt.name)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+            # ``oauth2_scheme = OAuth2PasswordBearer(...)``: ``Depends(oauth2_scheme)`` names
+            # this module's binding, which ``aliases`` follows
+            for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
+                if isinstance(target, ast.Name):
+                    self.names[target.id] = self._local(target.id)
 
     def _local(self, name: str) -> str:
         return f"{self.module}.{name}" if self.module else name
