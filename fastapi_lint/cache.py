@@ -23,7 +23,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Type
 
 from fastapi_lint import __version__
 from fastapi_lint.config import Config
-from fastapi_lint.fingerprint import IMPLICIT_FACTS, digest, fact_digests
+from fastapi_lint.project.fingerprint import IMPLICIT_FACTS, digest, fact_digests
 from fastapi_lint.project import ProjectIndex
 from fastapi_lint.rule import Edit, Finding, Fix, Rule
 

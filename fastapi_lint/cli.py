@@ -505,7 +505,7 @@ def _split_patterns(values: Sequence[str]) -> Tuple[str, ...]:
 def _show_settings(config: Config, paths: Sequence[str]) -> None:
     from fastapi_lint.discovery import discover
     from fastapi_lint.runner import project_files, project_versions
-    from fastapi_lint.versions import TRACKED
+    from fastapi_lint.project.versions import TRACKED
 
     files = discover([p for p in paths if p != "-"] or ["."], config).files
     click.echo(f"project root: {config.root}")

@@ -208,7 +208,7 @@ def at_least(severity: str, level: str) -> bool:
 
 
 def _target_versions(table: Any, path: str) -> Tuple[Tuple[str, str], ...]:
-    from fastapi_lint.versions import TRACKED, check_override
+    from fastapi_lint.project.versions import TRACKED, check_override
 
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: 'target-versions' must be a table of package = \"version\"")

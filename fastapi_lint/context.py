@@ -14,7 +14,7 @@ import libcst as cst
 from fastapi_lint.facts import ModuleFacts, ParamSource, RouteInfo, import_bindings
 from fastapi_lint.names import iter_params
 from fastapi_lint.rule import PendingFinding
-from fastapi_lint.versions import UNKNOWN, DeclaredVersions
+from fastapi_lint.project.versions import UNKNOWN, DeclaredVersions
 
 ScopeNode = Union[cst.Module, cst.FunctionDef, cst.Lambda, cst.ClassDef]
 

@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import libcst as cst
 
-from fastapi_lint.astnames import parse_quietly
+from fastapi_lint.project.astnames import parse_quietly
 from fastapi_lint.codegen import code_in_place
 from fastapi_lint.config import Config
 from fastapi_lint.context import FileContext, ScopeTracker, rule_options
@@ -29,7 +29,7 @@ from fastapi_lint.prefilter import universal_newlines
 from fastapi_lint.project import ProjectIndex, module_name_for
 from fastapi_lint.rule import Edit, Finding, Fix, LinesAbove, PendingFinding, Rule
 from fastapi_lint.suppression import parse_suppressions
-from fastapi_lint.versions import UNKNOWN, DeclaredVersions
+from fastapi_lint.project.versions import UNKNOWN, DeclaredVersions
 from fastapi_lint.walk import needs_trivia, walk
 
 SYNTAX_ERROR = "FAPI001"

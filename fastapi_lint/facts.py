@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Collection, Dict, List, Optional, Sequence, Tu
 
 import libcst as cst
 
-from fastapi_lint import routers, signatures
+from fastapi_lint.project import routers, signatures
 from fastapi_lint.names import dotted, iter_params, keyword, positional, string_value
 
 if TYPE_CHECKING:

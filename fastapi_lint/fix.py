@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Iterable, List, Optional, Sequence, Tuple
 
 from fastapi_lint.engine import LintSettings, Unreadable, decode_source, lint_file, read_source
 from fastapi_lint.rule import Finding, Fix
-from fastapi_lint.astnames import parse_quietly
+from fastapi_lint.project.astnames import parse_quietly
 
 if TYPE_CHECKING:
     from fastapi_lint.runner import RunResult

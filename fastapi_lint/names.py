@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterator, Optional, Sequence
 
 import libcst as cst
-from fastapi_lint.astnames import literal_quietly
+from fastapi_lint.project.astnames import literal_quietly
 
 
 def dotted(expr: cst.BaseExpression) -> Optional[str]:

@@ -15,8 +15,8 @@ import click
 
 from fastapi_lint.config import load_config
 from fastapi_lint.project import ProjectIndex
-from fastapi_lint.route_decls import ROUTE_DECLS
-from fastapi_lint.route_table import Route, RouteTable, table
+from fastapi_lint.project.route_decls import ROUTE_DECLS
+from fastapi_lint.project.route_table import Route, RouteTable, table
 
 FORMATS = ("text", "json", "markdown")
 

@@ -122,7 +122,7 @@ class Rule:
     # Substrings without which the rule cannot fire; a file containing none of the enabled
     # rules' triggers is not parsed. Empty tuple: the rule needs every file.
     TRIGGERS: ClassVar[Tuple[str, ...]] = ()
-    # Names of the project collectors (project.py) whose data the rule reads: a cached result
+    # Names of the project collectors (project/index.py) whose data the rule reads: a cached result
     # of a file is reused only while the data of those collectors is unchanged.
     PROJECT_FACTS: ClassVar[Tuple[str, ...]] = ()
     # Rules whose checks read test code too (see RULES.md "Test code").

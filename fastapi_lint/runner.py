@@ -11,14 +11,14 @@ from fastapi_lint.config import Config
 from fastapi_lint.discovery import SourceFile, discover
 from fastapi_lint.cache import ResultCache, digest
 from fastapi_lint.engine import FileResult, LintSettings, Unreadable, decode_source, lint_file, read_source
-from fastapi_lint.fingerprint import fact_digests
+from fastapi_lint.project.fingerprint import fact_digests
 from fastapi_lint import noqa_check
 from fastapi_lint.parallel import Task, lint_tasks
 from fastapi_lint.project import ModuleSummary, ProjectIndex, module_name_for
 from fastapi_lint.registry import all_rules
 from fastapi_lint.rule import Finding, Rule
-from fastapi_lint.summary_cache import SnapshotEntry, SummaryCache, load_snapshot, now_ns, store_snapshot
-from fastapi_lint.versions import DeclaredVersions, read_versions
+from fastapi_lint.project.summary_cache import SnapshotEntry, SummaryCache, load_snapshot, now_ns, store_snapshot
+from fastapi_lint.project.versions import DeclaredVersions, read_versions
 
 
 @dataclass

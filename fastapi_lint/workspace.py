@@ -19,7 +19,7 @@ from fastapi_lint.engine import FileResult, LintSettings, Unreadable, decode_sou
 from fastapi_lint.project import ProjectIndex
 from fastapi_lint.registry import all_rules, is_known_selector, select_rules
 from fastapi_lint.rule import Rule
-from fastapi_lint.versions import DeclaredVersions
+from fastapi_lint.project.versions import DeclaredVersions
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Callable, Dict, List, Optional
 import libcst as cst
 import pytest
 
-from fastapi_lint.astnames import import_bindings, importing_package, module_statements, resolve
+from fastapi_lint.project.astnames import import_bindings, importing_package, module_statements, resolve
 from fastapi_lint.facts import import_bindings as cst_import_bindings
 
 

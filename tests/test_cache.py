@@ -10,7 +10,7 @@ from typing import List
 import libcst as cst
 import pytest
 
-from fastapi_lint import project as project_module
+from fastapi_lint.project import index as project_module
 from fastapi_lint import runner
 from fastapi_lint.config import Config
 from fastapi_lint.registry import all_rules

@@ -4,7 +4,7 @@ from __future__ import annotations
 import textwrap
 
 from fastapi_lint.project import ProjectIndex
-from fastapi_lint.rules.async_._call_graph import CALL_GRAPH, CallGraph, blocking_chain
+from fastapi_lint.project.calls import CALL_GRAPH, CallGraph, blocking_chain
 from tests.helpers import found, lint_paths, lint_text
 
 HELPERS = textwrap.dedent(

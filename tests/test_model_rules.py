@@ -75,6 +75,6 @@ def test_response_model_across_modules_and_reexports(tmp_path) -> None:
 @settings(max_examples=300, deadline=None)
 def test_masking_text_test_agrees_with_its_case_insensitive_pattern(text) -> None:
     # the project pass decides with substring tests; outside ASCII the pattern decides
-    from fastapi_lint.rules.models._model_index import _MASK_TEXT, _mentions_masking
+    from fastapi_lint.project.models import _MASK_TEXT, _mentions_masking
 
     assert _mentions_masking(text) == (_MASK_TEXT.search(text) is not None)

@@ -11,14 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fastapi_lint import project as project_module
+from fastapi_lint.project import index as project_module
 from fastapi_lint import runner
 from fastapi_lint.cache import digest
 from fastapi_lint.config import Config
 from fastapi_lint.discovery import discover
 from fastapi_lint.project import ModuleSummary, ProjectIndex
 from fastapi_lint.registry import all_rules
-from fastapi_lint.summary_cache import SummaryCache, load_key
+from fastapi_lint.project.summary_cache import SummaryCache, load_key
 from tests.helpers import FIXTURES, rules_for
 
 
@@ -316,7 +316,7 @@ def test_index_fingerprint_ignores_set_iteration_order() -> None:
     """A set unpickled from the summary cache or from a worker can iterate in another order
     than the one built in process; equal indexes must still digest the same (CI once failed
     three cache tests on this, under an unlucky hash seed)."""
-    from fastapi_lint.signatures import SIGNATURES, ModuleSignatures
+    from fastapi_lint.project.signatures import SIGNATURES, ModuleSignatures
 
     first, second = _colliding_names()
     indexes = []
@@ -405,7 +405,7 @@ def test_a_file_changed_within_the_racy_margin_is_checked_by_content(tmp_path) -
 
 
 def test_a_snapshot_not_signed_by_this_user_is_ignored(tmp_path, summarize_calls) -> None:
-    from fastapi_lint.summary_cache import _snapshot_path
+    from fastapi_lint.project.summary_cache import _snapshot_path
 
     root = _project(tmp_path)
     _age(root)
@@ -448,13 +448,13 @@ def _reordered(value):
 @settings(max_examples=200, deadline=None)
 def test_canonical_form_follows_the_facts_not_their_order(facts) -> None:
     """Fact digests key the result cache: equal facts built in any order digest the same."""
-    from fastapi_lint.fingerprint import canonical
+    from fastapi_lint.project.fingerprint import canonical
 
     assert canonical(_reordered(facts)) == canonical(facts)
 
 
 def test_canonical_form_orders_a_dict_by_its_keys_and_keeps_each_value_with_its_key() -> None:
-    from fastapi_lint.fingerprint import canonical
+    from fastapi_lint.project.fingerprint import canonical
 
     assert canonical({"b": {1}, "a": (2,), 3: None}) == [["a", [2]], ["b", [1]], [3, None]]
     assert canonical({"a": 1, "b": 2}) != canonical({"a": 2, "b": 1})

@@ -7,7 +7,7 @@ from typing import List, Sequence, Tuple
 from hypothesis import given, settings, strategies as st
 
 from fastapi_lint.project import ProjectIndex
-from fastapi_lint.rules.routes._returns import PLAIN, UNKNOWN, return_index
+from fastapi_lint.project.returns import PLAIN, UNKNOWN, return_index
 
 ROOT = "/tmp/fapi-returns-typing"
 

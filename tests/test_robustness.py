@@ -239,7 +239,7 @@ def test_interrupt_wrapped_by_class_creation_is_still_an_interrupt(monkeypatch, 
 
 
 def test_a_crashing_project_collector_does_not_end_the_run(tree, capsys):
-    from fastapi_lint import project as project_module
+    from fastapi_lint.project import index as project_module
 
     def crash(path, text, summary, tree):
         summary.extra["crashing"] = "half written"

@@ -7,7 +7,7 @@ from typing import Dict, Optional, Sequence, Tuple
 import libcst as cst
 import pytest
 
-from fastapi_lint import signatures
+from fastapi_lint.project import signatures
 from fastapi_lint.facts import ModuleFacts, path_parameters
 from fastapi_lint.project import ProjectIndex
 

@@ -11,7 +11,7 @@ import pytest
 from fastapi_lint.cli import run
 from fastapi_lint.project import ProjectIndex
 from fastapi_lint.registry import all_rules
-from fastapi_lint.route_table import table
+from fastapi_lint.project.route_table import table
 from tests.helpers import FIXTURES
 
 APP = os.path.join(FIXTURES, "routes", "app")

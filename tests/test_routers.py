@@ -5,7 +5,7 @@ import os
 import textwrap
 from typing import Dict
 
-from fastapi_lint import routers
+from fastapi_lint.project import routers
 from fastapi_lint.config import Config
 from fastapi_lint.discovery import discover
 from fastapi_lint.project import ProjectIndex

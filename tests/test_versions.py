@@ -11,7 +11,7 @@ from packaging.version import Version
 
 from fastapi_lint import runner
 from fastapi_lint.config import ConfigError, load_config
-from fastapi_lint.versions import Declared, DeclaredVersions, _range_at_least, poetry_range, read_versions
+from fastapi_lint.project.versions import Declared, DeclaredVersions, _range_at_least, poetry_range, read_versions
 
 
 def _write(root, name: str, text: str) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Optional, Tuple
 
-from fastapi_lint.rules.async_._instances import project_instance, project_instance_names
+from fastapi_lint.project.instances import project_instance, project_instance_names
 
 # Database sessions and connections: one query at a time, and every query is a coroutine.
 DB_TYPES = frozenset({

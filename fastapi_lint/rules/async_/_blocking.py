@@ -7,7 +7,7 @@ Names follow the facts' resolution convention: an instance is written with ``()`
 ``db: Session`` makes ``db.query`` resolve to ``"sqlalchemy.orm.Session().query"`` and
 ``SessionLocal = sessionmaker(); SessionLocal().get`` to ``"sqlalchemy.orm.sessionmaker()().get"``.
 A name rooted in another project module (``"app.db.SessionLocal()().get"``) is first
-rewritten by :func:`fastapi_lint.rules.async_._instances.project_instance`.
+rewritten by :func:`fastapi_lint.project.instances.project_instance`.
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ import libcst as cst
 
 from fastapi_lint.names import dotted, iter_params
 from fastapi_lint.rule import Rule
-from fastapi_lint.rules.async_._instances import INSTANCES, project_instance
-from fastapi_lint.served import SERVED, in_served_code
+from fastapi_lint.project.instances import INSTANCES, project_instance
+from fastapi_lint.project.served import SERVED, in_served_code
 
 _DEPENDS = frozenset({"fastapi.Depends", "fastapi.params.Depends", "fastapi.Security", "fastapi.params.Security"})
 _HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")

@@ -8,7 +8,7 @@ from fastapi_lint.names import keyword, positional
 from fastapi_lint.prefilter import resolvable
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules.async_._blocking import call_text
-from fastapi_lint.served import SERVED, MainGuardAware
+from fastapi_lint.project.served import SERVED, MainGuardAware
 
 _VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 

@@ -9,7 +9,7 @@ from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules.async_._async_io import (
     DB_QUERIES, DB_TYPES, is_db_query, uses_project_async_io, through_project,
 )
-from fastapi_lint.rules.async_._instances import INSTANCES
+from fastapi_lint.project.instances import INSTANCES
 
 _Comprehension = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 _SESSIONS = resolvable(DB_TYPES)

@@ -7,9 +7,9 @@ import libcst as cst
 from fastapi_lint.prefilter import has_async_def
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules.async_._blocking import classify_blocking
-from fastapi_lint.rules.async_._call_graph import CALL_GRAPH, blocking_chain, is_context_manager
-from fastapi_lint.rules.async_._instances import INSTANCES, project_instance
-from fastapi_lint.served import SERVED, in_served_code
+from fastapi_lint.project.calls import CALL_GRAPH, blocking_chain, is_context_manager
+from fastapi_lint.project.instances import INSTANCES, project_instance
+from fastapi_lint.project.served import SERVED, in_served_code
 
 
 class TransitiveBlockingCall(Rule):

@@ -11,7 +11,7 @@ from fastapi_lint.rules.async_._async_io import (
     ASYNC_HTTP_TYPES, DB_COROUTINES, DB_TYPES, HTTP_COROUTINES, is_async_io_coroutine, uses_project_async_io,
     through_project,
 )
-from fastapi_lint.rules.async_._instances import INSTANCES
+from fastapi_lint.project.instances import INSTANCES
 
 _CONTEXT_MANAGER_WORDS = ("contextmanager",)
 # the coroutines it knows besides the module's own `async def`s, in sync code too

@@ -6,7 +6,7 @@ from typing import Dict, Optional, Tuple
 
 import libcst as cst
 
-from fastapi_lint.astnames import module_statements
+from fastapi_lint.project.astnames import module_statements
 from fastapi_lint.names import keyword, positional
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
 from fastapi_lint.rule import Default, Rule, Severity

@@ -6,7 +6,7 @@ from typing import Any, Iterable, List, Mapping, Optional, Set
 
 import libcst as cst
 
-from fastapi_lint.astnames import module_statements, parse_quietly
+from fastapi_lint.project.astnames import module_statements, parse_quietly
 from fastapi_lint.prefilter import has_route
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules._text import GAP, GAP_CLOSE, GAP_OPEN, aliases, alternatives, skip_back, universal_newlines

@@ -8,7 +8,7 @@ import libcst as cst
 from fastapi_lint.names import positional, string_value
 from fastapi_lint.prefilter import any_attribute, any_word, says_any
 from fastapi_lint.rule import Default, Rule, Severity
-from fastapi_lint.served import SERVED, MainGuardAware, in_migrations, in_script_paths
+from fastapi_lint.project.served import SERVED, MainGuardAware, in_migrations, in_script_paths
 from fastapi_lint.rules.logging._calls import log_calls, log_method, may_log
 from fastapi_lint.rules.logging._masked import UNWRAP_METHODS, is_masked
 from fastapi_lint.credentials import ValueKind, classify

@@ -7,12 +7,12 @@ import libcst as cst
 
 from fastapi_lint.names import keyword
 from fastapi_lint.rule import Default, FixAvailability, Rule, Severity
-from fastapi_lint.versions import DeclaredVersions
+from fastapi_lint.project.versions import DeclaredVersions
 from fastapi_lint.rules._text import (
     DOTTED_PREFIX, GAP, GAP_CLOSE, GAP_OPEN, aliases, alternatives, may_resolve_into, method_call,
     universal_newlines,
 )
-from fastapi_lint.rules.models._model_index import MODELS, PYDANTIC_BASES, model_index
+from fastapi_lint.project.models import MODELS, PYDANTIC_BASES, model_index
 
 _V1_DECORATORS = frozenset({
     "pydantic.validator", "pydantic.root_validator", "pydantic.class_validators.validator",

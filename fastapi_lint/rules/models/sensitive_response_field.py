@@ -8,7 +8,7 @@ import libcst as cst
 from fastapi_lint.names import keyword
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules._text import universal_newlines
-from fastapi_lint.rules.models._model_index import MASKED_CLASS, MODELS, RouteExposure, model_index
+from fastapi_lint.project.models import MASKED_CLASS, MODELS, RouteExposure, model_index
 from fastapi_lint.rules.models._sensitive import FIELD_WORDS, _NOT_SUFFIXES, _derived
 from fastapi_lint.words import name_parts, says_secret
 

@@ -9,8 +9,8 @@ import libcst as cst
 from fastapi_lint.facts import RouteInfo
 from fastapi_lint.prefilter import has_route
 from fastapi_lint.project import ProjectIndex
-from fastapi_lint.route_decls import ROUTE_DECLS
-from fastapi_lint.route_table import Route, table
+from fastapi_lint.project.route_decls import ROUTE_DECLS
+from fastapi_lint.project.route_table import Route, table
 from fastapi_lint.rule import Rule
 
 

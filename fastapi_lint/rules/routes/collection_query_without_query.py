@@ -4,7 +4,7 @@ from typing import Optional
 
 import libcst as cst
 
-from fastapi_lint import signatures
+from fastapi_lint.project import signatures
 from fastapi_lint.facts import BODY, unwrap_annotation
 from fastapi_lint.names import iter_params
 from fastapi_lint.prefilter import has_route

@@ -8,7 +8,7 @@ import libcst as cst
 from fastapi_lint.facts import RouteInfo
 from fastapi_lint.prefilter import count_routes, has_route
 from fastapi_lint.project import ProjectIndex
-from fastapi_lint.route_table import Route, table
+from fastapi_lint.project.route_table import Route, table
 from fastapi_lint.rule import Default, Severity
 from fastapi_lint.rules.routes._wiring import QualnameRule, module_of
 from fastapi_lint.rules.routes.shadowed_route import first_registered, normal_path, same_handler

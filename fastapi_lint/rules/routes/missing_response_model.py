@@ -9,11 +9,11 @@ from fastapi_lint.names import iter_params
 from fastapi_lint.prefilter import has_route
 from fastapi_lint.rule import Default, Severity
 from fastapi_lint.words import name_parts
-from fastapi_lint.rules.models._model_index import MODELS, model_index
+from fastapi_lint.project.models import MODELS, model_index
 from fastapi_lint.rules.routes._common import (
     HTTP_ROUTE_METHODS, RouteBody, RouteBodyRule, is_response_object, status_code_number,
 )
-from fastapi_lint.rules.routes._returns import PLAIN, RESPONSE, RETURNS, UNKNOWN, return_index
+from fastapi_lint.project.returns import PLAIN, RESPONSE, RETURNS, UNKNOWN, return_index
 
 _NO_BODY_STATUS = (204, 205, 304)
 # calls whose value is a scalar the code computes

@@ -6,12 +6,12 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 import libcst.matchers as m
 
-from fastapi_lint import signatures
+from fastapi_lint.project import signatures
 from fastapi_lint.facts import DEPENDS, PATH, SPECIAL, RouteInfo, marker_kind, path_parameters
 from fastapi_lint.names import iter_params, keyword, positional
 from fastapi_lint.prefilter import has_route
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
-from fastapi_lint.route_decls import ROUTE_DECLS
+from fastapi_lint.project.route_decls import ROUTE_DECLS
 from fastapi_lint.rule import Default, Severity
 from fastapi_lint.rules.routes._wiring import QualnameRule, Registration, registered
 

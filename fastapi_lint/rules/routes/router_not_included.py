@@ -5,7 +5,7 @@ from typing import Dict, Optional
 import libcst as cst
 
 from fastapi_lint.project import ProjectIndex
-from fastapi_lint.route_table import Node, table
+from fastapi_lint.project.route_table import Node, table
 from fastapi_lint.rule import Default, Severity
 from fastapi_lint.rules.routes._wiring import QualnameRule, module_of
 

@@ -6,7 +6,7 @@ from typing import Dict, List, Optional, Set, Tuple
 import libcst as cst
 
 from fastapi_lint.project import ProjectIndex
-from fastapi_lint.route_table import Route, table
+from fastapi_lint.project.route_table import Route, table
 from fastapi_lint.rule import Default, Severity
 from fastapi_lint.rules.routes._wiring import QualnameRule, has_route, module_of
 

@@ -17,7 +17,7 @@ import re
 from bisect import bisect_right
 from typing import Callable, Dict, Iterable, Optional, Set, Tuple
 
-from fastapi_lint.astnames import import_bindings, importing_package, module_statements, resolve
+from fastapi_lint.project.astnames import import_bindings, importing_package, module_statements, resolve
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
 
 PATH_SINKS = "path_sinks"

@@ -10,7 +10,7 @@ from fastapi_lint.credentials import FAKE_WORDS, KEY_FORMATS, KEY_STARTS, ValueK
 from fastapi_lint.names import argument, dotted, iter_params, string_value
 from fastapi_lint.prefilter import resolvable
 from fastapi_lint.rule import Default, Rule, Severity
-from fastapi_lint.served import in_script_paths
+from fastapi_lint.project.served import in_script_paths
 from fastapi_lint.words import SECRET_WORDS, name_parts, secret_role
 
 # last name parts that say the value is metadata about a secret, not the secret itself

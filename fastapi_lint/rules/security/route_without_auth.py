@@ -6,9 +6,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
-from fastapi_lint import routers, signatures
-from fastapi_lint.project import ProjectIndex
-from fastapi_lint.route_table import Route, table
+from fastapi_lint.project import ProjectIndex, routers, signatures
+from fastapi_lint.project.route_table import Route, table
 from fastapi_lint.rule import Default, Severity
 from fastapi_lint.rules.routes._wiring import QualnameRule, has_route, module_of
 

@@ -9,7 +9,7 @@ from fastapi_lint.names import argument, is_true, keyword
 from fastapi_lint.prefilter import resolvable
 from fastapi_lint.rule import Default, Severity
 from fastapi_lint.rules.security._flow import LocalValuesRule
-from fastapi_lint.served import SERVED, MainGuardAware
+from fastapi_lint.project.served import SERVED, MainGuardAware
 
 # run their command through a shell only with shell=True
 _SUBPROCESS = {f"subprocess.{f}" for f in ("run", "call", "check_call", "check_output", "Popen")}

@@ -11,10 +11,10 @@ import libcst as cst
 from fastapi_lint.names import iter_params, string_value
 from fastapi_lint.project import LazyAst, ModuleSummary, collector
 from fastapi_lint.rule import Default, Severity
-from fastapi_lint import signatures
+from fastapi_lint.project import signatures
 from fastapi_lint.rules.security._flow import LATEST, LocalValuesRule, last_name, safe_type
 from fastapi_lint.rules.security._text_facts import TEXT_FACTS, text_table
-from fastapi_lint.astnames import literal_quietly
+from fastapi_lint.project.astnames import literal_quietly
 
 HOLE = " __X__ "
 _IDENT = r"""[\w."`\[\]]"""

@@ -17,8 +17,8 @@ import ast
 import os
 from typing import Dict, FrozenSet, Optional, Tuple
 
-from fastapi_lint.astnames import Lookup, import_bindings, importing_package, module_statements, resolve
-from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
+from fastapi_lint.project.astnames import Lookup, import_bindings, importing_package, module_statements, resolve
+from fastapi_lint.project.index import LazyAst, ModuleSummary, ProjectIndex, collector
 
 INSTANCES = "blocking_instances"
 # the collector needs one of these in the text: an instance being built, or a re-export

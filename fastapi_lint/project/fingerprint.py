@@ -13,7 +13,7 @@ import hashlib
 import json
 from typing import Any, Dict, List, Tuple
 
-from fastapi_lint.project import ModuleSummary
+from fastapi_lint.project.index import ModuleSummary
 
 # facts.py resolves app/router instances of other modules through the index for every file
 # (the apps, the router facts -- classes, factories, attributes -- and which modules are

@@ -3,7 +3,7 @@ which routes their decorators register, and what is included or mounted where.
 
 One walk of the module's ``ast`` statements and function bodies (the shared parse), run
 only on modules whose text registers a route or includes, mounts or creates a router.
-:mod:`fastapi_lint.route_table` assembles the records of every module into the app's
+:mod:`fastapi_lint.project.route_table` assembles the records of every module into the app's
 route table. Names follow the facts' conventions (``mod.router``, ``x()`` an instance);
 a name bound inside a function is ``mod.func.<locals>.name`` so that a factory's router
 keeps its identity.
@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Set, Tuple
 
-from fastapi_lint.astnames import import_bindings, importing_package, module_statements, resolve
-from fastapi_lint.project import LazyAst, ModuleSummary, collector
+from fastapi_lint.project.astnames import import_bindings, importing_package, module_statements, resolve
+from fastapi_lint.project.index import LazyAst, ModuleSummary, collector
 
 ROUTE_DECLS = "route_decls"
 ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "options", "head", "trace",

@@ -25,9 +25,9 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
-from fastapi_lint.astnames import Lookup, import_bindings, importing_package, module_statements, parse_quietly, resolve
+from fastapi_lint.project.astnames import Lookup, import_bindings, importing_package, module_statements, parse_quietly, resolve
 from fastapi_lint.facts import _ANNOTATED, _TYPE_WRAPPERS
-from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
+from fastapi_lint.project.index import LazyAst, ModuleSummary, ProjectIndex, collector
 from fastapi_lint.rules.async_._blocking import classify_blocking
 
 CALL_GRAPH = "call_graph"

@@ -43,12 +43,12 @@ import bisect
 import os
 from typing import Dict, FrozenSet, List, Optional, Set, Tuple, Union
 
-from fastapi_lint.astnames import import_bindings, importing_package, module_statements
+from fastapi_lint.project.astnames import import_bindings, importing_package, module_statements
 from fastapi_lint.words import name_parts
-from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector, walked_fields
-from fastapi_lint.rules.models._model_index import model_index
+from fastapi_lint.project.index import LazyAst, ModuleSummary, ProjectIndex, collector, walked_fields
+from fastapi_lint.project.models import model_index
 from fastapi_lint.rules.models._sensitive import sensitive_word
-from fastapi_lint.signatures import SIGNATURES
+from fastapi_lint.project.signatures import SIGNATURES
 
 RETURNS = "function_returns"
 RESPONSE, PLAIN, UNKNOWN = "response", "plain", "unknown"

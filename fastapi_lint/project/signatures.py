@@ -31,8 +31,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Optional, Set, Tuple
 
-from fastapi_lint.astnames import import_bindings, importing_package, module_statements, resolve
-from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
+from fastapi_lint.project.astnames import import_bindings, importing_package, module_statements, resolve
+from fastapi_lint.project.index import LazyAst, ModuleSummary, ProjectIndex, collector
 
 SIGNATURES = "signatures"
 UNKNOWN = "?"

@@ -14,8 +14,8 @@ import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, TypeVar
-from fastapi_lint import routers as _routers
-from fastapi_lint.astnames import parse_quietly
+from fastapi_lint.project import routers as _routers
+from fastapi_lint.project.astnames import parse_quietly
 
 # `name = FastAPI(...)` / `name: APIRouter = APIRouter(...)` at the start of a line
 _APP_ASSIGN = re.compile(
@@ -343,7 +343,7 @@ class ProjectIndex:
 
     def fingerprint(self) -> str:
         """A digest of the whole index, for cache keys of rules that read other modules."""
-        from fastapi_lint.fingerprint import canonical  # fingerprint.py imports this module
+        from fastapi_lint.project.fingerprint import canonical  # fingerprint.py imports this module
 
         digest = hashlib.sha256()
         for name in sorted(self.modules):

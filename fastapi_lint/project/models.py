@@ -22,8 +22,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
-from fastapi_lint.astnames import import_bindings, importing_package, parse_quietly
-from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
+from fastapi_lint.project.astnames import import_bindings, importing_package, parse_quietly
+from fastapi_lint.project.index import LazyAst, ModuleSummary, ProjectIndex, collector
 from fastapi_lint.rules.models._sensitive import excluded, holds_string, sensitive_word
 from fastapi_lint.words import name_parts
 

@@ -1,7 +1,7 @@
 """The app's route table, resolved statically across the project's modules.
 
-From the project pass's records (:mod:`fastapi_lint.route_decls`) and the router model
-(:mod:`fastapi_lint.routers`): every app (a ``FastAPI`` instance no one mounts), each route
+From the project pass's records (:mod:`fastapi_lint.project.route_decls`) and the router model
+(:mod:`fastapi_lint.project.routers`): every app (a ``FastAPI`` instance no one mounts), each route
 with its method, full path (``include_router`` prefixes and router prefixes along the
 chain, ``mount`` paths), handler location, response model, status code, dependencies in
 effect (app, include, router, route and parameter level) and tags, in registration order.
@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Set, Tuple
 
-from fastapi_lint import routers
-from fastapi_lint.project import ModuleSummary, ProjectIndex
-from fastapi_lint.route_decls import REFERENCE, ROUTE_DECLS, Creation, Invocation, ModuleRoutes, RouteDecl, Wiring
+from fastapi_lint.project import routers
+from fastapi_lint.project.index import ModuleSummary, ProjectIndex
+from fastapi_lint.project.route_decls import REFERENCE, ROUTE_DECLS, Creation, Invocation, ModuleRoutes, RouteDecl, Wiring
 
 _MAX_DEPTH = 12
 _MAX_NESTING = 16  # include chains deeper than this are cycles in disguise

@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Set,
 
 import libcst as cst
 
-from fastapi_lint.astnames import import_bindings, importing_package, resolve
-from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
+from fastapi_lint.project.astnames import import_bindings, importing_package, resolve
+from fastapi_lint.project.index import LazyAst, ModuleSummary, ProjectIndex, collector
 
 if TYPE_CHECKING:
     from fastapi_lint.context import FileContext

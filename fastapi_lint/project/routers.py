@@ -16,10 +16,10 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
 
-from fastapi_lint.astnames import import_bindings, importing_package, module_statements, resolve
+from fastapi_lint.project.astnames import import_bindings, importing_package, module_statements, resolve
 
 if TYPE_CHECKING:
-    from fastapi_lint.project import ModuleSummary, ProjectIndex
+    from fastapi_lint.project.index import ModuleSummary, ProjectIndex
 
 APP_TYPES = frozenset({"fastapi.FastAPI", "fastapi.applications.FastAPI"})
 ROUTER_TYPES = frozenset({"fastapi.APIRouter", "fastapi.routing.APIRouter"})

@@ -26,7 +26,7 @@ from typing import Dict, List, NamedTuple, Optional
 
 from fastapi_lint.cache import _code_fingerprint, _write_atomic, digest, ensure_cache_directory
 from fastapi_lint.config import Config
-from fastapi_lint.project import ModuleSummary, collector_identities
+from fastapi_lint.project.index import ModuleSummary, collector_identities
 
 SCHEMA = 4  # 2: ModuleSummary.parses; 3: ModuleSummary.fingerprints; 4: is_package, routers
 _MAGIC = b"FLSUM1\n"
