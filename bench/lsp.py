@@ -1,6 +1,7 @@
 """Time the language server: from ``didChange`` to ``publishDiagnostics``, and its memory.
 
     python bench/lsp.py [--files 2000] [--edits 20] [--long-edits 500] [--dir /tmp/...]
+                        [--server "COMMAND"]
 
 Generates a synthetic project (``--files`` modules of helpers, some blocking, and one
 1,000-line route module calling them), starts ``fastapi-lint server`` on it with the
@@ -14,11 +15,16 @@ minimal client of the tests, opens the route module and a helper, and reports
 - the server's RSS after 50 and after ``--long-edits`` edits (the target: within 10 %).
 
 Targets: median ≤ 300 ms; RSS after 500 edits within 10 % of RSS after 50.
+
+``--server`` starts another server (another checkout, to compare: run both back to back
+on a quiet machine and compare the CPU medians, which a busy machine disturbs less than
+wall times).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import statistics
 import sys
@@ -97,8 +103,8 @@ def rss_mib(pid: int) -> float:
 
 
 class Session:
-    def __init__(self, root: str) -> None:
-        self.client = Client(root, [os.path.join(os.path.dirname(sys.executable), "fastapi-lint"), "server"])
+    def __init__(self, root: str, command: List[str]) -> None:
+        self.client = Client(root, command)
         self.client.request("initialize", {"processId": None, "rootUri": None, "capabilities": {},
                                            "workspaceFolders": [{"uri": "file://" + root, "name": "bench"}]})
         self.client.notify("initialized", {})
@@ -149,11 +155,15 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=20)
     parser.add_argument("--long-edits", type=int, default=500)
     parser.add_argument("--dir", default="/tmp/fastapi-lint-bench/lsp-project")
+    parser.add_argument("--server", help="the command that starts the server (default: this environment's "
+                                         "`fastapi-lint server`)")
     args = parser.parse_args()
     root = make_project(args.dir, args.files)
     routes, helper = os.path.join(root, "app", "routes.py"), os.path.join(root, "app", "mod_1.py")
     routes_uri, helper_uri = "file://" + routes, "file://" + helper
-    session = Session(root)
+    command = shlex.split(args.server) if args.server else [
+        os.path.join(os.path.dirname(sys.executable), "fastapi-lint"), "server"]
+    session = Session(root, command)
     first = session.open(routes)
     session.open(helper)
     print(f"project: {args.files} files; route module: {session.texts[routes_uri].count(chr(10))} lines")

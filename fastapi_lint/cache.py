@@ -19,15 +19,16 @@ import json
 import os
 import sys
 import tempfile
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Type
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Type
 
 from fastapi_lint import __version__
 from fastapi_lint.config import Config
 from fastapi_lint.project.fingerprint import IMPLICIT_FACTS, digest, fact_digests
 from fastapi_lint.project import ProjectIndex
-from fastapi_lint.rule import Edit, Finding, Fix, Rule
+from fastapi_lint.locations import absolute_path, shown_path
+from fastapi_lint.rule import Edit, Finding, Fix, Related, Rule
 
-SCHEMA = 1
+SCHEMA = 2  # 2: findings' related locations
 _TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by fastapi-lint.\n"
@@ -88,15 +89,19 @@ def project_salt(project: Optional[ProjectIndex], rules: Sequence[Type[Rule]]) -
 
 
 # -- entries ---------------------------------------------------------------------------------
-def _finding_to_json(finding: Finding) -> Dict[str, Any]:
+def _finding_to_json(finding: Finding, absolute: str) -> Dict[str, Any]:
     data = dataclasses.asdict(finding)
     del data["path"]  # the run's display path is put back on load
+    # absolute, shown again as the run shows the file's own path
+    data["related"] = [{**related, "path": absolute_path(related["path"], finding.path, absolute)}
+                       for related in data["related"]]
     return data
 
 
 _FINDING_FIELDS = tuple(f.name for f in dataclasses.fields(Finding) if f.name != "path")
 _FIX_FIELDS = tuple(f.name for f in dataclasses.fields(Fix))
 _EDIT_FIELDS = tuple(f.name for f in dataclasses.fields(Edit))
+_RELATED_FIELDS = tuple(f.name for f in dataclasses.fields(Related))
 
 
 class _Invalid(Exception):
@@ -128,11 +133,30 @@ def _fix_from_json(data: Any) -> Optional[Fix]:
     return Fix(_check_scalar(data["applicability"]), _check_scalar(data["message"]), tuple(edits))
 
 
-def _finding_from_json(path: str, data: Any) -> Finding:
+def _related_from_json(data: Any, display: str, absolute: str) -> Tuple[Related, ...]:
+    if not isinstance(data, list):
+        raise _Invalid("related")
+    found = []
+    for item in data:
+        item = _exact(item, _RELATED_FIELDS)
+        values = {k: _check_scalar(v) for k, v in item.items()}
+        if not isinstance(values["path"], str) or not all(_is_int(values[k]) for k in ("line", "column")):
+            raise _Invalid("related")
+        values["path"] = shown_path(values["path"], display, absolute)
+        found.append(Related(**values))
+    return tuple(found)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _finding_from_json(path: str, data: Any, absolute: str = "") -> Finding:
     data = _exact(data, _FINDING_FIELDS)
-    values = {k: (_fix_from_json(v) if k == "fix" else _check_scalar(v)) for k, v in data.items()}
+    values = {k: (_fix_from_json(v) if k == "fix" else _related_from_json(v, path, absolute) if k == "related"
+                  else _check_scalar(v)) for k, v in data.items()}
     for name in ("line", "column", "end_line", "end_column"):
-        if not isinstance(values[name], int) or isinstance(values[name], bool):
+        if not _is_int(values[name]):
             raise _Invalid(name)
     return Finding(path=path, **values)
 
@@ -140,18 +164,22 @@ def _finding_from_json(path: str, data: Any) -> Finding:
 class ResultCache:
     """The cache of one run: one configuration, one project state."""
 
-    def __init__(self, directory: str, salt: str, project_salt: str) -> None:
+    def __init__(self, directory: str, salt: str, project_salt: str,
+                 digests: Optional[Mapping[str, str]] = None) -> None:
         self.directory = directory  # the cache root (CACHEDIR.TAG, .gitignore)
         self.entries = os.path.join(directory, "results", salt)
         self.project_salt = project_salt
+        # absolute path -> content digest of the project's files: a finding pointing into
+        # another file (Related) is stale when that file changed, even with the same facts
+        self.digests: Mapping[str, str] = digests or {}
 
     @classmethod
     def for_run(cls, config: Config, rules: Sequence[Type[Rule]], project: Optional[ProjectIndex],
-                versions: str = "") -> "ResultCache":
+                versions: str = "", digests: Optional[Mapping[str, str]] = None) -> "ResultCache":
         directory = config.cache_dir
         if not os.path.isabs(directory):
             directory = os.path.join(config.root, directory)
-        return cls(directory, run_salt(config, rules, versions), project_salt(project, rules))
+        return cls(directory, run_salt(config, rules, versions), project_salt(project, rules), digests)
 
     def key(self, absolute: str, content_digest: str) -> str:
         return digest(f"{self.project_salt}\0{absolute}\0{content_digest}".encode())
@@ -168,17 +196,24 @@ class ResultCache:
                 return None
             if data.get("key") != self.key(absolute, content_digest) or not isinstance(data.get("findings"), list):
                 return None
-            return [_finding_from_json(display, item) for item in data["findings"]]
+            if data.get("related") != self._related_digests(data["findings"], absolute):
+                return None  # a file a finding points into changed (or the entry lies)
+            return [_finding_from_json(display, item, absolute) for item in data["findings"]]
         except (OSError, ValueError, TypeError, _Invalid):
             return None
 
     def store(self, absolute: str, content_digest: str, findings: Sequence[Finding]) -> None:
         """Write the entry atomically; a cache that cannot be written is no error."""
+        stored = [_finding_to_json(f, absolute) for f in findings]
+        related = self._related_digests(stored, absolute)
+        if related is None:
+            return  # it points into a file the run has no digest of: nothing to check it by
         payload = {
             "schema": SCHEMA,
             "tool": __version__,
             "key": self.key(absolute, content_digest),
-            "findings": [_finding_to_json(f) for f in findings],
+            "findings": stored,
+            "related": related,
         }
         try:
             ensure_cache_directory(self.directory, self.entries)
@@ -186,6 +221,22 @@ class ResultCache:
         except (OSError, TypeError, ValueError):
             return
 
+
+    def _related_digests(self, findings: List[Any], absolute: str) -> Optional[Dict[str, str]]:
+        """The digests of the other files the (stored) findings point into, or None when one
+        is unknown."""
+        found: Dict[str, str] = {}
+        for finding in findings:
+            related = finding.get("related") if isinstance(finding, dict) else None
+            for item in related if isinstance(related, list) else ():
+                path = item.get("path") if isinstance(item, dict) else None
+                if not isinstance(path, str) or path == absolute or path in found:
+                    continue
+                content = self.digests.get(path)
+                if content is None:
+                    return None
+                found[path] = content
+        return found
 
 
 def _write_atomic(path: str, data: bytes) -> None:

@@ -13,7 +13,7 @@ import re
 import stat
 import tokenize
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type
 
@@ -24,6 +24,7 @@ from fastapi_lint.codegen import code_in_place
 from fastapi_lint.config import Config
 from fastapi_lint.context import FileContext, ScopeTracker, rule_options
 from fastapi_lint.facts import ModuleFacts
+from fastapi_lint.locations import shown_path
 from fastapi_lint.positions import Span, spans_of
 from fastapi_lint.prefilter import universal_newlines
 from fastapi_lint.project import ProjectIndex, module_name_for
@@ -354,7 +355,8 @@ def _lint_module(display: str, absolute: str, text: str, module: cst.Module,
                 on_crash(rule, exc)
         pending = [p for p in ctx.pending if p.rule not in crashed]
         if pending:
-            result.findings = _resolve(display, text, module, pending, settings.config.honor_other_tools)
+            result.findings = _resolve(display, text, module, pending, settings.config.honor_other_tools,
+                                       absolute)
     except RecursionError:
         result.errors.append(f"{display}: too deeply nested to analyse; file skipped")
     finally:
@@ -381,7 +383,7 @@ def _lines_above_anchor(old: cst.CSTNode) -> cst.CSTNode:
 
 
 def _resolve(display: str, text: str, module: cst.Module, pending: List[PendingFinding],
-             honor_other_tools: bool = True) -> List[Finding]:
+             honor_other_tools: bool = True, absolute: str = "") -> List[Finding]:
     """Give pending findings their positions (computed once, only for files that need them)."""
     spans = spans_of(module, _span_targets(pending))
     finding_lines = (spans[id(p.node)].range.start.line for p in pending if id(p.node) in spans)
@@ -407,6 +409,7 @@ def _resolve(display: str, text: str, module: cst.Module, pending: List[PendingF
             display, line, column, code, end.line, end.column + 1,
             item.rule.NAME, (item.severity or item.rule.SEVERITY).value, item.message, source_line,
             _make_fix(module, spans, item),
+            tuple(replace(r, path=shown_path(r.path, display, absolute)) for r in item.related),
         ))
     return findings
 

@@ -61,6 +61,19 @@ class Fix:
     edits: Tuple[Edit, ...]
 
 
+@dataclass(frozen=True)
+class Related:
+    """A place that explains a finding (a hop of FAPI106's chain, the response model that
+    outputs FAPI501's field): LSP relatedInformation, SARIF relatedLocations, a text note.
+    ``path`` is shown as the finding's own path is (a rule reports the absolute path; the
+    engine rewrites it)."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+
+
 @dataclass(frozen=True, order=True)
 class Finding:
     path: str
@@ -74,6 +87,8 @@ class Finding:
     message: str = field(compare=False)
     source_line: str = field(default="", compare=False)
     fix: Optional[Fix] = field(default=None, compare=False)
+    # in order; no part of the finding's identity (fingerprints, the baseline)
+    related: Tuple[Related, ...] = field(default=(), compare=False)
 
     def sort_key(self) -> Tuple[str, int, int, str, str]:
         return (self.path, self.line, self.column, self.code, self.message)
@@ -96,6 +111,7 @@ class PendingFinding:
     # the fix's applicability when it differs from the rule's FIX (a fix valid only from some
     # dependency version on is unsafe where the project's version is unknown)
     fix_applicability: Optional[FixAvailability] = None
+    related: Tuple[Related, ...] = ()  # absolute paths
 
 
 class Rule:
@@ -144,13 +160,14 @@ class Rule:
         extra: Tuple[Tuple[cst.CSTNode, cst.CSTNode], ...] = (),
         severity: Optional[Severity] = None,
         fix_applicability: Optional[FixAvailability] = None,
+        related: Tuple[Related, ...] = (),
     ) -> None:
         """Report ``node``. ``replace=(old, new)`` attaches a fix replacing ``old`` by ``new``;
         ``severity`` overrides the rule's ``SEVERITY`` and ``fix_applicability`` its ``FIX``
-        for this one finding."""
+        for this one finding; ``related``: places (absolute paths) that explain it."""
         self.ctx.pending.append(
             PendingFinding(self, node, message, replace, fix_message, extra, severity=severity,
-                           fix_applicability=fix_applicability)
+                           fix_applicability=fix_applicability, related=related)
         )
 
     def finish(self) -> None:

@@ -210,7 +210,7 @@ def run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]],
     settings = LintSettings(config, tuple(rules), project, prefilter, versions)
     result = RunResult(usage_errors=list(discovery.errors), rules=tuple(rules), root=config.root,
                        settings=settings, errors=index_errors)
-    store = ResultCache.for_run(config, rules, project, versions.fingerprint()) if cache else None
+    store = ResultCache.for_run(config, rules, project, versions.fingerprint(), digests) if cache else None
     todo: List[int] = []
     for number, source in enumerate(files):
         cached = None
@@ -287,7 +287,9 @@ def _buffer_index(base: ProjectBase, absolute: str, data: bytes) -> ProjectIndex
         summary = None
     old = base.index.summary_for(absolute)
     if old is not None and summary is not None and old.facts() == summary.facts() and old.parses == summary.parses:
-        return base.index  # an edit inside a function body: the tables built from the facts stand
+        # an edit inside a function body: the tables built from the facts stand (and where
+        # things are, when lines moved, is the buffer's)
+        return base.index if old.sites == summary.sites else base.index.with_sites(absolute, summary)
     return base.index.with_file(absolute, summary)
 
 

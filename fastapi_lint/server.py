@@ -13,21 +13,23 @@ import logging
 import os
 import re
 import sys
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import AbstractSet, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
+from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 
 from fastapi_lint import __version__, docs
 from fastapi_lint.add_noqa import add_to_text
 from fastapi_lint.config import ConfigError, find_project_root
+from fastapi_lint.engine import Unreadable, decode_source, read_source
 from fastapi_lint.fix import fix_source
 from fastapi_lint.registry import all_rules
+from fastapi_lint.locations import absolute_path
 from fastapi_lint.rule import Edit, Finding, Severity
-from fastapi_lint.workspace import ClientSettings, Project, encode_buffer, folder_for, load_folder_config
+from fastapi_lint.workspace import Change, ClientSettings, Project, encode_buffer, folder_for, load_folder_config
 
 SOURCE = "fastapi-lint"
 FIX_ALL = f"{types.CodeActionKind.SourceFixAll.value}.{SOURCE}"
@@ -76,7 +78,8 @@ def _text_edit(doc: TextDocument, lines: Sequence[str], edit: Edit) -> types.Tex
                           new_text=edit.content)
 
 
-def diagnostic(doc: TextDocument, lines: Sequence[str], finding: Finding) -> types.Diagnostic:
+def diagnostic(doc: TextDocument, lines: Sequence[str], finding: Finding,
+               related: Optional[List[types.DiagnosticRelatedInformation]] = None) -> types.Diagnostic:
     rule = all_rules().get(finding.code)
     href = docs.help_uri(rule) if rule is not None else None
     return types.Diagnostic(
@@ -88,6 +91,7 @@ def diagnostic(doc: TextDocument, lines: Sequence[str], finding: Finding) -> typ
         message=finding.message,
         tags=[types.DiagnosticTag.Unnecessary] if finding.code == _UNUSED_NOQA else None,
         data={"name": finding.name},
+        related_information=related or None,
     )
 
 
@@ -173,14 +177,12 @@ class FastapiLintServer(LanguageServer):
             return
         project = self.project_for(doc.path)
         try:
-            changed = project.update(doc.path, doc.source)
+            change = project.update(doc.path, doc.source)
         except Exception as exc:  # noqa: BLE001 - the session outlives a bug in a collector
             self.log(f"{doc.path}: cannot summarize: {type(exc).__name__}: {exc}", types.MessageType.Error)
-            changed = False
+            change = Change.NOTHING
         self.publish(doc, project)
-        if changed:
-            self.lint_open(u for u in self.open_uris() if u != uri and self.project_for(
-                self.workspace.get_text_document(u).path) is project)
+        self.after_change(project, {doc.path}, change, skip=uri)
 
     def lint_open(self, uris: Iterable[str]) -> None:
         for uri in list(uris):
@@ -201,8 +203,54 @@ class FastapiLintServer(LanguageServer):
         findings = self.findings_of(doc, project)
         self.results[doc.uri] = (doc.version, findings)
         lines = _lines(doc.source)
+        texts: Dict[str, Optional[List[str]]] = {doc.path: lines}
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-            uri=doc.uri, version=doc.version, diagnostics=[diagnostic(doc, lines, f) for f in findings]))
+            uri=doc.uri, version=doc.version,
+            diagnostics=[diagnostic(doc, lines, f, self.related_information(doc, f, texts)) for f in findings]))
+
+    def related_information(self, doc: TextDocument, finding: Finding,
+                            texts: Dict[str, Optional[List[str]]]) -> List[types.DiagnosticRelatedInformation]:
+        """The finding's related places as LSP locations (columns counted in the text the
+        editor has of that file: its buffer if open, else the file on disk)."""
+        found = []
+        for related in finding.related:
+            path = absolute_path(related.path, finding.path, doc.path)
+            if path not in texts:
+                texts[path] = self._lines_of(path)
+            lines = texts[path] or []
+            position = _position(doc, lines, related.line, related.column) if related.line <= len(lines) \
+                else types.Position(line=related.line - 1, character=related.column - 1)
+            found.append(types.DiagnosticRelatedInformation(
+                location=types.Location(uri=from_fs_path(path) or path, range=types.Range(start=position, end=position)),
+                message=related.message))
+        return found
+
+    def _lines_of(self, path: str) -> Optional[List[str]]:
+        for document in self.workspace.text_documents.values():
+            if document.path == path:
+                return _lines(document.source)
+        try:
+            return _lines(decode_source(read_source(path)))
+        except Unreadable:
+            return None
+
+    def after_change(self, project: Project, paths: AbstractSet[str], change: Change, skip: str = "") -> None:
+        """Re-lint the open documents of ``project`` (but ``skip``) that a change of the files
+        ``paths`` may concern: all of them when facts changed (simplest correct), those
+        whose findings point into the files when only their lines moved."""
+        if change is Change.NOTHING:
+            return
+        for uri in self.open_uris():
+            if uri == skip:
+                continue
+            doc = self.workspace.get_text_document(uri)
+            if self.project_for(doc.path) is not project:
+                continue
+            if change is Change.SITES and not any(
+                    absolute_path(r.path, f.path, doc.path) in paths
+                    for f in self.results.get(uri, (None, []))[1] for r in f.related):
+                continue
+            self.publish(doc, project)
 
     def current_findings(self, doc: TextDocument) -> List[Finding]:
         """The document's findings for its current text (linted now if a change is pending)."""
@@ -341,6 +389,9 @@ def create_server() -> FastapiLintServer:
                 register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=[
                     types.FileSystemWatcher(glob_pattern="**/pyproject.toml"),
                     types.FileSystemWatcher(glob_pattern="**/*.py"),
+                    types.FileSystemWatcher(glob_pattern="**/*.pyi"),
+                    # a deleted directory is reported alone, not file by file
+                    types.FileSystemWatcher(glob_pattern="**/*", kind=types.WatchKind.Delete),
                 ]))]))
 
     @server.feature(types.SHUTDOWN)
@@ -374,10 +425,11 @@ def create_server() -> FastapiLintServer:
         if not _lintable(path):
             return
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
-        project = ls.project_for(os.path.abspath(path))
-        # the buffer may close unsaved: the other modules see the file on disk again
-        if project.reread(os.path.abspath(path)):
-            ls.lint_open(u for u in ls.open_uris() if u != unquote(uri))
+        path = os.path.abspath(path)
+        project = ls.project_for(path)
+        # the buffer may close unsaved: the other modules see the file on disk again (or no
+        # file: it was deleted while open)
+        ls.after_change(project, {path}, project.reread(path), skip=unquote(uri))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: FastapiLintServer, params: types.DidChangeConfigurationParams) -> None:
@@ -392,8 +444,9 @@ def create_server() -> FastapiLintServer:
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(ls: FastapiLintServer, params: types.DidChangeWatchedFilesParams) -> None:
+        # an open document's buffer is what the index holds of its file, deleted or not
         open_paths = {ls.workspace.get_text_document(u).path for u in ls.open_uris()}
-        changed = False
+        changes: Dict[int, Tuple[Project, Set[str], Change]] = {}
         for event in params.changes:
             path = to_fs_path(event.uri)
             if not path:
@@ -401,10 +454,21 @@ def create_server() -> FastapiLintServer:
             if os.path.basename(path) == "pyproject.toml":
                 ls.reconfigure()
                 return
-            if _lintable(path) and path not in open_paths and event.type != types.FileChangeType.Deleted:
-                changed = ls.project_for(os.path.abspath(path)).reread(os.path.abspath(path)) or changed
-        if changed:
-            ls.lint_open(ls.open_uris())
+            path = os.path.abspath(path)
+            if path in open_paths or (not _lintable(path) and folder_for(path, ls.folders()) is None):
+                continue  # a buffer stands for it; a deleted folder outside the workspace
+            if event.type == types.FileChangeType.Deleted:
+                # a file, or a directory of them (clients report a deleted folder alone)
+                change = ls.project_for(path).remove(path)
+            elif _lintable(path):
+                change = ls.project_for(path).reread(path)
+            else:
+                continue
+            project = ls.project_for(path)
+            _, paths, before = changes.get(id(project), (project, set(), Change.NOTHING))
+            changes[id(project)] = (project, paths | {path}, max(before, change))
+        for project, paths, change in changes.values():  # one re-lint per project
+            ls.after_change(project, paths, change)
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
         code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.SourceFixAll, FIX_ALL]))

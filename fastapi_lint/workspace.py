@@ -7,6 +7,7 @@ unsaved edits. Nothing here speaks LSP: :mod:`fastapi_lint.server` does.
 """
 from __future__ import annotations
 
+import enum
 import io
 import os
 import tokenize
@@ -20,6 +21,14 @@ from fastapi_lint.project import ProjectIndex
 from fastapi_lint.registry import all_rules, is_known_selector, select_rules
 from fastapi_lint.rule import Rule
 from fastapi_lint.project.versions import DeclaredVersions
+
+
+class Change(enum.IntEnum):
+    """What a buffer's edit (or a file's change on disk) changed for the other modules."""
+
+    NOTHING = 0
+    SITES = 1  # only where things are: findings pointing into the file (Related) move
+    FACTS = 2  # facts other modules' findings read
 
 
 @dataclass(frozen=True)
@@ -164,8 +173,8 @@ class Project:
 
         return Project(config, _rules_for(config), self.index, project_versions(config), settings)
 
-    def update(self, absolute: str, text: str) -> bool:
-        """Take a buffer's text into the index; True when facts other modules read changed.
+    def update(self, absolute: str, text: str) -> Change:
+        """Take a buffer's text into the index: what changed for the other modules.
 
         A buffer that does not parse keeps its module's last facts for the other modules:
         a half-typed line must not make findings elsewhere flicker.
@@ -175,13 +184,29 @@ class Project:
         if summary.parses is False:
             self.index.parsed_files.discard(absolute)
             if old is not None:
-                return False
+                return Change.NOTHING
         if old is not None and old.facts() == summary.facts():
             if summary.parses:
                 self.index.parsed_files.add(absolute)
-            return False
+            if old.sites == summary.sites:
+                return Change.NOTHING
+            self.index.refresh(summary, absolute)  # lines moved: the tables stand
+            return Change.SITES
         self.index.insert(summary, absolute)
-        return True
+        return Change.FACTS
+
+    def remove(self, absolute: str) -> Change:
+        """Drop a deleted file, or every file under a deleted directory, from the index."""
+        if self.index.summary_for(absolute) is not None:
+            gone = [absolute]
+        elif absolute.endswith((".py", ".pyi")):
+            return Change.NOTHING  # not in the index: nothing under it either
+        else:
+            inside = absolute.rstrip(os.sep) + os.sep
+            gone = [path for path in self.index.paths() if path.startswith(inside)]
+        for path in gone:
+            self.index.remove(path)
+        return Change.FACTS if gone else Change.NOTHING
 
     def lint(self, absolute: str, text: str) -> FileResult:
         """The findings of one buffer, with the project's facts (its own from ``update``)."""
@@ -194,13 +219,15 @@ class Project:
                                     key=lambda f: f.sort_key())
         return result
 
-    def reread(self, absolute: str) -> bool:
+    def reread(self, absolute: str) -> Change:
         """Take the file's text on disk back into the index (a buffer closed unsaved, a file
-        changed outside the editor); True when facts other modules read changed."""
+        created or changed outside the editor); a file no longer there leaves it."""
+        if not os.path.lexists(absolute):
+            return self.remove(absolute)
         try:
             text = decode_source(read_source(absolute))
         except Unreadable:
-            return False
+            return Change.NOTHING
         return self.update(absolute, text)
 
     def lint_settings(self) -> LintSettings:

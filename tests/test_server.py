@@ -165,6 +165,75 @@ def test_editing_a_helper_buffer_refreshes_its_callers(client, workspace):
     assert [d["code"] for d in client.diagnostics(caller)] == ["FAPI106"]
 
 
+def test_the_file_watcher_is_registered_when_the_client_can_take_it(client):
+    [registration] = client.wait(lambda m: m.get("method") == "client/registerCapability")["params"]["registrations"]
+    assert registration["method"] == "workspace/didChangeWatchedFiles"
+    watchers = {(w["globPattern"], w.get("kind")) for w in registration["registerOptions"]["watchers"]}
+    # a deleted folder is reported alone, whatever its files were
+    assert {("**/*.py", None), ("**/pyproject.toml", None), ("**/*", 4)} <= watchers
+
+
+def test_a_chain_through_another_module_is_related_information(client, workspace):
+    caller = open_document(client, workspace / "project" / "app" / "related.py", CALLER)
+    [found] = client.diagnostics(caller)
+    assert found["code"] == "FAPI106"
+    helpers = (workspace / "project" / "app" / "helpers.py").as_uri()
+    # `time.sleep(1)` of HELPER_BLOCKING: 5th line, 4 spaces in
+    assert found["relatedInformation"] == [{
+        "location": {"uri": helpers, "range": {"start": {"line": 4, "character": 4},
+                                               "end": {"line": 4, "character": 4}}},
+        "message": "`load` calls `time.sleep`, which blocks"}]
+    # lines of the helper's buffer move, its facts do not: the caller's note follows them
+    helper = open_document(client, workspace / "project" / "app" / "helpers.py", HELPER_BLOCKING)
+    client.diagnostics(helper)
+    replace_text(client, helper, 2, "# moved\n" + HELPER_BLOCKING)
+    client.diagnostics(helper)
+    [found] = client.diagnostics(caller)
+    assert found["relatedInformation"][0]["location"]["range"]["start"] == {"line": 5, "character": 4}
+    replace_text(client, helper, 3, HELPER_BLOCKING)
+    client.diagnostics(helper)
+    assert client.diagnostics(caller)[0]["relatedInformation"][0]["location"]["range"]["start"]["line"] == 4
+    client.notify("textDocument/didClose", {"textDocument": {"uri": helper}})
+    assert client.diagnostics(helper) == []
+
+
+def test_created_and_deleted_files_enter_and_leave_the_index(client, workspace):
+    package = workspace / "project" / "watched"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    helpers = package / "helpers.py"
+    helpers.write_text(HELPER_BLOCKING)
+    created = [{"uri": path.as_uri(), "type": 1} for path in (package / "__init__.py", helpers)]
+    client.notify("workspace/didChangeWatchedFiles", {"changes": created})
+    caller = open_document(client, package / "caller.py", CALLER.replace("app.helpers", "watched.helpers"))
+    assert [d["code"] for d in client.diagnostics(caller)] == ["FAPI106"]
+    # deleted outside the editor: the finding that went through it goes
+    helpers.unlink()
+    client.notify("workspace/didChangeWatchedFiles", {"changes": [{"uri": helpers.as_uri(), "type": 3}]})
+    assert client.diagnostics(caller) == []
+    helpers.write_text(HELPER_BLOCKING)
+    client.notify("workspace/didChangeWatchedFiles", {"changes": [{"uri": helpers.as_uri(), "type": 1}]})
+    assert [d["code"] for d in client.diagnostics(caller)] == ["FAPI106"]
+    # deleted while open: the buffer stands for it until it closes
+    helper = open_document(client, helpers, HELPER_BLOCKING)
+    client.diagnostics(helper)
+    helpers.unlink()
+    client.notify("workspace/didChangeWatchedFiles", {"changes": [{"uri": helpers.as_uri(), "type": 3}]})
+    client.notify("textDocument/didClose", {"textDocument": {"uri": helper}})
+    assert client.diagnostics(helper) == []
+    assert client.diagnostics(caller) == []
+    # a deleted folder comes as one event
+    helpers.write_text(HELPER_BLOCKING)
+    client.notify("workspace/didChangeWatchedFiles", {"changes": [{"uri": helpers.as_uri(), "type": 1}]})
+    assert [d["code"] for d in client.diagnostics(caller)] == ["FAPI106"]
+    helpers.unlink()
+    (package / "__init__.py").unlink()
+    client.notify("workspace/didChangeWatchedFiles", {"changes": [{"uri": package.as_uri(), "type": 3}]})
+    assert client.diagnostics(caller) == []
+    client.notify("textDocument/didClose", {"textDocument": {"uri": caller}})
+    client.diagnostics(caller)
+
+
 def test_hover_on_a_noqa_code_shows_the_rule_documentation(client, workspace):
     text = "import time\n\n\nasync def f() -> None:\n    time.sleep(1)  # noqa: FAPI101\n"
     uri = open_document(client, workspace / "project" / "app" / "hover.py", text)

@@ -67,6 +67,13 @@ class FunctionCalls:
     context_manager: bool = False
 
 
+# where a function is and where it calls what (``ModuleSummary.sites[CALL_GRAPH]``, beside
+# the facts: lines that merely move change no finding, only where its notes point), flat for
+# a small pickle: (def line, def column, blocking line, blocking column, then line, column of
+# the first call of each of ``FunctionCalls.calls``, in order); 0, 0 for no blocking call
+FunctionSites = Tuple[int, ...]
+
+
 @dataclass(frozen=True)
 class ModuleCalls:
     functions: Dict[str, FunctionCalls]  # "helper" or "Class.method"
@@ -84,10 +91,28 @@ def collect_calls(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -
     if module is None:
         return
     package = importing_package(summary.module, is_package)
-    scanner = _ModuleScanner(summary.module, package)
+    scanner = _ModuleScanner(summary.module, package, _Columns(text))
     scanner.scan(module.body)
     if scanner.functions or scanner.imports:
         summary.extra[CALL_GRAPH] = ModuleCalls(scanner.functions, scanner.imports)
+    if scanner.sites:
+        summary.sites[CALL_GRAPH] = scanner.sites
+
+
+class _Columns:
+    """1-based code point columns of ``ast``'s UTF-8 byte offsets."""
+
+    def __init__(self, text: str) -> None:
+        self._lines: Optional[List[str]] = None if not text.isascii() else []
+        self._text = text
+
+    def __call__(self, node: ast.AST) -> Tuple[int, int]:
+        line, offset = node.lineno, node.col_offset  # type: ignore[attr-defined]
+        if self._lines is None:
+            self._lines = self._text.splitlines()
+        if self._lines and 0 < line <= len(self._lines) and not self._lines[line - 1].isascii():
+            offset = len(self._lines[line - 1].encode("utf-8")[:offset].decode("utf-8", "ignore"))
+        return line, offset + 1
 
 
 def display_name(resolved: str) -> str:
@@ -95,9 +120,11 @@ def display_name(resolved: str) -> str:
 
 
 class _ModuleScanner:
-    def __init__(self, module: str, package: str) -> None:
+    def __init__(self, module: str, package: str, columns: Optional[_Columns] = None) -> None:
         self.module = module
         self.package = package
+        self.columns = columns or _Columns("")
+        self.sites: Dict[str, FunctionSites] = {}
         self.names: Dict[str, str] = {}
         self.imports: Dict[str, str] = {}
         self.functions: Dict[str, FunctionCalls] = {}
@@ -111,7 +138,9 @@ class _ModuleScanner:
         # names first (a function may call one defined below it), then the function bodies
         self._scan_names(body)
         for function in self._functions:
-            self.functions[function.name] = _FunctionScanner(self, function, None, {}).run()
+            scanner = _FunctionScanner(self, function, None, {})
+            self.functions[function.name] = scanner.run()
+            self.sites[function.name] = scanner.sites()
         for node in self._classes:
             self._scan_class(node)
 
@@ -149,7 +178,9 @@ class _ModuleScanner:
         for method in methods:
             if _runs_when_called(method):
                 key = f"{node.name}.{method.name}"
-                self.functions[key] = _FunctionScanner(self, method, node.name, attributes).run()
+                scanner = _FunctionScanner(self, method, node.name, attributes)
+                self.functions[key] = scanner.run()
+                self.sites[key] = scanner.sites()
 
     # -- names (the ast twin of ModuleFacts.resolve) --------------------------------------
     def resolve(self, node: ast.expr, local: Dict[str, str]) -> Optional[str]:
@@ -204,6 +235,9 @@ class _FunctionScanner:
         self.local: Dict[str, str] = {}
         self.calls: List[str] = []
         self.blocking: Optional[str] = None
+        # where each kept call is first made, and the first blocking call
+        self._call_sites: Dict[str, ast.Call] = {}
+        self._blocking_site: Optional[ast.Call] = None
         # ``global _conf; _conf = load()``: filling module state is a one-time initialization
         self._globals: Set[str] = set()
         self._once: Set[int] = set()
@@ -230,6 +264,14 @@ class _FunctionScanner:
             declared = None
         return FunctionCalls(tuple(dict.fromkeys(self.calls)), self.blocking, declared,
                              _is_context_manager(self.function))
+
+    def sites(self) -> FunctionSites:
+        """Where the function and the calls :meth:`run` recorded are (``FunctionSites``)."""
+        columns = self.module.columns
+        found = [*columns(self.function), *(columns(self._blocking_site) if self._blocking_site else (0, 0))]
+        for name in dict.fromkeys(self.calls):
+            found.extend(columns(self._call_sites[name]))
+        return tuple(found)
 
     def self_attributes(self) -> Dict[str, str]:
         """``self.x = value`` bindings of ``__init__`` whose type is known."""
@@ -281,8 +323,10 @@ class _FunctionScanner:
         if classify_blocking(name) is not None:
             if self.blocking is None:
                 self.blocking = display_name(name)
+                self._blocking_site = node
         elif _worth_keeping(name):
             self.calls.append(name)
+            self._call_sites.setdefault(name, node)
 
     def _callee(self, func: ast.expr) -> Optional[str]:
         # ``self.client.get()``: the attribute's type comes from ``__init__``
@@ -482,31 +526,98 @@ class CallGraph:
         return key is not None and self.modules[key[0]].functions[key[1]].context_manager
 
     def chain(self, resolved: str) -> Optional[List[str]]:
+        keys = self.chain_keys(resolved)
+        if keys is None:
+            return None
+        return [key[1] for key in keys] + [self._blocking[keys[-1]]]
+
+    def chain_keys(self, resolved: str) -> Optional[List[FunctionKey]]:
+        """The project functions from the one ``resolved`` calls to the one that blocks."""
         key = self.lookup(resolved)
         if key is None:
             returned = self._through_return(resolved)
             key = self.lookup(returned) if returned is not None else None
         if key is None or key not in self._next:
             return None
-        names: List[str] = []
+        keys: List[FunctionKey] = []
         current: Optional[FunctionKey] = key
         while current is not None:
-            names.append(current[1])
-            last = current
+            keys.append(current)
             current = self._next[current]
-        names.append(self._blocking[last])
-        return names
+        return keys
+
+    def hops(self, project: ProjectIndex, keys: List[FunctionKey]) -> List[Tuple[str, int, int, str]]:
+        """(path, line, column, note) of each call along the chain ``keys``, down to the
+        blocking one; positions from the index's sites (read now: they may have moved since
+        the graph was built without its facts changing)."""
+        found = []
+        for number, key in enumerate(keys):
+            module, qualname = key
+            function = self.modules[module].functions[qualname]
+            path = project.path_of(module)
+            summary = project.modules.get(module)
+            sites = summary.sites.get(CALL_GRAPH) if summary is not None else None
+            if path is None or not isinstance(sites, dict) or qualname not in sites:
+                return []  # a module without sites (a summary of an older collector)
+            where: FunctionSites = sites[qualname]
+            if number + 1 < len(keys):
+                callee = self._callee_of(function, keys[number + 1])
+                if callee is None:
+                    return []
+                note = f"`{qualname}` calls `{keys[number + 1][1]}`"
+            else:
+                callee = None if function.blocking is not None else self._blocking_callee(function, key)
+                note = f"`{qualname}` calls `{self._blocking[key]}`, which blocks"
+            if callee is None:
+                line, column = where[2], where[3]
+            else:
+                at = function.calls.index(callee)
+                line, column = where[4 + 2 * at], where[5 + 2 * at]
+            if line == 0:
+                return []
+            found.append((path, line, column, note))
+        return found
+
+    def _callee_of(self, function: FunctionCalls, target: FunctionKey) -> Optional[str]:
+        """The first call of ``function`` that designates ``target`` (as :meth:`_search` saw it)."""
+        for callee in function.calls:
+            found = self.lookup(callee)
+            if found is None:
+                returned = self._through_return(callee)
+                found = self.lookup(returned) if returned is not None else None
+            if found == target:
+                return callee
+        return None
+
+    def _blocking_callee(self, function: FunctionCalls, key: FunctionKey) -> Optional[str]:
+        """The call whose declared return type blocks (``make_session().query``)."""
+        for callee in function.calls:
+            if self.lookup(callee) is None:
+                returned = self._through_return(callee)
+                if returned is not None and display_name(returned) == self._blocking[key]:
+                    return callee
+        return None
 
 
 def _graph(project: ProjectIndex) -> CallGraph:
     """The graph of the index, built on the first question and again after the index
     changes (the language server replaces a module's summary as its buffer is edited)."""
-    return project.derived(CALL_GRAPH, CallGraph)
+    return project.derived(CALL_GRAPH, CallGraph, reads=(CALL_GRAPH,))
 
 
 def blocking_chain(project: Optional[ProjectIndex], resolved: str) -> Optional[List[str]]:
     """``["fetch_price", "requests.get"]`` when calling ``resolved`` blocks, else None."""
     return _graph(project).chain(resolved) if project is not None else None
+
+
+def blocking_hops(project: Optional[ProjectIndex], resolved: str) -> List[Tuple[str, int, int, str]]:
+    """(absolute path, line, column, note) of each call from ``resolved`` down to the
+    blocking one; empty when calling it does not block (or a position is unknown)."""
+    if project is None:
+        return []
+    graph = _graph(project)
+    keys = graph.chain_keys(resolved)
+    return graph.hops(project, keys) if keys else []
 
 
 def is_context_manager(project: Optional[ProjectIndex], resolved: str) -> bool:

@@ -13,7 +13,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, TypeVar
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple, TypeVar
 from fastapi_lint.project import routers as _routers
 from fastapi_lint.project.astnames import parse_quietly
 
@@ -57,6 +57,10 @@ class ModuleSummary:
     parses: Optional[bool] = None
     # digest of each collector's data here (fingerprint.fact_digests), made on first need
     fingerprints: Optional[Dict[str, str]] = None
+    # where things are, per collector: positions recorded beside the facts for the places a
+    # finding points to (rule.Related). No fact: no table is derived from them and no other
+    # module's findings depend on them, so a buffer whose lines merely moved changes no facts
+    sites: Dict[str, object] = field(default_factory=dict)
 
     def facts(self) -> Tuple[Any, ...]:
         """What other modules read of this one. Compared with ==, not digested (a digest costs
@@ -234,11 +238,20 @@ class ProjectIndex:
     _by_path: Dict[str, ModuleSummary] = field(default_factory=dict, repr=False, compare=False)
     # project-wide tables rules derive from the summaries, each computed once per index
     _derived: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # module -> the file (absolute) its summary was made from
+    _paths: Dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # derived table -> the collectors whose data it reads (None: any of the summaries' data)
+    _reads: Dict[str, Optional[FrozenSet[str]]] = field(default_factory=dict, repr=False, compare=False)
 
-    def derived(self, key: str, compute: Callable[["ProjectIndex"], _T]) -> _T:
-        """``compute(self)``, made once for this index and kept under ``key``."""
+    def derived(self, key: str, compute: Callable[["ProjectIndex"], _T],
+                reads: Optional[Tuple[str, ...]] = None) -> _T:
+        """``compute(self)``, made once for this index and kept under ``key``. ``reads``: the
+        names of the collectors whose data (``ModuleSummary.extra``) it reads, beside the
+        module names (``resolve_module``); then a module's new summary that changes none of
+        them keeps the table (an editor's buffer). None: every change drops it."""
         if key not in self._derived:
             self._derived[key] = compute(self)
+            self._reads[key] = frozenset(reads) if reads is not None else None
         return self._derived[key]
 
     @classmethod
@@ -281,14 +294,69 @@ class ProjectIndex:
 
     def insert(self, summary: ModuleSummary, path: Optional[str] = None) -> None:
         # a later file of the same module replaces the earlier one, as ``add`` always did
+        old = self.modules.get(summary.module)
         self.modules[summary.module] = summary
-        # the tables derived from the summaries are stale now (the language server inserts
+        # the tables derived from what changed are stale now (the language server inserts
         # into an index that rules already read)
-        self._derived.clear()
+        self._forget(old, summary)
         if path is not None:
             self._by_path[path] = summary
+            self._paths[summary.module] = path
             if summary.parses:
                 self.parsed_files.add(path)
+
+    def _forget(self, old: Optional[ModuleSummary], new: ModuleSummary) -> None:
+        """Drop the derived tables that read what changed from ``old`` to ``new``."""
+        if not self._derived:
+            return
+        if old is None or (old.is_package, old.apps, old.routers) != (new.is_package, new.apps, new.routers):
+            self._derived.clear()  # another module, or what every file's facts resolve against
+            return
+        changed = {name for name in old.extra.keys() | new.extra.keys() if old.extra.get(name) != new.extra.get(name)}
+        for key in list(self._derived):
+            reads = self._reads.get(key)
+            if reads is None or not reads.isdisjoint(changed):
+                del self._derived[key]
+
+    def remove(self, path: str) -> bool:
+        """Drop the file at ``path`` (absolute; a deleted file); True when the index had it.
+        Another file of its module, if any, takes its place."""
+        summary = self._by_path.pop(path, None)
+        if summary is None:
+            return False
+        self.parsed_files.discard(path)
+        if self.modules.get(summary.module) is summary:
+            del self.modules[summary.module]
+            self._paths.pop(summary.module, None)
+            for other, kept in self._by_path.items():
+                if kept.module == summary.module:
+                    self.modules[kept.module], self._paths[kept.module] = kept, other
+        self._derived.clear()
+        return True
+
+    def paths(self) -> List[str]:
+        """The files (absolute) the index was built from."""
+        return list(self._by_path)
+
+    def refresh(self, summary: ModuleSummary, path: str) -> None:
+        """Put ``summary`` in place of the file's summary with the same facts (only its
+        ``sites`` moved): the derived tables stand."""
+        old = self._by_path.get(path)
+        self._by_path[path] = summary
+        if old is not None and self.modules.get(summary.module) is old:
+            self.modules[summary.module] = summary
+
+    def with_sites(self, path: str, summary: ModuleSummary) -> "ProjectIndex":
+        """A copy of the index where the file at ``path`` has ``summary``, whose facts are
+        its summary's (a buffer whose lines moved): the copy shares the derived tables."""
+        index = ProjectIndex(self.root, dict(self.modules), self.parsed_files, dict(self._by_path),
+                             self._derived, self._paths, self._reads)
+        index.refresh(summary, path)
+        return index
+
+    def path_of(self, module: str) -> Optional[str]:
+        """The file (absolute) the index's ``module`` was summarized from."""
+        return self._paths.get(module)
 
     def with_file(self, path: str, summary: Optional[ModuleSummary]) -> "ProjectIndex":
         """A new index where the file at ``path`` (absolute) has ``summary`` (an editor's
@@ -302,6 +370,11 @@ class ProjectIndex:
                 index.insert(summary, path)
         if path not in self._by_path and summary is not None:
             index.insert(summary, path)
+        old = self._by_path.get(path)
+        if old is not None and summary is not None and old.module == summary.module:
+            # the same modules: the tables that read none of the facts the buffer changed stand
+            index._derived, index._reads = dict(self._derived), dict(self._reads)
+            index._forget(old, summary)
         return index
 
     def summary_for(self, path: Optional[str]) -> Optional[ModuleSummary]:
@@ -324,7 +397,7 @@ class ProjectIndex:
         answer to the name, the one nearest ``importer`` (the index's name of the importing
         module) wins; when none is nearest, the name is ambiguous and resolves to nothing.
         """
-        candidates = self.derived("module-names", _importable_names).get(dotted_module)
+        candidates = self.derived("module-names", _importable_names, reads=()).get(dotted_module)
         if not candidates:
             return None
         rank, modules = candidates

@@ -95,7 +95,8 @@ def project_instance_names(project: Optional[ProjectIndex], prefixes: Tuple[str,
     if project is None:
         return frozenset()
     return project.derived(f"{INSTANCES}:names:{prefixes!r}", lambda index: frozenset(
-        key.rpartition(".")[2] for key, value in _table(index).items() if value.startswith(prefixes)))
+        key.rpartition(".")[2] for key, value in _table(index).items() if value.startswith(prefixes)),
+        reads=(INSTANCES,))
 
 
 def _is_instance(value: str) -> bool:
@@ -106,7 +107,7 @@ def _is_instance(value: str) -> bool:
 # One flat table per project: "<module>.<name>" -> value, also under the module's dotted
 # suffixes so that a src-layout module ("src.app.db") answers for "app.db".
 def _table(project: ProjectIndex) -> Dict[str, str]:
-    return project.derived(INSTANCES, _build_table)
+    return project.derived(INSTANCES, _build_table, reads=(INSTANCES,))
 
 
 def _build_table(project: ProjectIndex) -> Dict[str, str]:

@@ -86,12 +86,15 @@ def collect_models(path: str, text: str, summary: ModuleSummary, tree: LazyAst) 
     package = importing_package(summary.module, os.path.basename(path).startswith("__init__."))
     names = _module_names(module, summary.module, package)
     classes: Dict[str, Tuple[str, ...]] = {}
+    # where each class is (ModuleSummary.sites: no fact), for the note of FAPI501
+    where: Dict[str, Tuple[int, int]] = {}
     fields: Dict[str, Tuple[str, ...]] = {}
     secrets: Dict[str, Tuple[str, ...]] = {}
     responses: Set[str] = set()
     routes: List[RouteExposure] = []
     for stmt in module.body:
         if isinstance(stmt, ast.ClassDef):
+            where[stmt.name] = (stmt.lineno, stmt.col_offset + 1)  # `class` starts its line: no byte offset
             classes[stmt.name] = tuple(
                 r for r in (_resolve(_base_expr(b), names) for b in stmt.bases) if r is not None
             )
@@ -127,6 +130,8 @@ def collect_models(path: str, text: str, summary: ModuleSummary, tree: LazyAst) 
         summary.extra[MODELS] = ModuleModels(
             classes, tuple(sorted(responses)), v1, fields, tuple(routes), masked, secrets,
         )
+        if where:
+            summary.sites[MODELS] = where
 
 
 # marks a class every field of which some call fills from a masked mapping
@@ -384,6 +389,7 @@ class ModelIndex:
             masked.update(data.masked)
         self.masked: FrozenSet[str] = frozenset(masked)
         self._reach: Optional[Dict[Key, List[Tuple[str, RouteExposure]]]] = None
+        self._roots: Dict[str, Key] = {}  # name -> class of the response models routes name
         self._models: Dict[Key, bool] = {}
         self._children: Dict[Key, List[Key]] = {}
         for key, bases in self._bases.items():
@@ -496,6 +502,7 @@ class ModelIndex:
                 for ref in route.refs:
                     root = self.find_class(ref)
                     if root is not None and self.is_model(root):
+                        self._roots.setdefault(root[1], root)
                         self._spread(root, (root[1], route))
         return self._reach.get(key, [])
 
@@ -549,6 +556,22 @@ class ModelIndex:
                     stack.append(parent)
         return found
 
+    def response_model(self, key: Key, name: str) -> Optional[Key]:
+        """The class of the response model ``name`` that :meth:`route_exposures` or
+        :meth:`named_exposures` of ``key`` gave."""
+        self.route_exposures(key)
+        if name in self._roots:
+            return self._roots[name]
+        stack, seen = [key], set()
+        while stack:
+            current = stack.pop()
+            if current[1] == name:
+                return current
+            if current not in seen:
+                seen.add(current)
+                stack.extend(self._children.get(current, ()))
+        return None
+
     def named_exposures(self, key: Key) -> List[str]:
         """Models named like a response (``*Response``/``*Out``...) that output the fields of
         ``key`` (itself or a subclass) although no route is seen returning them."""
@@ -569,4 +592,4 @@ def model_index(project: Optional[ProjectIndex]) -> ModelIndex:
     """The index of ``project``, built once per index."""
     if project is None:
         return ModelIndex(None)
-    return project.derived(MODELS, ModelIndex)
+    return project.derived(MODELS, ModelIndex, reads=(MODELS,))

@@ -539,7 +539,7 @@ def _reach(seeds: Iterable[FunctionKey], edges: Dict[FunctionKey, List[FunctionK
 # -- the question rules ask ------------------------------------------------------------------
 def served_code(project: ProjectIndex, test_paths: Sequence[str], script_paths: Sequence[str]) -> ServedCode:
     key = f"{SERVED}:{tuple(test_paths)!r}:{tuple(script_paths)!r}"
-    return project.derived(key, lambda index: ServedCode(index, test_paths, script_paths))
+    return project.derived(key, lambda index: ServedCode(index, test_paths, script_paths), reads=(SERVED,))
 
 
 def in_served_code(ctx: "FileContext") -> bool:

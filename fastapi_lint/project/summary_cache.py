@@ -28,7 +28,7 @@ from fastapi_lint.cache import _code_fingerprint, _write_atomic, digest, ensure_
 from fastapi_lint.config import Config
 from fastapi_lint.project.index import ModuleSummary, collector_identities
 
-SCHEMA = 4  # 2: ModuleSummary.parses; 3: ModuleSummary.fingerprints; 4: is_package, routers
+SCHEMA = 5  # 2: ModuleSummary.parses; 3: ModuleSummary.fingerprints; 4: is_package, routers; 5: sites
 _MAGIC = b"FLSUM1\n"
 _SNAPSHOT_MAGIC = b"FLSNAP1\n"
 _SNAPSHOT = "project.snapshot"

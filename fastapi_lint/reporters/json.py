@@ -23,6 +23,8 @@ def finding_dict(finding: Finding, url: Optional[str] = None) -> Dict[str, Any]:
         "message": finding.message,
         "fix": None,
         "url": url,  # the rule's documentation page, as in ruff's JSON (null for plugin rules)
+        # the places that explain it, in order (FAPI106's chain, FAPI501's response model)
+        "related": [asdict(r) for r in finding.related],
     }
     if finding.fix is not None:
         data["fix"] = {

@@ -74,8 +74,10 @@ def _table(report: Report, urls: Dict[str, Optional[str]]) -> List[str]:
 
 def _finding_line(finding: Finding, urls: Dict[str, Optional[str]]) -> str:
     mark = " (fixable)" if finding.fix is not None and finding.fix.applicability == "safe" else ""
+    notes = "".join(f"\n  - note: `{related.path}:{related.line}:{related.column}` {text(related.message)}"
+                    for related in finding.related)
     return (f"- **{finding.line}:{finding.column}** {_code(finding.code, urls)} {finding.severity}: "
-            f"{text(finding.message)}{mark}")
+            f"{text(finding.message)}{mark}{notes}")
 
 
 def _files(findings: Sequence[Finding], urls: Dict[str, Optional[str]], budget: int) -> Tuple[List[str], int]:

@@ -16,7 +16,7 @@ from typing import IO, Any, Dict, Optional
 from fastapi_lint import HOMEPAGE
 from fastapi_lint.reporters import Report
 from fastapi_lint.reporters.json import rule_urls
-from fastapi_lint.rule import Edit, Finding
+from fastapi_lint.rule import Edit, Finding, Related
 
 SEVERITY = {"error": "ERROR", "warning": "WARNING", "info": "INFO"}
 
@@ -62,7 +62,15 @@ def diagnostic(finding: Finding, url: Optional[str]) -> Dict[str, Any]:
     fix = finding.fix
     if fix is not None and fix.applicability == "safe" and len(fix.edits) == 1:
         data["suggestions"] = [_suggestion(finding, fix.edits[0])]
+    if finding.related:
+        data["related_locations"] = [_related(related) for related in finding.related]
     return data
+
+
+def _related(related: Related) -> Dict[str, Any]:
+    text = linecache.getline(os.path.abspath(related.path), related.line)
+    start = {"line": related.line, "column": byte_column(text, related.column)}
+    return {"message": related.message, "location": {"path": related.path, "range": {"start": start}}}
 
 
 def render(report: Report, stream: IO[str]) -> None:

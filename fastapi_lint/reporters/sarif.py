@@ -11,7 +11,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import IO, Any, Dict, List, Optional, Tuple, Type
+from typing import IO, Any, Callable, Dict, List, Optional, Tuple, Type
 from urllib.parse import quote
 
 from fastapi_lint import HOMEPAGE, __version__, docs
@@ -145,7 +145,8 @@ def fingerprint(finding: Finding, uri: str, occurrence: int) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def _result(finding: Finding, rule_index: Optional[int], location: Dict[str, str], occurrence: int) -> Dict[str, Any]:
+def _result(finding: Finding, rule_index: Optional[int], location: Dict[str, str], occurrence: int,
+            related_location: Callable[[str], Dict[str, str]]) -> Dict[str, Any]:
     result: Dict[str, Any] = {
         "ruleId": finding.code,
         "level": Severity(finding.severity).sarif_level,
@@ -162,6 +163,12 @@ def _result(finding: Finding, rule_index: Optional[int], location: Dict[str, str
         result["ruleIndex"] = rule_index
     if finding.fix is not None:
         result["fixes"] = [_fix(finding.fix, location)]
+    if finding.related:
+        result["relatedLocations"] = [
+            {"id": number, "message": {"text": related.message}, "physicalLocation": {
+                "artifactLocation": related_location(related.path),
+                "region": {"startLine": related.line, "startColumn": related.column}}}
+            for number, related in enumerate(finding.related, 1)]
     return result
 
 
@@ -189,7 +196,8 @@ def sarif_log(report: Report, root: Optional[str] = None) -> Dict[str, Any]:
         key = (finding.code, location["uri"], " ".join(finding.source_line.split()))
         occurrence = seen.get(key, 0)
         seen[key] = occurrence + 1
-        results.append(_result(finding, index.get(finding.code), location, occurrence))
+        results.append(_result(finding, index.get(finding.code), location, occurrence,
+                               lambda path: artifact_location(path, root)))
     invocation: Dict[str, Any] = {"executionSuccessful": not report.errors}
     if report.errors:
         invocation["toolExecutionNotifications"] = [

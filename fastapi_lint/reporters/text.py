@@ -95,6 +95,9 @@ def _print_findings(console: Console, report: Report, findings: Sequence[Finding
                 caret_at = max(f.column - 1 - (len(source) - len(stripped)), 0)
                 console.print(f"      [dim]{escape(stripped)}[/]")
                 console.print(" " * (6 + min(caret_at, len(stripped))) + "[bold]^[/]")
+            for related in f.related:  # rustc's and ruff's way of pointing elsewhere
+                console.print(f"      [dim]= note:[/] {escape(related.path)}:{related.line}:{related.column}: "
+                              f"{escape(related.message)}")
         console.print()
 
 

@@ -5,9 +5,9 @@ from typing import Optional, Set
 import libcst as cst
 
 from fastapi_lint.prefilter import has_async_def
-from fastapi_lint.rule import Default, Rule, Severity
+from fastapi_lint.rule import Default, Related, Rule, Severity
 from fastapi_lint.rules.async_._blocking import classify_blocking
-from fastapi_lint.project.calls import CALL_GRAPH, blocking_chain, is_context_manager
+from fastapi_lint.project.calls import CALL_GRAPH, blocking_chain, blocking_hops, is_context_manager
 from fastapi_lint.project.instances import INSTANCES, project_instance
 from fastapi_lint.project.served import SERVED, in_served_code
 
@@ -18,7 +18,9 @@ class TransitiveBlockingCall(Rule):
     Reports a call, in async context, of a sync function of this project (same module or
     imported from another project module) that makes a blocking call (FAPI101-FAPI105) itself
     or through further project functions, at any depth. The message names the chain, e.g.
-    `get_file -> read_user_file -> open`.
+    `get_file -> read_user_file -> open`, and each call of it, down to the blocking one, is a
+    related location (a note in the text output, `related` in JSON, SARIF `relatedLocations`,
+    related information in an editor).
 
     Module-level functions and the methods of module-level classes are followed: `helper()`,
     `helpers.helper()`, `from .helpers import helper`, re-exports through a package
@@ -110,6 +112,8 @@ class TransitiveBlockingCall(Rule):
             return
         caller = self.ctx.current_function
         shown = ([caller.name.value] if caller is not None else []) + chain
+        # each hop down to the blocking call, for editors and SARIF viewers to follow
+        related = tuple(Related(*hop) for hop in blocking_hops(self.ctx.project, name))
         if id(node) in self._with_items and is_context_manager(self.ctx.project, name):
             if _yields_sync_session(self.ctx.project, name):
                 return  # FAPI105 reports what the block does with the session: the real work
@@ -119,12 +123,14 @@ class TransitiveBlockingCall(Rule):
                 f"({' -> '.join(shown)}); `asyncio.to_thread` cannot run a context manager: "
                 "move the whole `with` block into a sync function run with `asyncio.to_thread`, "
                 "or use an async context manager",
+                related=related,
             )
             return
         self.report(
             node,
             f"`{chain[0]}()` blocks the event loop ({' -> '.join(shown)}); "
             f"run it in a thread: `await asyncio.to_thread({chain[0]}, ...)`",
+            related=related,
         )
 
     def _callee(self, func: cst.BaseExpression) -> Optional[str]:

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Tuple
 
 import libcst as cst
 
 from fastapi_lint.names import keyword
-from fastapi_lint.rule import Default, Rule, Severity
+from fastapi_lint.rule import Default, Related, Rule, Severity
 from fastapi_lint.rules._text import universal_newlines
-from fastapi_lint.project.models import MASKED_CLASS, MODELS, RouteExposure, model_index
+from fastapi_lint.project.models import MASKED_CLASS, MODELS, Key, ModelIndex, RouteExposure, model_index
 from fastapi_lint.rules.models._sensitive import FIELD_WORDS, _NOT_SUFFIXES, _derived
 from fastapi_lint.words import name_parts, says_secret
 
@@ -65,7 +65,9 @@ class SensitiveFieldInResponseModel(Rule):
     it as a field type (`tokens: list[TokenOut]`), any depth, in any module of the project.
     Password and private-key fields are also reported in a model named `*Response`, `*Out`,
     `*Public` or `*Read` that no route is seen returning (seed 001). The finding points at
-    the field, in the module that declares it.
+    the field, in the module that declares it; when another class outputs it (a subclass,
+    a model nesting it), that response model is a related location (a note in the text
+    output, `related` in JSON, SARIF `relatedLocations`, related information in an editor).
 
     Only string fields are credentials: `SecretStr`/`SecretBytes` (serialized masked),
     models, lists, `Literal`s, flags, numbers and dates are not. Not reported either:
@@ -165,11 +167,27 @@ class SensitiveFieldInResponseModel(Rule):
                 shown_by = named  # seed 001: a *Response/*Out model with a password field
             if not shown_by:
                 continue
+            related: Tuple[Related, ...] = ()
             if shown_by[0] == node.name.value:
                 where = f"response model `{node.name.value}`"
             else:
                 where = f"`{node.name.value}`, whose fields response model `{shown_by[0]}` outputs"
-            self.report(target, f"field `{name}` (a {word}) is declared by {where}")
+                related = self._response_model_site(index, key, shown_by[0], name)
+            self.report(target, f"field `{name}` (a {word}) is declared by {where}", related=related)
+
+    def _response_model_site(self, index: ModelIndex, key: Key, model: str, field: str) -> Tuple[Related, ...]:
+        """Where the response model that outputs the field is (another class, often another
+        module): the note an editor can jump to."""
+        root = index.response_model(key, model)
+        project = self.ctx.project
+        if root is None or project is None:
+            return ()
+        summary, path = project.modules.get(root[0]), project.path_of(root[0])
+        sites = summary.sites.get(MODELS) if summary is not None else None
+        if path is None or not isinstance(sites, dict) or root[1] not in sites:
+            return ()
+        line, column = sites[root[1]]
+        return (Related(path, line, column, f"response model `{model}` outputs `{field}`"),)
 
     @staticmethod
     def _leaks(field: str, word: str, documented: bool, root: str, route: RouteExposure) -> bool:
