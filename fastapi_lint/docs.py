@@ -35,6 +35,7 @@ SECURITY_SEVERITY: Dict[str, Tuple[float, str]] = {
     "FAPI309": (7.5, "a request-controlled path reads or writes files outside the intended directory"),
     "FAPI310": (5.4, "stack traces and internal messages help an attacker, without a direct compromise"),
     "FAPI311": (5.3, "unlimited login attempts allow online password guessing"),
+    "FAPI312": (6.5, "a route missing the authentication its siblings have answers anyone; often public by design"),
     "FAPI501": (6.5, "password hashes or tokens are serialized to API clients"),
     "FAPI601": (5.5, "secrets and personal data in logs reach everyone who can read the logs"),
 }
@@ -59,7 +60,7 @@ PRECISION: Dict[str, Tuple[str, str]] = {
     "FAPI202": ("low", "measured: 4 of 6 judged true (6 findings) on 12 FastAPI projects; few findings, an estimate"),
     "FAPI203": ("high", "measured: 2 of 2 judged true (2 findings) on 12 FastAPI projects; few findings, an estimate"),
     "FAPI204": ("very-high", "measured: 60 of 61 judged true (116 findings) on 12 FastAPI projects"),
-    "FAPI206": ("low", "measured: 1 of 2 judged true (2 findings) on 12 FastAPI projects; few findings, an estimate"),
+    "FAPI206": ("low", "measured: 1 of 3 judged true (3 findings) on 12 FastAPI projects; few findings, an estimate"),
     "FAPI207": ("low", "measured: 1 of 2 judged true (2 findings) on 12 FastAPI projects; few findings, an estimate"),
     "FAPI301": ("low", "measured: 2 of 6 judged true (6 findings) on 12 FastAPI projects; few findings, an estimate"),
     "FAPI302": ("low", "measured: 4 of 6 judged true (6 findings) on 12 FastAPI projects; few findings, an estimate"),
@@ -72,6 +73,8 @@ PRECISION: Dict[str, Tuple[str, str]] = {
     "FAPI309": ("high", "measured: 5 of 5 judged true (5 findings) on 12 FastAPI projects; few findings, an estimate"),
     "FAPI310": ("medium", "measured: 33 of 38 judged true (83 findings) on 12 FastAPI projects"),
     "FAPI311": ("medium", "estimate, not measured (a preview rule): authentication endpoints are recognized by names and paths"),
+    "FAPI312": ("low", "measured: 0 of 1 judged true (1 finding) on 12 FastAPI projects (a sign-up route); "
+                       "with GET routes checked 1 of 10; few findings, an estimate"),
     "FAPI401": ("medium", "measured: 6 of 8 judged true (8 findings) on 12 FastAPI projects"),
     "FAPI402": ("very-high", "measured: 37 of 38 judged true (2848 findings) on 12 FastAPI projects"),
     "FAPI405": ("medium", "measured: 8 of 9 judged true (9 findings) on 12 FastAPI projects; few findings, an estimate"),

@@ -83,7 +83,8 @@ REJECTED = [
     ("FAPI203", "@app.route('/')\ndef index(): ...\n"),
     ("FAPI204", ROUTER + "@router.get('/users')\ndef users(): ...\nrequests.post(url)\n"),
     ("FAPI205", ROUTER + "@router.get('/users')\ndef users(): ...\nsession.delete(obj)\n"),
-    ("FAPI207", ROUTER + "@router.get('/a')\ndef f() -> None: ...\n"),
+    # one route may repeat another module's (full paths); without a route there is none
+    ("FAPI207", ROUTER + "@property\ndef get(self) -> None: ...\n"),
     ("FAPI208", ROUTER + "@router.post('/x')\ndef f(): ...\nrows = query.limit(10)\n"),
     ("FAPI301", "\"\"\"Run the shell: see the file system.\"\"\"\ndef system_info():\n    return platform.system()\n"),
     ("FAPI302", "__all__ = ['delete', 'update']\nmethods = {'select': 1}\nprint('Please select an item from the list')\n"),

@@ -285,3 +285,23 @@ def test_add_api_route_websocket_and_api_route_methods() -> None:
         (("WEBSOCKET",), "/v1/r/ws", "ws", None, None, ("v1", "r")),
     ]
     assert [(d.target, d.level) for d in found.routes[0].dependencies] == [("main.auth", "router")]
+
+
+def test_the_apps_own_router_includes_for_the_app_and_handed_routers_are_not_unincluded() -> None:
+    routes, unincluded = _paths({
+        "main.py": """
+            from fastapi import FastAPI, APIRouter
+            from versioning import VersionedFastAPI
+            app = FastAPI()
+            inner = APIRouter(prefix="/inner")
+            handed = APIRouter(prefix="/handed")
+            @inner.get("/i")
+            def i(): ...
+            @handed.get("/h")
+            def h(): ...
+            app.router.include_router(inner, prefix="/api")
+            versioned = VersionedFastAPI(app, routers=[handed])
+        """,
+    })
+    assert routes == [(("GET",), "/api/inner/i")]
+    assert unincluded == []

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import textwrap
 
-from tests.helpers import lint_text
+import pytest
+
+from tests.helpers import lint_paths, lint_text
 
 
 def _findings(code: str, text: str):
@@ -92,3 +94,45 @@ def test_fapi209_trailing_slash_and_converters_do_not_shadow() -> None:
         @app.get("/items/new")
         def d(): ...
     """)
+
+
+_ROUTER_MODULE = 'from fastapi import APIRouter\nrouter = APIRouter()\n@router.get("/")\ndef index():\n    return []\n'
+# an app that includes `users` and, in a way the model cannot follow, `reports`
+_UNRESOLVED_INCLUDES = {
+    "loop_in_helper": {
+        "main.py": "from fastapi import FastAPI\nfrom app import users, reports\nfrom app.setup import register\n"
+                   "app = FastAPI()\napp.include_router(users.router)\nregister(app, routers=[reports.router])\n",
+        "setup.py": "def register(app, routers):\n    for r in routers:\n        app.include_router(r)\n",
+    },
+    "dynamic_import": {
+        "main.py": "import importlib\nfrom fastapi import FastAPI\nfrom app import users\napp = FastAPI()\n"
+                   "app.include_router(users.router)\nfor name in ('reports',):\n"
+                   "    app.include_router(importlib.import_module(f'app.{name}').router)\n",
+    },
+    "through_a_function": {
+        "main.py": "from fastapi import FastAPI\nfrom app import users, reports\nfrom app.versions import versioned\n"
+                   "app = FastAPI()\napp.include_router(users.router)\napp.include_router(versioned(reports.router))\n",
+        "versions.py": "def versioned(router):\n    return router\n",
+    },
+    "list_in_another_module": {
+        "main.py": "from fastapi import FastAPI\nfrom app import users\nfrom app.all import ROUTERS\napp = FastAPI()\n"
+                   "app.include_router(users.router)\nfor router in ROUTERS:\n    app.include_router(router)\n",
+        "all.py": "from app import reports\nROUTERS = [reports.router]\n",
+    },
+    "registry_looped_in_a_function": {
+        "main.py": "from fastapi import FastAPI\nfrom app import users, reports\nREGISTRY = {'reports': reports.router}\n"
+                   "app = FastAPI()\napp.include_router(users.router)\ndef install():\n"
+                   "    for r in REGISTRY.values():\n        app.include_router(r)\n",
+    },
+}
+
+
+@pytest.mark.parametrize("case", sorted(_UNRESOLVED_INCLUDES))
+def test_fapi210_silent_on_a_router_that_might_be_included(tmp_path, case: str) -> None:
+    package = tmp_path / "app"
+    package.mkdir()
+    files = {"__init__.py": "", "users.py": _ROUTER_MODULE, "reports.py": _ROUTER_MODULE, **_UNRESOLVED_INCLUDES[case]}
+    for name, text in files.items():
+        (package / name).write_text(text, encoding="utf-8")
+    result = lint_paths([str(tmp_path)], codes=["FAPI210"], root=str(tmp_path))
+    assert not result.errors and not [f for f in result.findings if f.code == "FAPI210"]

@@ -57,6 +57,10 @@ class RouteDecl:
     dependencies: Tuple[str, ...] = ()  # route ``dependencies=[...]``
     parameter_dependencies: Tuple[str, ...] = ()
     tags: Tuple[str, ...] = ()
+    # the handler's parameter annotations that are names (``user: CurrentUser``): maybe
+    # ``Annotated`` aliases of dependencies, decided when the table is read
+    annotations: Tuple[str, ...] = ()
+    secured: bool = False  # ``Security(...)`` among the route's or its parameters' dependencies
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,9 @@ class ModuleRoutes:
     # path-like string constants other modules may use as prefixes: ``API_PREFIX``,
     # ``Settings.API_V1_STR`` (a field default) and ``settings.API_V1_STR`` for an instance
     constants: Tuple[Tuple[str, str], ...] = ()
+    # routers handed to code the model does not follow (``VersionedFastAPI(app, routers=[r])``,
+    # ``ROUTERS = [a.router]``, ``app.router.routes.extend(r.routes)``): maybe included
+    escapes: Tuple[str, ...] = ()
 
 
 # a string that names another module's constant, resolved when the table is built
@@ -116,7 +123,7 @@ def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> Non
     if parsed is None:
         return
     found = _Walker(summary.module, importing_package(summary.module, summary.is_package), text).run(parsed)
-    if found.creations or found.routes or found.wiring or found.invocations or found.constants:
+    if found.creations or found.routes or found.wiring or found.invocations or found.constants or found.escapes:
         summary.extra[ROUTE_DECLS] = found
 
 
@@ -133,6 +140,7 @@ class _Walker:
         self.wiring: List[Wiring] = []
         self.returns: List[Tuple[str, str]] = []
         self.invocations: List[Invocation] = []
+        self.escapes: Dict[str, None] = {}
         self.keys: Set[str] = set()  # the creations' keys
         # the function being walked and its positional parameters
         self.params: Tuple[str, Tuple[str, ...]] = ("", ())
@@ -147,7 +155,7 @@ class _Walker:
                 self.names[stmt.name] = self.local(stmt.name)
         self._block(statements, {}, "", None)
         return ModuleRoutes(tuple(self.creations), tuple(self.routes), tuple(self.wiring),
-                            tuple(self.returns), tuple(self.invocations), self._constants())
+                            tuple(self.returns), tuple(self.invocations), self._constants(), tuple(self.escapes))
 
     def _constants(self) -> Tuple[Tuple[str, str], ...]:
         found = {k: v for k, v in self.strings.items() if v.startswith("/")}
@@ -198,6 +206,8 @@ class _Walker:
             for name in names:
                 self.strings[name] = value.value
             return
+        if isinstance(value, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
+            self._escape([value], lookup)
         bound = resolve(value, lookup)
         table = scope if qualname else self.names
         if isinstance(value, ast.Call) and (value.args or value.keywords):
@@ -263,6 +273,7 @@ class _Walker:
             _source(keywords.get("response_model")), _source(keywords.get("status_code")),
             self._dependencies(keywords.get("dependencies"), lookup),
             _parameter_dependencies(node, lookup), _strings(keywords.get("tags")),
+            _annotations(node, lookup), _secured(node, keywords.get("dependencies"), lookup),
         )
 
     def _call(self, call: ast.Call, line: int, lookup) -> None:
@@ -305,6 +316,7 @@ class _Walker:
     def _invocation(self, call: ast.Call, line: int, lookup) -> None:
         """Record a call passing a router or an app (made here, or named like one)."""
         values = [*call.args, *(k.value for k in call.keywords)]
+        self._escape(values, lookup)
         if not any(isinstance(a, ast.Name) and (_LIKE_ROUTER.search(a.id) is not None or lookup(a.id) in self.keys)
                    for a in values):
             return
@@ -314,6 +326,22 @@ class _Walker:
         self.invocations.append(Invocation(
             function, tuple(resolve(a, lookup) for a in call.args), line,
             tuple((k.arg, resolve(k.value, lookup)) for k in call.keywords if k.arg)))
+
+    def _escape(self, values: List[ast.expr], lookup) -> None:
+        """Routers among ``values`` (inside list, tuple, set and dict literals too)."""
+        for value in values:
+            if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+                self._escape(value.elts, lookup)
+            elif isinstance(value, ast.Dict):
+                self._escape([v for v in value.values if v is not None], lookup)
+            elif isinstance(value, ast.Starred):
+                self._escape([value.value], lookup)
+            elif isinstance(value, (ast.Name, ast.Attribute)):
+                name = resolve(value, lookup)
+                name = name[:-len(".routes")] if name is not None and name.endswith(".routes") else name
+                if name is not None and not name.startswith("<") and (
+                        name in self.keys or _LIKE_ROUTER.search(name.rpartition(".")[2]) is not None):
+                    self.escapes[name] = None
 
     def _api_route(self, call: ast.Call, receiver: str, keywords, lookup) -> None:
         endpoint = call.args[1] if len(call.args) >= 2 else keywords.get("endpoint")
@@ -396,3 +424,21 @@ def _parameter_dependencies(node, lookup) -> Tuple[str, ...]:
                 if target:
                     found.append(target)
     return tuple(found)
+
+
+def _annotations(node, lookup) -> Tuple[str, ...]:
+    args = node.args
+    found = (resolve(a.annotation, lookup) for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]
+             if isinstance(a.annotation, (ast.Name, ast.Attribute)))
+    return tuple(dict.fromkeys(name for name in found if name is not None and not name.startswith("<")))
+
+
+def _secured(node, listed: Optional[ast.expr], lookup) -> bool:
+    """``Security(...)`` in ``dependencies=[...]``, a parameter default or ``Annotated`` metadata."""
+    args = node.args
+    candidates = [*getattr(listed, "elts", ()), *args.defaults, *(d for d in args.kw_defaults if d is not None)]
+    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+        if isinstance(arg.annotation, ast.Subscript) and isinstance(arg.annotation.slice, ast.Tuple):
+            candidates.extend(arg.annotation.slice.elts[1:])
+    return any(isinstance(c, ast.Call) and (resolve(c.func, lookup) or "").rpartition(".")[2] == "Security"
+               for c in candidates)

@@ -57,6 +57,8 @@ class Route:
     router: Optional[str] = None  # the router (or app) it is declared on
     # registration order: positions along the chain; comparable where the same module decides
     order: Tuple[Tuple[str, int], ...] = ()
+    annotations: Tuple[str, ...] = ()  # the handler's parameter annotations that are names
+    secured: bool = False  # ``Security(...)`` at the route
 
 
 @dataclass
@@ -126,6 +128,8 @@ class _Builder:
         for name, summary, records in modules:
             for invocation in records.invocations:
                 self._invoke(name, summary, invocation)
+            for escaped in records.escapes:  # handed to code the model does not follow
+                self.anonymous.update(c for c in [self.canonical(escaped, name)] if c is not None)
         for route_list in self.routes.values():
             route_list.sort(key=lambda item: (item[0], item[1].line))
         for key in sorted(self.nodes):
@@ -216,6 +220,9 @@ class _Builder:
     def _wire(self, module: str, summary: ModuleSummary, wiring: Wiring) -> None:
         wiring = replace(wiring, prefix=self.text(wiring.prefix, module))
         parent = self.canonical(wiring.receiver, module)
+        if parent is None and wiring.receiver.endswith(".router"):  # ``app.router.include_router(r)``
+            owner = self.canonical(wiring.receiver[:-len(".router")], module)
+            parent = owner if owner is not None and self.nodes[owner].is_app else None
         child = self.canonical(wiring.child, module)
         if wiring.mount and child is None:
             self.result.mounts.append((self._file(summary), wiring.prefix or "?", wiring.line))
@@ -228,9 +235,10 @@ class _Builder:
             self.children.setdefault(parent, []).append((module, wiring))
             if self.nodes[parent].is_app:
                 self.result.app_includes += 1
-        elif self.model.is_router(wiring.receiver, module):
+        else:
             # included in an app or router made on the spot (``FastAPI().include_router(r)``,
-            # ``helper(FastAPI(), r)``): served, though not by an app of the table
+            # ``helper(FastAPI(), r)``) or that the model cannot name (``get_app()``): maybe
+            # served, though not by an app of the table
             self.anonymous.add(child)
 
     def _invoke(self, module: str, summary: ModuleSummary, invocation: Invocation) -> None:
@@ -288,6 +296,7 @@ class _Builder:
             decl.methods, path, module, file or self._file(self.index.modules[module]), decl.function,
             decl.line, decl.column, decl.response_model, decl.status_code, dependencies,
             tuple(dict.fromkeys(chain.tags + decl.tags)), chain.app, chain.mounted, router, chain.order,
+            decl.annotations, decl.secured,
         )
 
     def _file(self, summary: ModuleSummary) -> str:

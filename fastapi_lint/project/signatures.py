@@ -105,6 +105,12 @@ class _Collector:
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             self.names[stmt.name] = self._local(stmt.name)
             self.module_defs.add(stmt.name)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+            # ``oauth2_scheme = OAuth2PasswordBearer(...)``: ``Depends(oauth2_scheme)`` names
+            # this module's binding, which ``aliases`` follows
+            for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
+                if isinstance(target, ast.Name):
+                    self.names[target.id] = self._local(target.id)
 
     def _local(self, name: str) -> str:
         return f"{self.module}.{name}" if self.module else name
@@ -378,6 +384,44 @@ def annotated_alias(project: Optional[ProjectIndex], dotted_name: str) -> Option
             return None
         dotted_name = target
     return None
+
+
+def reached_dependencies(project: Optional[ProjectIndex], target: str) -> Tuple[Tuple[str, ...], bool]:
+    """The dotted names ``target`` designates and depends on, any depth: the names along its
+    aliases (``oauth2 = OAuth2PasswordBearer(...)`` -> ``fastapi.security.OAuth2PasswordBearer()``)
+    and those of its sub-dependencies (``Annotated`` aliases followed); and whether that is
+    all of them (False when a project callable on the way cannot be found)."""
+    reached: Dict[str, None] = {}
+    complete = project is not None and _reach(project, target, reached, 0)
+    return tuple(reached), complete
+
+
+def _reach(project: ProjectIndex, target: str, reached: Dict[str, None], depth: int) -> bool:
+    if target == UNKNOWN or depth > _MAX_DEPTH:
+        return False
+    if target in reached:
+        return True
+    for _ in range(_MAX_DEPTH):  # the alias chain: every name on it counts
+        reached[target] = None
+        instance = target.endswith("()")
+        found, name, in_project = _lookup(project, target[:-2] if instance else target)
+        if not in_project:
+            return True
+        if found is None:
+            return False
+        if (name + "()" if instance else name) in found.callables:
+            break
+        alias = found.aliases.get(name)
+        if alias is None or alias in reached:
+            return alias is not None
+        target = alias + "()" if instance and not alias.endswith("()") else alias
+    for _, dependency in _signature_of(project, target) or ():
+        if dependency.startswith(ALIAS):
+            marker = annotated_alias(project, dependency[len(ALIAS):])
+            dependency = marker[1] if marker is not None and marker[0] == "depends" else ""
+        if dependency and not _reach(project, dependency, reached, depth + 1):
+            return False
+    return True
 
 
 def consumed_names(project: Optional[ProjectIndex], target: str) -> Optional[FrozenSet[str]]:

@@ -1,14 +1,16 @@
-"""Shared by the rules that read the app's route table (FAPI209, FAPI210): which function
-or assignment of the module being linted a table entry is."""
+"""Shared by the rules that read the app's route table (FAPI206, FAPI207, FAPI209, FAPI210,
+FAPI312): which function or assignment of the module being linted a table entry is."""
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
+from fastapi_lint.facts import RouteInfo
 from fastapi_lint.prefilter import has_route
 from fastapi_lint.project import ProjectIndex
 from fastapi_lint.project.route_decls import ROUTE_DECLS
+from fastapi_lint.project.route_table import Route, table
 from fastapi_lint.rule import Rule
 
 
@@ -46,4 +48,34 @@ class QualnameRule(Rule):
         """Called on entering each function, before its name joins the qualified name."""
 
 
-__all__ = ["QualnameRule", "has_route", "module_of"]
+
+
+Registration = Tuple[Route, bool]  # a table entry, and whether its full path is complete
+
+
+def registrations(project: ProjectIndex) -> Dict[Tuple[str, str], List[Registration]]:
+    """(module, function qualname) -> the table's entries of its routes. A full path is
+    complete when an app serves the route (every prefix of the chain is known); a router no
+    app reaches, or one the model cannot place, may still get a prefix at run time."""
+    return project.derived("route-registrations", _registrations)
+
+
+def _registrations(project: ProjectIndex) -> Dict[Tuple[str, str], List[Registration]]:
+    found: Dict[Tuple[str, str], List[Registration]] = {}
+    routes = table(project)
+    for entries, complete in ((routes.routes, True), (routes.unincluded, False), (routes.unresolved, False)):
+        for route in entries:
+            found.setdefault((route.module, route.function), []).append((route, complete))
+    return found
+
+
+def registered(project: Optional[ProjectIndex], module: str, qualname: str, route: RouteInfo) -> List[Registration]:
+    """The table's entries of the facts' ``route`` of function ``qualname``."""
+    if project is None or route.path is None:
+        return []
+    methods = route.methods or ("WEBSOCKET",)
+    return [(entry, complete) for entry, complete in registrations(project).get((module, qualname), ())
+            if tuple(entry.methods) == tuple(methods) and (entry.path is None or entry.path.endswith(route.path))]
+
+
+__all__ = ["QualnameRule", "Registration", "has_route", "module_of", "registered", "registrations"]

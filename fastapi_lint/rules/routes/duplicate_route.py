@@ -1,26 +1,63 @@
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Set, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
 from fastapi_lint.facts import RouteInfo
-from fastapi_lint.prefilter import count_routes
-from fastapi_lint.rule import Default, Rule, Severity
+from fastapi_lint.prefilter import count_routes, has_route
+from fastapi_lint.project import ProjectIndex
+from fastapi_lint.project.route_table import Route, table
+from fastapi_lint.rule import Default, Severity
+from fastapi_lint.rules.routes._wiring import QualnameRule, module_of
+from fastapi_lint.rules.routes.shadowed_route import first_registered, normal_path, same_handler
 
 # `{item_id}` and `{id}` match the same requests: only the converter matters
 _PLACEHOLDER = re.compile(r"\{[A-Za-z_]\w*(:[^}]*)?\}")
 _Key = Tuple[int, str, str, str, str]
 _EMPTY = cst.Module([])
+_Function = Tuple[str, str]  # (module, function qualname)
 
 
-class DuplicateRoute(Rule):
+def duplicates(project: ProjectIndex) -> Dict[_Function, List[Tuple[Route, Route]]]:
+    """(module, function) of each route registered again on an app's full path -> (the later
+    registration, the earlier one). Two routes of one router in one module are the per-file
+    check's, which also tells branches and decorators apart."""
+    return project.derived("duplicate-routes", _duplicates)
+
+
+def _duplicates(project: ProjectIndex) -> Dict[_Function, List[Tuple[Route, Route]]]:
+    groups: Dict[Tuple[Optional[str], Tuple[str, ...], str, str], List[Route]] = {}
+    for route in table(project).routes:
+        if route.path is not None:
+            for method in route.methods:
+                groups.setdefault((route.app, route.mounted, method, normal_path(route.path)), []).append(route)
+    found: Dict[_Function, List[Tuple[Route, Route]]] = {}
+    for routes in groups.values():
+        for later in routes[1:] if len(routes) > 1 else ():
+            earlier = next((r for r in routes if _clashes(r, later)), None)
+            if earlier is not None:
+                found.setdefault((later.module, later.function), []).append((later, earlier))
+    return found
+
+
+def _clashes(earlier: Route, later: Route) -> bool:
+    if same_handler(earlier, later) or (earlier.router == later.router and earlier.module == later.module):
+        return False
+    # only where the code says which comes first (one module orders both)
+    return first_registered(earlier, later)
+
+
+class DuplicateRoute(QualnameRule):
     """
     ## What it does
     Reports a route registered for the same method and path as an earlier route of the
-    same app or router (the same receiver name in the same block of code). The second
-    registration is reported. `api_route(methods=[...])` registers each of its methods;
+    same app or router (the same receiver name in the same block of code), or for the same
+    method and full path as an earlier route of the same app through another router (the
+    app's full paths: `include_router` and router prefixes along the chain, nested routers;
+    each mounted sub-application apart; only where one module decides the order, as in two
+    `include_router` calls of one file). The second registration is reported. `api_route(methods=[...])` registers each of its methods;
     placeholders that differ only by name (`{id}` and `{user_id}`) match the same requests,
     so they count as the same path. Different routers are different namespaces, and routes
     in different branches of an `if`/`try` are not compared, nor are routes whose other
@@ -60,11 +97,19 @@ class DuplicateRoute(Rule):
 
     @classmethod
     def applies_to(cls, text, options) -> bool:
+        return has_route(text)
+
+    @classmethod
+    def applies_in_project(cls, text, project, path=None, options=None) -> bool:
         # two registrations; one `api_route(methods=["GET", "GET"])` registers twice by itself
-        return "api_route" in text or count_routes(text) >= 2
+        if "api_route" in text or count_routes(text) >= 2:
+            return True
+        module = module_of(project, path)
+        return module is not None and any(m == module for m, _ in duplicates(project))
 
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)
+        self._reported: Set[int] = set()  # functions reported by the per-file check
         # the statement block each route sits in: routes of different branches never clash
         self._blocks: List[int] = [0]
         self._seen: Dict[_Key, str] = {}
@@ -75,7 +120,7 @@ class DuplicateRoute(Rule):
     def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
         self._blocks.pop()
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+    def function(self, node: cst.FunctionDef) -> None:
         if not node.decorators:
             return
         routes = self.ctx.current_routes
@@ -83,6 +128,15 @@ class DuplicateRoute(Rule):
         for route in reversed(routes):  # the decorator nearest the def registers first
             if route.decorator is not None:
                 self._register(node, route, self._blocks[-1], _marks(node, route.decorator, registering))
+        if self.ctx.project is not None and id(node) not in self._reported:
+            self._across_routers(node)
+
+    def _across_routers(self, node: cst.FunctionDef) -> None:
+        key = (self.ctx.facts.module_name, self.qualname(node.name.value))
+        for later, earlier in duplicates(self.ctx.project).get(key, ())[:1]:
+            self.report(node.name, f"{'/'.join(later.methods)} `{later.path}` is already registered by "
+                                   f"`{earlier.function}` (line {earlier.line} of `{earlier.module}`), "
+                                   "included earlier: this route is unreachable")
 
     def finish(self) -> None:
         for routes in self.ctx.facts.api_routes.values():
@@ -99,6 +153,7 @@ class DuplicateRoute(Rule):
             if first is None:
                 self._seen[key] = function.name.value
                 continue
+            self._reported.add(id(function))
             self.report(
                 function.name,
                 f"{method} `{route.path}` is already registered on `{route.receiver}` by "

@@ -31,7 +31,11 @@ class RouterNotIncluded(QualnameRule):
     finding points at the router's creation. Reported only when the project has an app that
     includes at least one router (libraries and partial checkouts stay silent), and not at
     all when some `include_router` call takes a router the linter cannot name (a loop over a
-    list of routers).
+    list of routers, a dynamic import, a router returned by a function). A router that might
+    be served is never reported: one included into an app or router the linter cannot name
+    (`get_app().include_router(r)`), handed to code it does not follow (`VersionedFastAPI(app,
+    routers=[r])`, `app.router.routes.extend(r.routes)`) or collected in a list, tuple or
+    dict (`ROUTERS = [r]`).
 
     ## Why is this bad?
     Its routes are never served: requests get 404, although the code, its tests of the

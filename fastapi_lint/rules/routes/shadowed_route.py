@@ -45,11 +45,12 @@ def _example(path: str) -> Optional[str]:
     return _PARAM.sub(lambda m: _CONVERTERS[m.group(2) or "str"][1], path)
 
 
-def _normal(path: str) -> str:
+def normal_path(path: str) -> str:
+    """``path`` with its placeholders' names dropped: the requests it matches are the same."""
     return _PARAM.sub(lambda m: "{:" + (m.group(2) or "str") + "}", path)
 
 
-def _first(a: Route, b: Route) -> bool:
+def first_registered(a: Route, b: Route) -> bool:
     """``a`` is registered before ``b`` as far as the code says (same module decides)."""
     for mine, theirs in zip(a.order, b.order):
         if mine != theirs:
@@ -57,7 +58,7 @@ def _first(a: Route, b: Route) -> bool:
     return False
 
 
-def _same_handler(a: Route, b: Route) -> bool:
+def same_handler(a: Route, b: Route) -> bool:
     # one router included twice (with and without a prefix, or by two calls of a factory)
     return a.module == b.module and a.function == b.function and a.line == b.line
 
@@ -78,7 +79,7 @@ class _Candidate:
         first = _PARAM.search(path)
         self.route = route
         self.methods = frozenset(route.methods)
-        self.normal = _normal(path)
+        self.normal = normal_path(path)
         # every path the pattern matches starts with the text before the first parameter
         self.prefix = path[:first.start()] if first else path
         self.example = _example(path)
@@ -109,8 +110,8 @@ def _shadowed(project: ProjectIndex) -> Dict[_Key, List[Tuple[Route, Route]]]:
                 if pattern is None or pattern.fullmatch(example) is None:
                     continue
                 first, second = earlier.route, later.route
-                if (_same_handler(first, second) or (first.router == second.router and earlier.normal == later.normal)
-                        or not _first(first, second)):
+                if (same_handler(first, second) or earlier.normal == later.normal
+                        or not first_registered(first, second)):
                     continue
                 found.setdefault((second.module, second.function), []).append((second, first))
                 break
@@ -127,7 +128,7 @@ class ShadowedRoute(QualnameRule):
     answers `/users/me` itself. Path converters count (`{id:int}` does not capture `/me`,
     `{p:path}` captures several segments); `/users/` is not captured by `/users/{id}`.
     Order is only compared where one module decides it (two routes of one router in one
-    file, two `include_router` calls in one file); the same path on the same router is
+    file, two `include_router` calls in one file); the same path, on one router or two, is
     FAPI207's.
 
     ## Why is this bad?
