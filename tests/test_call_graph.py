@@ -215,3 +215,17 @@ def test_body_nodes_walk_in_source_order_like_iter_child_nodes() -> None:
                         assert _body_nodes(node) == _reference_body_nodes(node), (name, node.lineno)
                         checked += 1
     assert checked > 1000
+
+
+def test_a_name_a_module_uses_often_is_pickled_once() -> None:
+    """Summaries travel pickled (workers to the main process, the summary cache): the call
+    graph and the served-code facts keep one copy of a name the module uses in many places."""
+    import pickle
+
+    from fastapi_lint.project.served import SERVED
+
+    text = "from app import helpers\n\n" + "".join(
+        f"def f{n}():\n    helpers.fetch(1)\n    return helpers.fetch\n\n" for n in range(5))
+    summary = ProjectIndex(root="/p").summarize("/p/app/main.py", text)
+    for name in (CALL_GRAPH, SERVED):
+        assert pickle.dumps(summary.extra[name]).count(b"app.helpers.fetch") == 1, name

@@ -20,6 +20,7 @@ import os
 import pkgutil
 import re
 import sys
+from sys import intern
 import sysconfig
 from collections import deque
 from dataclasses import dataclass
@@ -282,7 +283,7 @@ class _FunctionScanner:
             if self.blocking is None:
                 self.blocking = display_name(name)
         elif _worth_keeping(name):
-            self.calls.append(name)
+            self.calls.append(intern(name))  # one copy per module in its pickled summary
 
     def _callee(self, func: ast.expr) -> Optional[str]:
         # ``self.client.get()``: the attribute's type comes from ``__init__``
