@@ -68,17 +68,23 @@ class _Summarizer:
     # the run caches results: digest the module's facts here, in the worker (the cache key
     # needs them), not all of them in the main process
     fingerprints: bool = False
+    # the summary cache: each entry is written here, in the worker, not serially by the main
+    # process (a pickle, a signature and a file creation per module)
+    summaries: Optional[SummaryCache] = None
 
     def __call__(self, task: Task) -> Optional[ModuleSummary]:
         # importing the rules registers their collectors (a spawned worker starts bare)
         all_rules()
         try:
-            text = decode_source(read_source(task.absolute))
+            data = read_source(task.absolute)
+            text = decode_source(data)
         except Unreadable:
             return None
         summary = ProjectIndex(root=self.root).summarize(task.absolute, text)
         if self.fingerprints:
             fact_digests(summary)
+        if self.summaries is not None:
+            self.summaries.store(task.absolute, digest(data), summary)
         return summary
 
 
@@ -173,14 +179,13 @@ def _index_files(files: Sequence[SourceFile], root: str, hashed: bool,
                 continue
         todo.append(number)
     tasks = [Task(files[i].display, files[i].absolute) for i in todo]
-    outcome = lint_tasks(tasks, [sizes[i] for i in todo], _Summarizer(root, fingerprints=hashed), jobs)
+    outcome = lint_tasks(tasks, [sizes[i] for i in todo], _Summarizer(root, hashed, summaries), jobs)
     for position, summary in outcome.results.items():
         if summary is None:
             continue
         number = todo[position]
         found[number] = summary
         if summaries is not None:
-            summaries.store(files[number].absolute, contents[number], summary)
             _remember(fresh, stats, number, files[number].absolute, contents[number], summary)
     # a few changed files are cheap to check one by one; rewriting the snapshot is not
     if summaries is not None and (snapshot is None or missed > max(_SNAPSHOT_SLACK, len(files) // 50)):

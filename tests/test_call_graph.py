@@ -1,6 +1,8 @@
 """FAPI106's project call graph: layouts, stdin, re-exports, cycles and what it keeps."""
 from __future__ import annotations
 
+import ast
+import os
 import textwrap
 
 from fastapi_lint.project import ProjectIndex
@@ -168,3 +170,62 @@ def test_chain_prefers_the_work_inside_a_with_block_over_the_context_managers_en
         "check", "find_user", "_first", "sqlalchemy.orm.Session().query"]
     assert blocking_chain(index, "users.only_enter") == [
         "only_enter", "session_scope", "sqlalchemy.create_engine().connect"]
+
+
+def _reference_body_nodes(function: ast.FunctionDef) -> list:
+    """What ``_body_nodes`` must give: a pre-order walk in field order (``ast.iter_child_nodes``)
+    that does not enter nested scopes or leaves, keeping the kinds the scanner looks at."""
+    from fastapi_lint.project.calls import _SKIPPED_SET, _WANTED
+
+    out: list = []
+
+    def visit(node: ast.AST) -> None:
+        if type(node) in _SKIPPED_SET:
+            return
+        if type(node) in _WANTED:
+            out.append(node)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    for statement in function.body:
+        visit(statement)
+    return out
+
+
+def test_body_nodes_walk_in_source_order_like_iter_child_nodes() -> None:
+    """The call graph's walker skips contexts, operators and names; its order is unchanged
+    (bindings are read before the calls after them), on every function of this package and
+    of the fixtures."""
+    from fastapi_lint.project.calls import _body_nodes
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    checked = 0
+    for base in ("fastapi_lint", "fixtures"):
+        for directory, _, names in os.walk(os.path.join(root, base)):
+            for name in names:
+                if not name.endswith(".py"):
+                    continue
+                with open(os.path.join(directory, name), "rb") as handle:
+                    try:
+                        tree = ast.parse(handle.read())
+                    except (SyntaxError, ValueError):
+                        continue
+                for node in ast.walk(tree):
+                    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        assert _body_nodes(node) == _reference_body_nodes(node), (name, node.lineno)
+                        checked += 1
+    assert checked > 1000
+
+
+def test_a_name_a_module_uses_often_is_pickled_once() -> None:
+    """Summaries travel pickled (workers to the main process, the summary cache): the call
+    graph and the served-code facts keep one copy of a name the module uses in many places."""
+    import pickle
+
+    from fastapi_lint.project.served import SERVED
+
+    text = "from app import helpers\n\n" + "".join(
+        f"def f{n}():\n    helpers.fetch(1)\n    return helpers.fetch\n\n" for n in range(5))
+    summary = ProjectIndex(root="/p").summarize("/p/app/main.py", text)
+    for name in (CALL_GRAPH, SERVED):
+        assert pickle.dumps(summary.extra[name]).count(b"app.helpers.fetch") == 1, name

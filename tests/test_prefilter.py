@@ -174,3 +174,36 @@ def test_logging_rules_read_the_calls_the_project_pass_found() -> None:
     assert not secret.applies_in_project(custom, project, "/p/custom.py")
     options = dict(secret.option_defaults(), **{"extra-secret-words": ["pin"]})
     assert secret.applies_in_project(custom, project, "/p/custom.py", options)
+
+
+def test_unused_noqa_alone_never_makes_a_file_parsed(tmp_path, monkeypatch) -> None:
+    """FAPI003 has no visitors (noqa_check does its work after the lint): a file with a noqa
+    comment that no other rule needs is not parsed by libcst for it, and still gets its
+    FAPI003 finding."""
+    from fastapi_lint import engine
+
+    (tmp_path / "m.py").write_text("x = 1  # noqa: FAPI101\n")
+    parsed: List[str] = []
+    real_parse = engine.parse
+
+    def counting(text: str):
+        parsed.append(text)
+        return real_parse(text)
+
+    monkeypatch.setattr(engine, "parse", counting)
+    config = Config(root=str(tmp_path), preview=True, select=("FAPI003", "FAPI101"))
+    result = run_paths([str(tmp_path)], config, rules_for(("FAPI003", "FAPI101")))
+    assert [(f.line, f.code) for f in result.findings] == [(1, "FAPI003")]
+    assert parsed == []
+
+
+def test_returned_http_exception_needs_the_exception_class_named() -> None:
+    """FAPI211 resolves names through this file's imports only: a module importing some
+    ``exceptions`` module without naming HTTPException/WebSocketException has nothing to report."""
+    rule = all_rules()["FAPI211"]
+    options = rule.option_defaults()
+    assert not rule.applies_to("from django.core import exceptions\n\ndef f():\n    try:\n        g()\n"
+                               "    except Exception:\n        return exceptions.ValidationError('x')\n", options)
+    assert rule.applies_to("from starlette import exceptions as e\n\ndef f():\n"
+                           "    return e.HTTPException(404)\n", options)
+    assert rule.applies_to("from fastapi import WebSocketException as W\n\ndef f():\n    return W(1008)\n", options)

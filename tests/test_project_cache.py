@@ -280,6 +280,35 @@ def test_index_summarized_in_workers_equals_in_process(tmp_path) -> None:
     assert _summaries(pooled).keys() == _summaries(alone).keys()
 
 
+def test_workers_write_the_summaries_they_make(tmp_path, monkeypatch) -> None:
+    """A cold run with workers: each summary-cache entry is written by the worker that made
+    it (a pickle, a signature and a file creation each), not one after the other by the main
+    process; a second run reads them all."""
+    root = _project(tmp_path)
+    for copy in range(3):  # enough files for two workers
+        shutil.copytree(os.path.join(root, "app"), os.path.join(root, f"app{copy}"))
+    files = discover([root], Config(root=root)).files
+    in_main: List[str] = []
+    original = SummaryCache.store
+    main = os.getpid()
+
+    def store(self, absolute, content_digest, summary):
+        if os.getpid() == main:
+            in_main.append(absolute)
+        return original(self, absolute, content_digest, summary)
+
+    monkeypatch.setattr(SummaryCache, "store", store)
+    cache = _cache(root)
+    cold, _, _, errors = runner._index_project(files, root, True, cache, jobs=2)
+    assert not errors and in_main == []
+    assert len(_entries(cache)) == len(cold._by_path) > 100  # every file that decodes
+    os.unlink(os.path.join(cache.entries, "project.snapshot"))  # read the entries, one by one
+    calls: List[str] = []
+    monkeypatch.setattr(ProjectIndex, "summarize", lambda self, path, text: calls.append(path))
+    warm, _, _, _ = runner._index_project(files, root, True, cache, jobs=2)
+    assert calls == [] and warm.fingerprint() == cold.fingerprint()
+
+
 def test_fact_digests_kept_in_the_summary_cache_give_the_same_cache_key(tmp_path) -> None:
     """Warm runs read each module's fact digests from its cached summary instead of
     re-serializing every module's facts: the result cache's key must not change."""

@@ -20,6 +20,7 @@ import os
 import pkgutil
 import re
 import sys
+from sys import intern
 import sysconfig
 from collections import deque
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 from fastapi_lint.project.astnames import Lookup, import_bindings, importing_package, module_statements, parse_quietly, resolve
 from fastapi_lint.facts import _ANNOTATED, _TYPE_WRAPPERS
-from fastapi_lint.project.index import LazyAst, ModuleSummary, ProjectIndex, collector
+from fastapi_lint.project.index import _MIXED_LISTS, LazyAst, ModuleSummary, ProjectIndex, collector, walked_fields
 from fastapi_lint.rules.async_._blocking import classify_blocking
 
 CALL_GRAPH = "call_graph"
@@ -325,6 +326,7 @@ class _FunctionScanner:
                 self.blocking = display_name(name)
                 self._blocking_site = node
         elif _worth_keeping(name):
+            name = intern(name)  # one copy per module in its pickled summary
             self.calls.append(name)
             self._call_sites.setdefault(name, node)
 
@@ -340,39 +342,42 @@ class _FunctionScanner:
 # nodes that never hold a call worth seeing: nested scopes and leaves
 _SKIPPED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.Name, ast.Constant,
             ast.Load, ast.Store, ast.Del)
-_FIELDS: Dict[type, Tuple[str, ...]] = {}
+# per node type, the fields that may hold nodes (index.walked_fields: no contexts, operators
+# or names), last first, each with whether a list there may hold non-nodes
+_FIELDS: Dict[type, Tuple[Tuple[str, bool], ...]] = {}
 
 
 def _body_nodes(function: ast.FunctionDef) -> List[ast.AST]:
     """The calls and binding nodes of ``function``'s body in source order, nested scopes excluded.
 
     Hand-rolled rather than ``ast.walk``: the project pass runs it on every sync function
-    of the project, and skipping leaves and ``ctx`` nodes halves the work.
+    of the project, and skipping leaves and ``ctx`` nodes halves the work. A depth-first
+    walk in field order: each node's children go on the stack last field first.
     """
     out: List[ast.AST] = []
     stack: List[ast.AST] = list(reversed(function.body))
+    skipped, wanted, fields_of, node_type = _SKIPPED_SET, _WANTED, _FIELDS, ast.AST
     while stack:
         node = stack.pop()
         kind = type(node)
-        if kind in _SKIPPED_SET:
+        if kind in skipped:
             continue
-        if kind in _WANTED:
+        if kind in wanted:
             out.append(node)
-        fields = _FIELDS.get(kind)
+        fields = fields_of.get(kind)
         if fields is None:
-            fields = _FIELDS[kind] = tuple(f for f in kind._fields if f != "ctx")
-        children: List[ast.AST] = []
-        for name in fields:
+            names = walked_fields(kind)
+            fields = fields_of[kind] = tuple((name, name in _MIXED_LISTS) for name in reversed(names))
+        for name, mixed in fields:
             value = getattr(node, name, None)
-            if isinstance(value, list):
-                children.extend(v for v in value if isinstance(v, ast.AST))
-            elif isinstance(value, ast.AST):
-                children.append(value)
-        children.reverse()
-        stack.extend(children)
+            if type(value) is list:
+                if mixed:
+                    stack.extend([item for item in reversed(value) if isinstance(item, node_type)])
+                else:
+                    stack.extend(reversed(value))
+            elif isinstance(value, node_type):
+                stack.append(value)
     return out
-
-
 _SKIPPED_SET = frozenset(_SKIPPED)
 # what _FunctionScanner._visit looks at
 _WANTED = frozenset((ast.Call, ast.Assign, ast.AnnAssign, ast.withitem, ast.For, ast.AsyncFor,

@@ -30,6 +30,7 @@ import ast
 import functools
 import os
 import sys
+from sys import intern
 from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Set, Tuple
@@ -270,7 +271,7 @@ class _Scanner:
                     owner = owner_of[node.lineno]  # type: ignore[attr-defined]
                     if owner is None or "." not in owner:
                         continue
-                    name = f"{self.local(owner.split('.', 1)[0])}.{node.attr}"  # type: ignore[attr-defined]
+                    name = intern(f"{self.local(owner.split('.', 1)[0])}.{node.attr}")  # type: ignore[attr-defined]
                 else:
                     name = self._chain(node, project_names)  # type: ignore[arg-type]
                     if name is None:
@@ -300,7 +301,9 @@ class _Scanner:
         if type(base) is not ast.Name:
             return None
         head = project_names.get(base.id)  # type: ignore[attr-defined]
-        return None if head is None else ".".join([head, *reversed(attributes)])
+        # interned: a module uses the same names again and again, and its summary is pickled
+        # (to the main process, into the cache) with one copy of each
+        return None if head is None else intern(".".join([head, *reversed(attributes)]))
 
     def _mark_special(self, node: ast.Call, special: Dict[int, str]) -> None:
         """A task runner's, spawner's or startup registration's arguments are used that way."""

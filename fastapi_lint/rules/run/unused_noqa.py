@@ -36,3 +36,9 @@ class UnusedNoqaRule(Rule):
     # a file without a noqa comment has nothing to report; the work itself is done by
     # fastapi_lint.noqa_check once the file is linted (this class has no visitors)
     TRIGGERS = ("noqa",)
+
+    @classmethod
+    def applies_in_project(cls, text, project, path=None, options=None) -> bool:
+        # without visitors the tree is of no use here: a file no other rule needs is not
+        # parsed for this one (70 of the benchmark's 1,355 files were, for nothing)
+        return False
