@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import textwrap
-from typing import Dict
+from typing import Dict, Set, Tuple
 
 import pytest
 
@@ -285,3 +286,35 @@ def test_add_api_route_websocket_and_api_route_methods() -> None:
         (("WEBSOCKET",), "/v1/r/ws", "ws", None, None, ("v1", "r")),
     ]
     assert [(d.target, d.level) for d in found.routes[0].dependencies] == [("main.auth", "router")]
+
+
+# -- fixture projects: one pattern each, ``# serves: METHOD /path[, METHOD /path]`` on the
+# lines that register what FastAPI serves (checked against app.routes with
+# bench/routes_vs_app.py); the table must list exactly those
+_SERVES = re.compile(r"#\s*serves:\s*(.+)$")
+PATTERNS = sorted(d for d in os.listdir(os.path.join(FIXTURES, "routes"))
+                  if os.path.isdir(os.path.join(FIXTURES, "routes", d)) and d != "app")
+
+
+def _served(folder: str) -> Set[Tuple[str, str]]:
+    expected: Set[Tuple[str, str]] = set()
+    for base, _, names in os.walk(folder):
+        for name in names:
+            if name.endswith(".py"):
+                with open(os.path.join(base, name), encoding="utf-8") as handle:
+                    for line in handle:
+                        found = _SERVES.search(line)
+                        for pair in found.group(1).split(",") if found else ():
+                            method, path = pair.split()
+                            expected.add((method, path))
+    return expected
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_pattern_fixture_lists_what_fastapi_serves(pattern: str, capsys) -> None:
+    folder = os.path.join(FIXTURES, "routes", pattern)
+    expected = _served(folder)
+    assert expected, f"{pattern}: no '# serves:' expectation"
+    assert run(["routes", folder, "--project-root", folder, "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["routes"]
+    assert {(m, r["path"]) for r in listed for m in r["methods"]} == expected

@@ -198,6 +198,8 @@ class _Walker:
             for name in names:
                 self.strings[name] = value.value
             return
+        if _applied_decorator(value):
+            self._applied(value, lookup)
         bound = resolve(value, lookup)
         table = scope if qualname else self.names
         if isinstance(value, ast.Call) and (value.args or value.keywords):
@@ -242,13 +244,9 @@ class _Walker:
             return
         if owner is not None and receiver.startswith("<local>.self."):
             receiver = f"{self.local(owner)}().{receiver[len('<local>.self.'):]}"
-        method = decorator.func.attr
         keywords = _keywords(decorator)
         path_node = decorator.args[0] if decorator.args else keywords.get("path")
-        if method == "api_route":
-            methods = _strings(keywords.get("methods"), upper=True) or ("GET",)
-        else:
-            methods = ("WEBSOCKET",) if method == "websocket" else (method.upper(),)
+        methods = _methods(decorator.func.attr, keywords)
         self.routes.append(self._route(node, own, receiver, methods, path_node, keywords, lookup))
 
     def _route(self, node, own: str, receiver: str, methods, path_node, keywords, lookup) -> RouteDecl:
@@ -267,6 +265,9 @@ class _Walker:
 
     def _call(self, call: ast.Call, line: int, lookup) -> None:
         func = call.func
+        if _applied_decorator(call):
+            self._applied(call, lookup)
+            return
         if not isinstance(func, ast.Attribute) or func.attr not in ("include_router", "mount", "add_api_route"):
             self._invocation(call, line, lookup)
             return
@@ -315,6 +316,22 @@ class _Walker:
             function, tuple(resolve(a, lookup) for a in call.args), line,
             tuple((k.arg, resolve(k.value, lookup)) for k in call.keywords if k.arg)))
 
+    def _applied(self, call: ast.Call, lookup) -> None:
+        """``router.post("/x", ...)(handler)``: the decorator applied by a call."""
+        decorator = call.func
+        assert isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
+        receiver = resolve(decorator.func.value, lookup)
+        if receiver is None or not call.args:
+            return
+        handler = call.args[0]
+        name = "<lambda>" if isinstance(handler, ast.Lambda) else (resolve(handler, lookup) or "?").rpartition(".")[2]
+        keywords = _keywords(decorator)
+        path_node = decorator.args[0] if decorator.args else keywords.get("path")
+        self.routes.append(RouteDecl(
+            receiver, _methods(decorator.func.attr, keywords), self._string(path_node), name, call.lineno,
+            call.col_offset + 1, _source(keywords.get("response_model")), _source(keywords.get("status_code")),
+            self._dependencies(keywords.get("dependencies"), lookup), (), _strings(keywords.get("tags"))))
+
     def _api_route(self, call: ast.Call, receiver: str, keywords, lookup) -> None:
         endpoint = call.args[1] if len(call.args) >= 2 else keywords.get("endpoint")
         target = resolve(endpoint, lookup) if endpoint is not None else None
@@ -351,6 +368,17 @@ class _Walker:
     def _dependencies(self, node: Optional[ast.expr], lookup) -> Tuple[str, ...]:
         found = (_depends_target(e, lookup) for e in getattr(node, "elts", ()))
         return tuple(d for d in found if d)
+
+
+def _applied_decorator(node: Optional[ast.expr]) -> bool:
+    return (isinstance(node, ast.Call) and len(node.args) == 1 and isinstance(node.func, ast.Call)
+            and isinstance(node.func.func, ast.Attribute) and node.func.func.attr in ROUTE_METHODS)
+
+
+def _methods(method: str, keywords: Dict[str, ast.expr]) -> Tuple[str, ...]:
+    if method == "api_route":
+        return _strings(keywords.get("methods"), upper=True) or ("GET",)
+    return ("WEBSOCKET",) if method == "websocket" else (method.upper(),)
 
 
 def _known(value: Optional[str]) -> Optional[str]:
