@@ -1,7 +1,7 @@
 """Compare ``fastapi-lint routes`` with the routes FastAPI itself reports for the app.
 
     python bench/routes_vs_app.py ROOT TARGET --venv DIR [--python PY] [--deps DIR] [--substitute NAME=REQ ...]
-        [--sys-path P ...] [--env NAME=VALUE ...] [--copy [--py314-compat] [--mkdir DIR ...]] [--app KEY] [--lint CMD] [--json OUT]
+        [--sys-path P ...] [--env NAME=VALUE ...] [--copy [--py314-compat] [--mkdir DIR ...] [--write PATH=TEXT ...]] [--app KEY] [--lint CMD] [--json OUT]
 
 ROOT is the project root (``fastapi-lint routes --format json`` runs there, as a user would
 run it); TARGET the app's import target, ``package.module:app`` (``:create_app()`` calls a
@@ -119,7 +119,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--deps", help="where the project declares its dependencies (default ROOT)")
     parser.add_argument("--substitute", action="append", default=[],
                         help="NAME=REQUIREMENT: install REQUIREMENT instead of what the project pins for NAME "
-                             "(a git dependency when GitHub is out of reach); repeatable")
+                             "(a git dependency when GitHub is out of reach; empty: leave NAME out); repeatable")
+    parser.add_argument("--force", action="append", default=[],
+                        help="REQUIREMENT to install without its dependencies and its Requires-Python "
+                             "(a pure-Python package that declares a newer Python); repeatable")
     parser.add_argument("--sys-path", action="append", default=[], help="relative to ROOT; repeatable")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE; repeatable")
     parser.add_argument("--copy", action="store_true", help="import from a copy of ROOT under /tmp")
@@ -128,6 +131,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                              "`except A, B:`; defer annotations, PEP 649, with `from __future__ import annotations`)")
     parser.add_argument("--mkdir", action="append", default=[],
                         help="with --copy: a directory the app expects (relative to ROOT); repeatable")
+    parser.add_argument("--write", action="append", default=[],
+                        help="with --copy: PATH=TEXT, a data file the app reads at import time that the "
+                             "checkout lacks (the corpus keeps only Python files); repeatable")
     parser.add_argument("--app", help="the static table's app key to compare (default: the app(s) of TARGET)")
     parser.add_argument("--lint", default=DEFAULT_LINT, help="the fastapi-lint command")
     parser.add_argument("--json", help="write both sides and the differences here")
@@ -136,14 +142,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     venv = os.path.abspath(args.venv)
     if os.path.commonpath([venv, root]) == root or os.path.commonpath([venv, HERE]) == os.path.dirname(HERE):
         parser.error("--venv must be outside the project and the repository")
-    python = _venv(venv, args.python, os.path.abspath(args.deps or root), dict(s.split("=", 1) for s in args.substitute))
+    python = _venv(venv, args.python, os.path.abspath(args.deps or root), dict(s.split("=", 1) for s in args.substitute),
+                   args.force)
     runtime = _runtime(python, root, args)
     static, apps = _static(root, args)
     return _report(runtime, static, apps, args)
 
 
 # -- the venv --------------------------------------------------------------------------------
-def _venv(venv: str, interpreter: str, deps: str, substitutes: Dict[str, str]) -> str:
+def _venv(venv: str, interpreter: str, deps: str, substitutes: Dict[str, str], forced: List[str]) -> str:
     python = os.path.join(venv, "bin", "python")
     marker = os.path.join(venv, ".deps-installed")
     if os.path.exists(marker):
@@ -159,6 +166,9 @@ def _venv(venv: str, interpreter: str, deps: str, substitutes: Dict[str, str]) -
         command = [uv, "pip", "install", "--python", python] + arguments
         print("installing:", shlex.join(command), file=sys.stderr)
         subprocess.run(command, check=True)
+    if forced:  # resolved as for a newer Python: pure-Python wheels install all the same
+        subprocess.run([uv, "pip", "install", "--python", python, "--no-deps", "--python-version", "3.14",
+                        *forced], check=True)
     open(marker, "w").close()
     return python
 
@@ -246,6 +256,10 @@ def _runtime(python: str, root: str, args) -> Dict:
             _py314_compat(where)
         for folder in args.mkdir:
             os.makedirs(os.path.join(where, folder), exist_ok=True)
+        for item in args.write:
+            name, _, text = item.partition("=")
+            os.makedirs(os.path.dirname(os.path.join(where, name)), exist_ok=True)
+            _write(os.path.join(where, name), text.replace("\\n", "\n"))
     env = dict(os.environ)
     env.pop("PYTHONHOME", None)
     env.update(item.split("=", 1) for item in args.env)
