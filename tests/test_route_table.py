@@ -318,3 +318,29 @@ def test_pattern_fixture_lists_what_fastapi_serves(pattern: str, capsys) -> None
     assert run(["routes", folder, "--project-root", folder, "--format", "json"]) == 0
     listed = json.loads(capsys.readouterr().out)["routes"]
     assert {(m, r["path"]) for r in listed for m in r["methods"]} == expected
+
+
+def test_handler_with_python_314_except_syntax_keeps_its_route() -> None:
+    # ``except A, B:`` (PEP 758) does not parse before 3.14: the route around it was lost
+    routes, _ = _paths({
+        "main.py": """
+            from fastapi import FastAPI
+            app = FastAPI()
+            @app.get("/refresh")
+            async def refresh():
+                try:
+                    return await fetch()
+                except ValueError, KeyError:
+                    return None
+            @app.get("/other")
+            def other():
+                try:
+                    pass
+                except ValueError, KeyError:
+                    pass
+                x = [
+            @app.get("/kept")
+            def kept(): ...
+        """,
+    })
+    assert routes == [(("GET",), "/refresh"), (("GET",), "/kept")]

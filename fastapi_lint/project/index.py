@@ -162,8 +162,20 @@ class LazyAst:
 _CONTINUATION = re.compile(r"(?:else|elif|except|finally|case)\b|[)\]}#]")
 
 
+# Python 3.14's ``except A, B:`` (PEP 758), read by an older Python: the same handler with
+# the parentheses older versions need (lines unchanged, columns only on that line)
+_BARE_EXCEPT = re.compile(r"^([ \t]*)except[ \t]+([\w.]+(?:[ \t]*,[ \t]*[\w.]+)+)[ \t]*:", re.MULTILINE)
+
+
 def _parsable_statements(text: str) -> Optional[ast.Module]:
-    """The top-level statements of ``text`` that parse, each on its own, at their lines."""
+    """The top-level statements of ``text`` that parse, each on its own, at their lines
+    (all of them when parenthesizing its ``except A, B:`` handlers is all it takes)."""
+    rewritten = _BARE_EXCEPT.sub(r"\1except (\2):", text)
+    if rewritten != text:
+        try:
+            return parse_quietly(rewritten)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            text = rewritten
     lines = text.splitlines(keepends=True)
     starts = []
     decorated = False
