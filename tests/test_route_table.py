@@ -8,10 +8,13 @@ import textwrap
 from typing import Dict, Set, Tuple
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from fastapi_lint.cli import run
 from fastapi_lint.project import ProjectIndex
 from fastapi_lint.registry import all_rules
+from fastapi_lint.project.route_decls import PARAMETER, bind
 from fastapi_lint.project.route_table import table
 from tests.helpers import FIXTURES
 
@@ -344,3 +347,16 @@ def test_handler_with_python_314_except_syntax_keeps_its_route() -> None:
         """,
     })
     assert routes == [(("GET",), "/refresh"), (("GET",), "/kept")]
+
+
+@given(st.text(), st.lists(st.tuples(st.text(), st.text()), max_size=3))
+def test_bind_leaves_text_without_a_parameter_alone(text: str, arguments) -> None:
+    assume(PARAMETER not in text)
+    assert bind(text, tuple(arguments)) == text
+
+
+def test_bind_uses_the_argument_then_the_default_else_gives_none() -> None:
+    prefix = f"/{PARAMETER}1:name{PARAMETER}/{PARAMETER}-:mode=get{PARAMETER}"
+    assert bind(prefix, (("1", "a"),)) == "/a/get"
+    assert bind(prefix, (("name", "b"), ("mode", "post"))) == "/b/post"
+    assert bind(prefix, (("0", "x"),)) is None

@@ -73,6 +73,9 @@ class Wiring:
     # set when receiver or child is a parameter (``<param>0``) of this project function: its
     # callers (``Invocation``) say which routers it wires
     function: str = ""
+    # ``include_router(make_router("github", mode="x"))``: the factory call's string arguments,
+    # by position ("0") or keyword, which bind the parameters its router's strings name
+    arguments: Tuple[Tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,30 @@ class ModuleRoutes:
 
 # a string that names another module's constant, resolved when the table is built
 REFERENCE = "@ref:"
+# a factory's parameter inside a recorded string (prefix, path, method), bound by the
+# arguments of the call that makes the router: ``\0position:name[=default]\0`` (position
+# "-" for a keyword-only parameter)
+PARAMETER = "\0"
+_PARAMETERS = re.compile("\0([^:\0]*):([^=\0]*)(?:=([^\0]*))?\0")
+
+
+def bind(text: Optional[str], arguments: Tuple[Tuple[str, str], ...]) -> Optional[str]:
+    """``text`` with its factory parameters replaced by the call's ``arguments`` (else their
+    defaults); None when one has neither."""
+    if text is None or PARAMETER not in text:
+        return text
+    given = dict(arguments)
+    unbound = []
+
+    def value(match) -> str:
+        found = given.get(match.group(1), given.get(match.group(2), match.group(3)))
+        if found is None:
+            unbound.append(match.group(2))
+            return ""
+        return found
+
+    bound = _PARAMETERS.sub(value, text)
+    return None if unbound else bound
 
 
 # text without which a module neither registers routes nor wires routers
@@ -136,6 +163,8 @@ class _Walker:
         self.keys: Set[str] = set()  # the creations' keys
         # the function being walked and its positional parameters
         self.params: Tuple[str, Tuple[str, ...]] = ("", ())
+        # its parameters as they appear in a recorded string (``PARAMETER``)
+        self.placeholders: Dict[str, str] = {}
 
     def local(self, name: str) -> str:
         return f"{self.module}.{name}" if self.module else name
@@ -230,10 +259,11 @@ class _Walker:
         for arg in [*args.posonlyargs, *args.args, args.vararg, *args.kwonlyargs, args.kwarg]:
             if arg is not None:
                 scope[arg.arg] = f"<local>.{arg.arg}"
-        outer_params = self.params
+        outer_params, outer_placeholders = self.params, self.placeholders
         self.params = (self.local(own), tuple(a.arg for a in [*args.posonlyargs, *args.args]))
+        self.placeholders = _placeholders(args)
         self._block(node.body, scope, own, owner)
-        self.params = outer_params
+        self.params, self.placeholders = outer_params, outer_placeholders
 
     def _decorator(self, node, own: str, decorator: ast.expr, owner: Optional[str], lookup) -> None:
         if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
@@ -246,7 +276,7 @@ class _Walker:
             receiver = f"{self.local(owner)}().{receiver[len('<local>.self.'):]}"
         keywords = _keywords(decorator)
         path_node = decorator.args[0] if decorator.args else keywords.get("path")
-        methods = _methods(decorator.func.attr, keywords)
+        methods = self._methods(decorator.func.attr, keywords)
         self.routes.append(self._route(node, own, receiver, methods, path_node, keywords, lookup))
 
     def _route(self, node, own: str, receiver: str, methods, path_node, keywords, lookup) -> RouteDecl:
@@ -279,10 +309,11 @@ class _Walker:
             child = resolve(call.args[0] if call.args else keywords["router"], lookup)
             prefix = keywords.get("prefix")
             receiver, child, function = self._parameters(receiver, child)
+            made = call.args[0] if call.args else keywords["router"]
             self.wiring.append(Wiring(
                 receiver, _known(child), line, self._string(prefix) if prefix is not None else "",
                 _strings(keywords.get("tags")), self._dependencies(keywords.get("dependencies"), lookup),
-                function=function))
+                function=function, arguments=self._arguments(made) if isinstance(made, ast.Call) else ()))
         elif func.attr == "mount":
             path = call.args[0] if call.args else keywords.get("path")
             app = call.args[1] if len(call.args) >= 2 else keywords.get("app")
@@ -291,6 +322,23 @@ class _Walker:
                                           mount=True))
         elif func.attr == "add_api_route":
             self._api_route(call, receiver, keywords, lookup)
+
+    def _arguments(self, call: ast.Call) -> Tuple[Tuple[str, str], ...]:
+        """The string arguments of a call making a router, by position or keyword."""
+        given = [(str(number), a) for number, a in enumerate(call.args)] + list(_keywords(call).items())
+        found = ((key, self._string(value)) for key, value in given)
+        return tuple((key, text) for key, text in found
+                     if text is not None and not text.startswith(REFERENCE) and PARAMETER not in text)
+
+    def _methods(self, method: str, keywords: Dict[str, ast.expr]) -> Tuple[str, ...]:
+        if method != "api_route":
+            return ("WEBSOCKET",) if method == "websocket" else (method.upper(),)
+        listed = getattr(keywords.get("methods"), "elts", ())
+        found = tuple(self.placeholders[e.id] if isinstance(e, ast.Name) and e.id in self.placeholders
+                      else e.value.upper() for e in listed
+                      if isinstance(e, ast.Constant) and isinstance(e.value, str)
+                      or isinstance(e, ast.Name) and e.id in self.placeholders)
+        return found or ("GET",)
 
     def _parameters(self, receiver: str, child: Optional[str]) -> Tuple[str, Optional[str], str]:
         """``app.include_router(router)`` where both may be parameters of the function."""
@@ -328,7 +376,7 @@ class _Walker:
         keywords = _keywords(decorator)
         path_node = decorator.args[0] if decorator.args else keywords.get("path")
         self.routes.append(RouteDecl(
-            receiver, _methods(decorator.func.attr, keywords), self._string(path_node), name, call.lineno,
+            receiver, self._methods(decorator.func.attr, keywords), self._string(path_node), name, call.lineno,
             call.col_offset + 1, _source(keywords.get("response_model")), _source(keywords.get("status_code")),
             self._dependencies(keywords.get("dependencies"), lookup), (), _strings(keywords.get("tags"))))
 
@@ -337,7 +385,7 @@ class _Walker:
         target = resolve(endpoint, lookup) if endpoint is not None else None
         if target is None:
             return
-        methods = _strings(keywords.get("methods"), upper=True) or ("GET",)
+        methods = self._methods("api_route", keywords)
         path_node = call.args[0] if call.args else keywords.get("path")
         name = target.rpartition(".")[2]
         self.routes.append(RouteDecl(
@@ -351,6 +399,8 @@ class _Walker:
         (``REFERENCE`` + dotted name); an f-string of those; None when unknown."""
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             return node.value
+        if isinstance(node, ast.Name) and node.id in self.placeholders:
+            return self.placeholders[node.id]
         if isinstance(node, ast.Name) and node.id in self.strings:
             return self.strings[node.id]
         if isinstance(node, ast.JoinedStr):
@@ -375,10 +425,18 @@ def _applied_decorator(node: Optional[ast.expr]) -> bool:
             and isinstance(node.func.func, ast.Attribute) and node.func.func.attr in ROUTE_METHODS)
 
 
-def _methods(method: str, keywords: Dict[str, ast.expr]) -> Tuple[str, ...]:
-    if method == "api_route":
-        return _strings(keywords.get("methods"), upper=True) or ("GET",)
-    return ("WEBSOCKET",) if method == "websocket" else (method.upper(),)
+def _placeholders(args: ast.arguments) -> Dict[str, str]:
+    """A function's parameters as ``PARAMETER`` placeholders, with their string defaults."""
+    positional = [*args.posonlyargs, *args.args]
+    defaults: Dict[str, ast.expr] = dict(zip((a.arg for a in positional[len(positional) - len(args.defaults):]),
+                                             args.defaults))
+    defaults.update((a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None)
+    found = {}
+    for position, arg in [*((str(n), a) for n, a in enumerate(positional)), *(("-", a) for a in args.kwonlyargs)]:
+        default = defaults.get(arg.arg)
+        text = default.value if isinstance(default, ast.Constant) and isinstance(default.value, str) else None
+        found[arg.arg] = f"{PARAMETER}{position}:{arg.arg}{'' if text is None else '=' + text}{PARAMETER}"
+    return found
 
 
 def _known(value: Optional[str]) -> Optional[str]:

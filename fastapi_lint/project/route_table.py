@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Set, Tuple
 
 from fastapi_lint.project import routers
 from fastapi_lint.project.index import ModuleSummary, ProjectIndex
-from fastapi_lint.project.route_decls import REFERENCE, ROUTE_DECLS, Creation, Invocation, ModuleRoutes, RouteDecl, Wiring
+from fastapi_lint.project.route_decls import REFERENCE, ROUTE_DECLS, bind, Creation, Invocation, ModuleRoutes, RouteDecl, Wiring
 
 _MAX_DEPTH = 12
 _MAX_NESTING = 16  # include chains deeper than this are cycles in disguise
@@ -132,7 +132,7 @@ class _Builder:
             node = self.nodes[key]
             if node.is_app and not self._mounted(key):
                 self.result.apps.append(node)
-                self._walk(key, _Chain(key, node.creation.prefix, self._own_dependencies(node, "app"),
+                self._walk(key, _Chain(key, bind(node.creation.prefix, ()), self._own_dependencies(node, "app"),
                                        node.creation.tags, (), ()), set())
         served = self._reached([node.key for node in self.result.apps])
         reached = self._reached([node.key for node in self.result.apps] + sorted(self.anonymous))
@@ -143,7 +143,7 @@ class _Builder:
                                               for m, d in self.routes[key])
             elif key not in reached:
                 self.result.orphans.append(node)
-                chain = _Chain(None, node.creation.prefix, self._own_dependencies(node, "router"),
+                chain = _Chain(None, bind(node.creation.prefix, ()), self._own_dependencies(node, "router"),
                                node.creation.tags, (), ())
                 self.result.unincluded.extend(self._route(m, d, chain, key) for m, d in self.routes[key])
         for module, decl, path in loose:
@@ -280,12 +280,13 @@ class _Builder:
 
     def _route(self, module: str, decl: RouteDecl, chain: "_Chain", router: Optional[str],
                file: Optional[str] = None) -> Route:
-        decl = replace(decl, path=self.text(decl.path, module))
+        decl = replace(decl, path=bind(self.text(decl.path, module), chain.arguments))
         path = None if decl.path is None or chain.prefix is None else chain.prefix + decl.path
+        methods = tuple(m.upper() for m in (bind(m, chain.arguments) for m in decl.methods) if m) or ("GET",)
         dependencies = chain.dependencies + tuple(Dependency(d, "route") for d in decl.dependencies) \
             + tuple(Dependency(d, "parameter") for d in decl.parameter_dependencies)
         return Route(
-            decl.methods, path, module, file or self._file(self.index.modules[module]), decl.function,
+            methods, path, module, file or self._file(self.index.modules[module]), decl.function,
             decl.line, decl.column, decl.response_model, decl.status_code, dependencies,
             tuple(dict.fromkeys(chain.tags + decl.tags)), chain.app, chain.mounted, router, chain.order,
         )
@@ -304,11 +305,14 @@ class _Chain:
     tags: Tuple[str, ...]
     mounted: Tuple[str, ...]
     order: Tuple[Tuple[str, int], ...]
+    # the string arguments of the factory call that made the router at hand
+    arguments: Tuple[Tuple[str, str], ...] = ()
 
     def at(self, order: Tuple[Tuple[str, int], ...]) -> "_Chain":
-        return _Chain(self.app, self.prefix, self.dependencies, self.tags, self.mounted, order)
+        return replace(self, order=order)
 
     def into(self, wiring: Wiring, node: Node, order, own_dependencies) -> "_Chain":
+        wiring = replace(wiring, prefix=bind(wiring.prefix, self.arguments))
         if wiring.mount:
             prefix = None if self.prefix is None or wiring.prefix is None else self.prefix + wiring.prefix.rstrip("/")
             # a mounted application answers on its own: the parent's dependencies and tags
@@ -316,12 +320,13 @@ class _Chain:
             return _Chain(self.app, prefix, own_dependencies(node, "app"), node.creation.tags,
                           self.mounted + (wiring.prefix or "?",), order)
         prefix = None
-        if self.prefix is not None and wiring.prefix is not None and node.creation.prefix is not None:
-            prefix = self.prefix + wiring.prefix + node.creation.prefix
+        own = bind(node.creation.prefix, wiring.arguments)
+        if self.prefix is not None and wiring.prefix is not None and own is not None:
+            prefix = self.prefix + wiring.prefix + own
         dependencies = self.dependencies + tuple(Dependency(d, "include") for d in wiring.dependencies) \
             + own_dependencies(node, "router")
         return _Chain(self.app, prefix, dependencies, self.tags + wiring.tags + node.creation.tags,
-                      self.mounted, order)
+                      self.mounted, order, wiring.arguments)
 
 
 def _argument(value: Optional[str], invocation: Invocation) -> Optional[str]:
