@@ -327,7 +327,7 @@ def test_handler_with_python_314_except_syntax_keeps_its_route() -> None:
     # ``except A, B:`` (PEP 758) does not parse before 3.14: the route around it was lost
     routes, _ = _paths({
         "main.py": """
-            from fastapi import FastAPI
+            from fastapi import APIRouter, FastAPI
             app = FastAPI()
             @app.get("/refresh")
             async def refresh():
@@ -344,9 +344,20 @@ def test_handler_with_python_314_except_syntax_keeps_its_route() -> None:
                 x = [
             @app.get("/kept")
             def kept(): ...
+            def make():
+                router = APIRouter()
+                @router.get("/made")
+                def made(): ...
+                try:
+                    pass
+                except ValueError, KeyError:
+                    pass
+                return router
+            app.include_router(make())
         """,
     })
-    assert routes == [(("GET",), "/refresh"), (("GET",), "/kept")]
+    # a body that parses under no Python still leaves its decorators and signature
+    assert routes == [(("GET",), "/refresh"), (("GET",), "/other"), (("GET",), "/kept"), (("GET",), "/made")]
 
 
 @given(st.text(), st.lists(st.tuples(st.text(), st.text()), max_size=3))
@@ -360,3 +371,25 @@ def test_bind_uses_the_argument_then_the_default_else_gives_none() -> None:
     assert bind(prefix, (("1", "a"),)) == "/a/get"
     assert bind(prefix, (("name", "b"), ("mode", "post"))) == "/b/post"
     assert bind(prefix, (("0", "x"),)) is None
+
+
+def test_handler_whose_body_needs_a_newer_python_keeps_its_route() -> None:
+    # an f-string whose replacement field spans lines parses from 3.12 on: before, the whole
+    # decorated function was lost; its decorators and signature are all the table needs
+    routes, _ = _paths({
+        "main.py": '''
+            from fastapi import FastAPI, Depends
+            app = FastAPI()
+            def db(): ...
+            @app.get(
+                "/orders/{id}",  # the path:
+            )
+            async def get(id: int, session=Depends(db)) -> str:
+                return f"{
+                    id
+                }"
+            @app.get("/after")
+            def after(): ...
+        ''',
+    })
+    assert routes == [(("GET",), "/orders/{id}"), (("GET",), "/after")]

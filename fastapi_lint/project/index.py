@@ -120,6 +120,8 @@ class LazyAst:
         self._nodes: Optional[List[ast.AST]] = None
         self._partial: Optional[ast.Module] = None
         self._salvaged = False
+        self._outline: Optional[ast.Module] = None
+        self._outlined = False
 
     @property
     def parsed(self) -> Optional[bool]:
@@ -147,6 +149,16 @@ class LazyAst:
             self._partial = _parsable_statements(self._text)
         return tree if tree is not None else self._partial
 
+    def outline(self) -> Optional[ast.Module]:
+        """``partial``, and for a top-level function or class whose body does not parse
+        (a 3.12 f-string spanning lines, read by 3.11), its decorators and signature over an
+        empty body: enough to know the routes a module's decorators register."""
+        tree = self.get()
+        if tree is None and not self._outlined:
+            self._outlined = True
+            self._outline = _parsable_statements(self._text, headers=True)
+        return tree if tree is not None else self._outline
+
     def nodes(self) -> List[ast.AST]:
         """Every node of the tree in ``ast.walk``'s order (breadth first), walked once for
         all the collectors that scan the whole module; empty if it does not parse. The
@@ -167,7 +179,7 @@ _CONTINUATION = re.compile(r"(?:else|elif|except|finally|case)\b|[)\]}#]")
 _BARE_EXCEPT = re.compile(r"^([ \t]*)except[ \t]+([\w.]+(?:[ \t]*,[ \t]*[\w.]+)+)[ \t]*:", re.MULTILINE)
 
 
-def _parsable_statements(text: str) -> Optional[ast.Module]:
+def _parsable_statements(text: str, headers: bool = False) -> Optional[ast.Module]:
     """The top-level statements of ``text`` that parse, each on its own, at their lines
     (all of them when parenthesizing its ``except A, B:`` handlers is all it takes)."""
     rewritten = _BARE_EXCEPT.sub(r"\1except (\2):", text)
@@ -190,10 +202,33 @@ def _parsable_statements(text: str) -> Optional[ast.Module]:
         try:
             chunk = parse_quietly("".join(lines[start:end]))
         except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
+            chunk = _header(lines[start:end]) if headers else None
+            if chunk is None:
+                continue
         ast.increment_lineno(chunk, start)
         body.extend(chunk.body)  # type: ignore[attr-defined]
     return ast.Module(body=body, type_ignores=[]) if body else None
+
+
+_DEFINITION = re.compile(r"(?:async[ \t]+def|def|class)\b")
+_MAX_HEADER = 40  # lines: a signature longer than this is not worth the parses
+
+
+def _header(lines: List[str]) -> Optional[ast.Module]:
+    """The decorators and signature of the definition ``lines`` hold, over ``...``."""
+    first = next((n for n, line in enumerate(lines) if _DEFINITION.match(line)), None)
+    if first is None:
+        return None
+    for end in range(first, min(len(lines), first + _MAX_HEADER)):
+        if not lines[end].split("#", 1)[0].rstrip().endswith(":"):
+            continue
+        try:
+            chunk = parse_quietly("".join(lines[:end + 1]) + "\n    ...\n")
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        if chunk.body and isinstance(chunk.body[-1], (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return chunk
+    return None
 
 
 def _breadth_first(tree: ast.AST) -> List[ast.AST]:

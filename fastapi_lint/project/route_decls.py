@@ -139,7 +139,7 @@ _WIRES = re.compile(r"@[^\n]*\.(?:get|post|put|patch|delete|options|head|trace|a
 def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
     if _WIRES.search(text) is None:
         return
-    parsed = tree.partial()  # a module with newer syntax still wires what parses
+    parsed = tree.outline()  # a module with newer syntax still wires what parses
     if parsed is None:
         return
     found = _Walker(summary.module, importing_package(summary.module, summary.is_package), text).run(parsed)
