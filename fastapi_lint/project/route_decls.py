@@ -93,7 +93,8 @@ class ModuleRoutes:
     creations: Tuple[Creation, ...] = ()
     routes: Tuple[RouteDecl, ...] = ()
     wiring: Tuple[Wiring, ...] = ()
-    # factory function -> the local router it returns (``mod.make.<locals>.router``)
+    # function -> the name it returns: its local router (``mod.make.<locals>.router``), a
+    # module-level or an imported one
     returns: Tuple[Tuple[str, str], ...] = ()
     invocations: Tuple[Invocation, ...] = ()
     # path-like string constants other modules may use as prefixes: ``API_PREFIX``,
@@ -208,8 +209,8 @@ class _Walker:
                     if isinstance(item, _FUNCTIONS):
                         self._function(item, {}, stmt.name, stmt.name, lookup)
             elif isinstance(stmt, ast.Return) and qualname and isinstance(stmt.value, ast.Name):
-                value = scope.get(stmt.value.id)
-                if value is not None and ".<locals>." in value:
+                value = lookup(stmt.value.id)  # a router of its own, of the module, or imported
+                if value is not None and not value.startswith("<"):
                     self.returns.append((self.local(qualname), value))
             elif isinstance(stmt, _BLOCKS):
                 for part in ("body", "orelse", "finalbody"):

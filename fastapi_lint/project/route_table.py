@@ -90,7 +90,7 @@ class _Builder:
         self.model = routers.model(index)
         self.files = {id(summary): path for path, summary in index._by_path.items()}
         self.nodes: Dict[str, Node] = {}
-        self.returns: Dict[str, str] = {}
+        self.returns: Dict[str, Tuple[str, str]] = {}  # factory -> (its module, what it returns)
         self.routes: Dict[str, List[Tuple[str, RouteDecl]]] = {}  # node -> (module, decl)
         self.children: Dict[str, List[Tuple[str, Wiring]]] = {}
         self.parametric: Dict[str, List[Wiring]] = {}  # function -> wiring of its parameters
@@ -104,7 +104,7 @@ class _Builder:
         for name, summary, records in modules:
             self.constants[name] = dict(records.constants)
         for name, summary, records in modules:
-            self.returns.update(records.returns)
+            self.returns.update((factory, (name, value)) for factory, value in records.returns)
             for creation in records.creations:
                 kind = self._kind(creation.callee, name)
                 creation = replace(creation, prefix=self.text(creation.prefix, name))
@@ -176,11 +176,13 @@ class _Builder:
             return None
         if expr in self.nodes:
             return expr
-        if expr.endswith("()") and expr[:-2] in self.returns:
-            return self.returns[expr[:-2]]
         if expr.endswith("()"):
-            factory = self._defined(expr[:-2], importer)
-            return self.returns.get(factory) if factory is not None else None
+            factory = expr[:-2] if expr[:-2] in self.returns else self._defined(expr[:-2], importer)
+            if factory is None or factory not in self.returns:
+                return None
+            module, returned = self.returns[factory]
+            # its own router, or one made elsewhere (``from .routes import router; return router``)
+            return returned if returned in self.nodes else self.canonical(returned, module, depth + 1)
         located = self.model._locate(expr, importer)
         if located is None:
             return None
