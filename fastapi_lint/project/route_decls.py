@@ -166,6 +166,8 @@ class _Walker:
         self.params: Tuple[str, Tuple[str, ...]] = ("", ())
         # its parameters as they appear in a recorded string (``PARAMETER``)
         self.placeholders: Dict[str, str] = {}
+        # module-level function -> the class of this module its ``-> Cls`` declares
+        self.declared: Dict[str, str] = {}
 
     def local(self, name: str) -> str:
         return f"{self.module}.{name}" if self.module else name
@@ -181,9 +183,10 @@ class _Walker:
 
     def _constants(self) -> Tuple[Tuple[str, str], ...]:
         found = {k: v for k, v in self.strings.items() if v.startswith("/")}
-        for name, bound in self.names.items():  # ``settings = Settings()``
+        for name, bound in self.names.items():  # ``settings = Settings()``, ``= get_settings()``
             if bound.endswith("()") and bound.startswith(f"{self.module}."):
                 cls = bound[len(self.module) + 1:-2]
+                cls = self.declared.get(cls, cls)
                 found.update((f"{name}.{k[len(cls) + 1:]}", v) for k, v in list(found.items())
                              if k.startswith(f"{cls}."))
         return tuple(sorted(found.items()))
@@ -253,6 +256,8 @@ class _Walker:
 
     def _function(self, node, outer: Dict[str, str], qualname: str, owner: Optional[str], lookup) -> None:
         own = f"{qualname}.{node.name}" if qualname else node.name
+        if not qualname and isinstance(node.returns, ast.Name):
+            self.declared[node.name] = node.returns.id
         for decorator in node.decorator_list:
             self._decorator(node, own, decorator, owner, lookup)
         scope = dict(outer)
