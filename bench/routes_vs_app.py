@@ -49,7 +49,7 @@ except ImportError:  # Python < 3.11
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_LINT = os.path.join(os.path.dirname(HERE), ".venv", "bin", "fastapi-lint")
 
-# run by the project's venv: prints {"routes": [[method, path, kind], ...], "docs": [...], "mounts": [...]}
+# run by the project's venv: writes {"routes": [[method, path, kind], ...], "docs": [...], "mounts": [...]}
 _DUMP = r'''
 import importlib, json, sys
 target = sys.argv[1]
@@ -106,7 +106,8 @@ def walk(items, prefix, docs_urls, depth=0):
             target.append([method, prefix + path, kind])
 
 walk(obj.routes, "", own_docs(obj))
-print("\n@@ROUTES@@" + json.dumps({"routes": routes, "docs": docs, "mounts": mounts, "skipped": skipped}))
+with open(sys.argv[2], "w") as out:  # a file: some apps take over stdout
+    json.dump({"routes": routes, "docs": docs, "mounts": mounts, "skipped": skipped}, out)
 '''
 
 
@@ -265,17 +266,19 @@ def _runtime(python: str, root: str, args) -> Dict:
     env.update(item.split("=", 1) for item in args.env)
     env["PYTHONPATH"] = os.pathsep.join([os.path.join(where, p) for p in args.sys_path] + [where])
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # leave no __pycache__ in the checkout
-    try:
-        done = subprocess.run([python, "-c", _DUMP, args.target], cwd=where, env=env,
-                              capture_output=True, text=True, timeout=600)
-    finally:
-        if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
-    marker = done.stdout.rfind("@@ROUTES@@")
-    if done.returncode != 0 or marker < 0:
-        sys.stderr.write(done.stderr[-4000:])
-        sys.exit(f"routes_vs_app: importing {args.target} failed (exit {done.returncode})")
-    return json.loads(done.stdout[marker + len("@@ROUTES@@"):])
+    with tempfile.TemporaryDirectory() as results:
+        written = os.path.join(results, "routes.json")
+        try:
+            done = subprocess.run([python, "-c", _DUMP, args.target, written], cwd=where, env=env,
+                                  capture_output=True, text=True, timeout=600)
+        finally:
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
+        if done.returncode != 0 or not os.path.exists(written):
+            sys.stderr.write(done.stdout[-2000:] + done.stderr[-4000:])
+            sys.exit(f"routes_vs_app: importing {args.target} failed (exit {done.returncode})")
+        with open(written, encoding="utf-8") as handle:
+            return json.load(handle)
 
 
 _BARE_EXCEPT = re.compile(r"^(\s*)except ([\w.]+(?:\s*,\s*[\w.]+)+)\s*:", re.MULTILINE)
