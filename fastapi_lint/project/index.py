@@ -341,7 +341,9 @@ class ProjectIndex:
         for match in _APP_ASSIGN.finditer(text):
             summary.apps.add(match.group("name"))
         tree = LazyAst(text)
-        if _ROUTER_TRIGGERS.search(text) is not None:
+        # a package's re-exports (``from .api import app as api_app``) name routers and apps
+        # made elsewhere, in words no trigger knows
+        if (is_package and "import" in text) or _ROUTER_TRIGGERS.search(text) is not None:
             parsed = tree.partial()
             if parsed is not None:
                 summary.routers = _routers.collect(module, is_package, parsed)
