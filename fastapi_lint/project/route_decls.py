@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Set, Tuple
 
 from fastapi_lint.project.astnames import import_bindings, importing_package, module_statements, resolve
@@ -40,6 +40,10 @@ class Creation:
     prefix: Optional[str] = ""  # None: a prefix that is not a literal
     tags: Tuple[str, ...] = ()
     dependencies: Tuple[str, ...] = ()
+    # ``name = helper(APIRouter(...))``: made on the spot and handed to ``helper`` (its
+    # resolved name, the argument's position); ``name`` is that router only if ``helper``
+    # returns that parameter (the table checks)
+    via: Optional[Tuple[str, int]] = None
 
 
 @dataclass(frozen=True)
@@ -215,6 +219,8 @@ class _Walker:
                 value = lookup(stmt.value.id)  # a router of its own, of the module, or imported
                 if value is not None and not value.startswith("<"):
                     self.returns.append((self.local(qualname), value))
+                elif stmt.value.id in self.params[1] and self.params[0] == self.local(qualname):
+                    self.returns.append((self.local(qualname), f"<param>{self.params[1].index(stmt.value.id)}"))
             elif isinstance(stmt, _BLOCKS):
                 for part in ("body", "orelse", "finalbody"):
                     self._block(getattr(stmt, part, []), scope, qualname, owner)
@@ -237,6 +243,8 @@ class _Walker:
         table = scope if qualname else self.names
         if isinstance(value, ast.Call) and (value.args or value.keywords):
             self._invocation(value, stmt.lineno, lookup)  # `app = create_app(router=router)`
+            if self._handed(value, names, table, qualname, stmt.lineno, lookup):
+                return
         if isinstance(value, ast.Call) and bound is not None and _CREATOR.search(bound[:-2].rpartition(".")[2]):
             key = f"{self.local(qualname)}.<locals>.{names[0]}" if qualname else self.local(names[0])
             self.creations.append(self._creation(key, bound[:-2], value, lookup))
@@ -246,6 +254,27 @@ class _Walker:
             return
         for name in names:
             table[name] = bound or (f"{self.local(qualname)}.<locals>.{name}" if qualname else self.local(name))
+
+    def _handed(self, call: ast.Call, names: List[str], table: Dict[str, str], qualname: str, line: int,
+                lookup) -> bool:
+        """``name = helper(APIRouter(prefix=...))``: a router made on the spot, wired by the
+        helper (its ``include_router`` calls on the parameter) and returned by it."""
+        function = resolve(call.func, lookup)
+        if function is None or function.startswith("<"):
+            return False
+        for position, argument in enumerate(call.args):
+            made = resolve(argument, lookup) if isinstance(argument, ast.Call) else None
+            if made is None or _CREATOR.search(made[:-2].rpartition(".")[2]) is None:
+                continue
+            key = f"{self.local(qualname)}.<locals>.{names[0]}" if qualname else self.local(names[0])
+            self.creations.append(replace(self._creation(key, made[:-2], argument, lookup), via=(function, position)))
+            self.keys.add(key)
+            arguments = tuple(key if n == position else resolve(a, lookup) for n, a in enumerate(call.args))
+            self.invocations.append(Invocation(function, arguments, line))
+            for name in names:
+                table[name] = key
+            return True
+        return False
 
     def _creation(self, key: str, callee: str, call: ast.Call, lookup) -> Creation:
         keywords = _keywords(call)

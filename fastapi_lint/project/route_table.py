@@ -110,6 +110,12 @@ class _Builder:
                 creation = replace(creation, prefix=self.text(creation.prefix, name))
                 if kind is not None:
                     self.nodes[creation.key] = Node(creation.key, name, self._file(summary), creation, kind == "app")
+        for key, node in list(self.nodes.items()):  # made on the spot for a helper: is it returned?
+            via = node.creation.via
+            if via is not None:
+                helper = self._defined(via[0], node.module)
+                if self.returns.get(helper or "", (None, None))[1] != f"<param>{via[1]}":
+                    del self.nodes[key]
         loose: List[Tuple[str, RouteDecl, str]] = []
         for name, summary, records in modules:
             for decl in records.routes:
