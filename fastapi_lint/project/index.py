@@ -119,9 +119,8 @@ class LazyAst:
         self._failed = False
         self._nodes: Optional[List[ast.AST]] = None
         self._partial: Optional[ast.Module] = None
-        self._salvaged = False
         self._outline: Optional[ast.Module] = None
-        self._outlined = False
+        self._salvaged = False
 
     @property
     def parsed(self) -> Optional[bool]:
@@ -145,8 +144,7 @@ class LazyAst:
         (they keep ``get``, whose None sends the rules to parse the file themselves)."""
         tree = self.get()
         if tree is None and not self._salvaged:
-            self._salvaged = True
-            self._partial = _parsable_statements(self._text)
+            self._salvage()
         return tree if tree is not None else self._partial
 
     def outline(self) -> Optional[ast.Module]:
@@ -154,10 +152,13 @@ class LazyAst:
         (a 3.12 f-string spanning lines, read by 3.11), its decorators and signature over an
         empty body: enough to know the routes a module's decorators register."""
         tree = self.get()
-        if tree is None and not self._outlined:
-            self._outlined = True
-            self._outline = _parsable_statements(self._text, headers=True)
+        if tree is None and not self._salvaged:
+            self._salvage()
         return tree if tree is not None else self._outline
+
+    def _salvage(self) -> None:
+        self._salvaged = True  # one pass over the statements for both
+        self._partial, self._outline = _parsable_statements(self._text)
 
     def nodes(self) -> List[ast.AST]:
         """Every node of the tree in ``ast.walk``'s order (breadth first), walked once for
@@ -179,13 +180,15 @@ _CONTINUATION = re.compile(r"(?:else|elif|except|finally|case)\b|[)\]}#]")
 _BARE_EXCEPT = re.compile(r"^([ \t]*)except[ \t]+([\w.]+(?:[ \t]*,[ \t]*[\w.]+)+)[ \t]*:", re.MULTILINE)
 
 
-def _parsable_statements(text: str, headers: bool = False) -> Optional[ast.Module]:
+def _parsable_statements(text: str) -> Tuple[Optional[ast.Module], Optional[ast.Module]]:
     """The top-level statements of ``text`` that parse, each on its own, at their lines
-    (all of them when parenthesizing its ``except A, B:`` handlers is all it takes)."""
+    (all of them when parenthesizing its ``except A, B:`` handlers is all it takes); and
+    the same with the headers of the definitions whose body does not parse."""
     rewritten = _BARE_EXCEPT.sub(r"\1except (\2):", text)
     if rewritten != text:
         try:
-            return parse_quietly(rewritten)
+            whole = parse_quietly(rewritten)
+            return whole, whole
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             text = rewritten
     lines = text.splitlines(keepends=True)
@@ -198,16 +201,21 @@ def _parsable_statements(text: str, headers: bool = False) -> Optional[ast.Modul
             starts.append(number)
         decorated = line.startswith("@")
     body: List[ast.stmt] = []
+    outline: List[ast.stmt] = []
     for start, end in zip(starts, starts[1:] + [len(lines)]):
         try:
             chunk = parse_quietly("".join(lines[start:end]))
+            parsed = True
         except (SyntaxError, ValueError, RecursionError, MemoryError):
-            chunk = _header(lines[start:end]) if headers else None
+            chunk, parsed = _header(lines[start:end]), False
             if chunk is None:
                 continue
         ast.increment_lineno(chunk, start)
-        body.extend(chunk.body)  # type: ignore[attr-defined]
-    return ast.Module(body=body, type_ignores=[]) if body else None
+        if parsed:
+            body.extend(chunk.body)  # type: ignore[attr-defined]
+        outline.extend(chunk.body)  # type: ignore[attr-defined]
+    return (ast.Module(body=body, type_ignores=[]) if body else None,
+            ast.Module(body=outline, type_ignores=[]) if outline else None)
 
 
 _DEFINITION = re.compile(r"(?:async[ \t]+def|def|class)\b")
