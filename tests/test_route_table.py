@@ -3,14 +3,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import textwrap
-from typing import Dict
+from typing import Dict, Set, Tuple
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from fastapi_lint.cli import run
 from fastapi_lint.project import ProjectIndex
 from fastapi_lint.registry import all_rules
+from fastapi_lint.project.route_decls import PARAMETER, bind
 from fastapi_lint.project.route_table import table
 from tests.helpers import FIXTURES
 
@@ -305,3 +309,107 @@ def test_the_apps_own_router_includes_for_the_app_and_handed_routers_are_not_uni
     })
     assert routes == [(("GET",), "/api/inner/i")]
     assert unincluded == []
+
+
+# -- fixture projects: one pattern each, ``# serves: METHOD /path[, METHOD /path]`` on the
+# lines that register what FastAPI serves (checked against app.routes with
+# bench/routes_vs_app.py); the table must list exactly those
+_SERVES = re.compile(r"#\s*serves:\s*(.+)$")
+PATTERNS = sorted(d for d in os.listdir(os.path.join(FIXTURES, "routes"))
+                  if os.path.isdir(os.path.join(FIXTURES, "routes", d)) and d != "app")
+
+
+def _served(folder: str) -> Set[Tuple[str, str]]:
+    expected: Set[Tuple[str, str]] = set()
+    for base, _, names in os.walk(folder):
+        for name in names:
+            if name.endswith(".py"):
+                with open(os.path.join(base, name), encoding="utf-8") as handle:
+                    for line in handle:
+                        found = _SERVES.search(line)
+                        for pair in found.group(1).split(",") if found else ():
+                            method, path = pair.split()
+                            expected.add((method, path))
+    return expected
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_pattern_fixture_lists_what_fastapi_serves(pattern: str, capsys) -> None:
+    folder = os.path.join(FIXTURES, "routes", pattern)
+    expected = _served(folder)
+    assert expected, f"{pattern}: no '# serves:' expectation"
+    assert run(["routes", folder, "--project-root", folder, "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["routes"]
+    assert {(m, r["path"]) for r in listed for m in r["methods"]} == expected
+
+
+def test_handler_with_python_314_except_syntax_keeps_its_route() -> None:
+    # ``except A, B:`` (PEP 758) does not parse before 3.14: the route around it was lost
+    routes, _ = _paths({
+        "main.py": """
+            from fastapi import APIRouter, FastAPI
+            app = FastAPI()
+            @app.get("/refresh")
+            async def refresh():
+                try:
+                    return await fetch()
+                except ValueError, KeyError:
+                    return None
+            @app.get("/other")
+            def other():
+                try:
+                    pass
+                except ValueError, KeyError:
+                    pass
+                x = [
+            @app.get("/kept")
+            def kept(): ...
+            def make():
+                router = APIRouter()
+                @router.get("/made")
+                def made(): ...
+                try:
+                    pass
+                except ValueError, KeyError:
+                    pass
+                return router
+            app.include_router(make())
+        """,
+    })
+    # a body that parses under no Python still leaves its decorators and signature
+    assert routes == [(("GET",), "/refresh"), (("GET",), "/other"), (("GET",), "/kept"), (("GET",), "/made")]
+
+
+@given(st.text(), st.lists(st.tuples(st.text(), st.text()), max_size=3))
+def test_bind_leaves_text_without_a_parameter_alone(text: str, arguments) -> None:
+    assume(PARAMETER not in text)
+    assert bind(text, tuple(arguments)) == text
+
+
+def test_bind_uses_the_argument_then_the_default_else_gives_none() -> None:
+    prefix = f"/{PARAMETER}1:name{PARAMETER}/{PARAMETER}-:mode=get{PARAMETER}"
+    assert bind(prefix, (("1", "a"),)) == "/a/get"
+    assert bind(prefix, (("name", "b"), ("mode", "post"))) == "/b/post"
+    assert bind(prefix, (("0", "x"),)) is None
+
+
+def test_handler_whose_body_needs_a_newer_python_keeps_its_route() -> None:
+    # an f-string whose replacement field spans lines parses from 3.12 on: before, the whole
+    # decorated function was lost; its decorators and signature are all the table needs
+    routes, _ = _paths({
+        "main.py": '''
+            from fastapi import FastAPI, Depends
+            app = FastAPI()
+            def db(): ...
+            @app.get(
+                "/orders/{id}",  # the path:
+            )
+            async def get(id: int, session=Depends(db)) -> str:
+                return f"{
+                    id
+                }"
+            @app.get("/after")
+            def after(): ...
+        ''',
+    })
+    assert routes == [(("GET",), "/orders/{id}"), (("GET",), "/after")]

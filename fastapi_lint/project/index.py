@@ -119,6 +119,7 @@ class LazyAst:
         self._failed = False
         self._nodes: Optional[List[ast.AST]] = None
         self._partial: Optional[ast.Module] = None
+        self._outline: Optional[ast.Module] = None
         self._salvaged = False
 
     @property
@@ -143,9 +144,21 @@ class LazyAst:
         (they keep ``get``, whose None sends the rules to parse the file themselves)."""
         tree = self.get()
         if tree is None and not self._salvaged:
-            self._salvaged = True
-            self._partial = _parsable_statements(self._text)
+            self._salvage()
         return tree if tree is not None else self._partial
+
+    def outline(self) -> Optional[ast.Module]:
+        """``partial``, and for a top-level function or class whose body does not parse
+        (a 3.12 f-string spanning lines, read by 3.11), its decorators and signature over an
+        empty body: enough to know the routes a module's decorators register."""
+        tree = self.get()
+        if tree is None and not self._salvaged:
+            self._salvage()
+        return tree if tree is not None else self._outline
+
+    def _salvage(self) -> None:
+        self._salvaged = True  # one pass over the statements for both
+        self._partial, self._outline = _parsable_statements(self._text)
 
     def nodes(self) -> List[ast.AST]:
         """Every node of the tree in ``ast.walk``'s order (breadth first), walked once for
@@ -162,8 +175,22 @@ class LazyAst:
 _CONTINUATION = re.compile(r"(?:else|elif|except|finally|case)\b|[)\]}#]")
 
 
-def _parsable_statements(text: str) -> Optional[ast.Module]:
-    """The top-level statements of ``text`` that parse, each on its own, at their lines."""
+# Python 3.14's ``except A, B:`` (PEP 758), read by an older Python: the same handler with
+# the parentheses older versions need (lines unchanged, columns only on that line)
+_BARE_EXCEPT = re.compile(r"^([ \t]*)except[ \t]+([\w.]+(?:[ \t]*,[ \t]*[\w.]+)+)[ \t]*:", re.MULTILINE)
+
+
+def _parsable_statements(text: str) -> Tuple[Optional[ast.Module], Optional[ast.Module]]:
+    """The top-level statements of ``text`` that parse, each on its own, at their lines
+    (all of them when parenthesizing its ``except A, B:`` handlers is all it takes); and
+    the same with the headers of the definitions whose body does not parse."""
+    rewritten = _BARE_EXCEPT.sub(r"\1except (\2):", text)
+    if rewritten != text:
+        try:
+            whole = parse_quietly(rewritten)
+            return whole, whole
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            text = rewritten
     lines = text.splitlines(keepends=True)
     starts = []
     decorated = False
@@ -174,14 +201,42 @@ def _parsable_statements(text: str) -> Optional[ast.Module]:
             starts.append(number)
         decorated = line.startswith("@")
     body: List[ast.stmt] = []
+    outline: List[ast.stmt] = []
     for start, end in zip(starts, starts[1:] + [len(lines)]):
         try:
             chunk = parse_quietly("".join(lines[start:end]))
+            parsed = True
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            chunk, parsed = _header(lines[start:end]), False
+            if chunk is None:
+                continue
+        ast.increment_lineno(chunk, start)
+        if parsed:
+            body.extend(chunk.body)  # type: ignore[attr-defined]
+        outline.extend(chunk.body)  # type: ignore[attr-defined]
+    return (ast.Module(body=body, type_ignores=[]) if body else None,
+            ast.Module(body=outline, type_ignores=[]) if outline else None)
+
+
+_DEFINITION = re.compile(r"(?:async[ \t]+def|def|class)\b")
+_MAX_HEADER = 40  # lines: a signature longer than this is not worth the parses
+
+
+def _header(lines: List[str]) -> Optional[ast.Module]:
+    """The decorators and signature of the definition ``lines`` hold, over ``...``."""
+    first = next((n for n, line in enumerate(lines) if _DEFINITION.match(line)), None)
+    if first is None:
+        return None
+    for end in range(first, min(len(lines), first + _MAX_HEADER)):
+        if not lines[end].split("#", 1)[0].rstrip().endswith(":"):
+            continue
+        try:
+            chunk = parse_quietly("".join(lines[:end + 1]) + "\n    ...\n")
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
-        ast.increment_lineno(chunk, start)
-        body.extend(chunk.body)  # type: ignore[attr-defined]
-    return ast.Module(body=body, type_ignores=[]) if body else None
+        if chunk.body and isinstance(chunk.body[-1], (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return chunk
+    return None
 
 
 def _breadth_first(tree: ast.AST) -> List[ast.AST]:
@@ -294,7 +349,9 @@ class ProjectIndex:
         for match in _APP_ASSIGN.finditer(text):
             summary.apps.add(match.group("name"))
         tree = LazyAst(text)
-        if _ROUTER_TRIGGERS.search(text) is not None:
+        # a package's re-exports (``from .api import app as api_app``) name routers and apps
+        # made elsewhere, in words no trigger knows
+        if (is_package and "import" in text) or _ROUTER_TRIGGERS.search(text) is not None:
             parsed = tree.partial()
             if parsed is not None:
                 summary.routers = _routers.collect(module, is_package, parsed)

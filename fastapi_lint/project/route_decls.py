@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Set, Tuple
 
 from fastapi_lint.project.astnames import import_bindings, importing_package, module_statements, resolve
@@ -40,6 +40,10 @@ class Creation:
     prefix: Optional[str] = ""  # None: a prefix that is not a literal
     tags: Tuple[str, ...] = ()
     dependencies: Tuple[str, ...] = ()
+    # ``name = helper(APIRouter(...))``: made on the spot and handed to ``helper`` (its
+    # resolved name, the argument's position); ``name`` is that router only if ``helper``
+    # returns that parameter (the table checks)
+    via: Optional[Tuple[str, int]] = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,9 @@ class Wiring:
     # set when receiver or child is a parameter (``<param>0``) of this project function: its
     # callers (``Invocation``) say which routers it wires
     function: str = ""
+    # ``include_router(make_router("github", mode="x"))``: the factory call's string arguments,
+    # by position ("0") or keyword, which bind the parameters its router's strings name
+    arguments: Tuple[Tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,8 @@ class ModuleRoutes:
     creations: Tuple[Creation, ...] = ()
     routes: Tuple[RouteDecl, ...] = ()
     wiring: Tuple[Wiring, ...] = ()
-    # factory function -> the local router it returns (``mod.make.<locals>.router``)
+    # function -> the name it returns: its local router (``mod.make.<locals>.router``), a
+    # module-level or an imported one
     returns: Tuple[Tuple[str, str], ...] = ()
     invocations: Tuple[Invocation, ...] = ()
     # path-like string constants other modules may use as prefixes: ``API_PREFIX``,
@@ -107,6 +115,30 @@ class ModuleRoutes:
 
 # a string that names another module's constant, resolved when the table is built
 REFERENCE = "@ref:"
+# a factory's parameter inside a recorded string (prefix, path, method), bound by the
+# arguments of the call that makes the router: ``\0position:name[=default]\0`` (position
+# "-" for a keyword-only parameter)
+PARAMETER = "\0"
+_PARAMETERS = re.compile("\0([^:\0]*):([^=\0]*)(?:=([^\0]*))?\0")
+
+
+def bind(text: Optional[str], arguments: Tuple[Tuple[str, str], ...]) -> Optional[str]:
+    """``text`` with its factory parameters replaced by the call's ``arguments`` (else their
+    defaults); None when one has neither."""
+    if text is None or PARAMETER not in text:
+        return text
+    given = dict(arguments)
+    unbound = []
+
+    def value(match) -> str:
+        found = given.get(match.group(1), given.get(match.group(2), match.group(3)))
+        if found is None:
+            unbound.append(match.group(2))
+            return ""
+        return found
+
+    bound = _PARAMETERS.sub(value, text)
+    return None if unbound else bound
 
 
 # text without which a module neither registers routes nor wires routers
@@ -119,7 +151,7 @@ _WIRES = re.compile(r"@[^\n]*\.(?:get|post|put|patch|delete|options|head|trace|a
 def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
     if _WIRES.search(text) is None:
         return
-    parsed = tree.partial()  # a module with newer syntax still wires what parses
+    parsed = tree.outline()  # a module with newer syntax still wires what parses
     if parsed is None:
         return
     found = _Walker(summary.module, importing_package(summary.module, summary.is_package), text).run(parsed)
@@ -144,6 +176,10 @@ class _Walker:
         self.keys: Set[str] = set()  # the creations' keys
         # the function being walked and its positional parameters
         self.params: Tuple[str, Tuple[str, ...]] = ("", ())
+        # its parameters as they appear in a recorded string (``PARAMETER``)
+        self.placeholders: Dict[str, str] = {}
+        # module-level function -> the class of this module its ``-> Cls`` declares
+        self.declared: Dict[str, str] = {}
 
     def local(self, name: str) -> str:
         return f"{self.module}.{name}" if self.module else name
@@ -159,9 +195,10 @@ class _Walker:
 
     def _constants(self) -> Tuple[Tuple[str, str], ...]:
         found = {k: v for k, v in self.strings.items() if v.startswith("/")}
-        for name, bound in self.names.items():  # ``settings = Settings()``
+        for name, bound in self.names.items():  # ``settings = Settings()``, ``= get_settings()``
             if bound.endswith("()") and bound.startswith(f"{self.module}."):
                 cls = bound[len(self.module) + 1:-2]
+                cls = self.declared.get(cls, cls)
                 found.update((f"{name}.{k[len(cls) + 1:]}", v) for k, v in list(found.items())
                              if k.startswith(f"{cls}."))
         return tuple(sorted(found.items()))
@@ -187,9 +224,11 @@ class _Walker:
                     if isinstance(item, _FUNCTIONS):
                         self._function(item, {}, stmt.name, stmt.name, lookup)
             elif isinstance(stmt, ast.Return) and qualname and isinstance(stmt.value, ast.Name):
-                value = scope.get(stmt.value.id)
-                if value is not None and ".<locals>." in value:
+                value = lookup(stmt.value.id)  # a router of its own, of the module, or imported
+                if value is not None and not value.startswith("<"):
                     self.returns.append((self.local(qualname), value))
+                elif stmt.value.id in self.params[1] and self.params[0] == self.local(qualname):
+                    self.returns.append((self.local(qualname), f"<param>{self.params[1].index(stmt.value.id)}"))
             elif isinstance(stmt, _BLOCKS):
                 for part in ("body", "orelse", "finalbody"):
                     self._block(getattr(stmt, part, []), scope, qualname, owner)
@@ -208,10 +247,14 @@ class _Walker:
             return
         if isinstance(value, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
             self._escape([value], lookup)
+        if _applied_decorator(value):
+            self._applied(value, lookup)
         bound = resolve(value, lookup)
         table = scope if qualname else self.names
         if isinstance(value, ast.Call) and (value.args or value.keywords):
             self._invocation(value, stmt.lineno, lookup)  # `app = create_app(router=router)`
+            if self._handed(value, names, table, qualname, stmt.lineno, lookup):
+                return
         if isinstance(value, ast.Call) and bound is not None and _CREATOR.search(bound[:-2].rpartition(".")[2]):
             key = f"{self.local(qualname)}.<locals>.{names[0]}" if qualname else self.local(names[0])
             self.creations.append(self._creation(key, bound[:-2], value, lookup))
@@ -222,6 +265,27 @@ class _Walker:
         for name in names:
             table[name] = bound or (f"{self.local(qualname)}.<locals>.{name}" if qualname else self.local(name))
 
+    def _handed(self, call: ast.Call, names: List[str], table: Dict[str, str], qualname: str, line: int,
+                lookup) -> bool:
+        """``name = helper(APIRouter(prefix=...))``: a router made on the spot, wired by the
+        helper (its ``include_router`` calls on the parameter) and returned by it."""
+        function = resolve(call.func, lookup)
+        if function is None or function.startswith("<"):
+            return False
+        for position, argument in enumerate(call.args):
+            made = resolve(argument, lookup) if isinstance(argument, ast.Call) else None
+            if made is None or _CREATOR.search(made[:-2].rpartition(".")[2]) is None:
+                continue
+            key = f"{self.local(qualname)}.<locals>.{names[0]}" if qualname else self.local(names[0])
+            self.creations.append(replace(self._creation(key, made[:-2], argument, lookup), via=(function, position)))
+            self.keys.add(key)
+            arguments = tuple(key if n == position else resolve(a, lookup) for n, a in enumerate(call.args))
+            self.invocations.append(Invocation(function, arguments, line))
+            for name in names:
+                table[name] = key
+            return True
+        return False
+
     def _creation(self, key: str, callee: str, call: ast.Call, lookup) -> Creation:
         keywords = _keywords(call)
         prefix = keywords.get("prefix")
@@ -231,6 +295,8 @@ class _Walker:
 
     def _function(self, node, outer: Dict[str, str], qualname: str, owner: Optional[str], lookup) -> None:
         own = f"{qualname}.{node.name}" if qualname else node.name
+        if not qualname and isinstance(node.returns, ast.Name):
+            self.declared[node.name] = node.returns.id
         for decorator in node.decorator_list:
             self._decorator(node, own, decorator, owner, lookup)
         scope = dict(outer)
@@ -238,10 +304,11 @@ class _Walker:
         for arg in [*args.posonlyargs, *args.args, args.vararg, *args.kwonlyargs, args.kwarg]:
             if arg is not None:
                 scope[arg.arg] = f"<local>.{arg.arg}"
-        outer_params = self.params
+        outer_params, outer_placeholders = self.params, self.placeholders
         self.params = (self.local(own), tuple(a.arg for a in [*args.posonlyargs, *args.args]))
+        self.placeholders = _placeholders(args)
         self._block(node.body, scope, own, owner)
-        self.params = outer_params
+        self.params, self.placeholders = outer_params, outer_placeholders
 
     def _decorator(self, node, own: str, decorator: ast.expr, owner: Optional[str], lookup) -> None:
         if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
@@ -252,13 +319,9 @@ class _Walker:
             return
         if owner is not None and receiver.startswith("<local>.self."):
             receiver = f"{self.local(owner)}().{receiver[len('<local>.self.'):]}"
-        method = decorator.func.attr
         keywords = _keywords(decorator)
         path_node = decorator.args[0] if decorator.args else keywords.get("path")
-        if method == "api_route":
-            methods = _strings(keywords.get("methods"), upper=True) or ("GET",)
-        else:
-            methods = ("WEBSOCKET",) if method == "websocket" else (method.upper(),)
+        methods = self._methods(decorator.func.attr, keywords)
         self.routes.append(self._route(node, own, receiver, methods, path_node, keywords, lookup))
 
     def _route(self, node, own: str, receiver: str, methods, path_node, keywords, lookup) -> RouteDecl:
@@ -278,6 +341,9 @@ class _Walker:
 
     def _call(self, call: ast.Call, line: int, lookup) -> None:
         func = call.func
+        if _applied_decorator(call):
+            self._applied(call, lookup)
+            return
         if not isinstance(func, ast.Attribute) or func.attr not in ("include_router", "mount", "add_api_route"):
             self._invocation(call, line, lookup)
             return
@@ -289,10 +355,11 @@ class _Walker:
             child = resolve(call.args[0] if call.args else keywords["router"], lookup)
             prefix = keywords.get("prefix")
             receiver, child, function = self._parameters(receiver, child)
+            made = call.args[0] if call.args else keywords["router"]
             self.wiring.append(Wiring(
                 receiver, _known(child), line, self._string(prefix) if prefix is not None else "",
                 _strings(keywords.get("tags")), self._dependencies(keywords.get("dependencies"), lookup),
-                function=function))
+                function=function, arguments=self._arguments(made) if isinstance(made, ast.Call) else ()))
         elif func.attr == "mount":
             path = call.args[0] if call.args else keywords.get("path")
             app = call.args[1] if len(call.args) >= 2 else keywords.get("app")
@@ -301,6 +368,23 @@ class _Walker:
                                           mount=True))
         elif func.attr == "add_api_route":
             self._api_route(call, receiver, keywords, lookup)
+
+    def _arguments(self, call: ast.Call) -> Tuple[Tuple[str, str], ...]:
+        """The string arguments of a call making a router, by position or keyword."""
+        given = [(str(number), a) for number, a in enumerate(call.args)] + list(_keywords(call).items())
+        found = ((key, self._string(value)) for key, value in given)
+        return tuple((key, text) for key, text in found
+                     if text is not None and not text.startswith(REFERENCE) and PARAMETER not in text)
+
+    def _methods(self, method: str, keywords: Dict[str, ast.expr]) -> Tuple[str, ...]:
+        if method != "api_route":
+            return ("WEBSOCKET",) if method == "websocket" else (method.upper(),)
+        listed = getattr(keywords.get("methods"), "elts", ())
+        found = tuple(self.placeholders[e.id] if isinstance(e, ast.Name) and e.id in self.placeholders
+                      else e.value.upper() for e in listed
+                      if isinstance(e, ast.Constant) and isinstance(e.value, str)
+                      or isinstance(e, ast.Name) and e.id in self.placeholders)
+        return found or ("GET",)
 
     def _parameters(self, receiver: str, child: Optional[str]) -> Tuple[str, Optional[str], str]:
         """``app.include_router(router)`` where both may be parameters of the function."""
@@ -343,12 +427,28 @@ class _Walker:
                         name in self.keys or _LIKE_ROUTER.search(name.rpartition(".")[2]) is not None):
                     self.escapes[name] = None
 
+    def _applied(self, call: ast.Call, lookup) -> None:
+        """``router.post("/x", ...)(handler)``: the decorator applied by a call."""
+        decorator = call.func
+        assert isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
+        receiver = resolve(decorator.func.value, lookup)
+        if receiver is None or not call.args:
+            return
+        handler = call.args[0]
+        name = "<lambda>" if isinstance(handler, ast.Lambda) else (resolve(handler, lookup) or "?").rpartition(".")[2]
+        keywords = _keywords(decorator)
+        path_node = decorator.args[0] if decorator.args else keywords.get("path")
+        self.routes.append(RouteDecl(
+            receiver, self._methods(decorator.func.attr, keywords), self._string(path_node), name, call.lineno,
+            call.col_offset + 1, _source(keywords.get("response_model")), _source(keywords.get("status_code")),
+            self._dependencies(keywords.get("dependencies"), lookup), (), _strings(keywords.get("tags"))))
+
     def _api_route(self, call: ast.Call, receiver: str, keywords, lookup) -> None:
         endpoint = call.args[1] if len(call.args) >= 2 else keywords.get("endpoint")
         target = resolve(endpoint, lookup) if endpoint is not None else None
         if target is None:
             return
-        methods = _strings(keywords.get("methods"), upper=True) or ("GET",)
+        methods = self._methods("api_route", keywords)
         path_node = call.args[0] if call.args else keywords.get("path")
         name = target.rpartition(".")[2]
         self.routes.append(RouteDecl(
@@ -362,6 +462,8 @@ class _Walker:
         (``REFERENCE`` + dotted name); an f-string of those; None when unknown."""
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             return node.value
+        if isinstance(node, ast.Name) and node.id in self.placeholders:
+            return self.placeholders[node.id]
         if isinstance(node, ast.Name) and node.id in self.strings:
             return self.strings[node.id]
         if isinstance(node, ast.JoinedStr):
@@ -379,6 +481,25 @@ class _Walker:
     def _dependencies(self, node: Optional[ast.expr], lookup) -> Tuple[str, ...]:
         found = (_depends_target(e, lookup) for e in getattr(node, "elts", ()))
         return tuple(d for d in found if d)
+
+
+def _applied_decorator(node: Optional[ast.expr]) -> bool:
+    return (isinstance(node, ast.Call) and len(node.args) == 1 and isinstance(node.func, ast.Call)
+            and isinstance(node.func.func, ast.Attribute) and node.func.func.attr in ROUTE_METHODS)
+
+
+def _placeholders(args: ast.arguments) -> Dict[str, str]:
+    """A function's parameters as ``PARAMETER`` placeholders, with their string defaults."""
+    positional = [*args.posonlyargs, *args.args]
+    defaults: Dict[str, ast.expr] = dict(zip((a.arg for a in positional[len(positional) - len(args.defaults):]),
+                                             args.defaults))
+    defaults.update((a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None)
+    found = {}
+    for position, arg in [*((str(n), a) for n, a in enumerate(positional)), *(("-", a) for a in args.kwonlyargs)]:
+        default = defaults.get(arg.arg)
+        text = default.value if isinstance(default, ast.Constant) and isinstance(default.value, str) else None
+        found[arg.arg] = f"{PARAMETER}{position}:{arg.arg}{'' if text is None else '=' + text}{PARAMETER}"
+    return found
 
 
 def _known(value: Optional[str]) -> Optional[str]:

@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Set, Tuple
 
 from fastapi_lint.project import routers
 from fastapi_lint.project.index import ModuleSummary, ProjectIndex
-from fastapi_lint.project.route_decls import REFERENCE, ROUTE_DECLS, Creation, Invocation, ModuleRoutes, RouteDecl, Wiring
+from fastapi_lint.project.route_decls import REFERENCE, ROUTE_DECLS, bind, Creation, Invocation, ModuleRoutes, RouteDecl, Wiring
 
 _MAX_DEPTH = 12
 _MAX_NESTING = 16  # include chains deeper than this are cycles in disguise
@@ -92,7 +92,7 @@ class _Builder:
         self.model = routers.model(index)
         self.files = {id(summary): path for path, summary in index._by_path.items()}
         self.nodes: Dict[str, Node] = {}
-        self.returns: Dict[str, str] = {}
+        self.returns: Dict[str, Tuple[str, str]] = {}  # factory -> (its module, what it returns)
         self.routes: Dict[str, List[Tuple[str, RouteDecl]]] = {}  # node -> (module, decl)
         self.children: Dict[str, List[Tuple[str, Wiring]]] = {}
         self.parametric: Dict[str, List[Wiring]] = {}  # function -> wiring of its parameters
@@ -106,12 +106,18 @@ class _Builder:
         for name, summary, records in modules:
             self.constants[name] = dict(records.constants)
         for name, summary, records in modules:
-            self.returns.update(records.returns)
+            self.returns.update((factory, (name, value)) for factory, value in records.returns)
             for creation in records.creations:
                 kind = self._kind(creation.callee, name)
                 creation = replace(creation, prefix=self.text(creation.prefix, name))
                 if kind is not None:
                     self.nodes[creation.key] = Node(creation.key, name, self._file(summary), creation, kind == "app")
+        for key, node in list(self.nodes.items()):  # made on the spot for a helper: is it returned?
+            via = node.creation.via
+            if via is not None:
+                helper = self._defined(via[0], node.module)
+                if self.returns.get(helper or "", (None, None))[1] != f"<param>{via[1]}":
+                    del self.nodes[key]
         loose: List[Tuple[str, RouteDecl, str]] = []
         for name, summary, records in modules:
             for decl in records.routes:
@@ -136,7 +142,7 @@ class _Builder:
             node = self.nodes[key]
             if node.is_app and not self._mounted(key):
                 self.result.apps.append(node)
-                self._walk(key, _Chain(key, node.creation.prefix, self._own_dependencies(node, "app"),
+                self._walk(key, _Chain(key, bind(node.creation.prefix, ()), self._own_dependencies(node, "app"),
                                        node.creation.tags, (), ()), set())
         served = self._reached([node.key for node in self.result.apps])
         reached = self._reached([node.key for node in self.result.apps] + sorted(self.anonymous))
@@ -147,7 +153,7 @@ class _Builder:
                                               for m, d in self.routes[key])
             elif key not in reached:
                 self.result.orphans.append(node)
-                chain = _Chain(None, node.creation.prefix, self._own_dependencies(node, "router"),
+                chain = _Chain(None, bind(node.creation.prefix, ()), self._own_dependencies(node, "router"),
                                node.creation.tags, (), ())
                 self.result.unincluded.extend(self._route(m, d, chain, key) for m, d in self.routes[key])
         for module, decl, path in loose:
@@ -180,11 +186,13 @@ class _Builder:
             return None
         if expr in self.nodes:
             return expr
-        if expr.endswith("()") and expr[:-2] in self.returns:
-            return self.returns[expr[:-2]]
         if expr.endswith("()"):
-            factory = self._defined(expr[:-2], importer)
-            return self.returns.get(factory) if factory is not None else None
+            factory = expr[:-2] if expr[:-2] in self.returns else self._defined(expr[:-2], importer)
+            if factory is None or factory not in self.returns:
+                return None
+            module, returned = self.returns[factory]
+            # its own router, or one made elsewhere (``from .routes import router; return router``)
+            return returned if returned in self.nodes else self.canonical(returned, module, depth + 1)
         located = self.model._locate(expr, importer)
         if located is None:
             return None
@@ -288,12 +296,13 @@ class _Builder:
 
     def _route(self, module: str, decl: RouteDecl, chain: "_Chain", router: Optional[str],
                file: Optional[str] = None) -> Route:
-        decl = replace(decl, path=self.text(decl.path, module))
+        decl = replace(decl, path=bind(self.text(decl.path, module), chain.arguments))
         path = None if decl.path is None or chain.prefix is None else chain.prefix + decl.path
+        methods = tuple(m.upper() for m in (bind(m, chain.arguments) for m in decl.methods) if m) or ("GET",)
         dependencies = chain.dependencies + tuple(Dependency(d, "route") for d in decl.dependencies) \
             + tuple(Dependency(d, "parameter") for d in decl.parameter_dependencies)
         return Route(
-            decl.methods, path, module, file or self._file(self.index.modules[module]), decl.function,
+            methods, path, module, file or self._file(self.index.modules[module]), decl.function,
             decl.line, decl.column, decl.response_model, decl.status_code, dependencies,
             tuple(dict.fromkeys(chain.tags + decl.tags)), chain.app, chain.mounted, router, chain.order,
             decl.annotations, decl.secured,
@@ -313,11 +322,14 @@ class _Chain:
     tags: Tuple[str, ...]
     mounted: Tuple[str, ...]
     order: Tuple[Tuple[str, int], ...]
+    # the string arguments of the factory call that made the router at hand
+    arguments: Tuple[Tuple[str, str], ...] = ()
 
     def at(self, order: Tuple[Tuple[str, int], ...]) -> "_Chain":
-        return _Chain(self.app, self.prefix, self.dependencies, self.tags, self.mounted, order)
+        return replace(self, order=order)
 
     def into(self, wiring: Wiring, node: Node, order, own_dependencies) -> "_Chain":
+        wiring = replace(wiring, prefix=bind(wiring.prefix, self.arguments))
         if wiring.mount:
             prefix = None if self.prefix is None or wiring.prefix is None else self.prefix + wiring.prefix.rstrip("/")
             # a mounted application answers on its own: the parent's dependencies and tags
@@ -325,12 +337,13 @@ class _Chain:
             return _Chain(self.app, prefix, own_dependencies(node, "app"), node.creation.tags,
                           self.mounted + (wiring.prefix or "?",), order)
         prefix = None
-        if self.prefix is not None and wiring.prefix is not None and node.creation.prefix is not None:
-            prefix = self.prefix + wiring.prefix + node.creation.prefix
+        own = bind(node.creation.prefix, wiring.arguments)
+        if self.prefix is not None and wiring.prefix is not None and own is not None:
+            prefix = self.prefix + wiring.prefix + own
         dependencies = self.dependencies + tuple(Dependency(d, "include") for d in wiring.dependencies) \
             + own_dependencies(node, "router")
         return _Chain(self.app, prefix, dependencies, self.tags + wiring.tags + node.creation.tags,
-                      self.mounted, order)
+                      self.mounted, order, wiring.arguments)
 
 
 def _argument(value: Optional[str], invocation: Invocation) -> Optional[str]:
