@@ -27,7 +27,7 @@ import subprocess
 import sys
 from typing import Dict, List, Sequence
 
-from run import Timing, measure
+from run import Timing, as_installed, measure
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORK = "/tmp/fastapi-lint-bench/projects"
@@ -51,6 +51,7 @@ def _ratio(numerators: Sequence[float], denominators: Sequence[float]) -> str:
 
 
 def main() -> int:
+    as_installed()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--projects", required=True, help="folder of <owner>__<name>/ projects")
     parser.add_argument("--lint", default=os.path.join(os.path.dirname(sys.executable), "fastapi-lint"))

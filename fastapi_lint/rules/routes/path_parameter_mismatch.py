@@ -4,7 +4,6 @@ import re
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
-import libcst.matchers as m
 
 from fastapi_lint.project import signatures
 from fastapi_lint.facts import DEPENDS, PATH, SPECIAL, RouteInfo, marker_kind, path_parameters
@@ -170,7 +169,8 @@ class PathParameterMismatch(QualnameRule):
             return False
         owner = self._classes[-1]
         return bool(owner.bases) or any(
-            m.matches(stmt, m.SimpleStatementLine(body=[m.AnnAssign()])) for stmt in owner.body.body)
+            isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
+            and isinstance(stmt.body[0], cst.AnnAssign) for stmt in owner.body.body)
 
     def _consume(self, target: Optional[str], consumed: Set[str], depth: int = 0) -> bool:
         """Add the names dependency ``target`` reads; False when they cannot be known."""
