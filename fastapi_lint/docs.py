@@ -73,8 +73,8 @@ PRECISION: Dict[str, Tuple[str, str]] = {
     "FAPI309": ("high", "measured: 5 of 5 judged true (5 findings) on 12 FastAPI projects; few findings, an estimate"),
     "FAPI310": ("medium", "measured: 33 of 38 judged true (83 findings) on 12 FastAPI projects"),
     "FAPI311": ("medium", "estimate, not measured (a preview rule): authentication endpoints are recognized by names and paths"),
-    "FAPI312": ("low", "measured: 0 of 1 judged true (1 finding) on 12 FastAPI projects (a sign-up route); "
-                       "with GET routes checked 1 of 10; few findings, an estimate"),
+    "FAPI312": ("low", "measured: 1 of 10 judged true (10 findings) on 12 FastAPI projects, reads "
+                       "included (public reads by design); state-changing routes only: 0 of 1 (a sign-up route)"),
     "FAPI401": ("medium", "measured: 6 of 8 judged true (8 findings) on 12 FastAPI projects"),
     "FAPI402": ("very-high", "measured: 37 of 38 judged true (2848 findings) on 12 FastAPI projects"),
     "FAPI405": ("medium", "measured: 8 of 9 judged true (9 findings) on 12 FastAPI projects; few findings, an estimate"),

@@ -73,8 +73,8 @@ def test_a_public_path_stays_public_under_any_prefix(parts) -> None:
     assert public(prefix + "/openapi.json", PUBLIC_PATHS)
 
 
-def test_reads_are_checked_only_when_the_methods_option_lists_them(tmp_path) -> None:
+def test_reads_are_checked_by_default_and_the_methods_option_can_leave_them_out(tmp_path) -> None:
     source = SOURCE.replace('@router.post("/status/ping")', '@router.get("/status/ping")')
-    assert _run(tmp_path, "", source) == []
-    found = _run(tmp_path, '[tool.fastapi-lint.options.FAPI312]\nmethods = ["get", "post"]\n', source)
-    assert [(line, col) for line, col, _ in found] == [(15, 5)]
+    assert [(line, col) for line, col, _ in _run(tmp_path, "", source)] == [(15, 5)]
+    narrowed = '[tool.fastapi-lint.options.FAPI312]\nmethods = ["post", "put", "patch", "delete"]\n'
+    assert _run(tmp_path, narrowed, source) == []

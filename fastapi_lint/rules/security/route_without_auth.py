@@ -16,8 +16,9 @@ AUTH_SCHEMES = frozenset({
     "OAuth2PasswordBearer", "OAuth2AuthorizationCodeBearer", "HTTPBearer", "HTTPBasic",
     "APIKeyHeader", "APIKeyQuery", "APIKeyCookie",
 })
-# the methods that change state: a public read is a design choice far more often than an oversight
-STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
+# RULES.md: "a route", of any method; the `methods` option narrows it (a public read beside
+# authenticated ones was a design choice more often than an oversight on the corpus)
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
 PUBLIC_PATHS = ("/health*", "/docs*", "/openapi.json", "/login", "/token", "/auth/*", "/signup",
                 "/register", "/webhooks/*")
 _MAX_DEPTH = 8
@@ -115,8 +116,8 @@ def _unauthenticated(project: ProjectIndex, scope: _Scope) -> Dict[_Function, Li
 class RouteWithoutAuth(QualnameRule):
     """
     ## What it does
-    Reports a state-changing route (`POST`, `PUT`, `PATCH`, `DELETE`; the `methods`
-    option) with no authentication dependency in effect — none at the route
+    Reports a route (of the methods of the `methods` option: all of them by default) with
+    no authentication dependency in effect — none at the route
     (`Depends`/`Security` parameters, `Annotated` aliases, `dependencies=`), at its router,
     at its `include_router` calls or at the app — when other routes of the same router in
     the same app (of any method) have one. An authentication dependency is one of `fastapi.security`'s
@@ -151,9 +152,10 @@ class RouteWithoutAuth(QualnameRule):
     ```
 
     ## Options
-    - `methods` (list of HTTP methods): the routes checked. Default: `POST`, `PUT`,
-      `PATCH`, `DELETE`; a read left public beside authenticated ones is usually a design
-      choice (a public catalogue, a profile page), so `GET` is not checked unless listed.
+    - `methods` (list of HTTP methods): the routes checked. Default: all. On real projects a
+      read left public beside authenticated ones was more often a design choice (a public
+      catalogue, a profile page) than an oversight: `["POST", "PUT", "PATCH", "DELETE"]`
+      checks only the routes that change state.
     - `public-paths` (list of glob patterns): paths that are public by design. Default:
       `/health*`, `/docs*`, `/openapi.json`, `/login`, `/token`, `/auth/*`, `/signup`,
       `/register`, `/webhooks/*`.
@@ -171,7 +173,7 @@ class RouteWithoutAuth(QualnameRule):
     TAGS = ("security", "routes")
     CWE = 284
     SEEDS = ("003",)
-    OPTIONS = {"public-paths": list(PUBLIC_PATHS), "methods": list(STATE_CHANGING)}
+    OPTIONS = {"public-paths": list(PUBLIC_PATHS), "methods": list(HTTP_METHODS)}
 
     @classmethod
     def applies_to(cls, text, options) -> bool:
@@ -195,4 +197,4 @@ class RouteWithoutAuth(QualnameRule):
 
 def _scope(options) -> _Scope:
     return (tuple(options.get("public-paths", PUBLIC_PATHS)),
-            tuple(m.upper() for m in options.get("methods", STATE_CHANGING)))
+            tuple(m.upper() for m in options.get("methods", HTTP_METHODS)))
