@@ -168,6 +168,13 @@ def _finding_from_json(path: str, data: Any, absolute: str = "") -> Finding:
     return Finding(path=path, **values)
 
 
+
+def cache_root(config: Config) -> str:
+    """The cache directory of ``config``'s project (a relative ``cache-dir`` is under its root)."""
+    if os.path.isabs(config.cache_dir):
+        return config.cache_dir
+    return os.path.join(config.root, config.cache_dir)
+
 class ResultCache:
     """The cache of one run: one configuration, one project state."""
 
@@ -183,10 +190,7 @@ class ResultCache:
     @classmethod
     def for_run(cls, config: Config, rules: Sequence[Type[Rule]], project: Optional[ProjectIndex],
                 versions: str = "", digests: Optional[Mapping[str, str]] = None) -> "ResultCache":
-        directory = config.cache_dir
-        if not os.path.isabs(directory):
-            directory = os.path.join(config.root, directory)
-        return cls(directory, run_salt(config, rules, versions), project_salt(project, rules), digests)
+        return cls(cache_root(config), run_salt(config, rules, versions), project_salt(project, rules), digests)
 
     def key(self, absolute: str, content_digest: str) -> str:
         return digest(f"{self.project_salt}\0{absolute}\0{content_digest}".encode())

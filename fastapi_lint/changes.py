@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from fastapi_lint import baseline
+from fastapi_lint.cache import cache_root
 from fastapi_lint.config import Config
 from fastapi_lint.rule import Finding
 
@@ -165,7 +166,7 @@ def base_findings(top: str, commit: str, paths: Sequence[str], config: Config, l
     """The identities of the findings at ``commit``, linted by ``lint`` with ``config`` moved
     to the same place in the base tree."""
     root_rel = _inside(top, config.root)
-    cache_dir = config.cache_dir if os.path.isabs(config.cache_dir) else os.path.join(config.root, config.cache_dir)
+    cache_dir = cache_root(config)
     with checkout(top, commit) as tree:
         root = os.path.normpath(os.path.join(tree, root_rel))
         # a path the change created has no base: everything in it is new

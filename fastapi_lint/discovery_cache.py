@@ -27,7 +27,6 @@ from fastapi_lint.config import Config
 
 SCHEMA = 1
 _MAGIC = b"FLWALK1\n"
-_MAC_SIZE = hashlib.sha256().digest_size
 _RACY_NS = 2_000_000_000  # as the summary snapshot's: coarse filesystem timestamps
 # the code that decides which files a walk finds
 _WALKERS = ("discovery.py", "discovery_cache.py", "config.py")
@@ -79,15 +78,13 @@ class DiscoveryCache:
 
     @classmethod
     def for_run(cls, config: Config, key_file: Optional[str] = None) -> Optional["DiscoveryCache"]:
+        from fastapi_lint.cache import cache_root
         from fastapi_lint.project.summary_cache import load_key
 
         secret = load_key(key_file)
         if secret is None:
             return None
-        directory = config.cache_dir
-        if not os.path.isabs(directory):
-            directory = os.path.join(config.root, directory)
-        return cls(directory, secret)
+        return cls(cache_root(config), secret)
 
     def _path(self, key: str) -> str:
         return os.path.join(self.entries, key + ".walk")
@@ -97,19 +94,14 @@ class DiscoveryCache:
 
     def load(self, config: Config, given: str) -> Optional[List[Tuple[str, str]]]:
         """The (display, absolute) pairs the last walk of ``given`` found, if it still holds."""
+        from fastapi_lint.project.summary_cache import read_signed
+
         key = _key(config, given)
-        try:
-            with open(self._path(key), "rb") as handle:
-                data = handle.read()
-        except OSError:
-            return None
-        start = len(_MAGIC) + _MAC_SIZE
-        if not data.startswith(_MAGIC) or len(data) < start:
-            return None
-        if not hmac.compare_digest(data[len(_MAGIC):start], self._mac(key, data[start:])):
+        payload = read_signed(self._path(key), _MAGIC, lambda data: self._mac(key, data))
+        if payload is None:
             return None
         try:
-            walk = json.loads(data[start:])
+            walk = json.loads(bytes(payload))
             oldest_trusted = walk["taken_ns"] - _RACY_NS
             for path, mtime_ns, size, inode in walk["watched"]:
                 if mtime_ns >= oldest_trusted or signature(path) != (mtime_ns, size, inode):

@@ -23,9 +23,9 @@ import pickle
 import sys
 import tempfile
 import time
-from typing import Any, Dict, Iterator, List, MutableMapping, NamedTuple, Optional, Union
+from typing import Any, Callable, Dict, Iterator, List, MutableMapping, NamedTuple, Optional, Union
 
-from fastapi_lint.cache import _code_fingerprint, _write_atomic, digest, ensure_cache_directory
+from fastapi_lint.cache import _code_fingerprint, _write_atomic, cache_root, digest, ensure_cache_directory
 from fastapi_lint.config import Config
 from fastapi_lint.project.index import ModuleSummary, collector_identities
 
@@ -116,6 +116,21 @@ def summary_salt(root: str) -> str:
     return digest(json.dumps(material, separators=(",", ":"), default=repr).encode())
 
 
+
+def read_signed(path: str, magic: bytes, mac_of: Callable[[memoryview], bytes]) -> Optional[memoryview]:
+    """The payload of a cache file laid out as ``magic + MAC + payload`` (not copied), when
+    the MAC is the one ``mac_of`` computes with this user's key; else None."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    start = len(magic) + _MAC_SIZE
+    if not data.startswith(magic) or len(data) < start:
+        return None
+    payload = memoryview(data)[start:]
+    return payload if hmac.compare_digest(data[len(magic):start], mac_of(payload)) else None
+
 class SummaryCache:
     def __init__(self, directory: str, salt: str, secret: bytes) -> None:
         self.directory = directory  # the cache root, shared with the result cache
@@ -129,10 +144,7 @@ class SummaryCache:
         secret = load_key(key_file)
         if secret is None:
             return None
-        directory = config.cache_dir
-        if not os.path.isabs(directory):
-            directory = os.path.join(config.root, directory)
-        return cls(directory, summary_salt(config.root), secret)
+        return cls(cache_root(config), summary_salt(config.root), secret)
 
     def _entry(self, absolute: str) -> str:
         return os.path.join(self.entries, digest(absolute.encode()) + ".pickle")
@@ -143,16 +155,9 @@ class SummaryCache:
 
     def load(self, absolute: str, module: str, content_digest: str) -> Optional[ModuleSummary]:
         """The file's summary, or None; only bytes this user signed are ever unpickled."""
-        try:
-            with open(self._entry(absolute), "rb") as handle:
-                data = handle.read()
-        except OSError:
-            return None
-        if not data.startswith(_MAGIC) or len(data) < len(_MAGIC) + _MAC_SIZE:
-            return None
-        mac = data[len(_MAGIC):len(_MAGIC) + _MAC_SIZE]
-        payload = data[len(_MAGIC) + _MAC_SIZE:]
-        if not hmac.compare_digest(mac, self._mac(absolute, module, content_digest, payload)):
+        payload = read_signed(self._entry(absolute), _MAGIC,
+                              lambda data: self._mac(absolute, module, content_digest, data))
+        if payload is None:
             return None
         try:
             summary = pickle.loads(payload)
@@ -273,16 +278,8 @@ def _snapshot_mac(cache: "SummaryCache", payload: Union[bytes, memoryview]) -> b
 
 def load_snapshot(cache: "SummaryCache") -> Optional[Snapshot]:
     """The last run's snapshot, or None; only bytes this user signed are unpickled."""
-    try:
-        with open(_snapshot_path(cache), "rb") as handle:
-            data = handle.read()
-    except OSError:
-        return None
-    start = len(_SNAPSHOT_MAGIC) + _MAC_SIZE
-    if not data.startswith(_SNAPSHOT_MAGIC) or len(data) < start:
-        return None
-    payload = memoryview(data)[start:]  # not copied
-    if not hmac.compare_digest(data[len(_SNAPSHOT_MAGIC):start], _snapshot_mac(cache, payload)):
+    payload = read_signed(_snapshot_path(cache), _SNAPSHOT_MAGIC, lambda data: _snapshot_mac(cache, data))
+    if payload is None:
         return None
     try:
         snapshot = pickle.loads(payload)
