@@ -384,6 +384,19 @@ def test_unused_noqa_reports_unused_and_unknown_codes(plain_project, capsys):
     assert "app/a_main.py:5:20: FAPI003 Unused `noqa` directive (non-enabled: `FAPI101`)" in done.stdout
 
 
+def test_unused_noqa_leaves_other_tools_codes_alone(plain_project, capsys):
+    # `# noqa: S608` / `# nosec` are ruff's and bandit's: that they also hide FAPI302 does not
+    # make them fastapi-lint directives that FAPI003 could call unused (ruff's RUF100 owns them)
+    (plain_project / "app" / "a_main.py").write_text(
+        "def f(db):\n"
+        "    db.execute('SELECT 1')  # noqa: S608\n"
+        "    db.execute('SELECT 2')  # nosec B608\n"
+        "    db.execute('SELECT 3')  # noqa: S608, FAPI302\n"
+    )
+    _, out, _ = lint(capsys, "--format", "flake8", "--select", "FAPI302,FAPI003", "app")
+    assert out == "app/a_main.py:4:29: FAPI003 Unused `noqa` directive (unused: `FAPI302`)\n"
+
+
 def test_unused_file_level_noqa(plain_project, capsys):
     (plain_project / "app" / "a_main.py").write_text("# fastapi-lint: noqa: FAPI101\nx = 1\n")
     _, out, _ = lint(capsys, "--format", "flake8", "--select", "FAPI101,FAPI003", "app")

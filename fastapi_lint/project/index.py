@@ -118,6 +118,7 @@ class LazyAst:
         self._tree: Optional[ast.Module] = None
         self._failed = False
         self._nodes: Optional[List[ast.AST]] = None
+        self._by_type: Optional[Dict[type, List[ast.AST]]] = None
         self._partial: Optional[ast.Module] = None
         self._outline: Optional[ast.Module] = None
         self._salvaged = False
@@ -169,6 +170,24 @@ class LazyAst:
             tree = self.get()
             self._nodes = [] if tree is None else _breadth_first(tree)
         return self._nodes
+
+    def of_type(self, *kinds: type) -> List[ast.AST]:
+        """The nodes of ``nodes()`` whose type is one of ``kinds`` (exactly), grouped by kind
+        in that order, each group breadth first. Grouped once per module: a collector that
+        wants a few kinds of a million nodes does not test every node (ten loops over every
+        node cost the project pass about a second on the benchmark corpus)."""
+        if self._by_type is None:
+            by_type: Dict[type, List[ast.AST]] = {}
+            for node in self.nodes():
+                group = by_type.get(type(node))
+                if group is None:
+                    by_type[type(node)] = [node]
+                else:
+                    group.append(node)
+            self._by_type = by_type
+        if len(kinds) == 1:
+            return self._by_type.get(kinds[0], [])
+        return [node for kind in kinds for node in self._by_type.get(kind, ())]
 
 
 # a line that continues the statement above it, even at column 0
@@ -355,10 +374,11 @@ class ProjectIndex:
             parsed = tree.partial()
             if parsed is not None:
                 summary.routers = _routers.collect(module, is_package, parsed)
+        contains = text.__contains__
         for name, triggers, fn in _COLLECTORS:
             if only is not None and name not in only:
                 continue
-            if not triggers or any(t in text for t in triggers):
+            if not triggers or any(map(contains, triggers)):  # (no generator: 21 collectors a file)
                 try:
                     fn(path, text, summary, tree)
                 except (KeyboardInterrupt, MemoryError):

@@ -114,15 +114,14 @@ def collect_models(path: str, text: str, summary: ModuleSummary, tree: LazyAst) 
                 secrets[stmt.name] = held
     # routes are module-level functions, methods of module-level classes (class-based
     # views) or functions nested in a router factory
-    for node in tree.nodes() if _ROUTE_CALL.search(text) else ():
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            exposure = _route_exposure(node, names)
-            if exposure is not None:
-                responses.update(exposure.refs)
-                routes.append(exposure)
+    for node in tree.of_type(ast.FunctionDef, ast.AsyncFunctionDef) if _ROUTE_CALL.search(text) else ():
+        exposure = _route_exposure(node, names)
+        if exposure is not None:
+            responses.update(exposure.refs)
+            routes.append(exposure)
     if "add_api_route" in text:
-        for node in tree.nodes():
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_api_route":
+        for node in tree.of_type(ast.Call):
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "add_api_route":  # type: ignore[attr-defined]
                 responses.update(_response_model_refs(node, names))
     v1 = "pydantic" in text and bool(_V1_ONLY.search(text))
     masked = tuple(sorted(_masked_fields(tree))) if _mentions_masking(text) else ()
@@ -178,23 +177,21 @@ def _masked_fields(tree: LazyAst) -> Set[str]:
     ``class:Name`` for a class built from a masked mapping (``Name(**masked)``)."""
     masked_names: Set[str] = set()
     fields: Set[str] = set()
-    nodes = tree.nodes()
-    for node in nodes:  # local names first: `api_key = ...get_value(apply_mask=True)`
-        if isinstance(node, ast.Assign) and _masking(node.value, set()):
-            for target in node.targets:
+    for node in tree.of_type(ast.Assign):  # local names first: `api_key = ...get_value(apply_mask=True)`
+        if _masking(node.value, set()):  # type: ignore[attr-defined]
+            for target in node.targets:  # type: ignore[attr-defined]
                 if isinstance(target, ast.Name):
                     masked_names.add(target.id)
                 elif isinstance(target, ast.Attribute):
                     fields.add(target.attr)
-    for node in nodes:
-        if isinstance(node, ast.Call):
-            for keyword in node.keywords:
-                if not _masking(keyword.value, masked_names):
-                    continue
-                if keyword.arg:
-                    fields.add(keyword.arg)
-                else:  # `Credentials(**secret.get_value(apply_mask=True))`: every field
-                    fields.add(MASKED_CLASS + _callee(node.func))
+    for node in tree.of_type(ast.Call):
+        for keyword in node.keywords:  # type: ignore[attr-defined]
+            if not _masking(keyword.value, masked_names):
+                continue
+            if keyword.arg:
+                fields.add(keyword.arg)
+            else:  # `Credentials(**secret.get_value(apply_mask=True))`: every field
+                fields.add(MASKED_CLASS + _callee(node.func))  # type: ignore[attr-defined]
     return fields
 
 

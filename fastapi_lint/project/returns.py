@@ -77,7 +77,7 @@ def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> Non
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names[stmt.name] = f"{summary.module}.{stmt.name}" if summary.module else stmt.name
     found: Dict[str, Kinds] = {}
-    returns = _returns_by_function(tree.nodes()) if "return" in text else {}
+    returns = _returns_by_function(tree) if "return" in text else {}
     bounds = _type_var_bounds(statements)
     type_vars = _type_var_names(statements)
     attributes: Dict[str, Set[str]] = {}
@@ -508,17 +508,14 @@ def _unwrap_container(annotation: ast.expr) -> ast.expr:
     return annotation
 
 
-def _returns_by_function(nodes: List[ast.AST]) -> Dict[int, List[ast.expr]]:
+def _returns_by_function(tree: LazyAst) -> Dict[int, List[ast.expr]]:
     """The values of each function's own ``return`` statements (nested scopes have their
     own), keyed by ``id`` of the function node, from the module's node list the project pass
     walked once: the innermost function whose lines hold a ``return`` is its owner."""
-    functions = sorted((node for node in nodes if type(node) in _FUNCTION_TYPES),
-                       key=lambda node: node.lineno)  # type: ignore[attr-defined]
+    functions = sorted(tree.of_type(*_FUNCTION_TYPES), key=lambda node: node.lineno)  # type: ignore[attr-defined]
     starts = [function.lineno for function in functions]  # type: ignore[attr-defined]
     found: Dict[int, List[ast.expr]] = {}
-    for node in nodes:
-        if type(node) is not ast.Return:
-            continue
+    for node in tree.of_type(ast.Return):
         value = node.value  # type: ignore[attr-defined]
         if value is None or (type(value) is ast.Constant and value.value is None):
             continue

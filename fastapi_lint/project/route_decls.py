@@ -17,6 +17,7 @@ from typing import Dict, List, Optional, Set, Tuple
 
 from fastapi_lint.project.astnames import import_bindings, importing_package, module_statements, resolve
 from fastapi_lint.project.index import LazyAst, ModuleSummary, collector
+from fastapi_lint.prefilter import has_route
 
 ROUTE_DECLS = "route_decls"
 ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "options", "head", "trace",
@@ -143,13 +144,18 @@ def bind(text: Optional[str], arguments: Tuple[Tuple[str, str], ...]) -> Optiona
 
 # text without which a module neither registers routes nor wires routers
 TRIGGERS = ("@", "include_router", ".mount(", "Router", "router", "FastAPI", "add_api_route", '"/', "'/")
-_WIRES = re.compile(r"@[^\n]*\.(?:get|post|put|patch|delete|options|head|trace|api_route|websocket)\("
-                    r"|include_router|\.mount\(|[Rr]outer|FastAPI|add_api_route|[\"']/")
+_WIRING_WORDS = ("include_router", ".mount(", "Router", "router", "FastAPI", "add_api_route", '"/', "'/")
+
+
+def _may_wire(text: str) -> bool:
+    # words with `in`, then the route decorators as the prefilters see them: one alternation
+    # of both (a decorator branch running to each line's end) cost 0.27 s over the benchmark corpus
+    return any(word in text for word in _WIRING_WORDS) or has_route(text)
 
 
 @collector(ROUTE_DECLS, triggers=TRIGGERS)
 def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
-    if _WIRES.search(text) is None:
+    if not _may_wire(text):
         return
     parsed = tree.outline()  # a module with newer syntax still wires what parses
     if parsed is None:

@@ -29,13 +29,11 @@ def _collect(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> Non
     module = tree.get()
     if module is None:
         return
-    nodes = tree.nodes()
     # only a function whose lines hold a `yield` can be a generator: the others (nearly all)
     # are not walked
-    yield_lines = sorted(node.lineno for node in nodes if isinstance(node, ast.Yield) and node.value is not None)
-    functions = sorted(node.name for node in nodes
-                       if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-                       and _spans_a_yield(node, yield_lines) and _yields_session(node))
+    yield_lines = sorted(node.lineno for node in tree.of_type(ast.Yield) if node.value is not None)  # type: ignore[attr-defined]
+    functions = sorted(node.name for node in tree.of_type(ast.FunctionDef, ast.AsyncFunctionDef)  # type: ignore[attr-defined]
+                       if _spans_a_yield(node, yield_lines) and _yields_session(node))
     aliases = sorted(_dependency_aliases(module).items()) if "Depends" in text else []
     if functions or aliases:
         summary.extra[SESSION_DEPENDENCIES] = (tuple(functions), tuple(aliases))

@@ -142,7 +142,8 @@ class DependsCalled(Rule):
 
     @classmethod
     def applies_to(cls, text, options) -> bool:
-        return _CALLED.search(text) is not None
+        # the literal test first: `_CALLED` starts with `\b`, so `re` tries it at every position
+        return ("Depends(" in text or "Security(" in text) and _CALLED.search(text) is not None
 
     def visit_Call(self, node: cst.Call) -> None:
         arg = positional(node, 0) or keyword(node, "dependency")

@@ -100,10 +100,8 @@ def _collect_log_calls(path: str, text: str, summary: ModuleSummary, tree: LazyA
     pieces: List[str] = []
     size = 0
     eager = False
-    for node in tree.nodes():
-        if not isinstance(node, ast.Call):
-            continue
-        func = node.func
+    for node in tree.of_type(ast.Call):
+        func = node.func  # type: ignore[attr-defined]
         if isinstance(func, ast.Attribute) and func.attr in LOG_METHODS:
             eager = eager or any(_eager_ast(arg) for arg in (*node.args, *(k.value for k in node.keywords)))
         elif not (isinstance(func, ast.Name) and (func.id == "print" or print_aliased)):

@@ -72,7 +72,7 @@ def collect_exception_flow(path: str, text: str, summary: ModuleSummary, tree: L
     calls: Dict[int, Set[str]] = {}
     # one pass over the module's nodes (shared with the other collectors), each attributed to
     # the function whose lines hold it
-    for node in tree.nodes():
+    for node in tree.of_type(ast.Call, ast.Raise, ast.Assert):
         kind = type(node)
         if kind is ast.Call:
             name = _simple_name(node.func)  # type: ignore[attr-defined]

@@ -72,8 +72,8 @@ def collect_path_sinks(path: str, text: str, summary: ModuleSummary, tree: LazyA
     spans = sorted((f.lineno, f.end_lineno or f.lineno, i) for i, f in enumerate(functions))
     starts = [first for first, _, _ in spans]
     holding: Set[int] = set()
-    for node in tree.nodes():
-        if type(node) is ast.Call and _is_sink(node, lookup):  # type: ignore[arg-type]
+    for node in tree.of_type(ast.Call):
+        if _is_sink(node, lookup):  # type: ignore[arg-type]
             index = bisect_right(starts, node.lineno) - 1  # type: ignore[attr-defined]
             if index >= 0 and spans[index][1] >= node.lineno:  # type: ignore[attr-defined]
                 holding.add(spans[index][2])

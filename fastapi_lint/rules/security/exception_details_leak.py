@@ -59,7 +59,13 @@ _STR_CALL = re.compile(r"(?:str|repr)" + _GAP + r"\(" + _GAP + r"(?:\*+" + _GAP 
 _STR_ALIAS = re.compile(r"=(?:[\s(]|\\\n)*(?:str|repr)\b")
 _F_STRING = re.compile(r"[fF][rRbB]?[\"']")  # f"{exc}", rf"{exc}"
 # `@app.middleware("http")`, `async def dispatch(self, request, call_next)`
-_MIDDLEWARE = re.compile(r"\.middleware\(|\bdef\s+dispatch\b")
+_DISPATCH = re.compile(r"def\s+dispatch\b")  # (no leading `\b`: `re` can then skip to each "def")
+
+
+def _defines_middleware(text: str) -> bool:
+    # two tests, not one alternation: a pattern with a branch that starts with `\b` is tried
+    # at every position of the text (0.4 s over the benchmark corpus; now 0.02 s)
+    return ".middleware(" in text or ("dispatch" in text and _DISPATCH.search(text) is not None)
 _MODULO = re.compile(r"%" + _GAP + r"[\w(]")  # "..." % exc
 
 
@@ -216,7 +222,7 @@ class ExceptionDetailsLeak(Rule):
     @classmethod
     def applies_in_project(cls, text, project, path=None, options=None) -> bool:
         # a context is a route, a handler, a middleware, or a function they call
-        if "exception_handler" in text or has_route(text) or _MIDDLEWARE.search(text) is not None:
+        if "exception_handler" in text or has_route(text) or _defines_middleware(text):
             return True
         defines_handler = _handler_definition(project)
         if defines_handler is not None and defines_handler.search(text) is not None:

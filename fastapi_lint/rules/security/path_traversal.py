@@ -110,8 +110,9 @@ class PathTraversal(Rule):
 
     @classmethod
     def applies_in_project(cls, text, project, path=None, options=None) -> bool:
-        # a sink, or a call of a project function that passes a parameter on to one
-        return _SINK_NAMES.search(text) is not None or calls_helper(project, text)
+        # a sink, or a call of a project function that passes a parameter on to one; the
+        # text check first, as it rejects most files for a fraction of the sink search's cost
+        return cls.applies_to(text, options) and (_SINK_NAMES.search(text) is not None or calls_helper(project, text))
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -75,25 +75,23 @@ def _collect_sql_strings(path: str, text: str, summary: ModuleSummary, tree: Laz
         return
     if tree.get() is None:  # CPython cannot read it: leave it to the parse
         return
-    summary.extra[SQL_STRINGS] = may_build_sql("\n".join(_code_strings(tree.nodes())))
+    summary.extra[SQL_STRINGS] = may_build_sql("\n".join(_code_strings(tree)))
 
 
-def _code_strings(nodes: List[ast.AST]) -> List[str]:
+def _code_strings(tree: LazyAst) -> List[str]:
     """Each string literal outside bare string statements, quoted (an f-string's holes as
-    `{}`), so that ``may_build_sql`` reads them as it reads source."""
-    bare: Set[int] = set()
+    `{}`), so that ``may_build_sql`` reads them as it reads source (in any order: each is
+    quoted on its own)."""
+    bare = {id(node.value) for node in tree.of_type(ast.Expr)}  # type: ignore[attr-defined]
     strings: List[str] = []
-    for node in nodes:  # breadth first: a statement comes before its value
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-            bare.add(id(node.value))
-        elif isinstance(node, ast.Constant) and id(node) not in bare:
-            value = node.value
+    for node in tree.of_type(ast.Constant):
+        if id(node) not in bare:
+            value = node.value  # type: ignore[attr-defined]
             if isinstance(value, bytes):
                 value = value.decode("latin-1")
             if isinstance(value, str):
                 strings.append('"' + value + '" ')
-        elif isinstance(node, ast.FormattedValue):
-            strings.append('"{}" ')
+    strings.extend('"{}" ' for _ in tree.of_type(ast.FormattedValue))
     return strings
 
 
