@@ -153,7 +153,23 @@ def parse(text: str) -> cst.Module:
     """libcst parse, guarded against inputs that crash the native parser."""
     if _bracket_depth_exceeds(text):
         parse_quietly(text)  # raises SyntaxError("too many nested parentheses") for real cases
-    return cst.parse_module(text, config=_PARSER_CONFIG)
+    # Every node libcst's parser builds runs ``_validate`` (balanced parentheses, required
+    # whitespace...), checks meant for trees assembled by hand: the parser's own output
+    # passes them by construction, and they are 15 % of a parse. Off while parsing only
+    # (nodes a fix builds are still checked); one parse at a time per process.
+    _NODE.__post_init__ = _NO_VALIDATION  # type: ignore[assignment]
+    try:
+        return cst.parse_module(text, config=_PARSER_CONFIG)
+    finally:
+        _NODE.__post_init__ = _VALIDATION  # type: ignore[assignment]
+
+
+_NODE = cst.CSTNode
+_VALIDATION = _NODE.__post_init__
+
+
+def _NO_VALIDATION(self: cst.CSTNode) -> None:
+    pass
 
 
 # -- traversal -------------------------------------------------------------------------------
