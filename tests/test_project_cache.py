@@ -482,6 +482,32 @@ def test_canonical_form_follows_the_facts_not_their_order(facts) -> None:
     assert canonical(_reordered(facts)) == canonical(facts)
 
 
+@given(_FACTS)
+@settings(max_examples=200, deadline=None)
+def test_fact_text_follows_the_facts_not_their_order(facts) -> None:
+    """The text fact digests are made of: equal facts built in any order give the same text
+    (dicts with sortable keys through the C encoder, the others through ``canonical``)."""
+    from fastapi_lint.project.fingerprint import fact_text
+
+    assert fact_text(_reordered(facts)) == fact_text(facts)
+
+
+def test_fact_text_tells_apart_what_differs() -> None:
+    from dataclasses import dataclass
+
+    from fastapi_lint.project.fingerprint import fact_text
+
+    @dataclass(frozen=True)
+    class Uses:
+        calls: tuple
+        names: frozenset
+
+    assert fact_text({"b": Uses(("x",), frozenset("pq")), "a": 1}) == fact_text({"a": 1, "b": Uses(("x",), frozenset("qp"))})
+    assert fact_text({"a": 1, "b": 2}) != fact_text({"a": 2, "b": 1})
+    assert fact_text(Uses(("x",), frozenset())) != fact_text(Uses(("y",), frozenset()))
+    assert fact_text({(1, 2): "k"}) != fact_text({(1, 3): "k"})  # keys json cannot take
+
+
 def test_canonical_form_orders_a_dict_by_its_keys_and_keeps_each_value_with_its_key() -> None:
     from fastapi_lint.project.fingerprint import canonical
 
