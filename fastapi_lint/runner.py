@@ -14,7 +14,9 @@ from fastapi_lint.cache import ResultCache, digest
 from fastapi_lint.engine import FileResult, LintSettings, Unreadable, decode_source, lint_file, read_source
 from fastapi_lint.project.fingerprint import fact_digests
 from fastapi_lint import noqa_check
-from fastapi_lint.parallel import Task, lint_tasks
+from fastapi_lint.parallel import Task, lint_tasks, worker_count
+from fastapi_lint.project.calls import CALL_GRAPH, call_graph
+from fastapi_lint.project.served import SERVED, served_code
 from fastapi_lint.project import ModuleSummary, ProjectIndex, module_name_for
 from fastapi_lint.registry import all_rules
 from fastapi_lint.rule import Finding, Rule
@@ -254,6 +256,8 @@ def _run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]]
             progress(done, total)
 
     tasks = [Task(files[i].display, files[i].absolute) for i in todo]
+    if worker_count(jobs, len(tasks)) > 1:
+        _share_tables(project, config, rules)
     outcome = lint_tasks(tasks, [sizes[i] for i in todo], _FileLinter(settings, store), jobs, advance)
     for file_result in outcome.results.values():
         result.findings.extend(file_result.findings)
@@ -262,6 +266,17 @@ def _run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]]
     result.files_checked = total
     result.sort()
     return result
+
+
+def _share_tables(project: ProjectIndex, config: Config, rules: Sequence[Type[Rule]]) -> None:
+    """Build, before the workers fork, the project-wide tables most rules ask for: each
+    worker inherits them instead of building its own (the served code and the call graph:
+    about 0.4 s of CPU per extra worker on the benchmark corpus)."""
+    facts = {fact for rule in rules for fact in rule.PROJECT_FACTS}
+    if SERVED in facts:
+        served_code(project, config.test_paths, config.script_paths)
+    if CALL_GRAPH in facts:
+        call_graph(project)
 
 
 def project_versions(config: Config) -> DeclaredVersions:

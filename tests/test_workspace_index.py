@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from fastapi_lint.config import Config
 from fastapi_lint.engine import LintSettings
 from fastapi_lint.project import ProjectIndex
-from fastapi_lint.project.calls import CALL_GRAPH, _graph
+from fastapi_lint.project.calls import CALL_GRAPH, call_graph as _graph
 from fastapi_lint.runner import project_base, run_source
 from fastapi_lint.workspace import Change, Project
 from tests.helpers import rules_for

@@ -604,7 +604,7 @@ class CallGraph:
         return None
 
 
-def _graph(project: ProjectIndex) -> CallGraph:
+def call_graph(project: ProjectIndex) -> CallGraph:
     """The graph of the index, built on the first question and again after the index
     changes (the language server replaces a module's summary as its buffer is edited)."""
     return project.derived(CALL_GRAPH, CallGraph, reads=(CALL_GRAPH,))
@@ -612,7 +612,7 @@ def _graph(project: ProjectIndex) -> CallGraph:
 
 def blocking_chain(project: Optional[ProjectIndex], resolved: str) -> Optional[List[str]]:
     """``["fetch_price", "requests.get"]`` when calling ``resolved`` blocks, else None."""
-    return _graph(project).chain(resolved) if project is not None else None
+    return call_graph(project).chain(resolved) if project is not None else None
 
 
 def blocking_hops(project: Optional[ProjectIndex], resolved: str) -> List[Tuple[str, int, int, str]]:
@@ -620,11 +620,11 @@ def blocking_hops(project: Optional[ProjectIndex], resolved: str) -> List[Tuple[
     blocking one; empty when calling it does not block (or a position is unknown)."""
     if project is None:
         return []
-    graph = _graph(project)
+    graph = call_graph(project)
     keys = graph.chain_keys(resolved)
     return graph.hops(project, keys) if keys else []
 
 
 def is_context_manager(project: Optional[ProjectIndex], resolved: str) -> bool:
     """Whether ``resolved`` is a project ``@contextmanager`` function."""
-    return project is not None and _graph(project).is_context_manager(resolved)
+    return project is not None and call_graph(project).is_context_manager(resolved)

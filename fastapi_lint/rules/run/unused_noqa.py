@@ -10,7 +10,8 @@ class UnusedNoqaRule(Rule):
     nothing: the code is unknown (`# noqa: FAPI999`, a typo), its rule found nothing on that
     line (unused), or its rule is not enabled in this run (non-enabled). A file-level
     `# fastapi-lint: noqa: CODE` is checked against the whole file. Bare `# noqa` and the
-    codes of other tools (`E501`, `S101`...) are left alone. Opt-in, like ruff's RUF100:
+    codes of other tools (`E501`, `S101`...) are left alone, also those that hide a FAPI rule
+    too (`# noqa: S608`, `# nosec`: ruff's RUF100 judges them). Opt-in, like ruff's RUF100:
     select it with `--extend-select FAPI003`.
 
     ## Why is this bad?
