@@ -278,3 +278,31 @@ def test_the_command_leaves_its_objects_out_of_the_collections_at_exit(monkeypat
     with pytest.raises(SystemExit) as stop:
         entry.main()
     assert stop.value.code == 1 and events == ["run", "freeze"]
+
+
+def test_parse_skips_node_validation_and_restores_it(monkeypatch) -> None:
+    """libcst's per-node ``_validate`` is off while the engine parses (its parser's output
+    passes it by construction) and back on afterwards, for the nodes fixes build."""
+    from fastapi_lint import engine
+
+    validated: List[str] = []
+    original = cst.Name._validate
+
+    def counting(self) -> None:
+        validated.append(self.value)
+        original(self)
+
+    monkeypatch.setattr(cst.Name, "_validate", counting)
+    source = "def handler(user_id: int):\n    return user_id + 1\n"
+    module = engine.parse(source)
+    assert validated == []  # no Name of the parse was validated
+    assert module.code == source and module.deep_equals(cst.parse_module(source))
+    assert validated  # libcst's own parse validates them
+    with pytest.raises(cst.CSTValidationError):  # and hand-built nodes are checked again
+        cst.Name("not a name")
+    # a failed parse restores it too
+    with pytest.raises(Exception):
+        engine.parse("def (:\n")
+    validated.clear()
+    cst.Name("ok")
+    assert validated == ["ok"]
