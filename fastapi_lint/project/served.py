@@ -21,8 +21,7 @@ untyped receivers). A coroutine that startup code hands to ``create_task``/``sta
 runs alongside the requests, so it is served. Uses from test code are ignored (tests are
 no callers of the app); uses from scripts and migrations are command-line uses.
 
-This belongs in the future ``fastapi_lint/project/`` package (the call graph's twin: a
-reachability question over the same module summaries).
+The call graph's twin (``calls.py``): a reachability question over the same module summaries.
 """
 from __future__ import annotations
 
