@@ -233,7 +233,10 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
     if manager is not None:
         manager.join(timeout=2)
         # CPython 3.9's exit hook wakes every pool it registered, closed pipe or not ("Bad
-        # file descriptor" again); a manager that has ended has nothing left to wake
+        # file descriptor" again), and on a loaded machine the manager may outlive the join
+        # above and close the pipe while 3.11's hook writes to it. The hook has nothing to
+        # do for this pool: shutdown() above has woken the manager, which ends on its own
+        # once it sees its dead workers (and the interpreter joins it at exit).
         wakeups = getattr(concurrent.futures.process, "_threads_wakeups", None)
-        if wakeups is not None and not manager.is_alive():
+        if wakeups is not None:
             wakeups.pop(manager, None)
