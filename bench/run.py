@@ -123,7 +123,9 @@ def main() -> int:
     # a private copy: the cache directory and the one-file edit must not touch the original
     corpus = os.path.join(WORK, "work-copy")
     shutil.rmtree(corpus, ignore_errors=True)
-    shutil.copytree(source, corpus, ignore=shutil.ignore_patterns(".fastapi_lint_cache", ".git"), dirs_exist_ok=True)
+    # symlinks stay links: real projects hold dangling ones (copying their target would fail)
+    shutil.copytree(source, corpus, symlinks=True, ignore=shutil.ignore_patterns(".fastapi_lint_cache", ".git"),
+                    dirs_exist_ok=True)
     cache = os.path.join(corpus, ".fastapi_lint_cache")
     lint = [sys.executable, "-m", "fastapi_lint", ".", "--exit-zero", "--format", "json", "--preview"]
     jobs = ["--jobs", str(args.jobs)]

@@ -9,6 +9,7 @@ from fastapi_lint.names import dotted
 from fastapi_lint.prefilter import has_async_def
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules.async_._async_io import ASYNC_HTTP_TYPES, DB_TYPES
+from fastapi_lint.walk import children
 
 # a deliberate pause: its place in the sequence is the point
 _ORDERED_CALLS = frozenset({"asyncio.sleep", "anyio.sleep", "trio.sleep"})
@@ -149,13 +150,35 @@ class SequentialAwaits(Rule):
         found = _AwaitStatement(small, receiver=self._receiver(value.expression),
                                 http_read=self._http_read(value.expression),
                                 writes=verb.startswith(_WRITE_VERBS), reads_back=verb.startswith(_READ_VERBS))
-        reader = _Reads(self, found)
-        value.visit(reader)
+        self._read(value, found)
         for target in targets:
             _bind_targets(target, found)
             if not isinstance(target, cst.Name):
-                target.visit(reader)  # ``obj.attr = await ...`` reads ``obj``
+                self._read(target, found)  # ``obj.attr = await ...`` reads ``obj``
         return found
+
+    def _read(self, expr: cst.CSTNode, found: _AwaitStatement) -> None:
+        """The names ``expr`` reads, and the sessions it uses (a read-only walk: libcst's
+        ``visit`` rebuilds every node it passes, most of this rule's time)."""
+        stack = [expr]
+        while stack:
+            node = stack.pop()
+            kind = type(node)
+            if kind is cst.Name:
+                found.reads.add(node.value)
+                if self.is_session(node):
+                    found.sessions.add(node.value)
+            elif kind is cst.Attribute:
+                text = dotted(node)
+                if text is not None and self.is_session(node):
+                    found.sessions.add(text)
+                stack.append(node.value)  # ``x.attr``: ``attr`` is not a name read
+            elif kind is cst.Arg:
+                stack.append(node.value)  # the keyword of ``f(key=value)`` is not a name read
+            elif kind is cst.Lambda:
+                stack.append(node.body)  # nor are its parameters
+            else:
+                stack.extend(children(node))
 
     def _ordered(self, awaited: cst.BaseExpression) -> bool:
         return isinstance(awaited, cst.Call) and self.ctx.resolve(awaited.func) in _ORDERED_CALLS
@@ -203,31 +226,3 @@ def _bind_targets(target: cst.BaseExpression, found: _AwaitStatement) -> None:
     elif isinstance(target, (cst.Tuple, cst.List)):
         for element in target.elements:
             _bind_targets(element.value, found)
-
-
-class _Reads(cst.CSTVisitor):
-    """The names an awaited expression reads, and the sessions it uses."""
-
-    def __init__(self, rule: SequentialAwaits, found: _AwaitStatement) -> None:
-        self.rule = rule
-        self.found = found
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.found.reads.add(node.value)
-        if self.rule.is_session(node):
-            self.found.sessions.add(node.value)
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        text = dotted(node)
-        if text is not None and self.rule.is_session(node):
-            self.found.sessions.add(text)
-        node.value.visit(self)
-        return False  # ``x.attr``: ``attr`` is not a name read
-
-    def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
-        return False  # the keyword of ``f(key=value)`` is not a name read
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        node.body.visit(self)
-        return False

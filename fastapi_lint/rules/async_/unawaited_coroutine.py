@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import ast
 import re
 from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
 from fastapi_lint.prefilter import resolvable
+from fastapi_lint.project import LazyAst, ModuleSummary, collector
 from fastapi_lint.rule import Default, FixAvailability, Rule, Severity
 from fastapi_lint.rules.async_._async_io import (
     ASYNC_HTTP_TYPES, DB_COROUTINES, DB_TYPES, HTTP_COROUTINES, is_async_io_coroutine, uses_project_async_io,
@@ -35,6 +37,69 @@ def _calls_own_coroutine(text: str) -> bool:
             return True
         seen.add(match.group())
     return False
+
+
+# What the project pass's `ast` parse tells the prefilter: whether the module has a statement
+# that drops or holds a call this rule could judge a coroutine (``x()`` or ``x = y.z()``,
+# not awaited). Without it, every module that calls one of its own `async def`s is parsed,
+# and nearly all of them await every call.
+DROPPED_CALLS = "dropped_calls"
+# the methods and functions the rule knows to return a coroutine, by their last name
+_COROUTINE_NAMES = DB_COROUTINES | HTTP_COROUTINES | {"sleep"}
+
+
+@collector(DROPPED_CALLS, triggers=("(",))
+def _collect_dropped_calls(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
+    if tree.get() is None:  # CPython cannot read it: leave it to the parse
+        return
+    summary.extra[DROPPED_CALLS] = _may_drop_coroutine(tree)
+
+
+def _may_drop_coroutine(tree: LazyAst) -> bool:
+    """A superset of the calls ``UnawaitedCoroutine`` reports, read on the ast: the call of
+    a bare expression statement, or the value of ``name = call()``, whose callee is
+    ``obj.name`` with a name that may be a coroutine method (a session's, a client's, an
+    `async def` of the module's), or a plain name that may be bound to a coroutine function
+    (an `async def`, a name assigned or a parameter, ``from asyncio import sleep``)."""
+    called: Set[str] = set()
+    async_names: Optional[Set[str]] = None
+    for node in tree.of_type(ast.Expr, ast.Assign):
+        value = node.value  # type: ignore[attr-defined]
+        if not isinstance(value, ast.Call):
+            continue
+        if isinstance(node, ast.Assign) and (len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name)):
+            continue
+        func = value.func
+        if isinstance(func, ast.Attribute):
+            if func.attr in _COROUTINE_NAMES:
+                return True
+            if async_names is None:
+                async_names = {f.name for f in tree.of_type(ast.AsyncFunctionDef)}
+            if func.attr in async_names:
+                return True
+        elif isinstance(func, ast.Name):
+            called.add(func.id)
+    if not called:
+        return False
+    if async_names is None:
+        async_names = {f.name for f in tree.of_type(ast.AsyncFunctionDef)}
+    bound = _bound_to_values(tree)
+    return bound is None or not called.isdisjoint(async_names | bound)
+
+
+def _bound_to_values(tree: LazyAst) -> Optional[Set[str]]:
+    """The names a module may bind to a callable other than a sync def or class: any name
+    stored to, any parameter, and imported names whose original may be a coroutine; None
+    (any name) under ``import *``."""
+    bound = {node.id for node in tree.of_type(ast.Name) if not isinstance(node.ctx, ast.Load)}  # type: ignore[attr-defined]
+    bound.update(node.arg for node in tree.of_type(ast.arg))  # type: ignore[attr-defined]
+    for node in tree.of_type(ast.ImportFrom, ast.Import):
+        for alias in node.names:  # type: ignore[attr-defined]
+            if alias.name == "*":
+                return None
+            if alias.name.rpartition(".")[2] in _COROUTINE_NAMES:
+                bound.add(alias.asname or alias.name)
+    return bound
 
 
 class UnawaitedCoroutine(Rule):
@@ -105,6 +170,9 @@ class UnawaitedCoroutine(Rule):
     def applies_in_project(cls, text, project, path=None, options=None) -> bool:
         # a session typed by an alias another module defines (``db: DbSession``) names no
         # session type here: such files pass when the project defines one
+        summary = project.summary_for(path) if project is not None else None
+        if summary is not None and summary.extra.get(DROPPED_CALLS, True) is False:
+            return False
         return _KNOWN_COROUTINES(text) or _calls_own_coroutine(text) or uses_project_async_io(text, project)
 
     def __init__(self, ctx, options) -> None:
