@@ -401,7 +401,7 @@ def _lines_above_anchor(old: cst.CSTNode) -> cst.CSTNode:
 def _resolve(display: str, text: str, module: cst.Module, pending: List[PendingFinding],
              honor_other_tools: bool = True, absolute: str = "") -> List[Finding]:
     """Give pending findings their positions (computed once, only for files that need them)."""
-    spans = spans_of(module, _span_targets(pending), text)
+    spans = spans_of(module, _span_targets(pending))
     finding_lines = (spans[id(p.node)].range.start.line for p in pending if id(p.node) in spans)
     suppressions = parse_suppressions(text, finding_lines, honor_other_tools)
     lines = text.splitlines()

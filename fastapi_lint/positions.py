@@ -7,26 +7,16 @@ column lazily (only when a span is taken), and records spans only inside the sub
 target nodes — where libcst's rules for syntactic positions (a statement ends where its last
 child ends...) need the children's spans. The result is the same span PositionProvider
 gives, plus the indentation enclosing each target (for fixes).
-
-Generating the module up to a target late in a long file was most of the cost of
-positions, so when the source text is given only the top-level statements holding targets
-are generated: each starts at column 0 of a line the `ast` parse tells (its first token's
-line, minus the comment and blank lines libcst attaches in front of it), and the generated
-text is checked against the source at that line before its spans are trusted.
 """
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass, field
-from itertools import accumulate
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 from libcst._position import CodePosition, CodeRange
 from libcst.metadata.position_provider import NEWLINE_RE
-
-from fastapi_lint.walk import descendants
 
 
 @dataclass
@@ -141,98 +131,13 @@ class _AllSpansTaken(Exception):
     pass
 
 
-def spans_of(module: cst.Module, nodes: Iterable[cst.CSTNode], text: Optional[str] = None) -> Dict[int, Span]:
-    """``id(node)`` -> span of each of ``nodes`` found in ``module``; ``text``, the source
-    ``module`` was parsed from, lets only the statements holding them be generated."""
+def spans_of(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> Dict[int, Span]:
+    """``id(node)`` -> span of each of ``nodes`` found in ``module``."""
     targets = frozenset(id(node) for node in nodes)
-    if text is not None:
-        spans = _spans_by_statement(module, targets, text)
-        if spans is not None:
-            return spans
-    return _generate(module, targets, module, 1)
-
-
-def _generate(module: cst.Module, targets: frozenset, node: cst.CSTNode, line: int) -> Dict[int, Span]:
     state = _TargetedState(default_indent=module.default_indent, default_newline=module.default_newline,
-                           targets=targets, _pending=len(targets), _line=line)
+                           targets=targets, _pending=len(targets))
     try:
-        node._codegen(state)
+        module._codegen(state)
     except _AllSpansTaken:
         pass
     return {key: Span(state.spans[key], state.indents[key]) for key in targets if key in state.spans}
-
-
-def _spans_by_statement(module: cst.Module, targets: frozenset, text: str) -> Optional[Dict[int, Span]]:
-    """The spans, from the top-level statements that hold targets; None where this cannot
-    be done exactly (a target outside the statements, a CR line end, `ast` failing on
-    newer syntax, a statement's text not where its anchor says), and the caller generates
-    the module instead."""
-    if "\r" in text:
-        return None
-    holders = _statements_holding(module.body, targets)
-    if holders is None:
-        return None
-    try:
-        tree = compile(text, "<positions>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    first_lines = _first_token_lines(module.body, tree.body)
-    if first_lines is None:
-        return None
-    line_starts = [0, *accumulate(len(line) + 1 for line in text.split("\n"))]
-    spans: Dict[int, Span] = {}
-    for index, wanted in holders.items():
-        statement = module.body[index]
-        line = first_lines[index] - _lines_before_first_token(statement)
-        if not 0 < line < len(line_starts):
-            return None
-        state = _TargetedState(default_indent=module.default_indent, default_newline=module.default_newline,
-                               targets=wanted, _pending=len(wanted), _line=line)
-        try:
-            statement._codegen(state)
-        except _AllSpansTaken:
-            pass
-        if not text.startswith("".join(state.tokens), line_starts[line - 1]):
-            return None
-        spans.update((key, Span(state.spans[key], state.indents[key])) for key in wanted if key in state.spans)
-    return spans
-
-
-def _statements_holding(body: Sequence[cst.BaseStatement], targets: frozenset) -> Optional[Dict[int, frozenset]]:
-    """Index of each top-level statement -> the targets in its subtree; None if a target is
-    elsewhere (the module itself, its header or footer, a trivia node)."""
-    holders: Dict[int, frozenset] = {}
-    left = set(targets)
-    for index, statement in enumerate(body):
-        if not left:
-            break
-        found = {id(statement)} & left
-        found.update(key for key in map(id, descendants(statement)) if key in left)
-        if found:
-            holders[index] = frozenset(found)
-            left -= found
-    return None if left else holders
-
-
-def _first_token_lines(body: Sequence[cst.BaseStatement], tree_body: List[ast.stmt]) -> Optional[List[int]]:
-    """The line of each top-level statement's first token, from ``ast``: a simple statement
-    line holds one ``ast`` statement per small statement (``a = 1; b = 2``)."""
-    lines: List[int] = []
-    position = 0
-    for statement in body:
-        if position >= len(tree_body):
-            return None
-        node = tree_body[position]
-        decorators = getattr(node, "decorator_list", None)
-        lines.append(min(d.lineno for d in decorators) if decorators else node.lineno)
-        position += len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
-    return lines if position == len(tree_body) else None
-
-
-def _lines_before_first_token(statement: cst.BaseStatement) -> int:
-    """The comment and blank lines libcst generates before a statement's first token."""
-    count = len(getattr(statement, "leading_lines", ()))
-    decorators = getattr(statement, "decorators", ())
-    if decorators:
-        count += len(decorators[0].leading_lines)
-    return count
