@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
@@ -40,66 +41,115 @@ def _calls_own_coroutine(text: str) -> bool:
 
 
 # What the project pass's `ast` parse tells the prefilter: whether the module has a statement
-# that drops or holds a call this rule could judge a coroutine (``x()`` or ``x = y.z()``,
-# not awaited). Without it, every module that calls one of its own `async def`s is parsed,
-# and nearly all of them await every call.
+# that drops, or holds and never uses, a call this rule could judge a coroutine
+# (``x()``, ``x = y.z()``; not awaited), as (a method of a session or client, an own
+# coroutine). Without it every module that calls one of its own `async def`s, or assigns
+# ``d.get(...)``, is parsed, and nearly all of them await every coroutine they make.
 DROPPED_CALLS = "dropped_calls"
-# the methods and functions the rule knows to return a coroutine, by their last name
-_COROUTINE_NAMES = DB_COROUTINES | HTTP_COROUTINES | {"sleep"}
+# the methods the rule knows to return a coroutine (and ``asyncio.sleep``), by last name
+_COROUTINE_METHODS = DB_COROUTINES | HTTP_COROUTINES | {"sleep"}
 
 
 @collector(DROPPED_CALLS, triggers=("(",))
 def _collect_dropped_calls(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
     if tree.get() is None:  # CPython cannot read it: leave it to the parse
         return
-    summary.extra[DROPPED_CALLS] = _may_drop_coroutine(tree)
+    summary.extra[DROPPED_CALLS] = _DroppedCalls(tree).find()
 
 
-def _may_drop_coroutine(tree: LazyAst) -> bool:
+class _DroppedCalls:
     """A superset of the calls ``UnawaitedCoroutine`` reports, read on the ast: the call of
-    a bare expression statement, or the value of ``name = call()``, whose callee is
-    ``obj.name`` with a name that may be a coroutine method (a session's, a client's, an
-    `async def` of the module's), or a plain name that may be bound to a coroutine function
-    (an `async def`, a name assigned or a parameter, ``from asyncio import sleep``)."""
-    called: Set[str] = set()
-    async_names: Optional[Set[str]] = None
-    for node in tree.of_type(ast.Expr, ast.Assign):
-        value = node.value  # type: ignore[attr-defined]
-        if not isinstance(value, ast.Call):
-            continue
-        if isinstance(node, ast.Assign) and (len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name)):
-            continue
-        func = value.func
-        if isinstance(func, ast.Attribute):
-            if func.attr in _COROUTINE_NAMES:
-                return True
-            if async_names is None:
-                async_names = {f.name for f in tree.of_type(ast.AsyncFunctionDef)}
-            if func.attr in async_names:
-                return True
-        elif isinstance(func, ast.Name):
-            called.add(func.id)
-    if not called:
-        return False
-    if async_names is None:
-        async_names = {f.name for f in tree.of_type(ast.AsyncFunctionDef)}
-    bound = _bound_to_values(tree)
-    return bound is None or not called.isdisjoint(async_names | bound)
+    a bare expression statement, or of ``name = call()`` where no later name ``name`` in the
+    same function reads it whole. Its callee is ``obj.name`` with a coroutine method's name
+    (a session's, a client's) or an `async def`'s of the module, or a plain name that may be
+    bound to a coroutine function (an `async def`, a name assigned or a parameter,
+    ``from asyncio import sleep``)."""
+
+    def __init__(self, tree: LazyAst) -> None:
+        self.tree = tree
+        self._async_names: Optional[Set[str]] = None
+        self._bound: Optional[Set[str]] = None
+        self._uses: Optional[Dict[str, List[Tuple[int, int]]]] = None
+
+    def find(self) -> Tuple[bool, bool]:
+        methods = own = False
+        for node in self.tree.of_type(ast.Expr, ast.Assign):
+            call = node.value  # type: ignore[attr-defined]
+            if type(call) is not ast.Call:
+                continue
+            if type(node) is ast.Assign and (len(node.targets) != 1 or type(node.targets[0]) is not ast.Name):
+                continue
+            func = call.func
+            if type(func) is ast.Attribute:
+                is_method = func.attr in _COROUTINE_METHODS
+                if not is_method and func.attr not in self.async_names():
+                    continue
+            elif type(func) is ast.Name:
+                is_method = False
+                if func.id not in self.async_names() and not self.may_be_bound(func.id):
+                    continue
+            else:
+                continue
+            if (methods if is_method else own) or (type(node) is ast.Assign and self.used_later(node)):
+                continue
+            if is_method:
+                methods = True
+            else:
+                own = True
+            if methods and own:
+                break
+        return methods, own
+
+    def async_names(self) -> Set[str]:
+        if self._async_names is None:
+            self._async_names = {f.name for f in self.tree.of_type(ast.AsyncFunctionDef)}  # type: ignore[attr-defined]
+        return self._async_names
+
+    def may_be_bound(self, name: str) -> bool:
+        """Whether the module binds ``name`` other than by a sync def, a class or an import
+        of something no coroutine is named: any name stored to, any parameter, an import of
+        a coroutine's name, anything under ``import *``."""
+        if self._bound is None:
+            tree = self.tree
+            bound = {n.id for n in tree.of_type(ast.Name) if type(n.ctx) is not ast.Load}  # type: ignore[attr-defined]
+            bound.update(n.arg for n in tree.of_type(ast.arg))  # type: ignore[attr-defined]
+            for node in tree.of_type(ast.ImportFrom, ast.Import):
+                for alias in node.names:  # type: ignore[attr-defined]
+                    if alias.name == "*":
+                        self._bound = _ANY_NAME
+                        return True
+                    if alias.name.rpartition(".")[2] in _COROUTINE_METHODS:
+                        bound.add(alias.asname or alias.name)
+            self._bound = bound
+        return self._bound is _ANY_NAME or name in self._bound
+
+    def used_later(self, assign: ast.Assign) -> bool:
+        """Whether a name ``x`` that reads ``x = call()``'s value whole (not as ``x.attr``'s
+        base: the rule reads those as attribute uses) follows it in its function (its
+        module, outside one), where the rule would see the value passed on."""
+        target = assign.targets[0]
+        start = (target.lineno, target.col_offset)
+        owner = None
+        for function in self.tree.of_type(ast.FunctionDef, ast.AsyncFunctionDef):
+            begin = (function.lineno, function.col_offset)  # type: ignore[attr-defined]
+            finish = (function.end_lineno, function.end_col_offset)  # type: ignore[attr-defined]
+            if begin < start <= finish and (owner is None or begin > owner[0]):
+                owner = (begin, finish)
+        end = owner[1] if owner is not None else (sys.maxsize, 0)
+        return any(start < place <= end for place in self.uses().get(target.id, ()))  # type: ignore[attr-defined]
+
+    def uses(self) -> Dict[str, List[Tuple[int, int]]]:
+        if self._uses is None:
+            bases = {id(a.value) for a in self.tree.of_type(ast.Attribute)}  # type: ignore[attr-defined]
+            uses: Dict[str, List[Tuple[int, int]]] = {}
+            for name in self.tree.of_type(ast.Name):
+                if id(name) not in bases:
+                    uses.setdefault(name.id, []).append((name.lineno, name.col_offset))  # type: ignore[attr-defined]
+            self._uses = uses
+        return self._uses
 
 
-def _bound_to_values(tree: LazyAst) -> Optional[Set[str]]:
-    """The names a module may bind to a callable other than a sync def or class: any name
-    stored to, any parameter, and imported names whose original may be a coroutine; None
-    (any name) under ``import *``."""
-    bound = {node.id for node in tree.of_type(ast.Name) if not isinstance(node.ctx, ast.Load)}  # type: ignore[attr-defined]
-    bound.update(node.arg for node in tree.of_type(ast.arg))  # type: ignore[attr-defined]
-    for node in tree.of_type(ast.ImportFrom, ast.Import):
-        for alias in node.names:  # type: ignore[attr-defined]
-            if alias.name == "*":
-                return None
-            if alias.name.rpartition(".")[2] in _COROUTINE_NAMES:
-                bound.add(alias.asname or alias.name)
-    return bound
+_ANY_NAME: Set[str] = set()
 
 
 class UnawaitedCoroutine(Rule):
@@ -171,8 +221,14 @@ class UnawaitedCoroutine(Rule):
         # a session typed by an alias another module defines (``db: DbSession``) names no
         # session type here: such files pass when the project defines one
         summary = project.summary_for(path) if project is not None else None
-        if summary is not None and summary.extra.get(DROPPED_CALLS, True) is False:
-            return False
+        dropped = summary.extra.get(DROPPED_CALLS) if summary is not None else None
+        if dropped is not None:
+            methods, own = dropped
+            if not (methods or own):
+                return False
+            if not own:  # the receiver must be a session or client: a type written here, or
+                # a name another module binds to one
+                return _KNOWN_COROUTINES(text) or uses_project_async_io(text, project)
         return _KNOWN_COROUTINES(text) or _calls_own_coroutine(text) or uses_project_async_io(text, project)
 
     def __init__(self, ctx, options) -> None:

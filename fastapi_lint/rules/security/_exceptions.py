@@ -160,29 +160,33 @@ class ProjectExceptions:
     classes: FrozenSet[str]
     served: FrozenSet[str]  # functions reachable from a request-serving root
 
-    # name -> every exception it or its callees (any depth) raise with an own message
-    closures: Dict[str, FrozenSet[str]] = field(default_factory=dict, compare=False)
+    # exception -> every function that raises it with an own message, or calls (any
+    # depth) one that does: one backward walk per exception asked about. (A forward walk
+    # per calling function crossed most of a large project's call graph each time.)
+    raisers: Dict[str, FrozenSet[str]] = field(default_factory=dict, compare=False)
+    _callers: Dict[str, Set[str]] = field(default_factory=dict, compare=False)
 
     def raised_through(self, called: Iterable[str], exception: str) -> bool:
         """Whether ``exception`` is raised with an own message by one of ``called`` (project
         functions by simple name) or by a function they call, any depth."""
-        return any(exception in self._closure(name) for name in called if name in self.calls)
+        raisers = self.raisers.get(exception)
+        if raisers is None:
+            raisers = self.raisers[exception] = self._reaching(exception)
+        return not raisers.isdisjoint(called)
 
-    def _closure(self, start: str) -> FrozenSet[str]:
-        found = self.closures.get(start)
-        if found is None:
-            raised: Set[str] = set()
-            queue = deque([start])
-            seen = {start}
-            while queue:
-                name = queue.popleft()
-                raised.update(self.raises.get(name, ()))
-                for callee in self.calls.get(name, ()):
-                    if callee not in seen:
-                        seen.add(callee)
-                        queue.append(callee)
-            found = self.closures[start] = frozenset(raised)
-        return found
+    def _reaching(self, exception: str) -> FrozenSet[str]:
+        if not self._callers:
+            for caller, callees in self.calls.items():
+                for callee in callees:
+                    self._callers.setdefault(callee, set()).add(caller)
+        seen = {name for name, raised in self.raises.items() if exception in raised}
+        queue = deque(seen)
+        while queue:
+            for caller in self._callers.get(queue.popleft(), ()):
+                if caller not in seen:
+                    seen.add(caller)
+                    queue.append(caller)
+        return frozenset(seen)
 
     def defines_served_function(self, text: str) -> bool:
         """Whether ``text`` defines a function with the name of one that serves requests."""
