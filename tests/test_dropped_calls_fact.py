@@ -1,0 +1,64 @@
+"""The project pass's fact behind FAPI111's prefilter: a superset of what the rule reports,
+read on the ast, so that modules that await every coroutine they make are not parsed."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from fastapi_lint.project.index import LazyAst, ProjectIndex
+from fastapi_lint.rules.async_.unawaited_coroutine import DROPPED_CALLS, UnawaitedCoroutine, _DroppedCalls
+
+
+def _fact(source: str):
+    return _DroppedCalls(LazyAst(textwrap.dedent(source))).find()
+
+
+@pytest.mark.parametrize("source, expected", [
+    # a method of a session or client, dropped or held and never used whole
+    ("async def f(db):\n    db.commit()\n", (True, False)),
+    ("async def f(db):\n    row = db.get(1)\n    return row.id\n", (True, False)),
+    ("x = 1\nprint(x)\nx = client.get('/')\n", (True, False)),  # the use before does not count
+    ("async def f(db):\n    x = db.get(1)\nx = 2\nprint(x)\n", (True, False)),  # nor one after its function
+    ("asyncio.sleep(1)\n", (True, False)),
+    # a coroutine function of the module's, or a name that may be bound to one
+    ("async def save():\n    pass\ndef f():\n    save()\n", (False, True)),
+    ("class A:\n    async def save(self):\n        pass\n    def f(self):\n        self.save()\n", (False, True)),
+    ("from asyncio import sleep as nap\nnap(1)\n", (False, True)),
+    ("def f(callback):\n    callback()\n", (False, True)),
+    ("from app.helpers import *\nfoo()\n", (False, True)),
+    # awaited, passed on, or nothing a coroutine could be
+    ("async def save():\n    pass\nasync def f():\n    await save()\n", (False, False)),
+    ("async def f(db):\n    await db.commit()\n", (False, False)),
+    ("def f(d):\n    x = d.get('k')\n    return x\n", (False, False)),
+    ("async def f(db):\n    x = db.get(1)\n    def g():\n        return x\n", (False, False)),
+    ("def setup():\n    pass\nsetup()\nprint('ready')\n", (False, False)),
+    ("from app import configure\nconfigure()\n", (False, False)),
+    ("a = b = db.get(1)\n", (False, False)),  # two targets: the rule holds only one name
+])
+def test_dropped_calls(source: str, expected) -> None:
+    assert _fact(source) == expected
+
+
+def _index(tmp_path, source: str):
+    path = tmp_path / "app.py"
+    path.write_text(source)
+    return ProjectIndex.build([(str(path), source)], str(tmp_path)), str(path), source
+
+
+def test_a_module_that_awaits_every_coroutine_is_not_parsed_for_fapi111(tmp_path) -> None:
+    index, path, text = _index(tmp_path, "async def save():\n    pass\n\nasync def f():\n    await save()\n")
+    assert index.summary_for(path).extra[DROPPED_CALLS] == (False, False)
+    assert UnawaitedCoroutine.applies_to(text, {})  # the text check alone would parse it
+    assert not UnawaitedCoroutine.applies_in_project(text, index, path)
+
+
+def test_a_module_that_drops_one_is(tmp_path) -> None:
+    index, path, text = _index(tmp_path, "async def save():\n    pass\n\ndef f():\n    save()\n")
+    assert UnawaitedCoroutine.applies_in_project(text, index, path)
+
+
+def test_a_module_the_ast_cannot_read_is_parsed(tmp_path) -> None:
+    index, path, text = _index(tmp_path, "async def save():\n    pass\n\ndef f(:\n    save()\n")
+    assert DROPPED_CALLS not in index.summary_for(path).extra
+    assert UnawaitedCoroutine.applies_in_project(text, index, path)
