@@ -117,6 +117,8 @@ def main() -> int:
     parser.add_argument("--peer-runs", type=int, help="runs of each peer (default: --runs); "
                         "flake8-async takes many minutes a run")
     parser.add_argument("--skip-peers", action="store_true")
+    parser.add_argument("--default-rules", action="store_true",
+                        help="lint with the default rules, as `fastapi-lint .` does (default: --preview, every rule)")
     args = parser.parse_args()
     os.makedirs(WORK, exist_ok=True)
     source = os.path.abspath(args.corpus) if args.corpus else build_corpus()
@@ -127,7 +129,9 @@ def main() -> int:
     shutil.copytree(source, corpus, symlinks=True, ignore=shutil.ignore_patterns(".fastapi_lint_cache", ".git"),
                     dirs_exist_ok=True)
     cache = os.path.join(corpus, ".fastapi_lint_cache")
-    lint = [sys.executable, "-m", "fastapi_lint", ".", "--exit-zero", "--format", "json", "--preview"]
+    lint = [sys.executable, "-m", "fastapi_lint", ".", "--exit-zero", "--format", "json"]
+    if not args.default_rules:
+        lint.append("--preview")
     jobs = ["--jobs", str(args.jobs)]
     edited = next(os.path.join(d, n) for d, _, names in sorted(os.walk(corpus)) for n in sorted(names) if n.endswith(".py"))
 

@@ -174,14 +174,25 @@ def _index_files(files: Sequence[SourceFile], root: str, hashed: bool,
             digests[source.absolute] = content
         if summaries is not None:
             contents[number] = content
-            cached = summaries.load(source.absolute, module, content)
+            # a file touched but not changed (a checkout, a formatter that changed nothing)
+            # keeps its summary from the snapshot; else from its own entry
+            entry = snapshot.entries.get(source.absolute) if snapshot is not None else None
+            if entry is not None and entry.content_digest == content and entry.summary.module == module:
+                cached: Optional[ModuleSummary] = entry.summary
+            else:
+                cached = summaries.load(source.absolute, module, content)
             if cached is not None:
                 found[number] = cached
                 _remember(fresh, stats, number, source.absolute, content, cached)
                 continue
         todo.append(number)
+    # a few changed files are cheap to check one by one; rewriting the snapshot is not
+    rewrite = summaries is not None and (snapshot is None or missed > max(_SNAPSHOT_SLACK, len(files) // 50))
     tasks = [Task(files[i].display, files[i].absolute) for i in todo]
-    outcome = lint_tasks(tasks, [sizes[i] for i in todo], _Summarizer(root, hashed, summaries), jobs)
+    # the new snapshot will hold every summary made now: no entry per file (creating them
+    # cost a cold run about a millisecond a file on the benchmark machine)
+    summarizer = _Summarizer(root, hashed, None if rewrite else summaries)
+    outcome = lint_tasks(tasks, [sizes[i] for i in todo], summarizer, jobs)
     for position, summary in outcome.results.items():
         if summary is None:
             continue
@@ -189,8 +200,7 @@ def _index_files(files: Sequence[SourceFile], root: str, hashed: bool,
         found[number] = summary
         if summaries is not None:
             _remember(fresh, stats, number, files[number].absolute, contents[number], summary)
-    # a few changed files are cheap to check one by one; rewriting the snapshot is not
-    if summaries is not None and (snapshot is None or missed > max(_SNAPSHOT_SLACK, len(files) // 50)):
+    if rewrite and summaries is not None:
         store_snapshot(summaries, fresh, started)
     index = ProjectIndex(root=root)
     for number in sorted(found):  # file order: a later file of a module replaces an earlier one

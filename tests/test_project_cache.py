@@ -55,6 +55,18 @@ def _cache(root: str) -> SummaryCache:
     return cache
 
 
+def _with_entries(root: str, monkeypatch) -> ProjectIndex:
+    """The index of a run that stores each summary in an entry of its own: a cold run's new
+    snapshot holds its summaries (no entries); after every file changed, a run that keeps
+    that snapshot (fewer changes than the slack, here raised) writes one entry per file."""
+    _index(root, _cache(root))
+    monkeypatch.setattr(runner, "_SNAPSHOT_SLACK", 10 ** 6)
+    for source in discover([root], Config(root=root)).files:
+        with open(source.absolute, "a") as handle:
+            handle.write("\n# changed\n")
+    return _index(root, _cache(root))
+
+
 def _entries(cache: SummaryCache) -> List[str]:
     if not os.path.isdir(cache.entries):
         return []
@@ -83,7 +95,8 @@ def test_warm_index_equals_fresh_index(tmp_path, summarize_calls) -> None:
     root = _project(tmp_path)
     fresh = _index(root, None)
     cold = _index(root, _cache(root))
-    assert len(_entries(_cache(root))) == len(fresh.modules)
+    # the cold run's snapshot holds every summary: no entry per file
+    assert _entries(_cache(root)) == [] and os.path.exists(_snapshot(root))
     summarize_calls.clear()
     warm = _index(root, _cache(root))
     assert summarize_calls == []  # every summary came from the cache
@@ -93,6 +106,34 @@ def test_warm_index_equals_fresh_index(tmp_path, summarize_calls) -> None:
     # the collectors' data have non-trivial content, so the comparison means something
     assert any(summary.extra for summary in fresh.modules.values())
     assert any(summary.apps for summary in fresh.modules.values())
+
+
+def _snapshot(root: str) -> str:
+    return os.path.join(_cache(root).entries, "project.snapshot")
+
+
+def test_warm_index_from_entries_equals_fresh_index(tmp_path, summarize_calls, monkeypatch) -> None:
+    root = _project(tmp_path)
+    cold = _with_entries(root, monkeypatch)
+    assert len(_entries(_cache(root))) == len(cold.modules)
+    summarize_calls.clear()
+    warm = _index(root, _cache(root))
+    assert summarize_calls == []  # every summary came from its entry
+    assert warm.fingerprint() == cold.fingerprint() == _index(root, None).fingerprint()
+    assert _summaries(warm) == _summaries(cold)
+
+
+def test_touched_unchanged_files_keep_their_summaries(tmp_path, summarize_calls) -> None:
+    """A checkout or a formatter that changed nothing: the stat differs, the content does
+    not, and the snapshot's summary is reused without an entry per file."""
+    root = _project(tmp_path)
+    cold = _index(root, _cache(root))
+    for source in discover([root], Config(root=root)).files:
+        os.utime(source.absolute, ns=(1, 1))
+    summarize_calls.clear()
+    warm = _index(root, _cache(root))
+    assert summarize_calls == [] and _entries(_cache(root)) == []
+    assert warm.fingerprint() == cold.fingerprint()
 
 
 def test_run_results_equal_with_warm_summaries(tmp_path) -> None:
@@ -131,13 +172,13 @@ def test_no_cache_run_writes_no_summaries(tmp_path) -> None:
 
 def test_another_collector_set_misses(tmp_path, summarize_calls) -> None:
     root = _project(tmp_path)
-    _index(root, _cache(root))
+    cold = _index(root, _cache(root))
     entry = ("test_extra_collector", ("never-present",), _noop_collector)
     project_module._COLLECTORS.append(entry)
     try:
         summarize_calls.clear()
         _index(root, _cache(root))
-        assert len(summarize_calls) == len(_entries(_cache(root)))
+        assert len(summarize_calls) == len(cold._by_path)  # every file that decodes
     finally:
         project_module._COLLECTORS.remove(entry)
 
@@ -166,9 +207,9 @@ def _plant(entry: str, payload: bytes, keep_header: bool) -> None:
 
 
 @pytest.mark.parametrize("keep_header", [True, False], ids=["stale-signature", "no-signature"])
-def test_planted_malicious_pickle_is_never_loaded(tmp_path, summarize_calls, keep_header) -> None:
+def test_planted_malicious_pickle_is_never_loaded(tmp_path, summarize_calls, monkeypatch, keep_header) -> None:
     root = _project(tmp_path)
-    cold = _index(root, _cache(root))
+    cold = _with_entries(root, monkeypatch)
     marker = str(tmp_path / "pwned")
     payload = pickle.dumps(_Planted(marker))
     for entry in _entries(_cache(root)):
@@ -180,9 +221,9 @@ def test_planted_malicious_pickle_is_never_loaded(tmp_path, summarize_calls, kee
     assert warm.fingerprint() == cold.fingerprint()
 
 
-def test_entry_signed_with_another_key_is_ignored(tmp_path, summarize_calls) -> None:
+def test_entry_signed_with_another_key_is_ignored(tmp_path, summarize_calls, monkeypatch) -> None:
     root = _project(tmp_path)
-    _index(root, _cache(root))
+    _with_entries(root, monkeypatch)
     marker = str(tmp_path / "pwned")
     attacker = SummaryCache(_cache(root).entries.rsplit(os.sep + "summaries", 1)[0], _cache(root).salt, b"k" * 32)
     for entry in _entries(_cache(root)):
@@ -200,9 +241,9 @@ def test_entry_signed_with_another_key_is_ignored(tmp_path, summarize_calls) -> 
 
 
 @pytest.mark.parametrize("damage", ["flip", "truncate", "empty", "garbage"])
-def test_damaged_entries_are_misses(tmp_path, summarize_calls, damage) -> None:
+def test_damaged_entries_are_misses(tmp_path, summarize_calls, monkeypatch, damage) -> None:
     root = _project(tmp_path)
-    cold = _index(root, _cache(root))
+    cold = _with_entries(root, monkeypatch)
     for entry in _entries(_cache(root)):
         with open(entry, "rb") as handle:
             data = bytearray(handle.read())
@@ -222,10 +263,10 @@ def test_damaged_entries_are_misses(tmp_path, summarize_calls, damage) -> None:
     assert warm.fingerprint() == cold.fingerprint()
 
 
-def test_entry_of_another_file_is_a_miss(tmp_path, summarize_calls) -> None:
+def test_entry_of_another_file_is_a_miss(tmp_path, summarize_calls, monkeypatch) -> None:
     """A genuine entry copied over another file's (same key, other path) does not load."""
     root = _project(tmp_path)
-    cold = _index(root, _cache(root))
+    cold = _with_entries(root, monkeypatch)
     first, second = _entries(_cache(root))[:2]
     shutil.copy(first, second)
     summarize_calls.clear()
@@ -281,13 +322,19 @@ def test_index_summarized_in_workers_equals_in_process(tmp_path) -> None:
 
 
 def test_workers_write_the_summaries_they_make(tmp_path, monkeypatch) -> None:
-    """A cold run with workers: each summary-cache entry is written by the worker that made
-    it (a pickle, a signature and a file creation each), not one after the other by the main
-    process; a second run reads them all."""
+    """A run that keeps the snapshot, with workers: each summary-cache entry is written by the
+    worker that made it (a pickle, a signature and a file creation each), not one after the
+    other by the main process; a second run reads them all."""
     root = _project(tmp_path)
     for copy in range(3):  # enough files for two workers
         shutil.copytree(os.path.join(root, "app"), os.path.join(root, f"app{copy}"))
+    cache = _cache(root)
+    _index(root, cache)  # the snapshot
+    monkeypatch.setattr(runner, "_SNAPSHOT_SLACK", 10 ** 6)
     files = discover([root], Config(root=root)).files
+    for source in files:
+        with open(source.absolute, "a") as handle:
+            handle.write("\n# changed\n")
     in_main: List[str] = []
     original = SummaryCache.store
     main = os.getpid()
@@ -298,15 +345,13 @@ def test_workers_write_the_summaries_they_make(tmp_path, monkeypatch) -> None:
         return original(self, absolute, content_digest, summary)
 
     monkeypatch.setattr(SummaryCache, "store", store)
-    cache = _cache(root)
-    cold, _, _, errors = runner._index_project(files, root, True, cache, jobs=2)
+    changed, _, _, errors = runner._index_project(files, root, True, cache, jobs=2)
     assert not errors and in_main == []
-    assert len(_entries(cache)) == len(cold._by_path) > 100  # every file that decodes
-    os.unlink(os.path.join(cache.entries, "project.snapshot"))  # read the entries, one by one
+    assert len(_entries(cache)) == len(changed._by_path) > 100  # every file that decodes
     calls: List[str] = []
     monkeypatch.setattr(ProjectIndex, "summarize", lambda self, path, text: calls.append(path))
     warm, _, _, _ = runner._index_project(files, root, True, cache, jobs=2)
-    assert calls == [] and warm.fingerprint() == cold.fingerprint()
+    assert calls == [] and warm.fingerprint() == changed.fingerprint()
 
 
 def test_fact_digests_kept_in_the_summary_cache_give_the_same_cache_key(tmp_path) -> None:
