@@ -41,6 +41,7 @@ UNREADABLE = "FAPI002"
 class FileResult:
     findings: List[Finding] = field(default_factory=list)
     errors: List[str] = field(default_factory=list)  # internal errors (rule crashes)
+    content_digest: Optional[str] = None  # of the bytes linted, when the caller caches them
 
 
 @dataclass(frozen=True)

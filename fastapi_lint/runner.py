@@ -49,6 +49,8 @@ class _FileLinter:
 
     settings: LintSettings
     cache: Optional[ResultCache] = None
+    # the main process caches the results (in one pack): say what content was linted
+    digests: bool = False
 
     def __call__(self, task: Task) -> FileResult:
         try:
@@ -57,6 +59,8 @@ class _FileLinter:
             return lint_file(task.display, task.absolute, self.settings)
         result = lint_file(task.display, task.absolute, self.settings, data=data)
         result.findings.extend(noqa_check.check(task.display, task.absolute, data, self.settings))
+        if self.digests:
+            result.content_digest = digest(data)
         if self.cache is not None and not result.errors:
             self.cache.store(task.absolute, digest(data), result.findings)
         return result
@@ -268,14 +272,44 @@ def _run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]]
     tasks = [Task(files[i].display, files[i].absolute) for i in todo]
     if worker_count(jobs, len(tasks)) > 1:
         _share_tables(project, config, rules)
-    outcome = lint_tasks(tasks, [sizes[i] for i in todo], _FileLinter(settings, store), jobs, advance)
+    # many files linted afresh: one pack of every file's entry, as the summaries' snapshot;
+    # a few: an entry each, written by the workers
+    pack = store is not None and len(todo) > max(_SNAPSHOT_SLACK, len(files) // 50)
+    linter = _FileLinter(settings, None if pack else store, digests=pack)
+    outcome = lint_tasks(tasks, [sizes[i] for i in todo], linter, jobs, advance)
     for file_result in outcome.results.values():
         result.findings.extend(file_result.findings)
         result.errors.extend(file_result.errors)
     result.errors.extend(outcome.errors)
+    if pack and store is not None:
+        _store_pack(store, files, todo, outcome.results, result.findings, digests)
     result.files_checked = total
     result.sort()
     return result
+
+
+def _store_pack(store: ResultCache, files: Sequence[SourceFile], todo: List[int], fresh: Dict[int, FileResult],
+                findings: List[Finding], digests: Dict[str, str]) -> None:
+    """One pack of the entries of every file linted or read from the cache this run."""
+    linted = {files[todo[position]].absolute: file_result for position, file_result in fresh.items()}
+    by_path: Dict[str, List[Finding]] = {}
+    for finding in findings:
+        by_path.setdefault(finding.path, []).append(finding)
+    entries: Dict[str, Dict[str, object]] = {}
+    for source in files:
+        file_result = linted.get(source.absolute)
+        if file_result is not None:
+            if file_result.errors or file_result.content_digest is None:
+                continue  # as the workers do: a crashed rule's file is linted again
+            content = file_result.content_digest
+        else:
+            content = digests.get(source.absolute)
+            if content is None:
+                continue
+        entry = store.entry(source.absolute, content, by_path.get(source.display, ()))
+        if entry is not None:
+            entries[source.absolute] = entry
+    store.store_pack(entries)
 
 
 def _share_tables(project: ProjectIndex, config: Config, rules: Sequence[Type[Rule]]) -> None:

@@ -237,3 +237,95 @@ def test_transitive_blocking_call_follows_a_changed_helper(tmp_path) -> None:
     assert [(os.path.basename(f.path), f.line, f.code) for f in first.findings] == [("main.py", 5, "FAPI106")]
     (root / "helpers.py").write_text("import time\n\n\ndef fetch():\n    return time.time()\n")
     assert _run(str(root), rules=rules, select=("FAPI106",)).findings == []
+
+
+# -- the pack: a run that lints many files caches them all in one file ----------------------
+def _many_files(tmp_path) -> str:
+    root = tmp_path / "many"
+    root.mkdir()
+    for name in sorted(os.listdir(FIXTURES)):
+        if name.endswith(".py"):
+            shutil.copy(os.path.join(FIXTURES, name), root / name)
+    assert len(os.listdir(root)) > runner._SNAPSHOT_SLACK
+    return str(root)
+
+
+def _pack(root: str) -> str:
+    packs = [p for p in _entries(root) if os.path.basename(p) == "pack.json"]
+    assert len(packs) == 1
+    return packs[0]
+
+
+def test_a_run_of_many_files_writes_one_pack(tmp_path, lint_calls) -> None:
+    root = _many_files(tmp_path)
+    fresh = _run(root, cache=False)
+    first = _run(root)
+    assert _entries(root) == [_pack(root)]  # no entry file per module
+    lint_calls.clear()
+    second = _run(root)
+    assert lint_calls == []
+    assert _full(fresh) == _full(first) == _full(second)
+    assert any(f.fix is not None for f in second.findings)
+
+
+def test_a_file_changed_after_the_pack_gets_its_own_entry(tmp_path, lint_calls) -> None:
+    root = _many_files(tmp_path)
+    _run(root)
+    pack = _pack(root)
+    with open(pack, "rb") as handle:
+        packed = handle.read()
+    with open(os.path.join(root, "FAPI101.py"), "a") as handle:
+        handle.write("\n# edited\n")
+    lint_calls.clear()
+    changed = _run(root)
+    assert lint_calls == ["FAPI101.py"]
+    assert len(_entries(root)) == 2  # the pack, unchanged, and the changed file's entry
+    with open(pack, "rb") as handle:
+        assert handle.read() == packed
+    lint_calls.clear()
+    warm = _run(root)
+    assert lint_calls == []
+    assert _full(warm) == _full(changed) == _full(_run(root, cache=False))
+
+
+@pytest.mark.parametrize("garbage", [b"", b"\x00\xff not json", b"[]", b'{"schema": 999}', b"null"])
+def test_a_corrupt_pack_is_ignored(tmp_path, lint_calls, garbage) -> None:
+    root = _many_files(tmp_path)
+    fresh = _run(root)
+    with open(_pack(root), "wb") as handle:
+        handle.write(garbage)
+    lint_calls.clear()
+    assert _full(_run(root)) == _full(fresh)
+    assert len(lint_calls) == len(os.listdir(root)) - 1  # every module (the cache directory aside)
+
+
+def test_a_pack_of_another_project_state_or_with_bad_entries_is_ignored(tmp_path, lint_calls) -> None:
+    root = _many_files(tmp_path)
+    fresh = _run(root)
+    with open(_pack(root)) as handle:
+        data = json.load(handle)
+    tampered = [path for path, entry in data["entries"].items() if entry["findings"]][:3]
+    for path in tampered:
+        data["entries"][path]["findings"][0]["line"] = "one"
+    with open(_pack(root), "w") as handle:
+        json.dump(data, handle)
+    lint_calls.clear()
+    assert _full(_run(root)) == _full(fresh)
+    assert sorted(lint_calls) == sorted(os.path.basename(p) for p in tampered)  # only those
+    data["project"] = "another state"
+    with open(_pack(root), "w") as handle:
+        json.dump(data, handle)
+    lint_calls.clear()
+    assert _full(_run(root)) == _full(fresh)
+    assert len(lint_calls) > len(tampered)
+
+
+def test_a_pack_leaves_out_files_with_internal_errors(tmp_path, lint_calls) -> None:
+    root = _many_files(tmp_path)
+    rules = rules_for(("FAPI101",)) + [CrashingRule]
+    first = _run(root, rules=rules)
+    assert first.errors
+    lint_calls.clear()
+    second = _run(root, rules=rules)
+    assert second.errors == first.errors
+    assert lint_calls  # the crashing files were linted again
