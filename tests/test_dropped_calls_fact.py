@@ -62,3 +62,18 @@ def test_a_module_the_ast_cannot_read_is_parsed(tmp_path) -> None:
     index, path, text = _index(tmp_path, "async def save():\n    pass\n\ndef f(:\n    save()\n")
     assert DROPPED_CALLS not in index.summary_for(path).extra
     assert UnawaitedCoroutine.applies_in_project(text, index, path)
+
+
+def test_a_project_client_name_counts_only_as_a_whole_name(tmp_path) -> None:
+    """``session`` bound to an async session in one module: another module that writes
+    ``session`` may use it; one that only says ``db_session`` or ``sessionmaker`` cannot."""
+    from fastapi_lint.rules.async_._async_io import uses_project_async_io
+
+    db = "from sqlalchemy.ext.asyncio import AsyncSession\n\nsession = AsyncSession()\n"
+    (tmp_path / "db.py").write_text(db)
+    index = ProjectIndex.build([(str(tmp_path / "db.py"), db)], str(tmp_path))
+    assert uses_project_async_io("from db import session\n", index)
+    assert uses_project_async_io("import db\n\nasync def f():\n    db.session.commit()\n", index)
+    assert not uses_project_async_io("def f(db_session):\n    db_session.commit()\n", index)
+    assert not uses_project_async_io("from sqlalchemy.orm import sessionmaker\n", index)
+    assert uses_project_async_io("from db import *\n", index)

@@ -5,6 +5,8 @@ with ``()`` (``db: AsyncSession`` -> ``"sqlalchemy.ext.asyncio.AsyncSession()"``
 """
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any, Optional, Tuple
 
 from fastapi_lint.project.instances import project_instance, project_instance_names
@@ -78,7 +80,18 @@ def uses_project_async_io(text: str, project: Any) -> bool:
     connection or client type (``db: DbSession``, imported from ``app/deps.py``): it writes
     one of those names, or star-imports."""
     names = project_instance_names(project, _ASYNC_IO_PREFIXES)
-    return bool(names) and ("import *" in text or any(name in text for name in names))
+    if not names:
+        return False
+    if "import *" in text:
+        return True
+    # written as a name, not inside a longer one (`session` in `db_session`, `sessionmaker`);
+    # the cheap substring test first, the word test only for the names it finds
+    return any(name in text and _word(name).search(text) is not None for name in names)
+
+
+@functools.lru_cache(maxsize=1024)
+def _word(name: str) -> "re.Pattern[str]":
+    return re.compile(r"(?<!\w)%s(?!\w)" % re.escape(name))
 
 
 _ASYNC_IO_PREFIXES = ("sqlalchemy.ext.asyncio.", "sqlmodel.ext.asyncio.", "asyncpg.", "httpx.AsyncClient")
