@@ -209,7 +209,7 @@ class ResultCache:
     def load(self, display: str, absolute: str, content_digest: str) -> Optional[List[Finding]]:
         """The cached findings of the file, or None (missing, stale, corrupt or foreign): from
         the run's pack, else from the file's own entry."""
-        packed = self._packed().get(absolute)
+        packed = self._packed(absolute).get(absolute)
         if packed is not None:
             found = self._findings(packed, display, absolute, content_digest)
             if found is not None:
@@ -269,9 +269,16 @@ class ResultCache:
         except (OSError, TypeError, ValueError):
             return
 
-    def _packed(self) -> Dict[str, Any]:
-        """The pack's entries when it was written for this project state, else none."""
+    def _packed(self, absolute: str) -> Dict[str, Any]:
+        """The pack's entries when it was written for this project state, else none. Not
+        read for a file changed since the pack was written (a run of one edited file would
+        parse every file's entry to find none)."""
         if self._pack is None:
+            try:
+                if os.stat(absolute).st_mtime_ns > os.stat(os.path.join(self.entries, _PACK)).st_mtime_ns:
+                    return {}
+            except OSError:
+                pass
             self._pack = {}
             try:
                 with open(os.path.join(self.entries, _PACK), "rb") as handle:

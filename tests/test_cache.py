@@ -329,3 +329,21 @@ def test_a_pack_leaves_out_files_with_internal_errors(tmp_path, lint_calls) -> N
     second = _run(root, rules=rules)
     assert second.errors == first.errors
     assert lint_calls  # the crashing files were linted again
+
+
+def test_a_file_changed_after_the_pack_does_not_read_it(tmp_path, monkeypatch) -> None:
+    """A run of the one edited file: its entry cannot be in the pack, which is not parsed."""
+    root = _many_files(tmp_path)
+    _run(root)
+    pack = _pack(root)
+    target = os.path.join(root, "FAPI101.py")
+    with open(target, "a") as handle:
+        handle.write("\n# edited\n")
+    later = os.stat(pack).st_mtime_ns + 1_000_000_000
+    os.utime(target, ns=(later, later))
+    parsed: List[bytes] = []
+    real = json.loads
+    monkeypatch.setattr(json, "loads", lambda data, *a, **k: parsed.append(data) or real(data, *a, **k))
+    fresh = runner.run_paths([target], Config(root=root, preview=True), rules_for(("FAPI",)), cache=True)
+    assert all(len(data) < os.path.getsize(pack) for data in parsed)
+    assert {f.code for f in fresh.findings} >= {"FAPI101"}
