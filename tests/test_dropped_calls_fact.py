@@ -77,3 +77,18 @@ def test_a_project_client_name_counts_only_as_a_whole_name(tmp_path) -> None:
     assert not uses_project_async_io("def f(db_session):\n    db_session.commit()\n", index)
     assert not uses_project_async_io("from sqlalchemy.orm import sessionmaker\n", index)
     assert uses_project_async_io("from db import *\n", index)
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("async def f(db, ids):\n    for i in ids:\n        await db.execute(i)\n", True),
+    ("async def f(db, ids):\n    async for i in ids:\n        await db.get(i)\n", True),
+    ("async def f(db, ids):\n    while ids:\n        await run(ids.pop())\n", True),  # a name: may be a query
+    ("async def f(db, ids):\n    return [await db.scalar(i) for i in ids]\n", True),
+    ("async def f(db, ids):\n    rows = await db.execute(q)\n    for row in rows:\n        print(row)\n", False),
+    ("async def f(client, ids):\n    for i in ids:\n        await client.post(i)\n", False),  # not a query method
+    ("async def f(db):\n    await db.commit()\n", False),
+])
+def test_loop_awaits(source: str, expected: bool) -> None:
+    from fastapi_lint.rules.async_.query_in_loop import _awaits_query_in_loop
+
+    assert _awaits_query_in_loop(LazyAst(source)) is expected

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ast
 from typing import List, Optional, Tuple
 
 import libcst as cst
@@ -9,11 +10,42 @@ from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules.async_._async_io import (
     DB_QUERIES, DB_TYPES, is_db_query, uses_project_async_io, through_project,
 )
+from fastapi_lint.project import LazyAst, ModuleSummary, collector
 from fastapi_lint.project.instances import INSTANCES
 
 _Comprehension = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 _SESSIONS = resolvable(DB_TYPES)
 _QUERIES = any_word(DB_QUERIES)
+
+
+# What the project pass's `ast` parse tells the prefilter: whether an awaited call that may
+# be a query (``await x.execute(...)``, or of a plain name) lies inside a loop or a
+# comprehension. Most modules that name a session and a query method await none in a loop.
+LOOP_AWAITS = "loop_awaits"
+_LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+@collector(LOOP_AWAITS, triggers=("await",))
+def _collect_loop_awaits(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
+    if tree.get() is None:  # CPython cannot read it: leave it to the parse
+        return
+    summary.extra[LOOP_AWAITS] = _awaits_query_in_loop(tree)
+
+
+def _awaits_query_in_loop(tree: LazyAst) -> bool:
+    """A superset of what ``QueryInLoop`` reports: the loop's once-evaluated part and the
+    function boundaries are not told apart here."""
+    awaited = [
+        (node.lineno, node.col_offset) for node in tree.of_type(ast.Await)  # type: ignore[attr-defined]
+        if type(node.value) is ast.Call  # type: ignore[attr-defined]
+        and (type(node.value.func) is ast.Name  # type: ignore[attr-defined]
+             or (type(node.value.func) is ast.Attribute and node.value.func.attr in DB_QUERIES))  # type: ignore[attr-defined]
+    ]
+    if not awaited:
+        return False
+    loops = [((loop.lineno, loop.col_offset), (loop.end_lineno, loop.end_col_offset))  # type: ignore[attr-defined]
+             for loop in tree.of_type(*_LOOPS)]
+    return any(start <= place <= end for place in awaited for start, end in loops)
 
 
 class QueryInLoop(Rule):
@@ -67,6 +99,9 @@ class QueryInLoop(Rule):
         # ``db: DbSession`` with the alias in another module names no session type here:
         # such files pass when they name an async session alias or instance the project defines
         # (the text check first: it rejects most files for a fraction of `_SESSIONS`' cost)
+        summary = project.summary_for(path) if project is not None else None
+        if summary is not None and summary.extra.get(LOOP_AWAITS, True) is False:
+            return False
         return cls.applies_to(text, options) and (_SESSIONS(text) or uses_project_async_io(text, project))
 
     def __init__(self, ctx, options) -> None:
