@@ -10,8 +10,9 @@ that edit changes those facts.
 Entries are JSON files named after the file's path (so a changed file overwrites its entry
 rather than piling up), written atomically (temporary file + ``os.replace``): concurrent runs
 may race, but every entry is whole and self-checking. A run that lints many files writes
-them all into one pack instead (``pack.json``, valid for one project state), read first. An entry is trusted only when its
-schema, key and every field check out; anything else is a miss and the file is re-linted.
+them all into one pack instead (``pack.json``, valid for one project state), read first.
+An entry is trusted only when its schema, key and every field check out; anything else is
+a miss and the file is re-linted.
 """
 from __future__ import annotations
 

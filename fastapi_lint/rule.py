@@ -187,7 +187,7 @@ class Rule:
                            options: Optional[Mapping[str, Any]] = None) -> bool:
         """A second prefilter, with ``applies_to``, that can use the project index: rules
         whose reach depends on other modules (a handler registered elsewhere), or on what
-        the project pass's ``ast`` parse saw in this very file (``project.summary_for(path)``).
+        the project pass's ``ast`` parse saw in this very file (``project.file_fact(path, name)``).
         Same contract: never False where the rule would report."""
         return True
 

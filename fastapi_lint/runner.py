@@ -111,6 +111,11 @@ def _index_project(files: Sequence[SourceFile], root: str, hashed: bool,
 _SNAPSHOT_SLACK = 16
 
 
+def _many(changed: int, total: int) -> bool:
+    """Too many changed files to cache one by one: the run rewrites one file for all."""
+    return changed > max(_SNAPSHOT_SLACK, total // 50)
+
+
 def _remember(fresh: Dict[str, SnapshotEntry], stats: Dict[int, os.stat_result], number: int,
               absolute: str, content: str, summary: ModuleSummary) -> None:
     """Put a summary read or made this run into the next snapshot, under the file's stat."""
@@ -191,7 +196,7 @@ def _index_files(files: Sequence[SourceFile], root: str, hashed: bool,
                 continue
         todo.append(number)
     # a few changed files are cheap to check one by one; rewriting the snapshot is not
-    rewrite = summaries is not None and (snapshot is None or missed > max(_SNAPSHOT_SLACK, len(files) // 50))
+    rewrite = summaries is not None and (snapshot is None or _many(missed, len(files)))
     tasks = [Task(files[i].display, files[i].absolute) for i in todo]
     # the new snapshot will hold every summary made now: no entry per file (creating them
     # cost a cold run about a millisecond a file on the benchmark machine)
@@ -274,7 +279,7 @@ def _run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]]
         _share_tables(project, config, rules)
     # many files linted afresh: one pack of every file's entry, as the summaries' snapshot;
     # a few: an entry each, written by the workers
-    pack = store is not None and len(todo) > max(_SNAPSHOT_SLACK, len(files) // 50)
+    pack = store is not None and _many(len(todo), len(files))
     linter = _FileLinter(settings, None if pack else store, digests=pack)
     outcome = lint_tasks(tasks, [sizes[i] for i in todo], linter, jobs, advance)
     for file_result in outcome.results.values():

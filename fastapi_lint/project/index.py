@@ -480,6 +480,12 @@ class ProjectIndex:
         """The summary made from the file at ``path`` (absolute), if the index has it."""
         return self._by_path.get(path) if path is not None else None
 
+    def file_fact(self, path: Optional[str], name: str) -> Any:
+        """What collector ``name`` recorded about the file at ``path`` itself (a prefilter's
+        fact); None when it recorded nothing or the index lacks the file: unknown."""
+        summary = self.summary_for(path)
+        return summary.extra.get(name) if summary is not None else None
+
     def find_module(self, dotted_module: str, importer: Optional[str] = None) -> Optional[ModuleSummary]:
         """The module ``import dotted_module`` imports (see :meth:`resolve_module`)."""
         found = self.resolve_module(dotted_module, importer)

@@ -99,8 +99,7 @@ class QueryInLoop(Rule):
         # ``db: DbSession`` with the alias in another module names no session type here:
         # such files pass when they name an async session alias or instance the project defines
         # (the text check first: it rejects most files for a fraction of `_SESSIONS`' cost)
-        summary = project.summary_for(path) if project is not None else None
-        if summary is not None and summary.extra.get(LOOP_AWAITS, True) is False:
+        if project is not None and project.file_fact(path, LOOP_AWAITS) is False:
             return False
         return cls.applies_to(text, options) and (_SESSIONS(text) or uses_project_async_io(text, project))
 

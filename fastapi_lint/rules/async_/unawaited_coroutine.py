@@ -220,8 +220,7 @@ class UnawaitedCoroutine(Rule):
     def applies_in_project(cls, text, project, path=None, options=None) -> bool:
         # a session typed by an alias another module defines (``db: DbSession``) names no
         # session type here: such files pass when the project defines one
-        summary = project.summary_for(path) if project is not None else None
-        dropped = summary.extra.get(DROPPED_CALLS) if summary is not None else None
+        dropped = project.file_fact(path, DROPPED_CALLS) if project is not None else None
         if dropped is not None:
             methods, own = dropped
             if not (methods or own):

@@ -149,5 +149,4 @@ def _segment(lines: List[str], node: ast.AST) -> str:
 
 def log_calls(project, path: Optional[str]) -> Optional[Tuple[bool, str]]:
     """(any eager message, the calls' text) of the file at ``path``; None: unknown."""
-    summary = project.summary_for(path) if project is not None else None
-    return None if summary is None else summary.extra.get(LOG_CALLS)
+    return project.file_fact(path, LOG_CALLS) if project is not None else None

@@ -249,8 +249,7 @@ class SqlStringBuilding(LocalValuesRule):
 
     @classmethod
     def applies_in_project(cls, text, project, path=None, options=None) -> bool:
-        summary = project.summary_for(path) if project is not None else None
-        return summary is None or summary.extra.get(SQL_STRINGS, True) is not False
+        return project is None or project.file_fact(path, SQL_STRINGS) is not False
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
