@@ -80,6 +80,32 @@ def test_a_project_client_name_counts_only_as_a_whole_name(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("source, expected", [
+    ("from db import session\n", True),
+    ("from db import (\n    other,  # see (x)\n    session,\n)\n", True),
+    ("from db import other, \\\n    session\n", True),
+    ("import db\n\nasync def f():\n    db.session.commit()\n", True),
+    ("import app\n\nasync def f():\n    app.db.session.commit()\n", True),
+    ("async def f(x):\n    x[0].session.commit()\n", True),  # not a name: kept
+    # a local name, written bare: not the other module's
+    ("async def f(session):\n    session.commit()\n", False),
+    # an attribute of self or cls is typed by the class (an import or a local name)
+    ("class A:\n    async def f(self):\n        self.session.commit()\n", False),
+    # a package on a module path
+    ("from app.session.models import User\n\nasync def f(session):\n    session.commit()\n", False),
+])
+def test_a_project_client_name_reaches_a_module_only_through_an_import(tmp_path, source, expected) -> None:
+    from fastapi_lint.rules.async_._async_io import uses_project_async_io
+
+    db = "from sqlalchemy.ext.asyncio import AsyncSession\n\nsession = AsyncSession()\n"
+    (tmp_path / "db.py").write_text(db)
+    (tmp_path / "user.py").write_text(source)
+    index = ProjectIndex.build([(str(tmp_path / "db.py"), db), (str(tmp_path / "user.py"), source)], str(tmp_path))
+    assert uses_project_async_io(source, index, str(tmp_path / "user.py")) is expected
+    # the module that binds it may use it bare
+    assert uses_project_async_io(db + "\nasync def f():\n    session.commit()\n", index, str(tmp_path / "db.py"))
+
+
+@pytest.mark.parametrize("source, expected", [
     ("async def f(db, ids):\n    for i in ids:\n        await db.execute(i)\n", True),
     ("async def f(db, ids):\n    async for i in ids:\n        await db.get(i)\n", True),
     ("async def f(db, ids):\n    while ids:\n        await run(ids.pop())\n", True),  # a name: may be a query

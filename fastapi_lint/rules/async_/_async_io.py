@@ -9,7 +9,7 @@ import functools
 import re
 from typing import Any, Optional, Tuple
 
-from fastapi_lint.project.instances import project_instance, project_instance_names
+from fastapi_lint.project.instances import INSTANCES, project_instance, project_instance_names
 
 # Database sessions and connections: one query at a time, and every query is a coroutine.
 DB_TYPES = frozenset({
@@ -75,23 +75,72 @@ def through_project(project: Any, resolved: Optional[str]) -> Optional[str]:
     return project_instance(project, resolved) or resolved
 
 
-def uses_project_async_io(text: str, project: Any) -> bool:
-    """Whether ``text`` may use a name some project module binds to an async session,
-    connection or client type (``db: DbSession``, imported from ``app/deps.py``): it writes
-    one of those names, or star-imports."""
+def uses_project_async_io(text: str, project: Any, path: Optional[str] = None) -> bool:
+    """Whether ``text`` may use a name some project module binds at module level to an async
+    session, connection or client type (``db: DbSession``, imported from ``app/deps.py``).
+
+    Another module's name reaches this file only through an import: ``from app.deps import
+    DbSession`` (the name in an import statement), ``deps.DbSession`` (an attribute) or
+    ``import *``. Written bare, it is the name of something local (a parameter called
+    ``session``), unless this module is (``path``) one that binds it."""
     names = project_instance_names(project, _ASYNC_IO_PREFIXES)
     if not names:
         return False
     if "import *" in text:
         return True
-    # written as a name, not inside a longer one (`session` in `db_session`, `sessionmaker`);
-    # the cheap substring test first, the word test only for the names it finds
-    return any(name in text and _word(name).search(text) is not None for name in names)
+    own = project.file_fact(path, INSTANCES) if path is not None else None
+    imported: Optional[str] = None
+    for name in names:
+        if name not in text:  # the cheap substring test first
+            continue
+        if path is None or (isinstance(own, dict) and name in own):
+            if _word(name).search(text) is not None:
+                return True
+            continue
+        if _module_attribute(name, text):
+            return True
+        if imported is None:
+            imported = " ".join(_IMPORT_STATEMENT.findall(text))
+        if name in imported and _word(name).search(imported) is not None:
+            return True
+    return False
+
+
+# ``from a import b``, ``from a import (b,\n c)``, ``import a.b as c``, with ``\`` continuations
+_IMPORT_STATEMENT = re.compile(r"\bimport\b[ \t]*(?:\((?:[^)#]|#[^\n]*\n)*\)|(?:[^\n\\]|\\[\s\S])*)")
 
 
 @functools.lru_cache(maxsize=1024)
 def _word(name: str) -> "re.Pattern[str]":
     return re.compile(r"(?<!\w)%s(?!\w)" % re.escape(name))
+
+
+def _module_attribute(name: str, text: str) -> bool:
+    """Whether ``text`` reads ``name`` as an attribute of something that may be a module
+    (``deps.session``, ``app.db.session``): not of ``self``/``cls`` (their attributes resolve
+    through the class's own annotations, which are imports or local names), and not as a
+    package in a ``from a.session.b import c`` module path."""
+    for match in _attribute(name).finditer(text):
+        head = _CHAIN_END.search(text, max(0, match.start() - 200), match.start())
+        if head is None:
+            return True  # ``(...).session``, ``x[0].session``: not a name, keep it
+        if head.group(1) in ("self", "cls"):
+            continue
+        line = text.rfind("\n", 0, head.start()) + 1
+        if _FROM.fullmatch(text, line, head.start()):
+            continue
+        return True
+    return False
+
+
+@functools.lru_cache(maxsize=1024)
+def _attribute(name: str) -> "re.Pattern[str]":
+    return re.compile(r"\.\s*%s(?!\w)" % re.escape(name))
+
+
+# the dotted chain that ends where a ``.name`` starts, and its first name
+_CHAIN_END = re.compile(r"(?<![\w.])(\w+)(?:[ \t]*\.[ \t]*\w+)*[ \t]*\Z")
+_FROM = re.compile(r"[ \t]*from[ \t]+")
 
 
 _ASYNC_IO_PREFIXES = ("sqlalchemy.ext.asyncio.", "sqlmodel.ext.asyncio.", "asyncpg.", "httpx.AsyncClient")

@@ -101,7 +101,7 @@ class QueryInLoop(Rule):
         # (the text check first: it rejects most files for a fraction of `_SESSIONS`' cost)
         if project is not None and project.file_fact(path, LOOP_AWAITS) is False:
             return False
-        return cls.applies_to(text, options) and (_SESSIONS(text) or uses_project_async_io(text, project))
+        return cls.applies_to(text, options) and (_SESSIONS(text) or uses_project_async_io(text, project, path))
 
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)

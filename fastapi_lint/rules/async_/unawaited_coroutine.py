@@ -227,8 +227,8 @@ class UnawaitedCoroutine(Rule):
                 return False
             if not own:  # the receiver must be a session or client: a type written here, or
                 # a name another module binds to one
-                return _KNOWN_COROUTINES(text) or uses_project_async_io(text, project)
-        return _KNOWN_COROUTINES(text) or _calls_own_coroutine(text) or uses_project_async_io(text, project)
+                return _KNOWN_COROUTINES(text) or uses_project_async_io(text, project, path)
+        return _KNOWN_COROUTINES(text) or _calls_own_coroutine(text) or uses_project_async_io(text, project, path)
 
     def __init__(self, ctx, options) -> None:
         super().__init__(ctx, options)
