@@ -8,6 +8,7 @@ import libcst as cst
 from fastapi_lint.names import keyword
 from fastapi_lint.rule import Default, Related, Rule, Severity
 from fastapi_lint.rules._text import universal_newlines
+from fastapi_lint.project import module_name_for
 from fastapi_lint.project.models import MASKED_CLASS, MODELS, Key, ModelIndex, RouteExposure, model_index
 from fastapi_lint.rules.models._sensitive import FIELD_WORDS, _NOT_SUFFIXES, _derived
 from fastapi_lint.words import name_parts, says_secret
@@ -25,6 +26,8 @@ _FIELD_NAME = (
     + r")\w*)(?:[ \t)]|\\\n)*:"
 )
 _FIELDS = (re.compile("\n" + _FIELD_NAME), re.compile(";" + _FIELD_NAME))
+# every class statement's name (a superset of the top-level classes the rule reads)
+_CLASS_NAME = re.compile(r"\bclass\s+(\w+)")
 # tokens a login/token endpoint issues to their owner: returning them is the point
 _ISSUED_TOKENS = frozenset({"access_token", "refresh_token", "id_token"})
 # a response model or route named so hands a credential out (`ApiTokenCreatedResponse`,
@@ -144,6 +147,18 @@ class SensitiveFieldInResponseModel(Rule):
                 if says_secret(text[match.start(1):match.end(1)], FIELD_WORDS, _NOT_SUFFIXES) is not None:
                     return True
         return False
+
+    @classmethod
+    def applies_in_project(cls, text, project, path=None, options=None) -> bool:
+        # a field is reported only in a class some route's response, or a model named like a
+        # response, outputs: a module none of whose classes is one has nothing to report
+        # (every `class X` of the text, not only the top-level ones the index records)
+        if project is None or path is None:
+            return True
+        module = module_name_for(path, project.root)[0]  # as the lint names it
+        index = model_index(project)
+        return any(index.route_exposures((module, name)) or index.named_exposures((module, name))
+                   for name in set(_CLASS_NAME.findall(text)))
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         # the tracker has pushed the class frame: [module, class] is a top-level class
