@@ -25,7 +25,15 @@ def _fact(source: str):
     ("async def save():\n    pass\ndef f():\n    save()\n", (False, True)),
     ("class A:\n    async def save(self):\n        pass\n    def f(self):\n        self.save()\n", (False, True)),
     ("from asyncio import sleep as nap\nnap(1)\n", (False, True)),
-    ("def f(callback):\n    callback()\n", (False, True)),
+    ("async def f(db):\n    commit = db.commit\n    commit()\n", (False, True)),
+    ("async def f(db):\n    with db.begin as go:\n        go()\n", (False, False)),  # not a coroutine's name
+    ("def f(run):\n    go = run\n    go()\n", (False, True)),  # an alias: of what, the rule knows
+    # a method held by an attribute of self (the rule resolves `self._commit` to it)
+    ("class A:\n    def __init__(self, db):\n        self._commit = db.commit\n"
+     "    async def f(self):\n        self._commit()\n", (False, True)),
+    # a parameter is an instance of its annotation, never a coroutine function
+    ("def f(callback):\n    callback()\n", (False, False)),
+    ("async def f(db: AsyncSession):\n    db()\n", (False, False)),
     ("from app.helpers import *\nfoo()\n", (False, True)),
     # awaited, passed on, or nothing a coroutine could be
     ("async def save():\n    pass\nasync def f():\n    await save()\n", (False, False)),

@@ -82,7 +82,8 @@ class _DroppedCalls:
             func = call.func
             if type(func) is ast.Attribute:
                 is_method = func.attr in _COROUTINE_METHODS
-                if not is_method and func.attr not in self.async_names():
+                if not is_method and func.attr not in self.async_names() and not (
+                        type(func.value) is ast.Name and func.value.id == "self" and self.may_be_bound("self." + func.attr)):
                     continue
             elif type(func) is ast.Name:
                 is_method = False
@@ -106,13 +107,27 @@ class _DroppedCalls:
         return self._async_names
 
     def may_be_bound(self, name: str) -> bool:
-        """Whether the module binds ``name`` other than by a sync def, a class or an import
-        of something no coroutine is named: any name stored to, any parameter, an import of
-        a coroutine's name, anything under ``import *``."""
+        """Whether the module may bind ``name`` (or ``self.name``) to a coroutine function: an
+        import of a coroutine's name, anything under ``import *``, or an assignment (``with
+        ... as`` too) of a coroutine method (``commit = db.commit``) or of another name. The
+        rule resolves a name no other way to a coroutine: a parameter's type is an instance
+        (``db: AsyncSession`` is ``AsyncSession()``), not a method."""
         if self._bound is None:
             tree = self.tree
-            bound = {n.id for n in tree.of_type(ast.Name) if type(n.ctx) is not ast.Load}  # type: ignore[attr-defined]
-            bound.update(n.arg for n in tree.of_type(ast.arg))  # type: ignore[attr-defined]
+            bound: Set[str] = set()
+            for node in tree.of_type(ast.Assign, ast.AnnAssign, ast.withitem):
+                if type(node) is ast.withitem:
+                    value, targets = node.context_expr, [node.optional_vars]  # type: ignore[attr-defined]
+                else:
+                    value = node.value  # type: ignore[attr-defined]
+                    targets = node.targets if type(node) is ast.Assign else [node.target]  # type: ignore[attr-defined]
+                if not (type(value) is ast.Name or (type(value) is ast.Attribute and value.attr in _COROUTINE_METHODS)):
+                    continue
+                for target in targets:
+                    if type(target) is ast.Name:
+                        bound.add(target.id)
+                    elif type(target) is ast.Attribute and type(target.value) is ast.Name and target.value.id == "self":
+                        bound.add("self." + target.attr)
             for node in tree.of_type(ast.ImportFrom, ast.Import):
                 for alias in node.names:  # type: ignore[attr-defined]
                     if alias.name == "*":
