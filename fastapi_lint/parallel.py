@@ -78,8 +78,11 @@ def make_chunks(indices: Sequence[int], sizes: Sequence[int], workers: int) -> L
 
 
 def lint_tasks(tasks: Sequence[Task], sizes: Sequence[int], linter: FileLinter, jobs: int,
-               progress: Optional[Callable[[int], None]] = None) -> Outcome:
-    """Lint every task; ``progress(n)`` is told each time ``n`` more files are done."""
+               progress: Optional[Callable[[int], None]] = None,
+               while_waiting: Optional[Callable[[], None]] = None) -> Outcome:
+    """Lint every task; ``progress(n)`` is told each time ``n`` more files are done.
+    ``while_waiting`` is called once the worker processes have the work, when there are
+    any (the main process would only wait): work of its own that the lint does not need."""
     workers = worker_count(jobs, len(tasks))
     if workers == 1:
         outcome = Outcome()
@@ -89,7 +92,7 @@ def lint_tasks(tasks: Sequence[Task], sizes: Sequence[int], linter: FileLinter, 
                 progress(1)
         return outcome
     chunks = make_chunks(range(len(tasks)), sizes, workers)
-    return _in_pool(tasks, chunks, linter, workers, progress)
+    return _in_pool(tasks, chunks, linter, workers, progress, while_waiting)
 
 
 # -- the pool --------------------------------------------------------------------------------
@@ -155,7 +158,8 @@ def _context():
 
 
 def _in_pool(tasks: Sequence[Task], chunks: List[List[int]], linter: FileLinter, workers: int,
-             progress: Optional[Callable[[int], None]]) -> Outcome:
+             progress: Optional[Callable[[int], None]], while_waiting: Optional[Callable[[], None]] = None,
+             ) -> Outcome:
     outcome = Outcome()
     # what the workers inherit (modules, the project index) lives as long as they do: out of
     # the collector's sight, so no collection in a worker scans it (or copies its pages)
@@ -163,14 +167,15 @@ def _in_pool(tasks: Sequence[Task], chunks: List[List[int]], linter: FileLinter,
     if ours:
         gc.freeze()
     try:
-        return _run_pool(tasks, chunks, linter, workers, progress, outcome)
+        return _run_pool(tasks, chunks, linter, workers, progress, outcome, while_waiting)
     finally:
         if ours:
             gc.unfreeze()
 
 
 def _run_pool(tasks: Sequence[Task], chunks: List[List[int]], linter: FileLinter, workers: int,
-              progress: Optional[Callable[[int], None]], outcome: Outcome) -> Outcome:
+              progress: Optional[Callable[[int], None]], outcome: Outcome,
+              while_waiting: Optional[Callable[[], None]] = None) -> Outcome:
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
                                initializer=_init_worker, initargs=(linter,))
     try:
@@ -186,6 +191,8 @@ def _run_pool(tasks: Sequence[Task], chunks: List[List[int]], linter: FileLinter
                         f"worker, among them {min(unsent)}"
                     )
                     break
+        if while_waiting is not None:
+            while_waiting()
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:

@@ -147,6 +147,22 @@ def test_run_results_equal_with_warm_summaries(tmp_path) -> None:
     assert [f.message for f in warm.findings] == [f.message for f in fresh.findings]
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_linting_run_leaves_its_snapshot_for_the_next(tmp_path, summarize_calls, monkeypatch, jobs) -> None:
+    """The snapshot is written while the workers lint (or after a lint without them): the
+    run has written it when it returns, and the next run summarizes nothing."""
+    root = _project(tmp_path)
+    monkeypatch.setattr("fastapi_lint.parallel.MIN_FILES_PER_WORKER", 1, raising=False)
+    rules = rules_for(("FAPI",))
+    cold = runner.run_paths([root], Config(root=root), rules, cache=True, jobs=jobs)
+    assert os.path.exists(_snapshot(root)) and _entries(_cache(root)) == []
+    summarize_calls.clear()
+    shutil.rmtree(os.path.join(root, ".fastapi_lint_cache", "results"))  # lint again, from the summaries
+    warm = runner.run_paths([root], Config(root=root), rules, cache=True, jobs=jobs)
+    assert summarize_calls == []
+    assert [f.sort_key() for f in warm.findings] == [f.sort_key() for f in cold.findings]
+
+
 def test_changed_file_gets_a_fresh_summary(tmp_path, summarize_calls) -> None:
     root = _project(tmp_path)
     _index(root, _cache(root))

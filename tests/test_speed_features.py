@@ -306,3 +306,29 @@ def test_parse_skips_node_validation_and_restores_it(monkeypatch) -> None:
     validated.clear()
     cst.Name("ok")
     assert validated == ["ok"]
+
+
+def test_the_main_process_works_while_the_workers_lint(tmp_path) -> None:
+    """``while_waiting`` runs once, after the workers have the work and before their
+    results are in (a worker here waits for the main process's mark to appear)."""
+    mark = tmp_path / "mark"
+    calls = []
+
+    def work() -> None:
+        calls.append(1)
+        mark.write_text("done")
+
+    tasks = [parallel.Task(str(mark), f"/{n}") for n in range(60)]
+    outcome = parallel.lint_tasks(tasks, [1] * len(tasks), _wait_for_mark, jobs=2, while_waiting=work)
+    assert outcome.errors == [] and calls == [1]
+    assert set(outcome.results.values()) == {True}
+
+
+def _wait_for_mark(task) -> bool:
+    import time
+
+    for _ in range(500):  # up to 5 s: the main process writes it while the workers run
+        if os.path.exists(task.display):
+            return True
+        time.sleep(0.01)
+    return False
