@@ -49,3 +49,18 @@ def test_a_class_named_like_a_response_is_parsed(tmp_path) -> None:
     """seed 001: a password field of a `*Response` model no route is seen returning."""
     models = "from pydantic import BaseModel\n\n\nclass UserResponse(BaseModel):\n    password: str\n"
     assert _applies(tmp_path, "x = 1\n", models)
+
+
+def test_the_cheap_text_test_comes_first(tmp_path, monkeypatch) -> None:
+    """The engine asks the project prefilter before the text one: a module without a field
+    named like a credential is turned away before any whole-project table is built."""
+    import fastapi_lint.rules.models.sensitive_response_field as rule_module
+
+    def no_index(project):
+        raise AssertionError("the model index was built")
+
+    text = "from pydantic import BaseModel\n\n\nclass Item(BaseModel):\n    name: str\n"
+    (tmp_path / "items.py").write_text(text)
+    index = ProjectIndex.build([(str(tmp_path / "items.py"), text)], str(tmp_path))
+    monkeypatch.setattr(rule_module, "model_index", no_index)
+    assert not SensitiveFieldInResponseModel.applies_in_project(text, index, str(tmp_path / "items.py"))

@@ -155,6 +155,8 @@ class SensitiveFieldInResponseModel(Rule):
         # (every `class X` of the text, not only the top-level ones the index records)
         if project is None or path is None:
             return True
+        if not cls.applies_to(text, options or {}):  # the engine asks this first: the cheap test
+            return False
         module = module_name_for(path, project.root)[0]  # as the lint names it
         index = model_index(project)
         return any(index.route_exposures((module, name)) or index.named_exposures((module, name))
