@@ -108,6 +108,22 @@ def test_warm_index_equals_fresh_index(tmp_path, summarize_calls) -> None:
     assert any(summary.apps for summary in fresh.modules.values())
 
 
+def test_sites_from_the_snapshot_are_read_on_demand(tmp_path) -> None:
+    """Positions (read only for a finding's note) stay pickled until a rule asks for them,
+    and then read as they were made."""
+    from fastapi_lint.project.summary_cache import LazyFacts
+
+    root = _project(tmp_path)
+    fresh = _index(root, None)
+    _index(root, _cache(root))
+    warm = _index(root, _cache(root))
+    with_sites = [name for name, summary in fresh.modules.items() if summary.sites]
+    assert with_sites
+    for name in with_sites:
+        assert isinstance(warm.modules[name].sites, LazyFacts)
+        assert dict(warm.modules[name].sites) == fresh.modules[name].sites
+
+
 def _snapshot(root: str) -> str:
     return os.path.join(_cache(root).entries, "project.snapshot")
 
