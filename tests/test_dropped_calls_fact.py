@@ -33,6 +33,11 @@ def _fact(source: str):
      "    async def f(self):\n        self._commit()\n", (False, True)),
     # a parameter is an instance of its annotation, never a coroutine function
     ("def f(callback):\n    callback()\n", (False, False)),
+    # the rule's own coroutines: a module-level `async def` by name, a method through self only
+    ("if True:\n    async def save():\n        pass\nsave()\n", (False, True)),
+    ("def outer():\n    async def inner():\n        pass\n    inner()\n", (False, False)),
+    ("async def run():\n    pass\nasyncio.run(main())\n", (False, False)),
+    ("class A:\n    async def save(self):\n        pass\ndef f(a):\n    a.save()\n", (False, False)),
     ("async def f(db: AsyncSession):\n    db()\n", (False, False)),
     ("from app.helpers import *\nfoo()\n", (False, True)),
     # awaited, passed on, or nothing a coroutine could be
@@ -126,3 +131,23 @@ def test_loop_awaits(source: str, expected: bool) -> None:
     from fastapi_lint.rules.async_.query_in_loop import _awaits_query_in_loop
 
     assert _awaits_query_in_loop(LazyAst(source)) is expected
+
+
+def test_an_imported_name_counts_only_from_the_module_that_binds_it_to_an_async_client(tmp_path) -> None:
+    """``session`` is an async session in ``db`` and a sync one in ``legacy``: importing it
+    from ``legacy`` imports no coroutine (as the rule resolves it); from ``db``, under any
+    alias, it does; a relative import is kept (not resolved here)."""
+    from fastapi_lint.rules.async_._async_io import uses_project_async_io
+
+    files = {
+        "db.py": "from sqlalchemy.ext.asyncio import AsyncSession\n\nsession = AsyncSession()\n",
+        "legacy.py": "from sqlalchemy.orm import Session\n\nsession = Session()\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    index = ProjectIndex.build([(str(tmp_path / n), t) for n, t in files.items()], str(tmp_path))
+    user = str(tmp_path / "user.py")
+    assert not uses_project_async_io("from legacy import session\n", index, user)
+    assert uses_project_async_io("from db import session as s\n", index, user)
+    assert uses_project_async_io("from db import (\n    session,\n)\n", index, user)
+    assert uses_project_async_io("from .db import session\n", index, user)

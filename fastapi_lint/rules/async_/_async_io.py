@@ -89,7 +89,6 @@ def uses_project_async_io(text: str, project: Any, path: Optional[str] = None) -
     if "import *" in text:
         return True
     own = project.file_fact(path, INSTANCES) if path is not None else None
-    imported: Optional[str] = None
     for name in names:
         if name not in text:  # the cheap substring test first
             continue
@@ -97,16 +96,32 @@ def uses_project_async_io(text: str, project: Any, path: Optional[str] = None) -
             if _word(name).search(text) is not None:
                 return True
             continue
-        if _module_attribute(name, text):
-            return True
-        if imported is None:
-            imported = " ".join(_IMPORT_STATEMENT.findall(text))
-        if name in imported and _word(name).search(imported) is not None:
+        if _module_attribute(name, text) or _imports_async_io(name, text, project):
             return True
     return False
 
 
-# ``from a import b``, ``from a import (b,\n c)``, ``import a.b as c``, with ``\`` continuations
+def _imports_async_io(name: str, text: str, project: Any) -> bool:
+    """Whether an import statement of ``text`` may bind ``name`` to an async session or
+    client: ``from app.db import session`` where ``app.db``'s ``session`` is one, as the
+    rule resolves it (a name of the same spelling in another module is not); any plain or
+    relative import that names it."""
+    for statement in _IMPORT_STATEMENT.finditer(text):
+        names = statement.group()
+        if name not in names or _word(name).search(names) is None:
+            continue
+        head = _FROM_HEAD.search(text, max(0, statement.start() - 300), statement.start())
+        if head is None or head.group(1).startswith("."):
+            return True  # ``import a.session``, ``from .db import session``: kept
+        resolved = project_instance(project, f"{head.group(1)}.{name}")
+        if resolved is not None and resolved.startswith(_ASYNC_IO_PREFIXES):
+            return True
+    return False
+
+
+# what follows ``import``: ``from a import b``, ``from a import (b,\n c)``, ``import a.b as c``,
+# with ``\`` continuations; and the ``from a`` before it
+_FROM_HEAD = re.compile(r"\bfrom[ \t]+(\.*[\w.]*)[ \t]+\Z")
 _IMPORT_STATEMENT = re.compile(r"\bimport\b[ \t]*(?:\((?:[^)#]|#[^\n]*\n)*\)|(?:[^\n\\]|\\[\s\S])*)")
 
 

@@ -61,13 +61,14 @@ class _DroppedCalls:
     """A superset of the calls ``UnawaitedCoroutine`` reports, read on the ast: the call of
     a bare expression statement, or of ``name = call()`` where no later name ``name`` in the
     same function reads it whole. Its callee is ``obj.name`` with a coroutine method's name
-    (a session's, a client's) or an `async def`'s of the module, or a plain name that may be
-    bound to a coroutine function (an `async def`, a name assigned or a parameter,
-    ``from asyncio import sleep``)."""
+    (a session's, a client's), ``self.name`` with an `async def` method's name, or a plain
+    name that may be bound to a coroutine function (a module-level `async def`, a name
+    assigned a coroutine method or another name, ``from asyncio import sleep``)."""
 
     def __init__(self, tree: LazyAst) -> None:
         self.tree = tree
-        self._async_names: Optional[Set[str]] = None
+        self._async_functions: Optional[Set[str]] = None
+        self._async_methods: Optional[Set[str]] = None
         self._bound: Optional[Set[str]] = None
         self._uses: Optional[Dict[str, List[Tuple[int, int]]]] = None
 
@@ -82,12 +83,13 @@ class _DroppedCalls:
             func = call.func
             if type(func) is ast.Attribute:
                 is_method = func.attr in _COROUTINE_METHODS
-                if not is_method and func.attr not in self.async_names() and not (
-                        type(func.value) is ast.Name and func.value.id == "self" and self.may_be_bound("self." + func.attr)):
+                # the rule's own coroutines through an attribute: `self.save()` only
+                if not is_method and not (type(func.value) is ast.Name and func.value.id == "self" and (
+                        func.attr in self.async_methods() or self.may_be_bound("self." + func.attr))):
                     continue
             elif type(func) is ast.Name:
                 is_method = False
-                if func.id not in self.async_names() and not self.may_be_bound(func.id):
+                if func.id not in self.async_functions() and not self.may_be_bound(func.id):
                     continue
             else:
                 continue
@@ -101,10 +103,34 @@ class _DroppedCalls:
                 break
         return methods, own
 
-    def async_names(self) -> Set[str]:
-        if self._async_names is None:
-            self._async_names = {f.name for f in self.tree.of_type(ast.AsyncFunctionDef)}  # type: ignore[attr-defined]
-        return self._async_names
+    def async_functions(self) -> Set[str]:
+        """The module's own `async def` functions: at module level (in an ``if``, ``try`` or
+        ``with`` there too), the only functions a name resolves to."""
+        if self._async_functions is None:
+            found: Set[str] = set()
+            module = self.tree.get()
+            stack = list(module.body) if module is not None else []
+            while stack:
+                node = stack.pop()
+                if type(node) is ast.AsyncFunctionDef:
+                    found.add(node.name)
+                elif isinstance(node, (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.While)) \
+                        or type(node).__name__ == "TryStar":
+                    for field in ("body", "orelse", "finalbody", "handlers"):
+                        stack.extend(getattr(node, field, ()))
+                elif type(node) is ast.ExceptHandler:
+                    stack.extend(node.body)
+            self._async_functions = found
+        return self._async_functions
+
+    def async_methods(self) -> Set[str]:
+        """The `async def` methods of the module's classes (``self.save()``)."""
+        if self._async_methods is None:
+            self._async_methods = {
+                item.name for cls in self.tree.of_type(ast.ClassDef)
+                for item in cls.body if type(item) is ast.AsyncFunctionDef  # type: ignore[attr-defined]
+            }
+        return self._async_methods
 
     def may_be_bound(self, name: str) -> bool:
         """Whether the module may bind ``name`` (or ``self.name``) to a coroutine function: an
