@@ -154,3 +154,24 @@ def test_secret_names_after_non_ascii_text() -> None:
     prefix = "doc = '\u0130\u0130\u0130'\n"
     assert may_bind_secret(prefix + "token = 'abc'\n")
     assert not may_bind_secret(prefix + "token: str\ntoken = None\n")
+
+
+@pytest.mark.parametrize("source, expected", [
+    # built: an f-string with a hole, `+`, `%`, `.format()`, `+=`, a name followed to its text
+    ('def f(x):\n    return f"SELECT a FROM t WHERE id = {x}"\n', True),
+    ('def f(x):\n    return "SELECT a FROM t WHERE id = " + x\n', True),
+    ('def f(x):\n    return "SELECT a FROM t WHERE id = %s" % x\n', True),
+    ('def f(x):\n    return "SELECT a FROM t WHERE id = {}".format(x)\n', True),
+    ('def f(x):\n    q = "SELECT a FROM t"\n    q += " WHERE id = " + x\n    return q\n', True),
+    ('BASE = "SELECT a FROM t"\n\ndef f(x):\n    return f"{BASE} WHERE id = {x}"\n', True),
+    ('def f(x):\n    base = "SELECT a"\n    rest = base\n    return f"{rest} FROM t WHERE id = {x}"\n', True),
+    # not built: SQL in constants, in docstrings, in an f-string without a hole
+    ('from sqlalchemy import text\n\nQUERY = text("SELECT a FROM t")\n\ndef f(x):\n    return f"{x}!"\n', False),
+    ('def f(x):\n    """SELECT a FROM t."""\n    return x + 1\n', False),
+    ('def f():\n    return f"SELECT a FROM t"\n', False),
+])
+def test_sql_strings_fact_is_what_the_module_builds(source: str, expected: bool) -> None:
+    from fastapi_lint.project.index import LazyAst
+    from fastapi_lint.rules.security.sql_string_building import _built_strings, may_build_sql
+
+    assert may_build_sql("\n".join(_built_strings(LazyAst(source)))) is expected

@@ -62,9 +62,11 @@ def may_build_sql(text: str) -> bool:
     return any(second.lower() in text for first in openings for second in _SECOND_KEYWORDS[first.upper()])
 
 
-# What the project pass's `ast` parse tells the prefilter: whether the strings of the module
-# that are not docstrings or other bare string statements (whose text is never built into a
-# query) may still read as SQL. Sqlalchemy-like code has SQL in its docstrings only.
+# What the project pass's `ast` parse tells the prefilter: whether the strings the module
+# builds may read as SQL. The rule judges only a built string (an f-string with holes, `+`,
+# `%`, `.format()`, `+=`), whose pieces are the literals of that expression and of the
+# strings its names are bound to; a module whose SQL sits in constants (`text("SELECT 1")`)
+# or docstrings builds none.
 SQL_STRINGS = "sql_strings"
 
 
@@ -75,23 +77,70 @@ def _collect_sql_strings(path: str, text: str, summary: ModuleSummary, tree: Laz
         return
     if tree.get() is None:  # CPython cannot read it: leave it to the parse
         return
-    summary.extra[SQL_STRINGS] = may_build_sql("\n".join(_code_strings(tree)))
+    summary.extra[SQL_STRINGS] = may_build_sql("\n".join(_built_strings(tree)))
 
 
-def _code_strings(tree: LazyAst) -> List[str]:
-    """Each string literal outside bare string statements, quoted (an f-string's holes as
+def _built_strings(tree: LazyAst) -> List[str]:
+    """The literals that may be pieces of a built string, quoted (an f-string's holes as
     `{}`), so that ``may_build_sql`` reads them as it reads source (in any order: each is
-    quoted on its own)."""
-    bare = {id(node.value) for node in tree.of_type(ast.Expr)}  # type: ignore[attr-defined]
+    quoted on its own): those inside the expressions that build strings, and those of the
+    values bound to any name such an expression (or such a value) names, followed as the
+    rule follows names (a superset: every binding of the name, anywhere in the module)."""
     strings: List[str] = []
-    for node in tree.of_type(ast.Constant):
-        if id(node) not in bare:
-            value = node.value  # type: ignore[attr-defined]
-            if isinstance(value, bytes):
-                value = value.decode("latin-1")
-            if isinstance(value, str):
-                strings.append('"' + value + '" ')
-    strings.extend('"{}" ' for _ in tree.of_type(ast.FormattedValue))
+    names: List[str] = []
+    seen: Set[int] = set()
+
+    def take(root: ast.AST) -> None:
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            kind = type(node)
+            if kind is ast.Constant:
+                value = node.value  # type: ignore[attr-defined]
+                if isinstance(value, bytes):
+                    value = value.decode("latin-1")
+                if isinstance(value, str):
+                    strings.append('"' + value + '" ')
+            elif kind is ast.FormattedValue:
+                strings.append('"{}" ')
+            elif kind is ast.Name:
+                names.append(node.id)  # type: ignore[attr-defined]
+            stack.extend(ast.iter_child_nodes(node))
+
+    for node in tree.of_type(ast.BinOp, ast.AugAssign, ast.JoinedStr, ast.Call):
+        kind = type(node)
+        if kind is ast.BinOp or kind is ast.AugAssign:
+            builds = type(node.op) in (ast.Add, ast.Mod)  # type: ignore[attr-defined]
+        elif kind is ast.JoinedStr:
+            builds = any(type(v) is ast.FormattedValue for v in node.values)  # type: ignore[attr-defined]
+        else:
+            func = node.func  # type: ignore[attr-defined]
+            builds = type(func) is ast.Attribute and func.attr == "format"
+        if builds:
+            take(node)
+    if not names:
+        return strings
+    bound: Dict[str, List[ast.AST]] = {}
+    for node in tree.of_type(ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr):
+        value = getattr(node, "value", None)
+        if value is None:
+            continue
+        targets = node.targets if type(node) is ast.Assign else [node.target]  # type: ignore[attr-defined]
+        for target in targets:
+            for inner in ast.walk(target):
+                if type(inner) is ast.Name:
+                    bound.setdefault(inner.id, []).append(value)  # type: ignore[attr-defined]
+    followed: Set[str] = set()
+    while names:
+        name = names.pop()
+        if name in followed:
+            continue
+        followed.add(name)
+        for value in bound.get(name, ()):
+            take(value)
     return strings
 
 
