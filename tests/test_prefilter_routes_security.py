@@ -175,3 +175,43 @@ def test_sql_strings_fact_is_what_the_module_builds(source: str, expected: bool)
     from fastapi_lint.rules.security.sql_string_building import _built_strings, may_build_sql
 
     assert may_build_sql("\n".join(_built_strings(LazyAst(source)))) is expected
+
+
+@pytest.mark.parametrize("source, expected", [
+    ('API_KEY = "f3a9c1d2e4b5"\n', True),
+    ('class Settings:\n    secret_key: str = "f3a9c1d2e4b5"\n', True),
+    ('connect(password="hunter2-prod")\n', True),
+    ('def login(token="f3a9c1d2e4b5"):\n    pass\n', True),
+    ('def login(*, token="f3a9c1d2e4b5"):\n    pass\n', True),
+    ('SECRET = os.getenv("SECRET", "f3a9c1d2e4b5")\n', True),
+    ('self.client_secret = "f3a9c1d2e4b5"\n', True),
+    # names that say a secret, values that are not one
+    ('token_type = "bearer"\n', False),
+    ('API_KEY = os.getenv("API_KEY")\n', False),
+    ('password_field = "password"\n', False),
+    ('def f(token=None):\n    pass\n', False),
+    ('fake_token = "f3a9c1d2e4b5"\n', False),
+])
+def test_secret_literals_fact(source: str, expected: bool) -> None:
+    from fastapi_lint.project.index import LazyAst
+    from fastapi_lint.rules.security.hardcoded_secret import _may_be_credential, _named_values
+
+    assert any(_may_be_credential(name, value) for name, value in _named_values(LazyAst(source))) is expected
+
+
+def test_a_key_format_or_jwt_key_still_passes_without_a_named_literal(tmp_path) -> None:
+    from fastapi_lint.project.index import ProjectIndex
+    from fastapi_lint.rules.security.hardcoded_secret import SECRET_LITERALS, HardcodedSecret
+
+    sources = {
+        "keys.py": 'token_type = "bearer"\nAWS = "AKIAIOSFODNN7EXAMPLE"\n',
+        "jwt_use.py": 'import jwt\n\ntoken_type = "bearer"\n\ndef f(p):\n    return jwt.encode(p, "s3cr3t-value")\n',
+        "plain.py": 'token_type = "bearer"\n',
+    }
+    for name, text in sources.items():
+        (tmp_path / name).write_text(text)
+    index = ProjectIndex.build([(str(tmp_path / n), t) for n, t in sources.items()], str(tmp_path))
+    for name, text in sources.items():
+        path = str(tmp_path / name)
+        assert index.file_fact(path, SECRET_LITERALS) is False
+        assert HardcodedSecret.applies_in_project(text, index, path) is (name != "plain.py")

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+import ast
 import re
 from collections import Counter
-from typing import Dict, Optional, Set, Tuple
+from typing import Dict, Iterator, Optional, Set, Tuple
 
 import libcst as cst
 
 from fastapi_lint.credentials import FAKE_WORDS, KEY_FORMATS, KEY_STARTS, ValueKind, classify, key_format
 from fastapi_lint.names import argument, dotted, iter_params, string_value
 from fastapi_lint.prefilter import resolvable
+from fastapi_lint.project import LazyAst, ModuleSummary, collector
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.project.served import in_script_paths
 from fastapi_lint.words import SECRET_WORDS, name_parts, secret_role
@@ -201,6 +203,63 @@ def literal_text(expr: Optional[cst.BaseExpression]) -> Optional[str]:
     return text if text is not None and text.strip() else None
 
 
+# What the project pass's `ast` parse tells the prefilter: whether the module gives a literal
+# the rule could judge a credential to a name saying secret (an assignment, an annotated
+# one, a keyword argument, a parameter default; the literal itself or a call's argument,
+# as `Field(default=...)`/`getenv(..., "...")` give it). A superset of what the rule
+# reports by name: names that merely mention a secret word (`token_type="bearer"`,
+# `password_field="pwd"`) are most modules the text check lets through.
+SECRET_LITERALS = "secret_literals"
+
+
+@collector(SECRET_LITERALS, triggers=tuple(_WORDS) + tuple(w.replace("_", "") for w in _WORDS if "_" in w))
+def _collect_secret_literals(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
+    if not may_bind_secret(text):
+        summary.extra[SECRET_LITERALS] = False
+        return
+    if tree.get() is None:  # CPython cannot read it: leave it to the parse
+        return
+    summary.extra[SECRET_LITERALS] = any(_may_be_credential(name, value) for name, value in _named_values(tree))
+
+
+def _named_values(tree: LazyAst) -> Iterator[Tuple[str, ast.expr]]:
+    """(name, value) of every binding the rule judges by name."""
+    for node in tree.of_type(ast.Assign, ast.AnnAssign, ast.keyword, ast.FunctionDef, ast.AsyncFunctionDef):
+        kind = type(node)
+        if kind is ast.keyword:
+            if node.arg is not None:  # type: ignore[attr-defined]
+                yield node.arg, node.value  # type: ignore[attr-defined]
+        elif kind is ast.Assign or kind is ast.AnnAssign:
+            value = node.value  # type: ignore[attr-defined]
+            if value is None:
+                continue
+            for target in node.targets if kind is ast.Assign else [node.target]:  # type: ignore[attr-defined]
+                if type(target) is ast.Name:
+                    yield target.id, value
+                elif type(target) is ast.Attribute:
+                    yield target.attr, value
+        else:
+            arguments = node.args  # type: ignore[attr-defined]
+            positional = arguments.posonlyargs + arguments.args
+            for param, default in zip(positional[len(positional) - len(arguments.defaults):], arguments.defaults):
+                yield param.arg, default
+            for param, default in zip(arguments.kwonlyargs, arguments.kw_defaults):
+                if default is not None:
+                    yield param.arg, default
+
+
+def _may_be_credential(name: str, value: ast.expr) -> bool:
+    if secret_word(name) is None or FAKE_WORDS.intersection(name_parts(name)):
+        return False
+    # the literal, or any literal argument of a call (the rule reads `Field`'s and `getenv`'s)
+    literals = [value] if type(value) is not ast.Call else \
+        list(value.args) + [k.value for k in value.keywords]  # type: ignore[attr-defined]
+    return any(type(literal) is ast.Constant and isinstance(literal.value, str)  # type: ignore[attr-defined]
+               and literal.value.strip()  # type: ignore[attr-defined]
+               and classify(literal.value, name) is not ValueKind.NOT_CREDENTIAL  # type: ignore[attr-defined]
+               for literal in literals)
+
+
 class HardcodedSecret(Rule):
     """
     ## What it does
@@ -281,6 +340,17 @@ class HardcodedSecret(Rule):
     def applies_to(cls, text, options) -> bool:
         if may_bind_secret(text):
             return True
+        return cls._unnamed_literals(text)
+
+    @classmethod
+    def applies_in_project(cls, text, project, path=None, options=None) -> bool:
+        named = project.file_fact(path, SECRET_LITERALS) if project is not None else None
+        if named is False:  # no literal given to a secret's name: a key format or a jwt key
+            return cls._unnamed_literals(text)
+        return True
+
+    @staticmethod
+    def _unnamed_literals(text: str) -> bool:
         if any(start in text for start in KEY_STARTS) and _KEY_LITERAL.search(text):
             return True
         return _JWT_CALLS(text)  # a literal key of jwt.encode/jwt.decode
