@@ -215,3 +215,24 @@ def test_a_key_format_or_jwt_key_still_passes_without_a_named_literal(tmp_path) 
         path = str(tmp_path / name)
         assert index.file_fact(path, SECRET_LITERALS) is False
         assert HardcodedSecret.applies_in_project(text, index, path) is (name != "plain.py")
+
+
+@pytest.mark.parametrize("call, expected", [
+    ('logger.info("Token refreshed for user %s", user_id)', False),  # a message's words
+    ('logger.info(f"Token refreshed for {user_id}")', False),
+    ('logger.info("refreshed %s", token)', True),
+    ('logger.info(f"refreshed {token}")', True),
+    ('logger.info("refreshed", extra={"api_key": key})', True),
+    ('logger.info("%s", data["password"])', True),
+    ('logger.info(headers.get("authorization"))', True),
+    ('logger.info("{}".format(x), password=pw)', True),
+])
+def test_secret_in_log_reads_the_code_of_what_is_logged(tmp_path, call: str, expected: bool) -> None:
+    from fastapi_lint.project.index import ProjectIndex
+    from fastapi_lint.rules.logging.secret_in_log import SecretInLog
+
+    text = f"import logging\n\nlogger = logging.getLogger(__name__)\n\n\ndef f(user_id, token, key, data, headers, x, pw):\n    {call}\n"
+    path = tmp_path / "app.py"
+    path.write_text(text)
+    index = ProjectIndex.build([(str(path), text)], str(tmp_path))
+    assert SecretInLog.applies_in_project(text, index, str(path)) is expected

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from typing import Dict, Iterator, Optional, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -57,6 +57,54 @@ _DICT_CALL = re.compile(r"\bdict\s*\(([^)]*)")
 _TARGET = re.compile(r"(?<![.\w])([A-Za-z_]\w*)\s*(?:=(?!=)|\[)")
 # a string that is not an f-string: its words name nothing the call logs
 _PLAIN_STRING = re.compile(r"""(?<![fF\w])[rRbBuU]?("|')(?:\\.|(?!\1)[^\\\n])*\1""")
+
+
+# a plain string literal that is no key (a dict display's `"token":`, a subscript's
+# `["token"]`): its words name nothing the call logs
+_MESSAGE = re.compile(r"""(?<![fF\w])[rRbBuU]?("|')(?:\\.|(?!\1)[^\\\n])*\1(?!\s*[:\]])""")
+# an f-string on one line: only its holes are code
+_F_STRING = re.compile(r"""(?<!\w)(?:[rRbBuU]?[fF]|[fF][rRbBuU])("|')((?:\\.|(?!\1)[^\\\n])*)\1""")
+# the call ``.get(`` whose first argument is a key (`headers.get("authorization")`)
+_GET_CALL_END = re.compile(r"\bget\s*\(\s*\Z")
+
+
+def _logged_code(said: str) -> str:
+    """The logging calls' text without the words of their messages: plain string literals
+    blanked, f-strings reduced to their holes; keys (of dict displays, subscripts and
+    ``.get()``) kept, as the rule reads them."""
+    said = _F_STRING.sub(lambda m: " ".join(_holes(m.group(2))), said)
+
+    def blank(match: "re.Match[str]") -> str:
+        if _GET_CALL_END.search(said, max(0, match.start() - 40), match.start()):
+            return match.group()
+        return '""'
+
+    return _MESSAGE.sub(blank, said)
+
+
+def _holes(content: str) -> List[str]:
+    """The ``{...}`` parts of an f-string's content (``{{`` is a brace of the text)."""
+    holes: List[str] = []
+    depth = 0
+    start = 0
+    index = 0
+    while index < len(content):
+        char = content[index]
+        if depth == 0 and content.startswith(("{{", "}}"), index):
+            index += 2
+            continue
+        if char == "{":
+            if depth == 0:
+                start = index
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
+            if depth == 0:
+                holes.append(content[start:index + 1])
+        index += 1
+    if depth:
+        holes.append(content[start:])  # unbalanced: keep the rest
+    return holes
 
 
 def _dict_targets(text: str) -> Set[str]:
@@ -180,7 +228,12 @@ class SecretInLog(MainGuardAware, Rule):
         said = calls[1]
         if not said:
             return False
-        if _REQUEST_PARTS(said) or _says_secret_or_pii(said, options, said.lower()):
+        if _REQUEST_PARTS(said):
+            return True
+        # what the calls log is code: names, attributes, keywords, holes, keys; a message's
+        # words (`"Token refreshed for %s"`) are never judged
+        code = _logged_code(said)
+        if _says_secret_or_pii(code, options, code.lower()):
             return True
         return _may_log_secret_dict(text, said, options)
 
