@@ -32,6 +32,7 @@ from fastapi_lint.project.index import (
     ProjectIndex,
     collector,
     collector_identities,
+    prefilter_fact,
     module_name_for,
     walked_fields,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "ProjectIndex",
     "collector",
     "collector_identities",
+    "prefilter_fact",
     "module_name_for",
     "walked_fields",
 ]

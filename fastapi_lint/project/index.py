@@ -104,6 +104,26 @@ def collector(name: str, triggers: Tuple[str, ...] = ()) -> Callable[[Collector]
     return register
 
 
+def prefilter_fact(name: str, triggers: Tuple[str, ...], may_apply: Callable[[str], bool],
+                   judge: Callable[["LazyAst"], Any]) -> None:
+    """Register the fact a rule's project prefilter reads about a file itself
+    (``ProjectIndex.file_fact``): False when the rule's own text test ``may_apply`` fails,
+    else what ``judge`` says of the ast; nothing when CPython cannot parse the file (the
+    rule then parses it)."""
+
+    def collect(path: str, text: str, summary: "ModuleSummary", tree: "LazyAst") -> None:
+        if not may_apply(text):
+            summary.extra[name] = False
+            return
+        if tree.get() is None:
+            return
+        summary.extra[name] = judge(tree)
+
+    # the cache's identity of a collector names the code that decides: the judge's
+    collect.__module__, collect.__qualname__ = judge.__module__, judge.__qualname__
+    collector(name, triggers)(collect)
+
+
 def collector_identities() -> List[Tuple[str, Tuple[str, ...], str, str]]:
     """The registered collectors (name, triggers, module, function): what a cached summary
     was made by, since importing more rule modules registers more collectors."""

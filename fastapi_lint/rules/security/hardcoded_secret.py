@@ -10,7 +10,7 @@ import libcst as cst
 from fastapi_lint.credentials import FAKE_WORDS, KEY_FORMATS, KEY_STARTS, ValueKind, classify, key_format
 from fastapi_lint.names import argument, dotted, iter_params, string_value
 from fastapi_lint.prefilter import resolvable
-from fastapi_lint.project import LazyAst, ModuleSummary, collector
+from fastapi_lint.project import LazyAst, prefilter_fact
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.project.served import in_script_paths
 from fastapi_lint.words import SECRET_WORDS, name_parts, secret_role
@@ -212,14 +212,8 @@ def literal_text(expr: Optional[cst.BaseExpression]) -> Optional[str]:
 SECRET_LITERALS = "secret_literals"
 
 
-@collector(SECRET_LITERALS, triggers=tuple(_WORDS) + tuple(w.replace("_", "") for w in _WORDS if "_" in w))
-def _collect_secret_literals(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
-    if not may_bind_secret(text):
-        summary.extra[SECRET_LITERALS] = False
-        return
-    if tree.get() is None:  # CPython cannot read it: leave it to the parse
-        return
-    summary.extra[SECRET_LITERALS] = any(_may_be_credential(name, value) for name, value in _named_values(tree))
+def _binds_secret_literal(tree: LazyAst) -> bool:
+    return any(_may_be_credential(name, value) for name, value in _named_values(tree))
 
 
 def _named_values(tree: LazyAst) -> Iterator[Tuple[str, ast.expr]]:
@@ -258,6 +252,10 @@ def _may_be_credential(name: str, value: ast.expr) -> bool:
                and literal.value.strip()  # type: ignore[attr-defined]
                and classify(literal.value, name) is not ValueKind.NOT_CREDENTIAL  # type: ignore[attr-defined]
                for literal in literals)
+
+
+prefilter_fact(SECRET_LITERALS, tuple(_WORDS) + tuple(w.replace("_", "") for w in _WORDS if "_" in w),
+               may_bind_secret, _binds_secret_literal)
 
 
 class HardcodedSecret(Rule):

@@ -9,7 +9,7 @@ from typing import Dict, List, Optional, Set, Union
 import libcst as cst
 
 from fastapi_lint.names import iter_params, string_value
-from fastapi_lint.project import LazyAst, ModuleSummary, collector
+from fastapi_lint.project import LazyAst, prefilter_fact
 from fastapi_lint.rule import Default, Severity
 from fastapi_lint.project import signatures
 from fastapi_lint.rules.security._flow import LATEST, LocalValuesRule, last_name, safe_type
@@ -70,14 +70,8 @@ def may_build_sql(text: str) -> bool:
 SQL_STRINGS = "sql_strings"
 
 
-@collector(SQL_STRINGS, triggers=tuple(_SECOND_KEYWORDS) + tuple(k.lower() for k in _SECOND_KEYWORDS))
-def _collect_sql_strings(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
-    if not may_build_sql(text):
-        summary.extra[SQL_STRINGS] = False
-        return
-    if tree.get() is None:  # CPython cannot read it: leave it to the parse
-        return
-    summary.extra[SQL_STRINGS] = may_build_sql("\n".join(_built_strings(tree)))
+def _builds_sql(tree: LazyAst) -> bool:
+    return may_build_sql("\n".join(_built_strings(tree)))
 
 
 def _built_strings(tree: LazyAst) -> List[str]:
@@ -143,6 +137,9 @@ def _built_strings(tree: LazyAst) -> List[str]:
             take(value)
     return strings
 
+
+prefilter_fact(SQL_STRINGS, tuple(_SECOND_KEYWORDS) + tuple(k.lower() for k in _SECOND_KEYWORDS),
+               may_build_sql, _builds_sql)
 
 Piece = Union[str, cst.BaseExpression]
 # calls that run their SQL argument, or make it runnable (`text()`)
