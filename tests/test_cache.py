@@ -337,3 +337,34 @@ def test_a_file_changed_after_the_pack_does_not_read_it(tmp_path, monkeypatch) -
     fresh = runner.run_paths([target], Config(root=root, preview=True), rules_for(("FAPI",)), cache=True)
     assert all(len(data) < os.path.getsize(pack) for data in parsed)
     assert {f.code for f in fresh.findings} >= {"FAPI101"}
+
+
+def test_a_new_salt_prunes_the_oldest_ones(tmp_path) -> None:
+    """Each version of the code (or configuration) writes under a salt of its own: a new one
+    keeps the newest few others and removes the rest; nothing but salt-named directories,
+    never through a link."""
+    import os
+
+    from fastapi_lint import cache as cache_module
+
+    parent = tmp_path / "cache" / "summaries"
+    parent.mkdir(parents=True)
+    salts = [f"{n:040x}" for n in range(cache_module.KEPT_SALTS + 2)]
+    for age, salt in enumerate(salts):  # salts[0] is the newest
+        (parent / salt).mkdir()
+        (parent / salt / "project.snapshot").write_bytes(b"x")
+        os.utime(parent / salt, ns=(10**18 - age * 10**12, 10**18 - age * 10**12))
+    (parent / "notes").mkdir()  # not a salt: the user's
+    outside = tmp_path / "elsewhere" / ("f" * 40)
+    outside.mkdir(parents=True)
+    os.symlink(outside, parent / ("e" * 40))
+    new = parent / ("a" * 40)
+    cache_module.ensure_cache_directory(str(tmp_path / "cache"), str(new))
+    left = sorted(os.listdir(parent))
+    assert new.is_dir()
+    assert left == sorted(salts[:cache_module.KEPT_SALTS] + ["notes", "e" * 40, "a" * 40])
+    assert outside.is_dir()
+    # an existing directory prunes nothing
+    (parent / salts[-1]).mkdir()
+    cache_module.ensure_cache_directory(str(tmp_path / "cache"), str(new))
+    assert (parent / salts[-1]).is_dir()
