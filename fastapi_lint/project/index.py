@@ -104,15 +104,15 @@ def collector(name: str, triggers: Tuple[str, ...] = ()) -> Callable[[Collector]
     return register
 
 
-def prefilter_fact(name: str, triggers: Tuple[str, ...], may_apply: Callable[[str], bool],
+def prefilter_fact(name: str, triggers: Tuple[str, ...], may_apply: Optional[Callable[[str], bool]],
                    judge: Callable[["LazyAst"], Any]) -> None:
     """Register the fact a rule's project prefilter reads about a file itself
-    (``ProjectIndex.file_fact``): False when the rule's own text test ``may_apply`` fails,
-    else what ``judge`` says of the ast; nothing when CPython cannot parse the file (the
-    rule then parses it)."""
+    (``ProjectIndex.file_fact``): False when the rule's own text test ``may_apply`` (if any)
+    fails, else what ``judge`` says of the ast; nothing when CPython cannot parse the file
+    (the rule then parses it)."""
 
     def collect(path: str, text: str, summary: "ModuleSummary", tree: "LazyAst") -> None:
-        if not may_apply(text):
+        if may_apply is not None and not may_apply(text):
             summary.extra[name] = False
             return
         if tree.get() is None:

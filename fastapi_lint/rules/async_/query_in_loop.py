@@ -10,7 +10,7 @@ from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules.async_._async_io import (
     DB_QUERIES, DB_TYPES, is_db_query, uses_project_async_io, through_project,
 )
-from fastapi_lint.project import LazyAst, ModuleSummary, collector
+from fastapi_lint.project import LazyAst, prefilter_fact
 from fastapi_lint.project.instances import INSTANCES
 
 _Comprehension = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
@@ -23,13 +23,6 @@ _QUERIES = any_word(DB_QUERIES)
 # comprehension. Most modules that name a session and a query method await none in a loop.
 LOOP_AWAITS = "loop_awaits"
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-
-
-@collector(LOOP_AWAITS, triggers=("await",))
-def _collect_loop_awaits(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
-    if tree.get() is None:  # CPython cannot read it: leave it to the parse
-        return
-    summary.extra[LOOP_AWAITS] = _awaits_query_in_loop(tree)
 
 
 def _awaits_query_in_loop(tree: LazyAst) -> bool:
@@ -46,6 +39,9 @@ def _awaits_query_in_loop(tree: LazyAst) -> bool:
     loops = [((loop.lineno, loop.col_offset), (loop.end_lineno, loop.end_col_offset))  # type: ignore[attr-defined]
              for loop in tree.of_type(*_LOOPS)]
     return any(start <= place <= end for place in awaited for start, end in loops)
+
+
+prefilter_fact(LOOP_AWAITS, ("await",), None, _awaits_query_in_loop)
 
 
 class QueryInLoop(Rule):

@@ -3,12 +3,13 @@ from __future__ import annotations
 import ast
 import re
 import sys
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
 from fastapi_lint.prefilter import resolvable
-from fastapi_lint.project import LazyAst, ModuleSummary, collector
+from fastapi_lint.project import LazyAst, prefilter_fact
+from fastapi_lint.project.astnames import module_statements
 from fastapi_lint.rule import Default, FixAvailability, Rule, Severity
 from fastapi_lint.rules.async_._async_io import (
     ASYNC_HTTP_TYPES, DB_COROUTINES, DB_TYPES, HTTP_COROUTINES, is_async_io_coroutine, uses_project_async_io,
@@ -50,11 +51,18 @@ DROPPED_CALLS = "dropped_calls"
 _COROUTINE_METHODS = DB_COROUTINES | HTTP_COROUTINES | {"sleep"}
 
 
-@collector(DROPPED_CALLS, triggers=("(",))
-def _collect_dropped_calls(path: str, text: str, summary: ModuleSummary, tree: LazyAst) -> None:
-    if tree.get() is None:  # CPython cannot read it: leave it to the parse
-        return
-    summary.extra[DROPPED_CALLS] = _DroppedCalls(tree).find()
+def _dropped_calls(tree: LazyAst) -> Tuple[bool, bool]:
+    return _DroppedCalls(tree).find()
+
+
+def _module_level(body: List[ast.stmt]) -> Iterator[ast.stmt]:
+    """Module-level statements, looking into ``if``/``try``/``with`` blocks, as the lint's
+    module facts find the module's functions."""
+    for stmt in module_statements(body):
+        if isinstance(stmt, (ast.With, ast.AsyncWith)):
+            yield from _module_level(stmt.body)
+        else:
+            yield stmt
 
 
 class _DroppedCalls:
@@ -107,20 +115,11 @@ class _DroppedCalls:
         """The module's own `async def` functions: at module level (in an ``if``, ``try`` or
         ``with`` there too), the only functions a name resolves to."""
         if self._async_functions is None:
-            found: Set[str] = set()
             module = self.tree.get()
-            stack = list(module.body) if module is not None else []
-            while stack:
-                node = stack.pop()
-                if type(node) is ast.AsyncFunctionDef:
-                    found.add(node.name)
-                elif isinstance(node, (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.For, ast.While)) \
-                        or type(node).__name__ == "TryStar":
-                    for field in ("body", "orelse", "finalbody", "handlers"):
-                        stack.extend(getattr(node, field, ()))
-                elif type(node) is ast.ExceptHandler:
-                    stack.extend(node.body)
-            self._async_functions = found
+            self._async_functions = {
+                stmt.name for stmt in _module_level(module.body if module is not None else [])
+                if type(stmt) is ast.AsyncFunctionDef
+            }
         return self._async_functions
 
     def async_methods(self) -> Set[str]:
@@ -191,6 +190,7 @@ class _DroppedCalls:
 
 
 _ANY_NAME: Set[str] = set()
+prefilter_fact(DROPPED_CALLS, ("(",), None, _dropped_calls)
 
 
 class UnawaitedCoroutine(Rule):
