@@ -227,23 +227,25 @@ def _run_pool(tasks: Sequence[Task], chunks: List[List[int]], linter: FileLinter
 
 def _terminate(pool: ProcessPoolExecutor) -> None:
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    # read before shutdown(), which forgets the pool's manager thread
+    manager = getattr(pool, "_executor_manager_thread", None)
     for process in processes:
         if process.is_alive():
             process.terminate()
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.join(timeout=2)
-    # Let the pool's manager thread see its dead workers and close its wake-up pipe now:
-    # CPython 3.11's exit hook may otherwise write to that pipe while the thread closes it,
-    # printing "OSError: Bad file descriptor" after our "interrupted"
-    manager = getattr(pool, "_executor_manager_thread", None)
-    if manager is not None:
-        manager.join(timeout=2)
-        # CPython 3.9's exit hook wakes every pool it registered, closed pipe or not ("Bad
-        # file descriptor" again), and on a loaded machine the manager may outlive the join
-        # above and close the pipe while 3.11's hook writes to it. The hook has nothing to
-        # do for this pool: shutdown() above has woken the manager, which ends on its own
-        # once it sees its dead workers (and the interpreter joins it at exit).
-        wakeups = getattr(concurrent.futures.process, "_threads_wakeups", None)
-        if wakeups is not None:
-            wakeups.pop(manager, None)
+    if manager is None:  # no task was ever submitted
+        return
+    # Let the manager thread see its dead workers and close its wake-up pipe now: the
+    # interpreter's exit hook (concurrent.futures' _python_exit) may otherwise write to that
+    # pipe while the thread closes it, printing "OSError: Bad file descriptor" after our
+    # "interrupted".
+    manager.join(timeout=2)
+    # On a loaded machine the manager may outlive that join, and CPython 3.9's hook writes to
+    # every pipe it registered, closed or not. The hook has nothing to do for this pool:
+    # shutdown() above has woken the manager, which ends on its own once it sees its dead
+    # workers (and the interpreter joins it at exit). So this pool leaves the hook's table.
+    wakeups = getattr(concurrent.futures.process, "_threads_wakeups", None)
+    if wakeups is not None:
+        wakeups.pop(manager, None)

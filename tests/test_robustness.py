@@ -211,6 +211,24 @@ def test_ctrl_c_ends_cleanly(tree, delay):
     assert "Traceback" not in err, err
 
 
+def test_an_ended_pool_leaves_the_exit_hook_nothing_to_wake():
+    """The interpreter's exit hook writes to the wake-up pipe of every pool still registered;
+    one whose manager thread closes that pipe meanwhile prints "Bad file descriptor" after
+    "interrupted". A pool ended by Ctrl-C unregisters itself, its manager ended."""
+    import concurrent.futures.process as futures_process
+
+    from fastapi_lint import parallel
+
+    pool = futures_process.ProcessPoolExecutor(max_workers=1, mp_context=parallel._context())
+    pool.submit(time.sleep, 30)
+    manager = pool._executor_manager_thread
+    assert manager in futures_process._threads_wakeups
+    parallel._terminate(pool)
+    assert manager not in futures_process._threads_wakeups
+    manager.join(timeout=10)
+    assert not manager.is_alive()
+
+
 def test_python_warnings_about_the_linted_code_stay_quiet(tree):
     """CPython 3.12+ warns while parsing `"\\d"` (invalid escape): the linted code's business,
     not something to print on our stderr (older versions pass this test either way)."""
