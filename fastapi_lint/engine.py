@@ -317,27 +317,33 @@ def lint_file(display: str, absolute: str, settings: LintSettings, data: Optiona
 
     test_file = is_test_path(rel, config.test_paths)
     rules_here: List[Tuple[Type[Rule], Mapping[str, Any]]] = []
+    crashes: List[str] = []
     # prefilters read `\n` line ends (a CR-only file would look like one long line)
     seen = universal_newlines(text)
     for rule in active:
         if rule.CODE in (SYNTAX_ERROR, UNREADABLE) or (test_file and rule.SKIP_TEST_FILES):
             continue
         options = rule_options(config.options_for(rule.CODE), rule.option_defaults())
-        # the project check first: where it says no, it is the cheaper one
-        if not settings.prefilter or (rule.applies_in_project(seen, settings.project, absolute, options)
-                                      and rule.applies_to(seen, options)):
-            rules_here.append((rule, options))
+        try:
+            # the project check first: where it says no, it is the cheaper one
+            if not settings.prefilter or (rule.applies_in_project(seen, settings.project, absolute, options)
+                                          and rule.applies_to(seen, options)):
+                rules_here.append((rule, options))
+        except Exception as exc:  # a rule's prefilter, like the rule, must never stop the run
+            crashes.append(_crash_line(rule, display, exc))
     if not rules_here:
         # the project pass's `ast` parse already cleared most files of FAPI001
         known_good = settings.project is not None and absolute in settings.project.parsed_files
         if SYNTAX_ERROR in active_codes and not known_good:
-            return FileResult(_syntax_only(display, text, active_codes))
-        return FileResult()
+            return FileResult(_syntax_only(display, text, active_codes), crashes)
+        return FileResult(errors=crashes)
     try:
         module = parse(text)
     except Exception as exc:  # ParserSyntaxError, RecursionError, or a parser bug
-        return FileResult(_syntax_finding(display, text, exc, active_codes))
-    return _lint_module(display, absolute, text, module, rules_here, settings, test_file)
+        return FileResult(_syntax_finding(display, text, exc, active_codes), crashes)
+    result = _lint_module(display, absolute, text, module, rules_here, settings, test_file)
+    result.errors[:0] = crashes
+    return result
 
 
 def _lint_module(display: str, absolute: str, text: str, module: cst.Module,

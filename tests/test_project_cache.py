@@ -520,12 +520,45 @@ def test_a_snapshot_not_signed_by_this_user_is_ignored(tmp_path, summarize_calls
     path = _snapshot_path(cache)
     with open(path, "rb") as handle:
         data = bytearray(handle.read())
-    data[-1] ^= 1  # any change to the pickle breaks the signature
+    data[60] ^= 1  # any change to the head (past magic, MAC and length) breaks the signature
     with open(path, "wb") as handle:
         handle.write(bytes(data))
     summarize_calls.clear()
     warm = _index(root, _cache(root))
+    assert len(summarize_calls) > 10  # nothing came from the snapshot
     assert warm.fingerprint() == _index(root, None).fingerprint()
+
+
+def test_facts_changed_in_the_snapshot_end_the_run_with_a_message_and_the_next_run_is_clean(
+        tmp_path, monkeypatch) -> None:
+    """The head signs each module's facts by their SHA-256, checked when first read: facts
+    changed on disk after the head was read are never unpickled. The run says so (exit 2,
+    no traceback) and removes the snapshot; the next run rebuilds it."""
+    import subprocess
+    import sys
+
+    from fastapi_lint.project.summary_cache import _snapshot_path
+
+    root = _project(tmp_path)
+    _age(root)
+    lint = [sys.executable, "-m", "fastapi_lint", "--format", "flake8", "--exit-zero", "--jobs", "1"]
+    clean = subprocess.run(lint + ["--no-cache", "."], cwd=root, capture_output=True, text=True)
+    subprocess.run(lint + ["."], cwd=root, check=True, capture_output=True)  # writes the snapshot
+    path = _snapshot_path(_cache(root))
+    with open(path, "rb") as handle:
+        data = bytearray(handle.read())
+    facts = 48 + int.from_bytes(data[40:48], "little")  # magic, MAC, the head's length, the head
+    data[facts:] = bytes(byte ^ 1 for byte in data[facts:])
+    with open(path, "wb") as handle:
+        handle.write(bytes(data))
+    changed = tmp_path / "proj" / "app" / "FAPI101.py"
+    changed.write_text(changed.read_text() + "# changed\n")  # linted again: the rules read facts
+    damaged = subprocess.run(lint + ["."], cwd=root, capture_output=True, text=True)
+    assert damaged.returncode == 2 and "Traceback" not in damaged.stderr, damaged.stderr
+    assert "was changed after it was written" in damaged.stderr
+    assert not os.path.exists(path)
+    again = subprocess.run(lint + ["."], cwd=root, capture_output=True, text=True)
+    assert again.returncode == 0 and again.stderr == "" and again.stdout == clean.stdout
 _KEYS = st.one_of(st.text(max_size=4), st.integers(-3, 3), st.tuples(st.text(max_size=2), st.integers(0, 2)))
 _LEAVES = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.text(max_size=4))
 _FACTS = st.recursive(
@@ -648,6 +681,36 @@ def test_lazy_facts_read_as_the_dict_they_were_made_from(extra, touched) -> None
     assert again.pop("y") == 1 and "y" not in again
 
 
+@given(st.lists(_EXTRA, min_size=1, max_size=3),
+       st.lists(st.sampled_from(["call_graph", "signatures", "route_decls", "x", "y"]), max_size=4))
+@settings(max_examples=60, deadline=None)
+def test_facts_read_back_from_a_snapshot_file_are_those_stored(extras, touched) -> None:
+    """Stored, loaded (facts left in the file), partly read, stored again from what was
+    loaded and loaded again: every module reads the dict it was made from."""
+    import tempfile
+
+    from fastapi_lint.project.summary_cache import (SnapshotEntry, SummaryCache, load_snapshot,
+                                                    store_snapshot)
+
+    with tempfile.TemporaryDirectory() as directory:
+        cache = SummaryCache(directory, "salt", b"k" * 32)
+        summaries = {f"/p/m{i}.py": ModuleSummary(f"m{i}", extra=dict(extra), sites={"s": i})
+                     for i, extra in enumerate(extras)}
+        store_snapshot(cache, {path: SnapshotEntry(1, 2, "d", summary) for path, summary in summaries.items()}, 3)
+        loaded = load_snapshot(cache)
+        assert loaded is not None and loaded.taken_ns == 3
+        for name in touched:
+            for path, entry in loaded.entries.items():
+                assert entry.summary.extra.get(name) == summaries[path].extra.get(name)
+        store_snapshot(cache, loaded.entries, 4)
+        again = load_snapshot(cache)
+        assert again is not None
+        for snapshot in (loaded, again):
+            for path, entry in snapshot.entries.items():
+                assert dict(entry.summary.extra) == summaries[path].extra
+                assert dict(entry.summary.sites) == summaries[path].sites
+
+
 def test_a_warm_index_unpickles_a_collectors_data_only_when_it_is_read(tmp_path) -> None:
     """Most of the snapshot's bytes are the call graph and the served code, which a one-file
     run rarely reads: each collector's share of a module stays bytes until read."""
@@ -660,7 +723,11 @@ def test_a_warm_index_unpickles_a_collectors_data_only_when_it_is_read(tmp_path)
     warm = _index(root, _cache(root))
     summaries = [s for s in warm.modules.values() if "call_graph" in s.extra]
     assert summaries and all(isinstance(s.extra, LazyFacts) for s in summaries)
-    assert all(s.extra._blobs for s in summaries)  # nothing read yet
+    assert all(s.extra._stored is not None for s in summaries)  # nothing read from the file yet
+    first, *others = summaries
+    assert first.extra.get("call_graph") == fresh.modules[first.module].extra["call_graph"]
+    assert first.extra._stored is None and "call_graph" not in first.extra._blobs
+    assert all(s.extra._stored is not None for s in others)  # one module's facts read, no other's
     for summary in summaries:
         assert summary.extra.get("call_graph") == fresh.modules[summary.module].extra["call_graph"]
         assert "call_graph" not in summary.extra._blobs

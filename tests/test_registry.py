@@ -121,3 +121,27 @@ def test_crashing_rule_is_isolated(monkeypatch):
         assert len(result.errors) == 1 and "XPL002" in result.errors[0] and "ValueError: boom" in result.errors[0]
     finally:
         registry.reset_cache()
+
+
+@pytest.mark.parametrize("stage", ["applies_in_project", "applies_to"])
+def test_a_crashing_prefilter_is_isolated(monkeypatch, stage):
+    """A rule's prefilter is the rule's code too: its crash is that rule's internal error."""
+    def boom(*args, **kwargs):
+        raise ValueError("boom")
+
+    class CrashingPrefilter(Rule):
+        """## What it does\nx\n## Why is this bad?\nx\n## Example\nx\n## Use instead\nx"""
+
+        CODE = "XPL003"
+        NAME = "crashing-prefilter"
+
+    setattr(CrashingPrefilter, stage, classmethod(boom))
+    monkeypatch.setattr(registry, "_entry_points", lambda: [FakeEntryPoint(CrashingPrefilter)])
+    registry.reset_cache()
+    try:
+        src = "import time\n\nasync def f():\n    time.sleep(1)\n"
+        result = lint_text(src, codes=["XPL003", "FAPI101"])
+        assert [f.code for f in result.findings] == ["FAPI101"]
+        assert len(result.errors) == 1 and "XPL003" in result.errors[0] and "ValueError: boom" in result.errors[0]
+    finally:
+        registry.reset_cache()
