@@ -723,11 +723,11 @@ def test_a_warm_index_unpickles_a_collectors_data_only_when_it_is_read(tmp_path)
     warm = _index(root, _cache(root))
     summaries = [s for s in warm.modules.values() if "call_graph" in s.extra]
     assert summaries and all(isinstance(s.extra, LazyFacts) for s in summaries)
-    assert all(s.extra._stored is not None for s in summaries)  # nothing read from the file yet
-    first, *others = summaries
+    regions = summaries[0].extra._stored[0]
+    assert regions._read == {}  # nothing read from the file yet
+    first = summaries[0]
     assert first.extra.get("call_graph") == fresh.modules[first.module].extra["call_graph"]
-    assert first.extra._stored is None and "call_graph" not in first.extra._blobs
-    assert all(s.extra._stored is not None for s in others)  # one module's facts read, no other's
+    assert set(regions._read) == {"call_graph"}  # that collector's region, no other
     for summary in summaries:
         assert summary.extra.get("call_graph") == fresh.modules[summary.module].extra["call_graph"]
         assert "call_graph" not in summary.extra._blobs

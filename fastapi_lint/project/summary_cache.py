@@ -193,17 +193,30 @@ class SnapshotDamaged(Exception):
 
 
 class _Regions:
-    """The snapshot file's facts section, open for the life of the index read from it: each
-    module's collector data is read (and checked against the head's digest) when first used."""
+    """The snapshot file's facts section, open for the life of the index read from it. It
+    holds one region per collector (every module's data of that collector, side by side):
+    a region is read and checked against the head's digest when a module's share of it is
+    first used. A one-file run reads a few collectors (route wiring, dependency targets),
+    not the call graph or served code that are most of the bytes."""
 
-    def __init__(self, path: str, handle: Any, base: int) -> None:
+    def __init__(self, path: str, handle: Any, base: int,
+                 table: Dict[str, Tuple[int, int, bytes]]) -> None:
         self.path = path
         self._handle = handle
         self._base = base
+        self._table = table  # region -> offset in the section, length, SHA-256
+        self._read: Dict[str, bytes] = {}
         weakref.finalize(self, handle.close)
 
-    def read(self, offset: int, length: int, expected: bytes) -> bytes:
-        start = self._base + offset
+    def blob(self, region: str, offset: int, length: int) -> bytes:
+        data = self._read.get(region)
+        if data is None:
+            data = self._read[region] = self._load(region)
+        return data[offset:offset + length]
+
+    def _load(self, region: str) -> bytes:
+        start, length, expected = self._table[region]
+        start += self._base
         if hasattr(os, "pread"):  # no shared file position: forked workers read it too
             data = os.pread(self._handle.fileno(), length, start)
         else:  # pragma: no cover - Windows, where workers are spawned with their own copy
@@ -223,39 +236,36 @@ def _discard(path: str) -> None:
         pass
 
 
+# where a module's share of one collector's region lies: offset and length in the region
+_Place = Tuple[int, int]
+
+
 class LazyFacts(MutableMapping[str, Any]):
     """A module's collector data (``ModuleSummary.extra``) as the snapshot keeps it: each
-    collector's share pickled on its own and unpickled when first read. A one-file run reads
-    a few collectors' data (route wiring, dependency targets), not the call graph or served
-    code that are most of the snapshot's bytes; a run that reads nothing new re-stores the
-    bytes it loaded. Read from a snapshot, the bytes stay in its file until one is needed
-    (``_stored``: the region, its names and lengths, its digest)."""
+    collector's share pickled on its own and unpickled when first read. Read from a snapshot,
+    the bytes stay in its file until needed (``_stored``: the regions, the prefix of their
+    names, and each collector's place); a run that reads nothing new re-stores the bytes."""
 
     __slots__ = ("_values", "_blobs", "_stored")
 
     def __init__(self, values: Optional[Dict[str, Any]] = None, blobs: Optional[Dict[str, bytes]] = None) -> None:
         self._values: Dict[str, Any] = dict(values or {})
         self._blobs: Dict[str, bytes] = dict(blobs or {})
-        self._stored: Optional[Tuple[_Regions, int, Tuple[Tuple[str, int], ...], bytes]] = None
+        self._stored: Optional[Tuple[_Regions, str, Dict[str, _Place]]] = None
         for name in self._blobs:
             self._values.setdefault(name, _PENDING)
 
-    def _fetch(self) -> None:
-        regions, offset, lengths, expected = self._stored  # type: ignore[misc]
-        data = regions.read(offset, sum(length for _, length in lengths), expected)
-        self._stored = None
-        position = 0
-        for name, length in lengths:
-            if self._values.get(name) is _PENDING:
-                self._blobs[name] = data[position:position + length]
-            position += length
+    def _blob(self, name: str) -> bytes:
+        blob = self._blobs.pop(name, None)
+        if blob is None:  # still in the snapshot file
+            regions, prefix, places = self._stored  # type: ignore[misc]
+            blob = regions.blob(prefix + name, *places[name])
+        return blob
 
     def __getitem__(self, name: str) -> Any:
         value = self._values[name]
         if value is _PENDING:
-            if self._stored is not None:
-                self._fetch()
-            value = self._values[name] = pickle.loads(self._blobs.pop(name))
+            value = self._values[name] = pickle.loads(self._blob(name))
         return value
 
     def get(self, name: str, default: Any = None) -> Any:  # the common read, kept cheap
@@ -284,10 +294,14 @@ class LazyFacts(MutableMapping[str, Any]):
 
     def blob_items(self) -> List[Tuple[str, bytes]]:
         """Each collector's data pickled, as the snapshot stores it (pending bytes as read)."""
-        if self._stored is not None:
-            self._fetch()
-        return [(name, self._blobs[name] if value is _PENDING else pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-                for name, value in self._values.items()]
+        items = []
+        for name, value in self._values.items():
+            if value is _PENDING:
+                blob = self._blobs[name] = self._blob(name)  # kept: the facts may be read later
+            else:
+                blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            items.append((name, blob))
+        return items
 
     def __reduce__(self) -> Any:
         return _lazy_facts, (dict(self.blob_items()),)
@@ -297,19 +311,18 @@ def _lazy_facts(blobs: Dict[str, bytes]) -> LazyFacts:
     return LazyFacts(blobs=blobs)
 
 
-def _stored_facts(regions: _Regions, offset: int, lengths: Tuple[Tuple[str, int], ...], expected: bytes) -> LazyFacts:
+def _stored_facts(regions: _Regions, prefix: str, places: Dict[str, _Place]) -> LazyFacts:
     facts = LazyFacts()
-    facts._values = dict.fromkeys([name for name, _ in lengths], _PENDING)
-    facts._stored = (regions, offset, lengths, expected)
+    facts._values = dict.fromkeys(places, _PENDING)
+    facts._stored = (regions, prefix, places)
     return facts
 
 
 class _StoredFacts(NamedTuple):
-    """In the snapshot's head, where a module's collector data lies in its facts section."""
+    """In the snapshot's head, where a module's collector data lies in the facts section."""
 
-    offset: int
-    lengths: Tuple[Tuple[str, int], ...]
-    digest: bytes
+    prefix: str  # of its regions' names: the summary's field
+    places: Dict[str, _Place]
 
     def __reduce__(self) -> Any:  # read back by _HeadLoader, which knows the file
         return _stored_facts, tuple(self)
@@ -326,15 +339,36 @@ class _HeadLoader(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def _append_facts(facts: Any, section: List[bytes], size: List[int]) -> _StoredFacts:
-    """Append ``facts`` (a dict or LazyFacts) to the facts section being written."""
-    items = facts.blob_items() if isinstance(facts, LazyFacts) else [
-        (name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) for name, value in facts.items()]
-    region = b"".join(blob for _, blob in items)
-    offset = size[0]
-    section.append(region)
-    size[0] += len(region)
-    return _StoredFacts(offset, tuple((name, len(blob)) for name, blob in items), hashlib.sha256(region).digest())
+class _Section:
+    """The facts section being written: one region per collector (and summary field)."""
+
+    def __init__(self) -> None:
+        self.regions: Dict[str, List[bytes]] = {}
+        self._sizes: Dict[str, int] = {}
+
+    def add(self, prefix: str, facts: Any) -> _StoredFacts:
+        items = facts.blob_items() if isinstance(facts, LazyFacts) else [
+            (name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) for name, value in facts.items()]
+        places = {}
+        for name, blob in items:
+            region = prefix + name
+            offset = self._sizes.get(region, 0)
+            self.regions.setdefault(region, []).append(blob)
+            self._sizes[region] = offset + len(blob)
+            places[name] = (offset, len(blob))
+        return _StoredFacts(prefix, places)
+
+    def table(self) -> Tuple[Dict[str, Tuple[int, int, bytes]], List[bytes]]:
+        """Each region's offset, length and SHA-256, and the section's bytes."""
+        table: Dict[str, Tuple[int, int, bytes]] = {}
+        chunks: List[bytes] = []
+        offset = 0
+        for region, blobs in self.regions.items():
+            data = b"".join(blobs)
+            table[region] = (offset, len(data), hashlib.sha256(data).digest())
+            chunks.append(data)
+            offset += len(data)
+        return table, chunks
 
 
 class SnapshotEntry(NamedTuple):
@@ -349,11 +383,12 @@ class Snapshot(NamedTuple):
     reuses the summary of a file whose stat says it is unchanged without reading the file
     or opening one cache entry per file (one read of a signed file instead).
 
-    The file: magic, the MAC of the rest, the head's length, the head (this tuple pickled,
-    each summary's collector data and sites replaced by where they lie and their SHA-256),
-    then the facts section. A run reads the head and the few modules' facts it uses: the
-    facts are nine tenths of the bytes (27 of 30 MB on onyx), and reading, hashing and
-    unpickling all of them was a fifth of a one-file run."""
+    The file: magic, the MAC of the rest, the head's length, the head, then the facts
+    section. The head is the table of the section's regions (with their SHA-256) and this
+    tuple pickled, each summary's collector data and sites replaced by where they lie. A run
+    reads the head and the regions it uses: the facts are nine tenths of the bytes (27 of
+    30 MB on onyx), and reading, hashing and unpickling all of them was a fifth of a
+    one-file run."""
 
     taken_ns: int
     entries: Dict[str, SnapshotEntry]
@@ -373,7 +408,7 @@ def _snapshot_path(cache: "SummaryCache") -> str:
 
 
 def _snapshot_mac(cache: "SummaryCache", length: bytes, head: Union[bytes, memoryview]) -> bytes:
-    # the MAC of the head's SHA-256 (hash-then-MAC): the head signs the facts' digests
+    # the MAC of the head's SHA-256 (hash-then-MAC); the head signs the regions' digests
     content = hashlib.sha256(head).digest()
     return hmac.new(cache._secret, cache.salt.encode() + b"\0snapshot\0" + length + content, hashlib.sha256).digest()
 
@@ -386,8 +421,8 @@ def load_snapshot(cache: "SummaryCache") -> Optional[Snapshot]:
     except OSError:
         return None
     try:
-        prefix = handle.read(len(_SNAPSHOT_MAGIC) + _MAC_SIZE + _LENGTH.size)
         start = len(_SNAPSHOT_MAGIC) + _MAC_SIZE
+        prefix = handle.read(start + _LENGTH.size)
         if len(prefix) != start + _LENGTH.size or not prefix.startswith(_SNAPSHOT_MAGIC):
             handle.close()
             return None
@@ -401,10 +436,13 @@ def load_snapshot(cache: "SummaryCache") -> Optional[Snapshot]:
                                                     _snapshot_mac(cache, length, head)):
         handle.close()
         return None
-    regions = _Regions(path, handle, len(prefix) + size)  # closes the file when dropped
     try:
-        snapshot = _HeadLoader(head, regions).load()
+        reader = io.BytesIO(head)
+        table = pickle.load(reader)  # plain data: regions and their digests
+        regions = _Regions(path, handle, len(prefix) + size, table)  # closes the file when dropped
+        snapshot = _HeadLoader(memoryview(head)[reader.tell():], regions).load()
     except Exception:  # a signed snapshot of a changed class layout: a miss, not an error
+        handle.close()
         return None
     return snapshot if isinstance(snapshot, Snapshot) else None
 
@@ -412,17 +450,18 @@ def load_snapshot(cache: "SummaryCache") -> Optional[Snapshot]:
 def store_snapshot(cache: "SummaryCache", entries: Dict[str, SnapshotEntry], taken_ns: int) -> None:
     """Write the snapshot atomically; failing to is no error (the next run reads entries)."""
     try:
-        section: List[bytes] = []
-        size = [0]
+        section = _Section()
         stored = {path: entry._replace(summary=dataclasses.replace(
-                      entry.summary, extra=_append_facts(entry.summary.extra, section, size),
-                      sites=_append_facts(entry.summary.sites, section, size)))
+                      entry.summary, extra=section.add("", entry.summary.extra),
+                      sites=section.add("sites:", entry.summary.sites)))
                   for path, entry in entries.items()}
-        head = pickle.dumps(Snapshot(taken_ns, stored), protocol=pickle.HIGHEST_PROTOCOL)
+        table, chunks = section.table()
+        head = (pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL)
+                + pickle.dumps(Snapshot(taken_ns, stored), protocol=pickle.HIGHEST_PROTOCOL))
         length = _LENGTH.pack(len(head))
         ensure_cache_directory(cache.directory, cache.entries)
         _write_atomic(_snapshot_path(cache),
-                      b"".join([_SNAPSHOT_MAGIC, _snapshot_mac(cache, length, head), length, head, *section]))
+                      b"".join([_SNAPSHOT_MAGIC, _snapshot_mac(cache, length, head), length, head, *chunks]))
     except Exception:
         return
 
