@@ -6,12 +6,13 @@ import os
 import re
 import stat
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
-
-import pathspec
+from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from fastapi_lint.config import DEFAULT_EXCLUDE, Config
 from fastapi_lint.discovery_cache import DiscoveryCache, Watch
+
+if TYPE_CHECKING:  # imported by the first walk that reads a .gitignore: a replayed walk reads none
+    import pathspec
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 # Default excludes naming build outputs. A directory of that name inside a package (or one
@@ -86,6 +87,8 @@ class _GitIgnores:
         self._chains: Dict[str, Tuple[Tuple[str, Callable[[str], bool]], ...]] = {}
 
     def _spec(self, directory: str) -> Optional[Callable[[str], bool]]:
+        import pathspec
+
         path = os.path.join(directory, ".gitignore")
         try:
             with open(path, encoding="utf-8", errors="replace") as handle:

@@ -145,3 +145,47 @@ def test_a_crashing_prefilter_is_isolated(monkeypatch, stage):
         assert len(result.errors) == 1 and "XPL003" in result.errors[0] and "ValueError: boom" in result.errors[0]
     finally:
         registry.reset_cache()
+
+
+def _distribution(site, entry_points: str) -> None:
+    info = site / "plug-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: plug\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(entry_points)
+
+
+def test_a_plugin_on_sys_path_is_found_by_its_entry_point(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    _distribution(site, "[fastapi_lint.rules]\nplug = plugmod:PlugRule\n")
+    (site / "plugmod.py").write_text(textwrap.dedent('''
+        from fastapi_lint.rule import Rule
+
+        class PlugRule(Rule):
+            """## What it does\\nx\\n## Why is this bad?\\nx\\n## Example\\nx\\n## Use instead\\nx"""
+
+            CODE = "XPL009"
+            NAME = "plugged"
+    '''))
+    monkeypatch.syspath_prepend(str(site))
+    registry.reset_cache()
+    try:
+        assert registry._may_have_plugins()
+        assert "XPL009" in registry.all_rules()
+    finally:
+        registry.reset_cache()
+        sys.modules.pop("plugmod", None)
+
+
+def test_without_a_plugin_the_entry_points_are_not_parsed(tmp_path, monkeypatch):
+    """The metadata of every distribution is parsed only when one may name our group."""
+    _distribution(tmp_path / "site", "[console_scripts]\nplug = plugmod:main\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+
+    def parse_all(*args, **kwargs):
+        raise AssertionError("importlib.metadata.entry_points was called")
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", parse_all)
+    assert registry._entry_points() == []
+    (tmp_path / "lib.zip").write_bytes(b"")  # a zip on sys.path: only importlib.metadata reads it
+    monkeypatch.syspath_prepend(str(tmp_path / "lib.zip"))
+    assert registry._may_have_plugins()
