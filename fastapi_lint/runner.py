@@ -6,7 +6,7 @@ import gc
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Type
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Type
 
 from fastapi_lint.config import Config
 from fastapi_lint.discovery import SourceFile, discover
@@ -22,7 +22,7 @@ from fastapi_lint.project import ModuleSummary, ProjectIndex, module_name_for
 from fastapi_lint.registry import all_rules
 from fastapi_lint.rule import Finding, Rule
 from fastapi_lint.project.summary_cache import SnapshotEntry, SummaryCache, load_snapshot, now_ns, store_snapshot
-from fastapi_lint.project.versions import DeclaredVersions, read_versions
+from fastapi_lint.project.versions import DeclaredVersions, VersionsCache, read_versions
 
 
 @dataclass
@@ -265,7 +265,7 @@ def _run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]]
                                                                freeze=freeze, later=later)
     size_of = {source.absolute: size for source, size in zip(indexed, all_sizes)}
     sizes = [size_of[source.absolute] for source in files]
-    versions = project_versions(config)
+    versions = project_versions(config, cache)
     settings = LintSettings(config, tuple(rules), project, prefilter, versions)
     result = RunResult(usage_errors=list(discovery.errors), rules=tuple(rules), root=config.root,
                        settings=settings, errors=index_errors)
@@ -350,9 +350,11 @@ def _share_tables(project: ProjectIndex, config: Config, rules: Sequence[Type[Ru
         call_graph(project)
 
 
-def project_versions(config: Config) -> DeclaredVersions:
-    """The dependency versions the project at ``config.root`` declares, with the overrides."""
-    return read_versions(config.root, dict(config.target_versions))
+def project_versions(config: Config, cache: bool = False) -> DeclaredVersions:
+    """The dependency versions the project at ``config.root`` declares, with the overrides;
+    with ``cache``, read from the cache while the files they come from are unchanged."""
+    return read_versions(config.root, dict(config.target_versions),
+                         VersionsCache.for_run(config) if cache else None)
 
 
 def _covers_root(paths: Sequence[str], root: str) -> bool:
@@ -386,7 +388,7 @@ def project_base(config: Config, cache: bool = True) -> ProjectBase:
     summaries = SummaryCache.for_run(config) if cache else None
     walks = DiscoveryCache.for_run(config) if cache else None
     index, _, digests, errors = _index_project(project_files(config, (), walks), config.root, True, summaries)
-    return ProjectBase(index, digests, project_versions(config), tuple(errors))
+    return ProjectBase(index, digests, project_versions(config, cache), tuple(errors))
 
 
 def _buffer_index(base: ProjectBase, absolute: str, data: bytes) -> ProjectIndex:

@@ -265,3 +265,77 @@ def test_unknown_everything_without_files(tmp_path) -> None:
     pinned = DeclaredVersions((Declared("fastapi", pins=("0.110.0",)),))
     assert pinned.between("fastapi", "0.106", "0.118") is True
     assert DeclaredVersions((Declared("fastapi", ranges=(">=0.118",)),)).between("fastapi", "0.106", "0.118") is False
+
+
+# -- the versions cache: the files are read again only when one of them changed ---------------
+def _aged(root, seconds: int = 60) -> None:
+    """Date everything back: stats within the cache's racy margin are not trusted."""
+    for directory, names, files in os.walk(root):
+        for name in [*names, *files, "."]:
+            path = os.path.join(directory, name)
+            info = os.stat(path)
+            os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns - seconds * 10**9))
+
+
+@pytest.fixture
+def versions_cache(tmp_path, monkeypatch):
+    from fastapi_lint.project.versions import VersionsCache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    return lambda: VersionsCache(str(tmp_path / "cache"), b"k" * 32)
+
+
+@pytest.fixture
+def opened(monkeypatch):
+    """The dependency files read."""
+    from fastapi_lint.project import versions
+
+    paths = []
+    original = versions._guarded
+
+    def counting(reader, path, collected):
+        paths.append(os.path.basename(path))
+        return original(reader, path, collected)
+
+    monkeypatch.setattr(versions, "_guarded", counting)
+    return paths
+
+
+def _project_with_versions(root) -> None:
+    _write(root, "pyproject.toml", '[project]\nname = "x"\ndependencies = ["fastapi>=0.100"]\n')
+    _write(root, "backend/requirements.txt", "-r base.txt\n-r missing.txt\npydantic==2.5.0\n")
+    _write(root, "backend/base.txt", "httpx==0.27.0\n")
+    _aged(root)
+
+
+def test_cached_versions_are_those_read_and_read_no_file(tmp_path, versions_cache, opened) -> None:
+    root = tmp_path / "proj"
+    _project_with_versions(root)
+    fresh = read_versions(str(root))
+    assert read_versions(str(root), cache=versions_cache()) == fresh  # reads, stores
+    opened.clear()
+    warm = read_versions(str(root), {"fastapi": "0.110.0"}, cache=versions_cache())
+    assert opened == []
+    assert warm == read_versions(str(root), {"fastapi": "0.110.0"})
+    assert warm.describe("httpx") == "==0.27.0 (backend/base.txt)"
+
+
+@pytest.mark.parametrize("change", ["edit an included file", "create a missing include", "add a requirements file",
+                                    "add a directory with a lock file", "remove pyproject.toml"])
+def test_a_changed_dependency_file_is_read_again(tmp_path, versions_cache, opened, change) -> None:
+    root = tmp_path / "proj"
+    _project_with_versions(root)
+    read_versions(str(root), cache=versions_cache())
+    if change == "edit an included file":
+        _write(root, "backend/base.txt", "httpx==0.28.10\n")
+    elif change == "create a missing include":
+        _write(root, "backend/missing.txt", "starlette==0.36.0\n")
+    elif change == "add a requirements file":
+        _write(root, "requirements-dev.txt", "sqlalchemy==2.0.0\n")
+    elif change == "add a directory with a lock file":
+        _write(root, "service/uv.lock", '[[package]]\nname = "fastapi"\nversion = "0.99.0"\n')
+    else:
+        (root / "pyproject.toml").unlink()
+    opened.clear()
+    assert read_versions(str(root), cache=versions_cache()) == read_versions(str(root))
+    assert opened  # read again

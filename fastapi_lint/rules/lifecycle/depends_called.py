@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional
 
 import libcst as cst
 
