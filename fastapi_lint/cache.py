@@ -50,15 +50,21 @@ def collector_fingerprints(project: Optional[ProjectIndex], names: Iterable[str]
     wanted = sorted(set(names))
     if project is None:
         return {name: "" for name in wanted}
-    hashers = {name: hashlib.blake2b(digest_size=20) for name in wanted}
-    for module in sorted(project.modules):
-        shares = fact_digests(project.modules[module])
-        for name in wanted:
-            share = shares.get(name)
-            if share is not None:
-                # length-prefixed: no two different sequences give the same bytes
-                hashers[name].update(f"{len(module)}:{module}{len(share)}:{share}".encode())
-    return {name: hasher.hexdigest() for name, hasher in hashers.items()}
+    known = project.fact_digests  # kept by the index until it changes: the result cache and
+    missing = [name for name in wanted if name not in known]  # the table store ask alike
+    if missing:
+        parts: Dict[str, List[str]] = {name: [] for name in missing}
+        modules = project.modules
+        for module in sorted(modules):
+            head = f"{len(module)}:{module}"
+            for name, share in fact_digests(modules[module]).items():
+                found = parts.get(name)
+                if found is not None:
+                    # length-prefixed: no two different sequences give the same bytes
+                    found.append(f"{head}{len(share)}:{share}")
+        known.update((name, hashlib.blake2b("".join(found).encode(), digest_size=20).hexdigest())
+                     for name, found in parts.items())
+    return {name: known[name] for name in wanted}
 
 
 def _code_fingerprint(rules: Iterable[Type[Rule]]) -> List[Any]:

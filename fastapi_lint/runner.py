@@ -22,6 +22,7 @@ from fastapi_lint.project import ModuleSummary, ProjectIndex, module_name_for
 from fastapi_lint.registry import all_rules
 from fastapi_lint.rule import Finding, Rule
 from fastapi_lint.project.summary_cache import SnapshotEntry, SummaryCache, load_snapshot, now_ns, store_snapshot
+from fastapi_lint.project.table_cache import TableStore
 from fastapi_lint.project.versions import DeclaredVersions, VersionsCache, read_versions
 
 
@@ -266,6 +267,9 @@ def _run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]]
     size_of = {source.absolute: size for source, size in zip(indexed, all_sizes)}
     sizes = [size_of[source.absolute] for source in files]
     versions = project_versions(config, cache)
+    tables = TableStore.load(summaries, config.fingerprint() + versions.fingerprint()) if summaries is not None else None
+    if tables is not None:
+        tables.attach(project)
     settings = LintSettings(config, tuple(rules), project, prefilter, versions)
     result = RunResult(usage_errors=list(discovery.errors), rules=tuple(rules), root=config.root,
                        settings=settings, errors=index_errors)
@@ -298,6 +302,8 @@ def _run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]]
     outcome = lint_tasks(tasks, [sizes[i] for i in todo], linter, jobs, advance,
                          while_waiting=functools.partial(_run_all, later))
     _run_all(later)  # when there was no pool to wait for
+    if tables is not None:
+        tables.save()
     for file_result in outcome.results.values():
         result.findings.extend(file_result.findings)
         result.errors.extend(file_result.errors)

@@ -1,6 +1,7 @@
 """The project pass's summary cache: warm indexes equal fresh ones, and only signed entries load."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import shutil
@@ -402,8 +403,10 @@ def test_fact_digests_kept_in_the_summary_cache_give_the_same_cache_key(tmp_path
     assert project_salt(warm, rules) == project_salt(bare, rules)
     # and the digests follow the data: another dependency target changes the key
     module = next(s for s in bare.modules.values() if "depends_targets" in s.extra)
-    module.extra["depends_targets"] = set(module.extra["depends_targets"]) | {"app.other.dep"}
-    module.fingerprints = None
+    changed = dataclasses.replace(module, extra={**module.extra, "depends_targets":
+                                                 set(module.extra["depends_targets"]) | {"app.other.dep"}},
+                                  fingerprints=None)
+    bare.insert(changed, bare.path_of(module.module))  # the index's digests follow the change
     assert project_salt(bare, rules) != project_salt(warm, rules)
 
 

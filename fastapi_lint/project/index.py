@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple, TypeVar
 from fastapi_lint.project import routers as _routers
@@ -341,6 +342,7 @@ def _walked_fields(kind: type) -> Tuple[Tuple[str, bool], ...]:
 
 
 _T = TypeVar("_T")
+MISSING = object()  # no table kept from an earlier run
 
 
 @dataclass
@@ -358,6 +360,10 @@ class ProjectIndex:
     _paths: Dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     # derived table -> the collectors whose data it reads (None: any of the summaries' data)
     _reads: Dict[str, Optional[FrozenSet[str]]] = field(default_factory=dict, repr=False, compare=False)
+    # the tables earlier runs derived (table_cache.TableStore), while this index is unchanged
+    tables: Optional[Any] = field(default=None, repr=False, compare=False)
+    # collector name -> the digest of its data over the whole project (cache.collector_fingerprints)
+    fact_digests: Dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def derived(self, key: str, compute: Callable[["ProjectIndex"], _T],
                 reads: Optional[Tuple[str, ...]] = None) -> _T:
@@ -366,7 +372,14 @@ class ProjectIndex:
         module names (``resolve_module``); then a module's new summary that changes none of
         them keeps the table (an editor's buffer). None: every change drops it."""
         if key not in self._derived:
-            self._derived[key] = compute(self)
+            store = self.tables
+            value = store.get(self, key, compute, reads) if store is not None else MISSING
+            if value is MISSING:
+                started = time.perf_counter()
+                value = compute(self)
+                if store is not None:
+                    store.put(self, key, compute, reads, value, time.perf_counter() - started)
+            self._derived[key] = value
             self._reads[key] = frozenset(reads) if reads is not None else None
         return self._derived[key]
 
@@ -412,6 +425,7 @@ class ProjectIndex:
         return summary
 
     def insert(self, summary: ModuleSummary, path: Optional[str] = None) -> None:
+        self._changed()
         # a later file of the same module replaces the earlier one, as ``add`` always did
         old = self.modules.get(summary.module)
         self.modules[summary.module] = summary
@@ -423,6 +437,12 @@ class ProjectIndex:
             self._paths[summary.module] = path
             if summary.parses:
                 self.parsed_files.add(path)
+
+    def _changed(self) -> None:
+        """What was digested of the whole index no longer holds."""
+        self.tables = None
+        if self.fact_digests:
+            self.fact_digests = {}
 
     def _forget(self, old: Optional[ModuleSummary], new: ModuleSummary) -> None:
         """Drop the derived tables that read what changed from ``old`` to ``new``."""
@@ -443,6 +463,7 @@ class ProjectIndex:
         summary = self._by_path.pop(path, None)
         if summary is None:
             return False
+        self._changed()
         self.parsed_files.discard(path)
         if self.modules.get(summary.module) is summary:
             del self.modules[summary.module]

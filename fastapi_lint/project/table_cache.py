@@ -1,0 +1,182 @@
+"""Derived tables kept across runs, reused while the facts they were derived from are unchanged.
+
+A one-file run (pre-commit, an editor saving) re-derives project-wide tables from the
+summaries it loaded: the route table of every app, the module names, the project's async
+sessions. On onyx that was a tenth of the run, for tables that did not change: the edit
+touched none of the facts they read. The store keeps each table with the digest of its
+inputs, the same digests the result cache keys on: the module layout (names, files, order),
+and per collector the project-wide digest of its data, of the collectors the table declares
+it reads (``ProjectIndex.derived``'s ``reads``; all of them when it declares none).
+
+Only the main process of a run writes the store, and only tables that took a while to
+derive, are small, and hold no summary or index (their identity is the run's own). Tables
+derived by plugins are never kept (the cache's salt knows the built-in code only). The file
+is a pickle signed with the summary cache's per-user key, as the snapshot is.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import os
+import pickle
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
+
+from fastapi_lint.cache import _write_atomic, ensure_cache_directory
+from fastapi_lint.project.index import MISSING
+
+if TYPE_CHECKING:
+    from fastapi_lint.project.index import ProjectIndex
+    from fastapi_lint.project.summary_cache import SummaryCache
+
+_MAGIC = b"FLTABLES1\n"
+_FILE = "derived.tables"
+# a table cheaper to derive than this is not worth a pickle (nor are the memo tables that
+# start empty and fill as rules ask)
+MIN_SECONDS = 0.002
+MAX_BYTES = 2_000_000
+MAX_TABLES = 200
+
+
+
+class _NotATable(Exception):
+    pass
+
+
+class _Bounded(io.BytesIO):
+    """Gives up as soon as a table's pickle grows past MAX_BYTES (the call graph is tens of
+    MB: pickling all of it to learn so would cost more than the store saves)."""
+
+    def write(self, data: Any) -> int:
+        if self.tell() + len(data) > MAX_BYTES:
+            raise _NotATable
+        return super().write(data)
+
+
+class _TablePickler(pickle.Pickler):
+    """Refuses what belongs to the run: a summary, the index, a snapshot's lazy facts."""
+
+    def __init__(self, stream: Any, refused: Tuple[type, ...]) -> None:
+        super().__init__(stream, protocol=pickle.HIGHEST_PROTOCOL)
+        self._refused = refused
+
+    def persistent_id(self, obj: Any) -> None:
+        if isinstance(obj, self._refused):
+            raise _NotATable
+        return None
+
+
+class TableStore:
+    def __init__(self, path: str, directory: str, entries: str, secret: bytes, salt: str,
+                 settings: str = "") -> None:
+        self._path = path
+        # what else a table's code may have read: the configuration (a rule's options), the
+        # declared versions
+        self._settings = settings
+        self._directory, self._entries = directory, entries  # for ensure_cache_directory
+        self._secret = secret
+        self._salt = salt
+        self._tables: Dict[str, Tuple[str, bytes]] = {}  # key -> (inputs digest, pickled table)
+        self._changed = False
+        self._owner = os.getpid()  # forked workers read the store, never write it
+        self._index: Optional["ProjectIndex"] = None
+        self._layout: Optional[str] = None
+        self._digests: Dict[Optional[Tuple[str, ...]], str] = {}
+
+    @classmethod
+    def load(cls, cache: "SummaryCache", settings: str) -> "TableStore":
+        """The store of the cache's directory; ``settings``: a digest of the configuration
+        and the declared versions, which tables are kept under."""
+        path = os.path.join(cache.entries, _FILE)
+        store = cls(path, cache.directory, cache.entries, cache._secret, cache.salt, settings)
+        from fastapi_lint.project.summary_cache import read_signed
+
+        payload = read_signed(path, _MAGIC, store._mac)
+        if payload is not None:
+            try:
+                tables = pickle.loads(payload)
+                if isinstance(tables, dict):
+                    store._tables = tables
+            except Exception:  # a signed file of another layout: a miss
+                pass
+        return store
+
+    def _mac(self, payload: Any) -> bytes:
+        content = hashlib.sha256(payload).digest()
+        return hmac.new(self._secret, self._salt.encode() + b"\0tables\0" + content, hashlib.sha256).digest()
+
+    def attach(self, index: "ProjectIndex") -> None:
+        """Serve ``index``'s derived tables (the index drops the store when it changes)."""
+        self._index, self._layout, self._digests = index, None, {}
+        index.tables = self
+
+    # -- the inputs of a table -------------------------------------------------------------
+    def _inputs(self, index: "ProjectIndex", reads: Optional[Tuple[str, ...]]) -> str:
+        key = tuple(sorted(reads)) if reads is not None else None
+        found = self._digests.get(key)
+        if found is None:
+            from fastapi_lint.cache import collector_fingerprints
+            from fastapi_lint.project.fingerprint import IMPLICIT_FACTS
+            from fastapi_lint.project.index import collector_identities
+
+            if self._layout is None:
+                layout = hashlib.blake2b(digest_size=20)
+                for module, summary in index.modules.items():
+                    path = index.path_of(module) or ""
+                    layout.update(f"{len(module)}:{module}{len(path)}:{path}{int(summary.is_package)}".encode())
+                self._layout = layout.hexdigest()
+            names = set(key) if key is not None else {name for name, *_ in collector_identities()}
+            digests = collector_fingerprints(index, names | {IMPLICIT_FACTS})
+            material = [self._settings, self._layout, key is None, sorted(digests.items())]
+            found = self._digests[key] = hashlib.blake2b(json.dumps(material).encode(), digest_size=20).hexdigest()
+        return found
+
+    # -- reading and writing ---------------------------------------------------------------
+    def get(self, index: "ProjectIndex", key: str, compute: Callable[..., Any],
+            reads: Optional[Tuple[str, ...]]) -> Any:
+        kept = self._tables.get(key)
+        if kept is None or index is not self._index or not _built_in(compute):
+            return MISSING
+        if kept[0] != self._inputs(index, reads):
+            return MISSING
+        try:
+            return pickle.loads(kept[1])
+        except Exception:
+            return MISSING
+
+    def put(self, index: "ProjectIndex", key: str, compute: Callable[..., Any],
+            reads: Optional[Tuple[str, ...]], table: Any, seconds: float) -> None:
+        if (seconds < MIN_SECONDS or os.getpid() != self._owner or index is not self._index
+                or not _built_in(compute)):
+            return
+        from fastapi_lint.project.index import ModuleSummary, ProjectIndex
+        from fastapi_lint.project.summary_cache import LazyFacts
+
+        stream = _Bounded()
+        try:
+            _TablePickler(stream, (ModuleSummary, ProjectIndex, LazyFacts)).dump(table)
+        except Exception:  # _NotATable (too big, or the run's own), or a value that does not pickle
+            return
+        data = stream.getvalue()
+        self._tables.pop(key, None)  # the newest last: the oldest go first when there are many
+        self._tables[key] = (self._inputs(index, reads), data)
+        self._changed = True
+
+    def save(self) -> None:
+        """Write the store if this run derived new tables; failing to is no error."""
+        if not self._changed or os.getpid() != self._owner:
+            return
+        tables = dict(list(self._tables.items())[-MAX_TABLES:])
+        try:
+            payload = pickle.dumps(tables, protocol=pickle.HIGHEST_PROTOCOL)
+            ensure_cache_directory(self._directory, self._entries)
+            _write_atomic(self._path, _MAGIC + self._mac(payload) + payload)
+            self._changed = False
+        except Exception:
+            return
+
+
+def _built_in(compute: Callable[..., Any]) -> bool:
+    """A table the built-in code derives: the cache's salt changes with that code."""
+    return getattr(compute, "__module__", "").startswith("fastapi_lint.")
