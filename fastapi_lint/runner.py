@@ -169,14 +169,15 @@ def _index_files(files: Sequence[SourceFile], root: str, hashed: bool,
     stats: Dict[int, os.stat_result] = {}
     missed = 0
     for number, source in enumerate(files):
-        module = module_name_for(source.absolute, root)[0] if summaries is not None else ""
         if snapshot is not None:
             try:
                 stats[number] = info = os.stat(source.absolute)
             except OSError:
                 info = None
             entry = snapshot.unchanged(source.absolute, info) if info is not None else None
-            if entry is not None and entry.summary.module == module:
+            # its module name is the one this root gives the path: the snapshot's salt names
+            # the root and the code that names modules
+            if entry is not None:
                 sizes.append(entry.size)
                 if hashed:
                     digests[source.absolute] = entry.content_digest
@@ -184,6 +185,7 @@ def _index_files(files: Sequence[SourceFile], root: str, hashed: bool,
                 fresh[source.absolute] = entry
                 continue
         missed += 1
+        module = module_name_for(source.absolute, root)[0] if summaries is not None else ""
         try:
             data = read_source(source.absolute)
         except Unreadable:
