@@ -714,6 +714,22 @@ def test_facts_read_back_from_a_snapshot_file_are_those_stored(extras, touched) 
                 assert dict(entry.summary.sites) == summaries[path].sites
 
 
+def test_without_pread_the_facts_are_read_at_load_and_the_file_is_closed(tmp_path, monkeypatch) -> None:
+    """Where os.pread is missing (Windows), an open snapshot could not be replaced by the
+    next one: its facts section is read when it loads, and the file closed."""
+    from fastapi_lint.project.summary_cache import SnapshotEntry, load_snapshot, store_snapshot
+
+    cache = SummaryCache(str(tmp_path / "cache"), "salt", b"k" * 32)
+    summary = ModuleSummary("m", extra={"route_decls": {"a": 1}, "call_graph": [1, 2]}, sites={"s": 1})
+    store_snapshot(cache, {"/p/m.py": SnapshotEntry(1, 2, "d", summary)}, 3)
+    monkeypatch.delattr(os, "pread")
+    loaded = load_snapshot(cache)
+    assert loaded is not None
+    regions = loaded.entries["/p/m.py"].summary.extra._stored[0]
+    assert isinstance(regions._handle, bytes)
+    assert dict(loaded.entries["/p/m.py"].summary.extra) == summary.extra
+
+
 def test_a_warm_index_unpickles_a_collectors_data_only_when_it_is_read(tmp_path) -> None:
     """Most of the snapshot's bytes are the call graph and the served code, which a one-file
     run rarely reads: each collector's share of a module stays bytes until read."""

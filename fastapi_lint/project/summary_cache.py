@@ -202,11 +202,16 @@ class _Regions:
     def __init__(self, path: str, handle: Any, base: int,
                  table: Dict[str, Tuple[int, int, bytes]]) -> None:
         self.path = path
-        self._handle = handle
         self._base = base
         self._table = table  # region -> offset in the section, length, SHA-256
         self._read: Dict[str, bytes] = {}
-        weakref.finalize(self, handle.close)
+        if hasattr(os, "pread"):  # no shared file position: forked workers read it too
+            self._handle: Any = handle
+            weakref.finalize(self, handle.close)
+        else:  # Windows: an open file could not be replaced by the next snapshot
+            handle.seek(base)
+            self._handle, self._base = handle.read(), 0
+            handle.close()
 
     def blob(self, region: str, offset: int, length: int) -> bytes:
         data = self._read.get(region)
@@ -217,11 +222,10 @@ class _Regions:
     def _load(self, region: str) -> bytes:
         start, length, expected = self._table[region]
         start += self._base
-        if hasattr(os, "pread"):  # no shared file position: forked workers read it too
+        if isinstance(self._handle, bytes):  # read at load (Windows)
+            data = self._handle[start:start + length]
+        else:
             data = os.pread(self._handle.fileno(), length, start)
-        else:  # pragma: no cover - Windows, where workers are spawned with their own copy
-            self._handle.seek(start)
-            data = self._handle.read(length)
         if len(data) != length or not hmac.compare_digest(hashlib.sha256(data).digest(), expected):
             _discard(self.path)
             raise SnapshotDamaged(f"the project cache {self.path} was changed after it was written; "
