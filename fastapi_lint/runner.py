@@ -269,9 +269,6 @@ def _run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]]
     size_of = {source.absolute: size for source, size in zip(indexed, all_sizes)}
     sizes = [size_of[source.absolute] for source in files]
     versions = project_versions(config, cache)
-    tables = TableStore.load(summaries, config.fingerprint() + versions.fingerprint()) if summaries is not None else None
-    if tables is not None:
-        tables.attach(project)
     settings = LintSettings(config, tuple(rules), project, prefilter, versions)
     result = RunResult(usage_errors=list(discovery.errors), rules=tuple(rules), root=config.root,
                        settings=settings, errors=index_errors)
@@ -295,7 +292,11 @@ def _run_paths(paths: Sequence[str], config: Config, rules: Sequence[Type[Rule]]
             progress(done, total)
 
     tasks = [Task(files[i].display, files[i].absolute) for i in todo]
-    if worker_count(jobs, len(tasks)) > 1:
+    in_pool = worker_count(jobs, len(tasks)) > 1
+    tables = TableStore.load(summaries, config.fingerprint() + versions.fingerprint()) if summaries is not None else None
+    if tables is not None:
+        tables.attach(project, writable=not in_pool)
+    if in_pool:
         _share_tables(project, config, rules)
     # many files linted afresh: one pack of every file's entry, as the summaries' snapshot;
     # a few: an entry each, written by the workers

@@ -197,3 +197,22 @@ def test_one_file_runs_with_kept_tables_find_what_a_fresh_run_finds(tmp_path, mo
     assert "FAPI209" in outputs[0] and "FAPI209" not in outputs[1] and outputs[2] == outputs[0]
     kept = _store(root)._tables
     assert any(key.startswith("shadowed-routes") for key in kept)  # the store was used
+
+
+@pytest.mark.parametrize("jobs,writable", [(1, True), (2, False)])
+def test_only_a_run_linting_in_this_process_keeps_tables(tmp_path, monkeypatch, jobs, writable) -> None:
+    """With workers, the main process derives only the call graph and the served code (too
+    big to keep): it does not try to."""
+    from fastapi_lint import runner
+
+    root = tmp_path / "proj"
+    (root / "app").mkdir(parents=True)
+    for number in range(60):
+        (root / "app" / f"m{number}.py").write_text("import time\n\nasync def f():\n    time.sleep(1)\n")
+    seen: List[bool] = []
+    attach = TableStore.attach
+    monkeypatch.setattr(TableStore, "attach", lambda self, index, writable=True: (seen.append(writable),
+                                                                                   attach(self, index, writable)))
+    result = runner.run_paths([str(root)], Config(root=str(root)), list(all_rules().values()), jobs=jobs,
+                             cache=True)
+    assert len(result.findings) >= 60 and seen == [writable]

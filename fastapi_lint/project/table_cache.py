@@ -81,6 +81,7 @@ class TableStore:
         self._changed = False
         self._owner = os.getpid()  # forked workers read the store, never write it
         self._index: Optional["ProjectIndex"] = None
+        self._writable = True
         self._layout: Optional[str] = None
         self._digests: Dict[Optional[Tuple[str, ...]], str] = {}
 
@@ -106,9 +107,13 @@ class TableStore:
         content = hashlib.sha256(payload).digest()
         return hmac.new(self._secret, self._salt.encode() + b"\0tables\0" + content, hashlib.sha256).digest()
 
-    def attach(self, index: "ProjectIndex") -> None:
-        """Serve ``index``'s derived tables (the index drops the store when it changes)."""
+    def attach(self, index: "ProjectIndex", writable: bool = True) -> None:
+        """Serve ``index``'s derived tables (the index drops the store when it changes).
+        ``writable``: keep the tables this process derives; a run that lints in workers
+        derives here only the call graph and the served code, each too big to keep, and
+        pickling them far enough to learn so costs a tenth of a second."""
         self._index, self._layout, self._digests = index, None, {}
+        self._writable = writable
         index.tables = self
 
     # -- the inputs of a table -------------------------------------------------------------
@@ -147,8 +152,8 @@ class TableStore:
 
     def put(self, index: "ProjectIndex", key: str, compute: Callable[..., Any],
             reads: Optional[Tuple[str, ...]], table: Any, seconds: float) -> None:
-        if (seconds < MIN_SECONDS or os.getpid() != self._owner or index is not self._index
-                or not _built_in(compute)):
+        if (seconds < MIN_SECONDS or not self._writable or os.getpid() != self._owner
+                or index is not self._index or not _built_in(compute)):
             return
         from fastapi_lint.project.index import ModuleSummary, ProjectIndex
         from fastapi_lint.project.summary_cache import LazyFacts
