@@ -1,8 +1,6 @@
 """Derived tables kept across runs: reused while what they read is unchanged, never else."""
 from __future__ import annotations
 
-import dataclasses
-import os
 from typing import List
 
 import pytest
