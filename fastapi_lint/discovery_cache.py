@@ -145,12 +145,6 @@ class DiscoveryCache(WatchedCache):
     KIND = "discovery"
     MAGIC = _MAGIC
 
-    def _path(self, key: str) -> str:
-        return os.path.join(self.entries, key + ".walk")
-
-    def _mac(self, key: str, payload: bytes) -> bytes:
-        return hmac.new(self._secret, key.encode() + b"\0walk\0" + payload, hashlib.sha256).digest()
-
     def load(self, config: Config, given: str) -> Optional[List[Tuple[str, str]]]:
         """The (display, absolute) pairs the last walk of ``given`` found, if it still holds."""
         files = self.load_entry(_key(config, given))

@@ -373,11 +373,13 @@ class ProjectIndex:
         them keeps the table (an editor's buffer). None: every change drops it."""
         if key not in self._derived:
             store = self.tables
-            value = store.get(self, key, compute, reads) if store is not None else MISSING
-            if value is MISSING:
-                started = time.perf_counter()
+            if store is None:
                 value = compute(self)
-                if store is not None:
+            else:
+                value = store.get(self, key, compute, reads)
+                if value is MISSING:
+                    started = time.perf_counter()
+                    value = compute(self)
                     store.put(self, key, compute, reads, value, time.perf_counter() - started)
             self._derived[key] = value
             self._reads[key] = frozenset(reads) if reads is not None else None

@@ -16,7 +16,6 @@ is a pickle signed with the summary cache's per-user key, as the snapshot is.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import io
 import json
 import os
@@ -68,15 +67,12 @@ class _TablePickler(pickle.Pickler):
 
 
 class TableStore:
-    def __init__(self, path: str, directory: str, entries: str, secret: bytes, salt: str,
-                 settings: str = "") -> None:
-        self._path = path
+    def __init__(self, cache: "SummaryCache", settings: str = "") -> None:
+        self._cache = cache  # its directory holds the store; its key signs it
+        self._path = os.path.join(cache.entries, _FILE)
         # what else a table's code may have read: the configuration (a rule's options), the
         # declared versions
         self._settings = settings
-        self._directory, self._entries = directory, entries  # for ensure_cache_directory
-        self._secret = secret
-        self._salt = salt
         self._tables: Dict[str, Tuple[str, bytes]] = {}  # key -> (inputs digest, pickled table)
         self._changed = False
         self._owner = os.getpid()  # forked workers read the store, never write it
@@ -89,11 +85,10 @@ class TableStore:
     def load(cls, cache: "SummaryCache", settings: str) -> "TableStore":
         """The store of the cache's directory; ``settings``: a digest of the configuration
         and the declared versions, which tables are kept under."""
-        path = os.path.join(cache.entries, _FILE)
-        store = cls(path, cache.directory, cache.entries, cache._secret, cache.salt, settings)
+        store = cls(cache, settings)
         from fastapi_lint.project.summary_cache import read_signed
 
-        payload = read_signed(path, _MAGIC, store._mac)
+        payload = read_signed(store._path, _MAGIC, store._mac)
         if payload is not None:
             try:
                 tables = pickle.loads(payload)
@@ -104,8 +99,7 @@ class TableStore:
         return store
 
     def _mac(self, payload: Any) -> bytes:
-        content = hashlib.sha256(payload).digest()
-        return hmac.new(self._secret, self._salt.encode() + b"\0tables\0" + content, hashlib.sha256).digest()
+        return self._cache.sign(b"tables", payload)
 
     def attach(self, index: "ProjectIndex", writable: bool = True) -> None:
         """Serve ``index``'s derived tables (the index drops the store when it changes).
@@ -175,7 +169,7 @@ class TableStore:
         tables = dict(list(self._tables.items())[-MAX_TABLES:])
         try:
             payload = pickle.dumps(tables, protocol=pickle.HIGHEST_PROTOCOL)
-            ensure_cache_directory(self._directory, self._entries)
+            ensure_cache_directory(self._cache.directory, self._cache.entries)
             _write_atomic(self._path, _MAGIC + self._mac(payload) + payload)
             self._changed = False
         except Exception:
