@@ -17,7 +17,6 @@ a miss and the file is re-linted.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import re
@@ -29,7 +28,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from fastapi_lint import __version__
 from fastapi_lint.config import Config
-from fastapi_lint.project.fingerprint import IMPLICIT_FACTS, digest, fact_digests
+from fastapi_lint.project.fingerprint import FACT_DIGEST_BITS, IMPLICIT_FACTS, digest
 from fastapi_lint.project import ProjectIndex
 from fastapi_lint.locations import absolute_path, shown_path
 from fastapi_lint.rule import Edit, Finding, Fix, Related, Rule
@@ -44,27 +43,17 @@ _TAG = (
 
 
 def collector_fingerprints(project: Optional[ProjectIndex], names: Iterable[str]) -> Dict[str, str]:
-    """Per collector name, a digest of its data over the whole project: a digest of the
-    modules' names and their digests (made once per module, kept with its summary), in
-    module order, in one pass over the modules for all the names."""
+    """Per collector name, a digest of its data over the whole project: the sum of the
+    modules' digests of it (each binds its module's name), which the index keeps as its
+    modules change."""
     wanted = sorted(set(names))
     if project is None:
         return {name: "" for name in wanted}
-    known = project.fact_digests  # kept by the index until it changes: the result cache and
-    missing = [name for name in wanted if name not in known]  # the table store ask alike
-    if missing:
-        parts: Dict[str, List[str]] = {name: [] for name in missing}
-        modules = project.modules
-        for module in sorted(modules):
-            head = f"{len(module)}:{module}"
-            for name, share in fact_digests(modules[module]).items():
-                found = parts.get(name)
-                if found is not None:
-                    # length-prefixed: no two different sequences give the same bytes
-                    found.append(f"{head}{len(share)}:{share}")
-        known.update((name, hashlib.blake2b("".join(found).encode(), digest_size=20).hexdigest())
-                     for name, found in parts.items())
-    return {name: known[name] for name in wanted}
+    sums = project.fact_sums()
+    return {name: format(sums.get(name, 0) % _SUM_MODULUS, "040x") for name in wanted}
+
+
+_SUM_MODULUS = 1 << FACT_DIGEST_BITS
 
 
 def _code_fingerprint(rules: Iterable[Type[Rule]]) -> List[Any]:

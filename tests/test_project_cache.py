@@ -630,35 +630,64 @@ def test_canonical_form_orders_a_dict_by_its_keys_and_keeps_each_value_with_its_
 
 _SHARES = st.dictionaries(
     st.text(alphabet="ab.:0", min_size=1, max_size=4),  # module names, ':' and digits included
-    st.dictionaries(st.sampled_from(["apps", "depends_targets", "other"]),
-                    st.sampled_from(["0" * 40, "1" * 40, "a1", "1"]), max_size=3),
+    st.dictionaries(st.sampled_from(["depends_targets", "signatures", "other"]),
+                    st.sampled_from(["0", "1", "a1", 1, None, ("a", 1)]), max_size=3),
     max_size=4,
 )
 
 
-def _index_of(shares: Dict[str, Dict[str, str]]) -> ProjectIndex:
+def _index_of(shares: Dict[str, Dict[str, object]]) -> ProjectIndex:
     index = ProjectIndex(root="/nowhere")
-    for module, digests in shares.items():
-        index.insert(ModuleSummary(module, fingerprints=dict(digests)))
+    for module, facts in shares.items():
+        index.insert(ModuleSummary(module, extra=dict(facts)))
     return index
 
 
 @given(_SHARES, _SHARES)
-@example({"a": {"apps": "a1"}}, {"aa": {"apps": "1"}})  # the same bytes, if not delimited
+@example({"a": {"signatures": "a1"}}, {"aa": {"signatures": "1"}})  # the same bytes, if not delimited
+@example({"a": {"signatures": "1"}, "b": {"signatures": "0"}},
+         {"a": {"signatures": "0"}, "b": {"signatures": "1"}})  # the same facts, swapped
 @settings(max_examples=300, deadline=None)
 def test_the_project_key_is_equal_exactly_when_the_read_facts_are(first, second) -> None:
-    """The key combines each module's fact digests: equal for projects whose modules hold the
-    same digests of the facts the rules read, different otherwise (a module's facts moved to
-    another module included)."""
+    """The key sums each module's fact digests: equal for projects whose modules hold the
+    same facts the rules read, different otherwise (a module's facts moved to another module
+    included)."""
     from fastapi_lint.cache import collector_fingerprints
 
-    names = ("apps", "depends_targets")
+    names = ("depends_targets", "signatures")
 
     def read(shares):
-        return {(m, n, d) for m, digests in shares.items() for n, d in digests.items() if n in names}
+        return {(m, n, repr(v)) for m, facts in shares.items() for n, v in facts.items() if n in names}
 
     same = collector_fingerprints(_index_of(first), names) == collector_fingerprints(_index_of(second), names)
     assert same == (read(first) == read(second))
+
+
+@given(_SHARES, st.lists(st.tuples(st.sampled_from(["a", "b", "a.b", "c"]),
+                                   st.dictionaries(st.sampled_from(["signatures", "other"]),
+                                                   st.sampled_from(["0", "1", 2]), max_size=2)),
+                         max_size=6))
+@settings(max_examples=200, deadline=None)
+def test_the_sums_kept_through_changes_equal_the_sums_made_afresh(start, changes) -> None:
+    """An index whose sums were made keeps them through inserts and removals (the language
+    server's edits; an empty change removes a file): they equal those of an index built
+    from its final modules."""
+    from fastapi_lint.cache import collector_fingerprints
+
+    index = ProjectIndex(root="/nowhere")
+    for module, facts in start.items():
+        index.insert(ModuleSummary(module, extra=dict(facts)), f"/nowhere/{module}.py")
+    names = ("signatures", "other")
+    collector_fingerprints(index, names)  # made: kept from here on
+    for number, (module, facts) in enumerate(changes):
+        if facts or number % 3:
+            index.insert(ModuleSummary(module, extra=dict(facts)), f"/nowhere/{module}{number % 2}.py")
+        else:
+            index.remove(f"/nowhere/{module}{(number + 1) % 2}.py")
+    fresh = ProjectIndex(root="/nowhere")
+    for summary in index.modules.values():
+        fresh.insert(ModuleSummary(summary.module, extra=dict(summary.extra)))
+    assert collector_fingerprints(index, names) == collector_fingerprints(fresh, names)
 
 
 # -- the snapshot's collector data, unpickled when read ----------------------------------------

@@ -1,10 +1,11 @@
-"""Digests of a module's project facts, for the result cache's key.
+"""Digests of a module's project facts, for the result cache's key and the kept tables.
 
 A cached result of a rule that reads other modules stays valid while the data of the
 collectors it reads is unchanged over the whole project. Each module's share of that data
-is digested once, when the module is summarized (in the workers, and kept with the summary
-in the summary cache), so a warm run combines a few digests per module instead of
-re-serializing every module's facts.
+is digested once, with the module's name, when the module is summarized (in the workers,
+and kept with the summary in the summary cache). The project's digest of a collector is
+the sum of its modules' digests (``ProjectIndex.fact_sums``): a changed module moves it by
+its own difference, so an index that changes one module does not re-read every module.
 """
 from __future__ import annotations
 
@@ -77,14 +78,24 @@ def _canonical_subclass(value: Any) -> Any:
     return repr(value)  # an object without a stable form at worst makes the cache miss
 
 
-def fact_digests(summary: ModuleSummary) -> Dict[str, str]:
-    """Per collector name (and ``IMPLICIT_FACTS``), the digest of this module's data; made
-    once per summary and kept on it."""
+FACT_DIGEST_BITS = 160
+
+
+def fact_digests(summary: ModuleSummary) -> Dict[str, int]:
+    """Per collector name (and ``IMPLICIT_FACTS``), a digest of this module's name and its
+    data, as a number (the project's digest is their sum); made once per summary and kept
+    on it. The name is digested with the data: the same facts moved to another module
+    change the sum."""
     if summary.fingerprints is None:
         facts: Dict[str, Any] = dict(summary.extra)
         if summary.apps or summary.routers or summary.is_package:
             facts[IMPLICIT_FACTS] = [summary.apps, summary.routers, summary.is_package]
-        summary.fingerprints = {name: digest(fact_text(value).encode()) for name, value in facts.items()}
+        named = f"{len(summary.module)}:{summary.module}"  # length-prefixed: no two pairs give the same text
+        summary.fingerprints = {
+            name: int.from_bytes(hashlib.blake2b((named + fact_text(value)).encode(),
+                                                 digest_size=FACT_DIGEST_BITS // 8).digest(), "big")
+            for name, value in facts.items()
+        }
     return summary.fingerprints
 
 

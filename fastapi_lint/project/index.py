@@ -78,7 +78,7 @@ class ModuleSummary:
     # whether CPython's parser accepted the module (None: no collector needed its tree)
     parses: Optional[bool] = None
     # digest of each collector's data here (fingerprint.fact_digests), made on first need
-    fingerprints: Optional[Dict[str, str]] = None
+    fingerprints: Optional[Dict[str, int]] = None
     # where things are, per collector: positions recorded beside the facts for the places a
     # finding points to (rule.Related). No fact: no table is derived from them and no other
     # module's findings depend on them, so a buffer whose lines merely moved changes no facts
@@ -362,8 +362,9 @@ class ProjectIndex:
     _reads: Dict[str, Optional[FrozenSet[str]]] = field(default_factory=dict, repr=False, compare=False)
     # the tables earlier runs derived (table_cache.TableStore), while this index is unchanged
     tables: Optional[Any] = field(default=None, repr=False, compare=False)
-    # collector name -> the digest of its data over the whole project (cache.collector_fingerprints)
-    fact_digests: Dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # collector name -> the sum of the modules' digests of its data (fact_sums), kept up
+    # to date as modules come and go once made
+    _fact_sums: Optional[Dict[str, int]] = field(default=None, repr=False, compare=False)
 
     def derived(self, key: str, compute: Callable[["ProjectIndex"], _T],
                 reads: Optional[Tuple[str, ...]] = None) -> _T:
@@ -427,10 +428,12 @@ class ProjectIndex:
         return summary
 
     def insert(self, summary: ModuleSummary, path: Optional[str] = None) -> None:
-        self._changed()
+        self.tables = None
         # a later file of the same module replaces the earlier one, as ``add`` always did
         old = self.modules.get(summary.module)
         self.modules[summary.module] = summary
+        self._count(old, -1)
+        self._count(summary, 1)
         # the tables derived from what changed are stale now (the language server inserts
         # into an index that rules already read)
         self._forget(old, summary)
@@ -440,11 +443,28 @@ class ProjectIndex:
             if summary.parses:
                 self.parsed_files.add(path)
 
-    def _changed(self) -> None:
-        """What was digested of the whole index no longer holds."""
-        self.tables = None
-        if self.fact_digests:
-            self.fact_digests = {}
+    def fact_sums(self) -> Dict[str, int]:
+        """Per collector name, the sum of the modules' digests of its data
+        (``fingerprint.fact_digests``): the project's digest of it, once reduced."""
+        if self._fact_sums is None:
+            from fastapi_lint.project.fingerprint import fact_digests
+
+            sums: Dict[str, int] = {}
+            for summary in self.modules.values():
+                for name, value in fact_digests(summary).items():
+                    sums[name] = sums.get(name, 0) + value
+            self._fact_sums = sums
+        return self._fact_sums
+
+    def _count(self, summary: Optional[ModuleSummary], sign: int) -> None:
+        """Add (1) or take away (-1) a module's digests from the sums, once they are made."""
+        if summary is None or self._fact_sums is None:
+            return
+        from fastapi_lint.project.fingerprint import fact_digests
+
+        sums = self._fact_sums
+        for name, value in fact_digests(summary).items():
+            sums[name] = sums.get(name, 0) + sign * value
 
     def _forget(self, old: Optional[ModuleSummary], new: ModuleSummary) -> None:
         """Drop the derived tables that read what changed from ``old`` to ``new``."""
@@ -465,14 +485,16 @@ class ProjectIndex:
         summary = self._by_path.pop(path, None)
         if summary is None:
             return False
-        self._changed()
+        self.tables = None
         self.parsed_files.discard(path)
         if self.modules.get(summary.module) is summary:
             del self.modules[summary.module]
+            self._count(summary, -1)
             self._paths.pop(summary.module, None)
             for other, kept in self._by_path.items():
                 if kept.module == summary.module:
                     self.modules[kept.module], self._paths[kept.module] = kept, other
+                    self._count(kept, 1)
         self._derived.clear()
         return True
 

@@ -33,8 +33,8 @@ from fastapi_lint.cache import _code_fingerprint, _write_atomic, cache_root, dig
 from fastapi_lint.config import Config
 from fastapi_lint.project.index import ModuleSummary, collector_identities
 
-SCHEMA = 6  # 2: ModuleSummary.parses; 3: ModuleSummary.fingerprints; 4: is_package, routers; 5: sites;
-# 6: sites unpickled on first read
+SCHEMA = 7  # 2: ModuleSummary.parses; 3: ModuleSummary.fingerprints; 4: is_package, routers; 5: sites;
+# 6: sites unpickled on first read; 7: fingerprints are numbers that bind the module name
 _MAGIC = b"FLSUM1\n"
 _SNAPSHOT_MAGIC = b"FLSNAP4\n"  # 2: each collector's data pickled on its own (LazyFacts); 3: MAC of the SHA-256;
 # 4: a signed head, the facts read region by region
