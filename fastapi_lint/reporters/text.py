@@ -1,18 +1,21 @@
-"""Human output with rich: findings grouped by file with the offending line, errors and
-warnings before infos, a summary by rule, and on a first run the way to adopt the linter."""
+"""Human output: findings grouped by file with the offending line, errors and warnings
+before infos, a summary by rule, and on a first run the way to adopt the linter.
+
+Lines are built as (text, style) pieces: written as they are without color (pre-commit,
+CI logs, a pipe), where importing rich would be a tenth of a one-file run, and styled by
+rich on a terminal. The summary table never wraps, as ruff's lines do not."""
 from __future__ import annotations
 
 from itertools import groupby
-from typing import IO, List, Sequence
-
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+from typing import IO, List, Sequence, Tuple
 
 from fastapi_lint.reporters import Report
 from fastapi_lint.rule import Finding
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+Piece = Tuple[str, str]  # text, rich style ("" for none)
+Line = List[Piece]
 
 
 def _plural(count: int, word: str, plural: str = "") -> str:
@@ -20,52 +23,83 @@ def _plural(count: int, word: str, plural: str = "") -> str:
 
 
 def render(report: Report, stream: IO[str]) -> None:
-    console = Console(file=stream, force_terminal=report.color, no_color=not report.color,
-                      highlight=False, soft_wrap=True, emoji=False)
+    lines = _lines(report)
+    if report.color:
+        _write_styled(lines, stream)
+    else:
+        # tabs as rich writes them: to the next multiple of 8 columns
+        stream.write("".join("".join(text for text, _ in line).expandtabs(8) + "\n" for line in lines))
+
+
+def _write_styled(lines: Sequence[Line], stream: IO[str]) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=stream, force_terminal=True, highlight=False, soft_wrap=True, emoji=False)
+    for line in lines:
+        console.print(Text.assemble(*line))
+
+
+def _lines(report: Report) -> List[Line]:
+    lines: List[Line] = []
     names = {rule.CODE: rule.NAME for rule in report.rules}
     # what fails a review comes first: infos (style suggestions) would bury it on a first run
     serious = [f for f in report.findings if f.severity != "info"]
     infos = [f for f in report.findings if f.severity == "info"]
-    _print_findings(console, report, serious)
+    _finding_lines(lines, report, serious)
     if infos:
         if serious:
-            console.print(f"[bold]Info[/] ({_plural(len(infos), 'suggestion')}):")
-            console.print()
-        _print_findings(console, report, infos)
+            lines.append([("Info", "bold"), (f" ({_plural(len(infos), 'suggestion')}):", "")])
+            lines.append([])
+        _finding_lines(lines, report, infos)
     if report.quiet:
-        return
+        return lines
     counts = report.counts_by_code()
     if counts:
-        table = Table(title=None, show_header=True, header_style="bold", box=None, pad_edge=False)
-        table.add_column("count", justify="right")
-        table.add_column("code")
-        table.add_column("rule")
-        table.add_column("severity")
         severities = {f.code: f.severity for f in report.findings}
-        for code, count in counts.items():
-            table.add_row(str(count), code, names.get(code, ""), severities.get(code, ""))
-        console.print(table)
+        rows = [[str(count), code, names.get(code, ""), severities.get(code, "")] for code, count in counts.items()]
+        lines.extend(_table(["count", "code", "rule", "severity"], rows, right=(0,)))
         by_sev = report.counts_by_severity()
         fixable = _fixable(report.findings, "safe")
         unsafe = _fixable(report.findings, "unsafe")
         tail = f", {fixable} fixable with --fix" if fixable else ""
         tail += f", {unsafe} more with --fix --unsafe-fixes" if unsafe else ""
-        console.print(
+        lines.append([(
             f"Found {_plural(len(report.findings), 'finding')} "
             f"({_plural(by_sev.get('error', 0), 'error')}, {_plural(by_sev.get('warning', 0), 'warning')}, "
-            f"{by_sev.get('info', 0)} info) in {_plural(report.files_checked, 'file')}{tail}."
-        )
+            f"{by_sev.get('info', 0)} info) in {_plural(report.files_checked, 'file')}{tail}.", "")])
     elif report.path_errors:
         # never "All checks passed" when a named path was not linted at all
-        console.print(f"No findings in {_plural(report.files_checked, 'file')} checked, but "
-                      f"{_plural(report.path_errors, 'path')} could not be linted (see the errors above).")
+        lines.append([(f"No findings in {_plural(report.files_checked, 'file')} checked, but "
+                       f"{_plural(report.path_errors, 'path')} could not be linted (see the errors above).", "")])
     else:
-        console.print(f"[green]All checks passed[/] ({_plural(report.files_checked, 'file')} checked).")
+        lines.append([("All checks passed", "green"), (f" ({_plural(report.files_checked, 'file')} checked).", "")])
     notes = _fix_and_baseline_notes(report)
     if notes:
-        console.print(notes)
+        lines.append([(notes, "")])
     if report.findings and report.adoption_paths is not None:
-        console.print(_adoption_hint(report, names))
+        lines.extend(_adoption_hint(report, names))
+    return lines
+
+
+def _table(header: List[str], rows: List[List[str]], right: Tuple[int, ...]) -> List[Line]:
+    """Columns two spaces apart, each as wide as its widest cell (the last padded too, as
+    rich lays a table out), the header in bold."""
+    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
+
+    def cells(row: List[str], style: str) -> Line:
+        line: Line = []
+        for column, (cell, width) in enumerate(zip(row, widths)):
+            if column:
+                line.append(("  ", ""))
+            pad = " " * (width - len(cell))
+            if column in right:
+                line.extend([(pad, ""), (cell, style)])
+            else:
+                line.extend([(cell, style), (pad, "")])
+        return line
+
+    return [cells(header, "bold")] + [cells(row, "") for row in rows]
 
 
 def render_statistics(report: Report, stream: IO[str]) -> None:
@@ -79,53 +113,51 @@ def render_statistics(report: Report, stream: IO[str]) -> None:
         stream.write(f"{count:>{width}}\t{code}\t{mark} {names.get(code, '')}\n")
 
 
-def _print_findings(console: Console, report: Report, findings: Sequence[Finding]) -> None:
+def _finding_lines(lines: List[Line], report: Report, findings: Sequence[Finding]) -> None:
     for path, group in groupby(findings, key=lambda f: f.path):
-        console.print(f"[bold underline]{escape(path)}[/]")
+        lines.append([(path, "bold underline")])
         for f in group:
             style = _STYLE.get(f.severity, "")
-            fixable = " [green]\\[*][/]" if f.fix is not None else ""
-            console.print(
-                f"  [dim]{f.line}:{f.column}[/]  [{style}]{f.code}[/] [{style}]{f.severity}[/]  "
-                f"{escape(f.message)}{fixable}"
-            )
+            line: Line = [("  ", ""), (f"{f.line}:{f.column}", "dim"), ("  ", ""), (f.code, style), (" ", ""),
+                          (f.severity, style), ("  ", ""), (f.message, "")]
+            if f.fix is not None:
+                line += [(" ", ""), ("[*]", "green")]
+            lines.append(line)
             if report.show_source and f.source_line.strip():
                 source = f.source_line.expandtabs(4).rstrip()
                 stripped = source.lstrip()
                 caret_at = max(f.column - 1 - (len(source) - len(stripped)), 0)
-                console.print(f"      [dim]{escape(stripped)}[/]")
-                console.print(" " * (6 + min(caret_at, len(stripped))) + "[bold]^[/]")
+                lines.append([("      ", ""), (stripped, "dim")])
+                lines.append([(" " * (6 + min(caret_at, len(stripped))), ""), ("^", "bold")])
             for related in f.related:  # rustc's and ruff's way of pointing elsewhere
-                console.print(f"      [dim]= note:[/] {escape(related.path)}:{related.line}:{related.column}: "
-                              f"{escape(related.message)}")
-        console.print()
+                lines.append([("      ", ""), ("= note:", "dim"),
+                              (f" {related.path}:{related.line}:{related.column}: {related.message}", "")])
+        lines.append([])
 
 
 def _fixable(findings: Sequence[Finding], applicability: str) -> int:
     return sum(1 for f in findings if f.fix is not None and f.fix.applicability == applicability)
 
 
-def _adoption_hint(report: Report, names) -> str:
+def _adoption_hint(report: Report, names) -> List[Line]:
     """A first run (no configuration, no baseline): how to adopt the linter on existing code."""
     paths = report.adoption_paths or "."
     counts = report.counts_by_code()
     most = max(counts, key=lambda code: (counts[code], code))
-    lines: List[str] = [
-        "",
-        "[bold]Adopting fastapi-lint on existing code?[/]",
-        f"  fastapi-lint --write-baseline .fastapi-lint-baseline.json {escape(paths)}",
+    texts: List[str] = [
+        f"  fastapi-lint --write-baseline .fastapi-lint-baseline.json {paths}",
         "      records today's findings; with baseline = \".fastapi-lint-baseline.json\" in",
-        escape("      [tool.fastapi-lint] (pyproject.toml), later runs report only new ones."),
-        escape(f"  ignore = [\"{most}\"] in [tool.fastapi-lint], or --ignore {most}"),
-        f"      turns a rule off ({most} {escape(names.get(most, ''))}: {counts[most]} of these findings).",
+        "      [tool.fastapi-lint] (pyproject.toml), later runs report only new ones.",
+        f"  ignore = [\"{most}\"] in [tool.fastapi-lint], or --ignore {most}",
+        f"      turns a rule off ({most} {names.get(most, '')}: {counts[most]} of these findings).",
     ]
     fixable = _fixable(report.findings, "safe")
     if fixable:
-        lines += [
-            f"  fastapi-lint --diff {escape(paths)}",
+        texts += [
+            f"  fastapi-lint --diff {paths}",
             f"      shows what --fix would change ({_plural(fixable, 'finding')}) without writing anything.",
         ]
-    return "\n".join(lines)
+    return [[], [("Adopting fastapi-lint on existing code?", "bold")]] + [[(text, "")] for text in texts]
 
 
 def _fix_and_baseline_notes(report: Report) -> str:
