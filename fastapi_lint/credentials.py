@@ -12,6 +12,7 @@ import re
 from typing import FrozenSet, Optional
 
 from fastapi_lint.words import SECRET_WORDS, name_parts
+from fastapi_lint.prefilter import lazy_pattern
 
 
 class ValueKind(enum.Enum):
@@ -21,7 +22,7 @@ class ValueKind(enum.Enum):
 
 
 # literals in a known key format, wherever they appear
-KEY_FORMATS = re.compile(
+KEY_FORMATS = lazy_pattern(
     r"^(?:sk-(?:proj-|live-|test-)?[A-Za-z0-9_-]{20,}"
     r"|(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}"
     r"|(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}"
@@ -37,18 +38,18 @@ KEY_STARTS = ("sk-", "k_live_", "k_test_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_
 
 # resolved elsewhere: `${VAR}`, `{{ var }}`, `<api-key>`, `%(name)s`, `{name}`, masks `***`,
 # LLM markers `[CLS]`
-_PLACEHOLDER = re.compile(
+_PLACEHOLDER = lazy_pattern(
     r"^(?:\$\{?[A-Za-z_][\w.:-]*\}?|\{\{.*\}\}|<[^<>]+>|%\([\w.]+\)s|\{[\w.]*\}|\[[^\[\]\s]+\])$")
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-_PATH = re.compile(r"^(?:~?/|\.\.?/)")
-_FILE = re.compile(
+_URL = lazy_pattern(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_PATH = lazy_pattern(r"^(?:~?/|\.\.?/)")
+_FILE = lazy_pattern(
     r"^[\w.-]+\.(?:pem|key|crt|cert|cer|pub|json|txt|env|ya?ml|toml|ini|cfg|p12|pfx|jks|der|db)$",
     re.IGNORECASE)
-_SNAKE = re.compile(r"^_*[a-z][a-z0-9]*(?:_+[a-z0-9]+)+_*$")
-_UPPER_SNAKE = re.compile(r"^_*[A-Z][A-Z0-9]*(?:_+[A-Z0-9]+)+_*$")
-_DOTTED = re.compile(r"^[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)+$")
+_SNAKE = lazy_pattern(r"^_*[a-z][a-z0-9]*(?:_+[a-z0-9]+)+_*$")
+_UPPER_SNAKE = lazy_pattern(r"^_*[A-Z][A-Z0-9]*(?:_+[A-Z0-9]+)+_*$")
+_DOTTED = lazy_pattern(r"^[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)+$")
 # HTTP header names: `X-API-Key`, `Api-Key`, `X-Auth-Token`
-_HEADER = re.compile(r"^(?:X-[A-Za-z0-9-]+|[A-Z][a-z]+(?:-[A-Z][A-Za-z]*)+)$")
+_HEADER = lazy_pattern(r"^(?:X-[A-Za-z0-9-]+|[A-Z][a-z]+(?:-[A-Z][A-Za-z]*)+)$")
 _OAUTH_VOCABULARY: FrozenSet[str] = frozenset({
     "bearer", "basic", "digest", "token", "jwt", "oauth", "oauth2", "refresh_token",
     "access_token", "id_token", "client_credentials", "authorization_code", "implicit",
@@ -82,7 +83,7 @@ _SECRET_PIECES_LONGEST = tuple(sorted(_SECRET_PIECES, key=len, reverse=True))
 # the parts of secret words as a name spells them: `api`, `key`, `apikey`, `token`...
 _SECRET_PARTS: FrozenSet[str] = frozenset(
     {part for pieces in _SECRET_PIECES for part in pieces} | {word.replace("_", "") for word in SECRET_WORDS})
-_WORDS = re.compile(r"[a-z]+|[0-9]+")
+_WORDS = lazy_pattern(r"[a-z]+|[0-9]+")
 
 
 def key_format(text: str) -> bool:

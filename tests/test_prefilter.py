@@ -207,3 +207,19 @@ def test_returned_http_exception_needs_the_exception_class_named() -> None:
     assert rule.applies_to("from starlette import exceptions as e\n\ndef f():\n"
                            "    return e.HTTPException(404)\n", options)
     assert rule.applies_to("from fastapi import WebSocketException as W\n\ndef f():\n    return W(1008)\n", options)
+
+
+def test_a_lazy_pattern_compiles_on_first_use_and_then_is_the_compiled_pattern() -> None:
+    import re
+
+    from fastapi_lint.prefilter import lazy_pattern
+
+    pattern = lazy_pattern(r"(?P<word>sl[e]+p)\b", re.IGNORECASE)
+    assert "search" not in vars(pattern)  # nothing compiled at import
+    assert pattern.pattern == r"(?P<word>sl[e]+p)\b"
+    assert pattern.search("time.SLEEP(1)").group("word") == "SLEEP"
+    compiled = re.compile(r"(?P<word>sl[e]+p)\b", re.IGNORECASE)
+    assert vars(pattern)["search"].__self__ == compiled  # later calls go straight to it
+    assert pattern.sub("x", "sleep sleeper") == compiled.sub("x", "sleep sleeper")
+    assert [m.span() for m in pattern.finditer("sleep, Sleep")] == [(0, 5), (7, 12)]
+    assert pattern.groupindex == compiled.groupindex and pattern.flags == compiled.flags

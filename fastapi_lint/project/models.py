@@ -26,6 +26,7 @@ from fastapi_lint.project.astnames import import_bindings, importing_package, pa
 from fastapi_lint.project.index import LazyAst, ModuleSummary, ProjectIndex, collector
 from fastapi_lint.rules.models._sensitive import excluded, holds_string, sensitive_word
 from fastapi_lint.words import name_parts
+from fastapi_lint.prefilter import lazy_pattern
 
 MODELS = "models"
 PYDANTIC_BASES = frozenset({
@@ -34,12 +35,12 @@ PYDANTIC_BASES = frozenset({
     "pydantic.RootModel", "pydantic.root_model.RootModel",
 })
 RESPONSE_SUFFIXES = frozenset({"response", "out", "public", "read"})
-_ROUTE_CALL = re.compile(r"\.(?:get|post|put|patch|delete|options|head|trace|api_route)\(")
+_ROUTE_CALL = lazy_pattern(r"\.(?:get|post|put|patch|delete|options|head|trace|api_route)\(")
 _ROUTE_METHODS = frozenset({
     "get", "post", "put", "patch", "delete", "options", "head", "trace", "api_route",
 })
 # imports that exist only in pydantic v1: the project runs v1
-_V1_ONLY = re.compile(
+_V1_ONLY = lazy_pattern(
     r"^\s*from\s+pydantic\s+import\s+(?:\([^)]*\bBaseSettings\b[^)]*\)|[^\n]*\bBaseSettings\b)"
     r"|^\s*from\s+pydantic\.(?:generics|error_wrappers|env_settings|typing)\s+import"
     r"|^\s*from\s+pydantic\.fields\s+import\s+[^\n]*\bModelField\b",
@@ -135,7 +136,7 @@ def collect_models(path: str, text: str, summary: ModuleSummary, tree: LazyAst) 
 
 # marks a class every field of which some call fills from a masked mapping
 MASKED_CLASS = "class:"
-_MASK_TEXT = re.compile(r"mask|redact|obfuscat|censor", re.I)
+_MASK_TEXT = lazy_pattern(r"mask|redact|obfuscat|censor", re.I)
 # the text words of _MASK_TEXT: a case-insensitive search of a whole module is slow
 _MASK_STEMS = ("mask", "redact", "obfuscat", "censor")
 

@@ -11,22 +11,21 @@ keeps its identity.
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Set, Tuple
 
 from fastapi_lint.project.astnames import import_bindings, importing_package, module_statements, resolve
 from fastapi_lint.project.index import LazyAst, ModuleSummary, collector
-from fastapi_lint.prefilter import has_route
+from fastapi_lint.prefilter import has_route, lazy_pattern
 
 ROUTE_DECLS = "route_decls"
 ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "options", "head", "trace",
                            "api_route", "websocket"})
 # a callee that may create an app or a router (the table asks the router model which do)
-_CREATOR = re.compile(r"Router|FastAPI|API|App")
+_CREATOR = lazy_pattern(r"Router|FastAPI|API|App")
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 # an argument named like an app or a router (``base_app``, ``api``, ``v1_router``)
-_LIKE_ROUTER = re.compile(r"(?i)router|app|api")
+_LIKE_ROUTER = lazy_pattern(r"(?i)router|app|api")
 _BLOCKS = (ast.If, ast.With, ast.AsyncWith, ast.Try, ast.For, ast.AsyncFor, ast.While)
 
 
@@ -120,7 +119,7 @@ REFERENCE = "@ref:"
 # arguments of the call that makes the router: ``\0position:name[=default]\0`` (position
 # "-" for a keyword-only parameter)
 PARAMETER = "\0"
-_PARAMETERS = re.compile("\0([^:\0]*):([^=\0]*)(?:=([^\0]*))?\0")
+_PARAMETERS = lazy_pattern("\0([^:\0]*):([^=\0]*)(?:=([^\0]*))?\0")
 
 
 def bind(text: Optional[str], arguments: Tuple[Tuple[str, str], ...]) -> Optional[str]:

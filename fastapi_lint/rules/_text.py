@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Optional, Pattern, Sequence, Set
 
-from fastapi_lint.prefilter import COMMENT, GAP, alternatives, universal_newlines  # noqa: F401 (re-exported)
+from fastapi_lint.prefilter import COMMENT, GAP, alternatives, lazy_pattern, universal_newlines  # noqa: F401 (re-exported)
 
 # What may separate the tokens of one expression (``prefilter.GAP``): blanks, line
 # continuations, and comments inside brackets, a comment running to the end of its line so
@@ -25,7 +25,7 @@ DOTTED_PREFIX = r"(?:\w+" + GAP_CLOSE + r"\." + GAP + r")*"
 
 def method_call(names: Iterable[str]) -> Pattern[str]:
     """Matches a call of an attribute ``<expr>.name(...)`` for one of ``names``."""
-    return re.compile(r"\." + GAP + alternatives(names) + r"\b" + GAP_CLOSE + r"\(")
+    return lazy_pattern(r"\." + GAP + alternatives(names) + r"\b" + GAP_CLOSE + r"\(")
 
 
 def skip_back(text: str, end: int, blanks: str = " \t\f\r\\\n") -> int:
@@ -40,9 +40,9 @@ def skip_back(text: str, end: int, blanks: str = " \t\f\r\\\n") -> int:
     return i
 
 
-_RELATIVE_IMPORT = re.compile(r"from(?:\s|\\)+\.")
+_RELATIVE_IMPORT = lazy_pattern(r"from(?:\s|\\)+\.")
 # what may precede a statement's first target on its line: `;`, another target's `=`, `(`
-_TARGET_START = re.compile(r"(?:^|[;=(])[ \t\f(]*$", re.M)
+_TARGET_START = lazy_pattern(r"(?:^|[;=(])[ \t\f(]*$", re.M)
 
 
 def may_resolve_into(text: str, package: str, names: Iterable[str]) -> bool:
@@ -72,7 +72,7 @@ _NOT_ASSIGNMENT = set("=!<>:+-*/%&|^@")  # the `=` of `==`, `+=`, `:=`... binds 
 # the target of an assignment `name = ...`, `self.name = ...`, `a = name = ...`, read back
 # from its `=` to the start of the line; no match when the target may be something else (an
 # annotated name, a continuation line)
-_ASSIGNED = re.compile(r"(?:^|[;.=(,])[ \t\f]*\(*[ \t]*([A-Za-z_]\w*)[ \t)]*$", re.M)
+_ASSIGNED = lazy_pattern(r"(?:^|[;.=(,])[ \t\f]*\(*[ \t]*([A-Za-z_]\w*)[ \t)]*$", re.M)
 
 
 def aliases(text: str, names: Sequence[str]) -> Optional[Set[str]]:

@@ -10,6 +10,7 @@ import re
 from typing import Any, Optional, Tuple
 
 from fastapi_lint.project.instances import INSTANCES, project_instance, project_instance_names
+from fastapi_lint.prefilter import lazy_pattern
 
 # Database sessions and connections: one query at a time, and every query is a coroutine.
 DB_TYPES = frozenset({
@@ -121,13 +122,13 @@ def _imports_async_io(name: str, text: str, project: Any) -> bool:
 
 # what follows ``import``: ``from a import b``, ``from a import (b,\n c)``, ``import a.b as c``,
 # with ``\`` continuations; and the ``from a`` before it
-_FROM_HEAD = re.compile(r"\bfrom[ \t]+(\.*[\w.]*)[ \t]+\Z")
-_IMPORT_STATEMENT = re.compile(r"\bimport\b[ \t]*(?:\((?:[^)#]|#[^\n]*\n)*\)|(?:[^\n\\]|\\[\s\S])*)")
+_FROM_HEAD = lazy_pattern(r"\bfrom[ \t]+(\.*[\w.]*)[ \t]+\Z")
+_IMPORT_STATEMENT = lazy_pattern(r"\bimport\b[ \t]*(?:\((?:[^)#]|#[^\n]*\n)*\)|(?:[^\n\\]|\\[\s\S])*)")
 
 
 @functools.lru_cache(maxsize=1024)
 def _word(name: str) -> "re.Pattern[str]":
-    return re.compile(r"(?<!\w)%s(?!\w)" % re.escape(name))
+    return lazy_pattern(r"(?<!\w)%s(?!\w)" % re.escape(name))
 
 
 def _module_attribute(name: str, text: str) -> bool:
@@ -150,12 +151,12 @@ def _module_attribute(name: str, text: str) -> bool:
 
 @functools.lru_cache(maxsize=1024)
 def _attribute(name: str) -> "re.Pattern[str]":
-    return re.compile(r"\.\s*%s(?!\w)" % re.escape(name))
+    return lazy_pattern(r"\.\s*%s(?!\w)" % re.escape(name))
 
 
 # the dotted chain that ends where a ``.name`` starts, and its first name
-_CHAIN_END = re.compile(r"(?<![\w.])(\w+)(?:[ \t]*\.[ \t]*\w+)*[ \t]*\Z")
-_FROM = re.compile(r"[ \t]*from[ \t]+")
+_CHAIN_END = lazy_pattern(r"(?<![\w.])(\w+)(?:[ \t]*\.[ \t]*\w+)*[ \t]*\Z")
+_FROM = lazy_pattern(r"[ \t]*from[ \t]+")
 
 
 _ASYNC_IO_PREFIXES = ("sqlalchemy.ext.asyncio.", "sqlmodel.ext.asyncio.", "asyncpg.", "httpx.AsyncClient")

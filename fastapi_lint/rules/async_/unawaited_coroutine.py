@@ -7,7 +7,7 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from fastapi_lint.prefilter import resolvable
+from fastapi_lint.prefilter import lazy_pattern, resolvable
 from fastapi_lint.project import LazyAst, prefilter_fact
 from fastapi_lint.project.astnames import module_statements
 from fastapi_lint.rule import Default, FixAvailability, Rule, Severity
@@ -21,8 +21,8 @@ _CONTEXT_MANAGER_WORDS = ("contextmanager",)
 # the coroutines it knows besides the module's own `async def`s, in sync code too
 _KNOWN_COROUTINES = resolvable(("asyncio.sleep",) + tuple(DB_TYPES) + tuple(ASYNC_HTTP_TYPES))
 # ``.commit(``: a coroutine method of a session or client whose type another module names
-_DB_METHOD_CALL = re.compile(r"\.(?:%s)\s*\(" % "|".join(sorted(DB_COROUTINES | HTTP_COROUTINES)))
-_ASYNC_DEF_NAME = re.compile(r"async(?:\s|\\)+def(?:\s|\\)+(\w+)")
+_DB_METHOD_CALL = lazy_pattern(r"\.(?:%s)\s*\(" % "|".join(sorted(DB_COROUTINES | HTTP_COROUTINES)))
+_ASYNC_DEF_NAME = lazy_pattern(r"async(?:\s|\\)+def(?:\s|\\)+(\w+)")
 
 
 def _calls_own_coroutine(text: str) -> bool:

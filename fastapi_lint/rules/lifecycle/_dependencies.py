@@ -6,18 +6,17 @@ anywhere in the project (the project pass records the names with a cheap regex, 
 """
 from __future__ import annotations
 
-import re
 from typing import FrozenSet, Optional
 
 import libcst as cst
 
 from fastapi_lint.context import FileContext
-from fastapi_lint.prefilter import definition_pattern
+from fastapi_lint.prefilter import definition_pattern, lazy_pattern
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
 
 DEPENDS_TARGETS = "depends_targets"
 # `Depends(get_db)`, `Security(deps.get_current_user, scopes=...)`, `Depends(dependency=x)`
-_DEPENDS = re.compile(r"\b(?:Depends|Security)\(\s*(?:dependency\s*=\s*)?(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)")
+_DEPENDS = lazy_pattern(r"\b(?:Depends|Security)\(\s*(?:dependency\s*=\s*)?(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)")
 
 
 @collector(DEPENDS_TARGETS, triggers=("Depends(", "Security("))

@@ -11,6 +11,7 @@ from typing import Optional
 
 from fastapi_lint.context import FileContext
 from fastapi_lint.project import LazyAst, ModuleSummary, collector
+from fastapi_lint.prefilter import lazy_pattern
 
 # calls that create an engine, a session or a connection (resolved names)
 CREATORS = {
@@ -40,7 +41,7 @@ FACTORY_INSTANCES = (
 )
 SESSION_FACTORIES = "session_factories"
 # `SessionLocal = sessionmaker(...)` at the start of a line, in any module of the project
-_FACTORY_ASSIGN = re.compile(
+_FACTORY_ASSIGN = lazy_pattern(
     r"^([A-Za-z_]\w*)\s*(?::[^=\n]+)?=\s*(?:[\w.]+\.)?"
     r"(?:sessionmaker|async_sessionmaker|scoped_session|async_scoped_session)\s*\(",
     re.M,

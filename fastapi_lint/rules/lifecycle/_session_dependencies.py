@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import ast
 import bisect
-import re
 from typing import Dict, FrozenSet, Optional, Tuple
 
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
+from fastapi_lint.prefilter import lazy_pattern
 
 SESSION_DEPENDENCIES = "session_dependencies"
 # what makes a session or a connection: `SessionLocal()`, `async_session_maker()`,
 # `Session(engine)`, `engine.connect()`, `pool.acquire()`, `engine.begin()`
-_SESSION_CALL = re.compile(r"(?i)(session|connect|acquire|^begin$)")
+_SESSION_CALL = lazy_pattern(r"(?i)(session|connect|acquire|^begin$)")
 # what an annotation names when the generator yields one: Session, AsyncSession, Connection
-_SESSION_TYPE = re.compile(r"(?:Session|Connection)$")
-_NOT_DATABASE = re.compile(r"(?i)client|http|aiohttp")
+_SESSION_TYPE = lazy_pattern(r"(?:Session|Connection)$")
+_NOT_DATABASE = lazy_pattern(r"(?i)client|http|aiohttp")
 
 
 @collector(SESSION_DEPENDENCIES, triggers=("yield",))

@@ -10,6 +10,7 @@ from fastapi_lint.project.astnames import module_statements
 from fastapi_lint.names import keyword, positional
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
 from fastapi_lint.rule import Default, Rule, Severity
+from fastapi_lint.prefilter import lazy_pattern
 
 NOT_FACTORIES = "not_dependency_factories"
 _MARKERS = frozenset({"fastapi.Depends", "fastapi.Security", "fastapi.params.Depends", "fastapi.params.Security",
@@ -20,11 +21,11 @@ _VALUE_TYPES = frozenset({
     "Set", "Tuple", "Session", "AsyncSession", "Generator", "AsyncGenerator", "Iterator", "AsyncIterator",
     "Iterable", "AsyncIterable", "Connection", "AsyncConnection",
 })
-_YIELD = re.compile(r"\byield\b")
-_BUILDS = re.compile(r"\bdef |\blambda\b|\bclass ")
-_RETURN = re.compile(r"^[ \t]*return\b(.*)$", re.M)
+_YIELD = lazy_pattern(r"\byield\b")
+_BUILDS = lazy_pattern(r"\bdef |\blambda\b|\bclass ")
+_RETURN = lazy_pattern(r"^[ \t]*return\b(.*)$", re.M)
 # `return "x"`, `return {...}`, `return [..]`, `return 3`, `return None`: no callable
-_LITERAL_RETURN = re.compile(r"\s*(?:[rbuf]*['\"]|\{|\[|\d|None\b|True\b|False\b|$)")
+_LITERAL_RETURN = lazy_pattern(r"\s*(?:[rbuf]*['\"]|\{|\[|\d|None\b|True\b|False\b|$)")
 
 # what a call of the function gives instead of a dependency callable
 _ASYNC, _GENERATOR, _VALUE, _INSTANCE = "async", "generator", "value", "instance"
@@ -162,4 +163,4 @@ class DependsCalled(Rule):
 
 
 # `Depends(get_db())`, `Security(x.y(...))`: a call as the marker's argument
-_CALLED = re.compile(r"\b(?:Depends|Security)\(\s*(?:dependency\s*=\s*)?[\w.]+\(")
+_CALLED = lazy_pattern(r"\b(?:Depends|Security)\(\s*(?:dependency\s*=\s*)?[\w.]+\(")

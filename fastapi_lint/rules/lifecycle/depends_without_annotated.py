@@ -10,6 +10,7 @@ from fastapi_lint.imports import ExtraEdits, NameAndEdits, bound_name, imported_
 from fastapi_lint.names import iter_params, keyword, positional
 from fastapi_lint.rule import Default, FixAvailability, Rule, Severity
 from fastapi_lint.rules._text import DOTTED_PREFIX, GAP_CLOSE, GAP_OPEN, aliases, alternatives, may_resolve_into, universal_newlines
+from fastapi_lint.prefilter import lazy_pattern
 
 _INJECTED = ("Depends", "Security")  # no default value of their own
 _VALUED = ("Query", "Path", "Header", "Cookie", "Body", "Form", "File")
@@ -27,7 +28,7 @@ _TYPING_ANNOTATED_SINCE = "3.9"
 def _default_call(names: Set[str]) -> "re.Pattern[str]":
     """`= <a.b.>name(` for one of ``names``: a call, possibly a parameter's default (the
     prefilter)."""
-    return re.compile(r"=" + GAP_OPEN + DOTTED_PREFIX + alternatives(names) + r"\b" + GAP_CLOSE + r"\(")
+    return lazy_pattern(r"=" + GAP_OPEN + DOTTED_PREFIX + alternatives(names) + r"\b" + GAP_CLOSE + r"\(")
 
 
 @dataclass

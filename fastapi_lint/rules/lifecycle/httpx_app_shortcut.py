@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from typing import Any, Mapping
 
 import libcst as cst
@@ -9,6 +8,7 @@ from fastapi_lint.imports import imported_name
 from fastapi_lint.names import keyword
 from fastapi_lint.rule import Default, FixAvailability, Rule, Severity
 from fastapi_lint.rules._text import GAP, skip_back, universal_newlines
+from fastapi_lint.prefilter import lazy_pattern
 
 # client -> the transport its removed `app=` shortcut built
 _TRANSPORTS = {
@@ -20,7 +20,7 @@ _TRANSPORTS = {
 # the httpx release without the `app=` shortcut
 REMOVED_IN = "0.28"
 # `app=` (spaces, comments and line breaks may surround the `=`)
-_APP_EQUALS = re.compile(r"app" + GAP + r"=(?!=)")
+_APP_EQUALS = lazy_pattern(r"app" + GAP + r"=(?!=)")
 
 
 def _keyword_argument(text: str, start: int) -> bool:

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import re
 from typing import Any, Mapping, Optional
 
 import libcst as cst
 
 from fastapi_lint.names import positional
-from fastapi_lint.prefilter import has_route
+from fastapi_lint.prefilter import has_route, lazy_pattern
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules._text import GAP
 from fastapi_lint.rules.lifecycle._resources import CREATORS, SESSION_FACTORIES, is_session_factory
@@ -16,7 +15,7 @@ _DB_WORDS = {"db", "database", "session", "conn", "connection"}
 _PER_MESSAGE = {"a database session", "a database connection"}
 # `@(` + a line break + `app.get("/")` + `)`: a route `has_route` does not see (it reads a
 # decorator on its own line)
-_PARENTHESIZED_DECORATOR = re.compile(r"@" + GAP + r"\(")
+_PARENTHESIZED_DECORATOR = lazy_pattern(r"@" + GAP + r"\(")
 
 
 class ResourceCreatedInRoute(Rule):

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import ast
-import re
 from typing import Any, Iterable, List, Mapping, Optional, Set
 
 import libcst as cst
 
 from fastapi_lint.project.astnames import module_statements, parse_quietly
-from fastapi_lint.prefilter import has_route
+from fastapi_lint.prefilter import has_route, lazy_pattern
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules._text import GAP, GAP_CLOSE, GAP_OPEN, aliases, alternatives, skip_back, universal_newlines
 from fastapi_lint.rules.lifecycle._dependencies import DEPENDS_TARGETS, defines_dependency, is_dependency
@@ -33,18 +32,18 @@ _LOCK_TYPES = frozenset({
 # statement binds to a container: the top-level statements that may bind such a name are
 # parsed with `ast`, one by one.
 _AUGMENTED = r"(?:[-+*/%&|^@]|//|\*\*|<<|>>)="
-_MUTATOR_CALL = re.compile(r"\." + GAP + alternatives(_MUTATORS) + r"\b" + GAP_CLOSE + r"\(")
+_MUTATOR_CALL = lazy_pattern(r"\." + GAP + alternatives(_MUTATORS) + r"\b" + GAP_CLOSE + r"\(")
 # `+=`... (and, needlessly, `<=`/`>=`); the first character of `//=`, `**=`, `<<=`, `>>=`
 # is the one before the match
-_AUGMENTED_ASSIGNMENT = re.compile(r"[-+*/%&|^@<>]=(?!=)")
+_AUGMENTED_ASSIGNMENT = lazy_pattern(r"[-+*/%&|^@<>]=(?!=)")
 # `[key] =`, `[key] +=`; a key we cannot read through (nested brackets, escapes, comments)
 # counts too
-_ITEM_ASSIGNMENT = re.compile(
+_ITEM_ASSIGNMENT = lazy_pattern(
     r"\[(?:[^\[\]'\"#\\]|\"[^\"\\\n]*\"|'[^'\\\n]*')*(?:\]" + GAP + r"(?:" + _AUGMENTED
     + r"|=(?!=))|[\['\"#\\])"
 )
-_SUBSCRIPT = re.compile(r"\[")
-_DEL = re.compile(r"del\b")
+_SUBSCRIPT = lazy_pattern(r"\[")
+_DEL = lazy_pattern(r"del\b")
 # Where a line's code starts at column 0 (a form feed resets the column, as in CPython and
 # libcst), and where it is indented.
 _COLUMN_0 = r"\n(?:[ \t\f]*\f)?"
@@ -52,21 +51,21 @@ _INDENTED = r"[ \t\f]*[ \t](?![ \t\f])"
 # A top-level statement other than a `def`/`class` (and its decorators): a line starting at
 # column 0, then the indented, blank and comment lines, the lines closing a bracket, and
 # the `elif`/`else`/`except`/`finally` that continue it.
-_STATEMENT = re.compile(
+_STATEMENT = lazy_pattern(
     _COLUMN_0 + r"(?!(?:def|class|async[ \t]+def)\b|@)[^\s#][^\n]*(?:\n(?:"
     + _INDENTED + r"[^\n]*|[ \t\f]*(?:#[^\n]*)?|(?:[ \t\f]*\f)?(?:[)\]}]|(?:elif|else|except|finally)\b)[^\n]*"
     + r")(?![^\n]))*"
 )
 # statements whose nested statements are module-level too (`for`/`while` bodies are not)
-_BLOCK = re.compile(_COLUMN_0 + r"(?:if|elif|else|try|except|finally|with|async[ \t]+with)\b")
-_LOOP = re.compile(_COLUMN_0 + r"(?:for|while|async[ \t]+for)\b")
+_BLOCK = lazy_pattern(_COLUMN_0 + r"(?:if|elif|else|try|except|finally|with|async[ \t]+with)\b")
+_LOOP = lazy_pattern(_COLUMN_0 + r"(?:for|while|async[ \t]+for)\b")
 _NAME = r"([^\W\d]\w*)"
 # the targets of a simple statement: `name =`/`name:` first on its line (`(name) = `),
 # `a = name = ...`, `x = 1; name = ...`
 _TARGETS = (
-    re.compile(_COLUMN_0 + r"(?:\(" + GAP_OPEN + r")?" + _NAME + GAP_CLOSE + r"(?::|=(?!=))"),
-    re.compile(r"=(?!=)" + GAP_OPEN + _NAME + GAP_CLOSE + r"=(?!=)"),
-    re.compile(r";" + GAP_OPEN + _NAME + GAP_CLOSE + r"(?::|=(?!=))"),
+    lazy_pattern(_COLUMN_0 + r"(?:\(" + GAP_OPEN + r")?" + _NAME + GAP_CLOSE + r"(?::|=(?!=))"),
+    lazy_pattern(r"=(?!=)" + GAP_OPEN + _NAME + GAP_CLOSE + r"=(?!=)"),
+    lazy_pattern(r";" + GAP_OPEN + _NAME + GAP_CLOSE + r"(?::|=(?!=))"),
 )
 _CONTAINER_NAMES = frozenset(name.rpartition(".")[2] for name in _CONTAINER_CALLS)
 _LITERALS = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)

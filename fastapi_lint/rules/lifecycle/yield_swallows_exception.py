@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from typing import Any, List, Mapping, Sequence
 
 import libcst as cst
@@ -8,12 +7,13 @@ import libcst as cst
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules._text import universal_newlines
 from fastapi_lint.rules.lifecycle._dependencies import DEPENDS_TARGETS, defines_dependency, is_dependency
+from fastapi_lint.prefilter import lazy_pattern
 
 # FastAPI releases from which an exception swallowed after `yield` hides the route's error
 SWALLOWING_BREAKS_FROM = "0.110"
 # handlers of what FastAPI never throws into a dependency (closing the generator)
 _NOT_ROUTE_ERRORS = frozenset({"GeneratorExit"})
-_EXCEPT = re.compile(r"\bexcept\b")
+_EXCEPT = lazy_pattern(r"\bexcept\b")
 
 
 class YieldDependencySwallowsException(Rule):

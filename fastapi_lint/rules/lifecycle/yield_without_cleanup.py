@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 import libcst as cst
@@ -9,6 +8,7 @@ from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules._text import GAP, universal_newlines
 from fastapi_lint.rules.lifecycle._dependencies import DEPENDS_TARGETS, defines_dependency, is_dependency
 from fastapi_lint.rules.lifecycle._resources import CREATORS, SESSION_FACTORIES, is_session_factory
+from fastapi_lint.prefilter import lazy_pattern
 
 _CLEANUP = frozenset({
     "close", "aclose", "dispose", "release", "disconnect", "shutdown", "terminate", "stop",
@@ -25,7 +25,7 @@ _CLIENTS = frozenset({
 # `engine.connect()`, `pool.acquire()`: methods that hand out a connection
 _ACQUIRE_METHODS = ("connect", "acquire", "begin")
 # a `yield` with a value (not `yield from`, not a bare `(yield)`)
-_YIELD_VALUE = re.compile(r"\byield\b(?!" + GAP + r"(?:from\b|\)|$))")
+_YIELD_VALUE = lazy_pattern(r"\byield\b(?!" + GAP + r"(?:from\b|\)|$))")
 
 
 class YieldDependencyWithoutCleanup(Rule):

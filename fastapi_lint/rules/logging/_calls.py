@@ -7,13 +7,12 @@ elsewhere or stored on objects, by its name (``logger``, ``log``, ``self._logger
 from __future__ import annotations
 
 import ast
-import re
 from typing import List, Optional, Tuple
 
 import libcst as cst
 
 from fastapi_lint.context import FileContext
-from fastapi_lint.prefilter import any_attribute, any_word
+from fastapi_lint.prefilter import any_attribute, any_word, lazy_pattern
 from fastapi_lint.project import LazyAst, ModuleSummary, collector
 
 LOG_METHODS = frozenset({
@@ -32,7 +31,7 @@ _LOG_METHOD = any_attribute(LOG_METHODS)
 # `loguru.logger`, `logging.root`) or by its own name (`_named_logger`), in any case
 _LOGGER_TEXT = ("logger", "logging", "structlog", "loguru")
 _ROOT = any_word(["root"])
-_LOG = re.compile(r"log_*(?![a-z0-9_])")
+_LOG = lazy_pattern(r"log_*(?![a-z0-9_])")
 
 
 def may_log(text: str, lowered: str) -> bool:
@@ -116,7 +115,7 @@ def _collect_log_calls(path: str, text: str, summary: ModuleSummary, tree: LazyA
     summary.extra[LOG_CALLS] = (eager, "\n".join(pieces))
 
 
-_PRINT_NOT_CALLED = re.compile(r"print(?!\w)(?!\s*\()")  # `= print`, `import print as p`
+_PRINT_NOT_CALLED = lazy_pattern(r"print(?!\w)(?!\s*\()")  # `= print`, `import print as p`
 
 
 def _eager_ast(arg: ast.AST) -> bool:
@@ -130,7 +129,7 @@ def _eager_ast(arg: ast.AST) -> bool:
 
 # a line as the parser counts them: ended by \r\n, \r or \n only (not form feeds, not
 # the other breaks str.splitlines knows); ast's own splitter loops in Python per character
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_LINE = lazy_pattern(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
 def _source_lines(text: str) -> List[str]:

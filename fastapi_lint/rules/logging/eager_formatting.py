@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import re
 from typing import List, Optional
 
 import libcst as cst
 
 from fastapi_lint.names import positional
-from fastapi_lint.prefilter import any_attribute
+from fastapi_lint.prefilter import any_attribute, lazy_pattern
 from fastapi_lint.rule import Default, FixAvailability, Rule, Severity
 from fastapi_lint.rules.logging._calls import log_calls, log_method, may_log, message_index
 
@@ -15,7 +14,7 @@ _STDLIB_LOGGERS = ("logging", "logging.getLogger()", "logging.Logger()", "loggin
 _CONVERSIONS = {None: "%s", "s": "%s", "r": "%r", "a": "%a"}
 # what `_eager` reports: an f-string prefix, `.format(`, or `%` after a string literal (or
 # its closing parenthesis) — which also matches a `"%s"` opening: lazy arguments
-_EAGER = re.compile(r"[fF][rR]?['\"]|[rR][fF]['\"]|['\")](?:\s|\\|#[^\n]*(?![^\n]))*%")
+_EAGER = lazy_pattern(r"[fF][rR]?['\"]|[rR][fF]['\"]|['\")](?:\s|\\|#[^\n]*(?![^\n]))*%")
 _FORMAT = any_attribute(["format"])
 
 

@@ -6,7 +6,7 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 import libcst as cst
 
 from fastapi_lint.names import positional, string_value
-from fastapi_lint.prefilter import any_attribute, any_word, says_any
+from fastapi_lint.prefilter import any_attribute, any_word, lazy_pattern, says_any
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.project.served import SERVED, MainGuardAware, in_migrations, in_script_paths
 from fastapi_lint.rules.logging._calls import log_calls, log_method, may_log
@@ -44,28 +44,28 @@ def _says_secret_or_pii(text: str, options, lowered: str) -> bool:
 
 
 # a string key of a dict display or subscript (`"client_secret":`, `["api_key"] =`)
-_STRING_KEY = re.compile(r"""[rRuUbB]?(["'])([^"'\\\n]{1,80})\1\s*[:\]]""")
+_STRING_KEY = lazy_pattern(r"""[rRuUbB]?(["'])([^"'\\\n]{1,80})\1\s*[:\]]""")
 # the `=` of a binding to a dict display or `dict(...)`, or of an item assignment (`data["k"] =`)
-_DICT_BINDING = re.compile(r"=\s*\(?\s*(?:\{|dict\s*\()|\][ \t]*=(?!=)")
-_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+_DICT_BINDING = lazy_pattern(r"=\s*\(?\s*(?:\{|dict\s*\()|\][ \t]*=(?!=)")
+_IDENTIFIER = lazy_pattern(r"[A-Za-z_]\w*")
 # the keywords of a `dict(...)` call (a superset: up to its first closing parenthesis)
-_DICT_CALL = re.compile(r"\bdict\s*\(([^)]*)")
+_DICT_CALL = lazy_pattern(r"\bdict\s*\(([^)]*)")
 
 
 # in the text of a line before such an `=`: the names bound (`a = b = {`, `data[...] =`), not
 # attributes (the rule follows plain names only)
-_TARGET = re.compile(r"(?<![.\w])([A-Za-z_]\w*)\s*(?:=(?!=)|\[)")
+_TARGET = lazy_pattern(r"(?<![.\w])([A-Za-z_]\w*)\s*(?:=(?!=)|\[)")
 # a string that is not an f-string: its words name nothing the call logs
-_PLAIN_STRING = re.compile(r"""(?<![fF\w])[rRbBuU]?("|')(?:\\.|(?!\1)[^\\\n])*\1""")
+_PLAIN_STRING = lazy_pattern(r"""(?<![fF\w])[rRbBuU]?("|')(?:\\.|(?!\1)[^\\\n])*\1""")
 
 
 # a plain string literal that is no key (a dict display's `"token":`, a subscript's
 # `["token"]`): its words name nothing the call logs
-_MESSAGE = re.compile(r"""(?<![fF\w])[rRbBuU]?("|')(?:\\.|(?!\1)[^\\\n])*\1(?!\s*[:\]])""")
+_MESSAGE = lazy_pattern(r"""(?<![fF\w])[rRbBuU]?("|')(?:\\.|(?!\1)[^\\\n])*\1(?!\s*[:\]])""")
 # an f-string on one line: only its holes are code
-_F_STRING = re.compile(r"""(?<!\w)(?:[rRbBuU]?[fF]|[fF][rRbBuU])("|')((?:\\.|(?!\1)[^\\\n])*)\1""")
+_F_STRING = lazy_pattern(r"""(?<!\w)(?:[rRbBuU]?[fF]|[fF][rRbBuU])("|')((?:\\.|(?!\1)[^\\\n])*)\1""")
 # the call ``.get(`` whose first argument is a key (`headers.get("authorization")`)
-_GET_CALL_END = re.compile(r"\bget\s*\(\s*\Z")
+_GET_CALL_END = lazy_pattern(r"\bget\s*\(\s*\Z")
 
 
 def _logged_code(said: str) -> str:

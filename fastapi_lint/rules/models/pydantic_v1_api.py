@@ -13,6 +13,7 @@ from fastapi_lint.rules._text import (
     universal_newlines,
 )
 from fastapi_lint.project.models import MODELS, PYDANTIC_BASES, model_index
+from fastapi_lint.prefilter import lazy_pattern
 
 _V1_DECORATORS = frozenset({
     "pydantic.validator", "pydantic.root_validator", "pydantic.class_validators.validator",
@@ -44,13 +45,13 @@ _RENAMED_CONFIG = {
 # be a model of another module), `.copy(update=...)`, a decorator naming `validator`/
 # `root_validator` (or an alias) or a v1 keyword argument, where pydantic may be reached
 # (`fastapi_lint.rules._text.may_resolve_into`; the names its modules bind).
-_CONFIG_CLASS = re.compile(r"class(?:\s|\\)+Config\b")
+_CONFIG_CLASS = lazy_pattern(r"class(?:\s|\\)+Config\b")
 _V1_METHOD_CALL = method_call(_V1_METHODS)
 # `.copy(... update=`, or a `(`, quote or comment before it we cannot read through
-_COPY_UPDATE = re.compile(
+_COPY_UPDATE = lazy_pattern(
     r"\." + GAP + r"copy\b" + GAP_CLOSE + r"\([^()'\"#]*(?:\bupdate" + GAP + r"=(?!=)|[('\"#])"
 )
-_V1_KEYWORD = re.compile(alternatives(_V1_KEYWORDS) + r"\b" + GAP + r"=(?!=)")
+_V1_KEYWORD = lazy_pattern(alternatives(_V1_KEYWORDS) + r"\b" + GAP + r"=(?!=)")
 _VALIDATORS = ("validator", "root_validator")
 _VALIDATOR_MODULE_NAMES = _VALIDATORS + ("class_validators",)
 _FIELD_MODULE_NAMES = ("Field", "conlist", "conset", "constr", "fields", "types")

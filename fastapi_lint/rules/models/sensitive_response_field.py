@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from typing import Any, Mapping, Optional, Tuple
 
 import libcst as cst
@@ -12,6 +11,7 @@ from fastapi_lint.project import module_name_for
 from fastapi_lint.project.models import MASKED_CLASS, MODELS, Key, ModelIndex, RouteExposure, model_index
 from fastapi_lint.rules.models._sensitive import FIELD_WORDS, _NOT_SUFFIXES, _derived
 from fastapi_lint.words import name_parts, says_secret
+from fastapi_lint.prefilter import lazy_pattern
 
 # In the lowered text, an annotated assignment `name: T` starting a line (or after `;`)
 # whose name may hold one of FIELD_WORDS as `says` reads it: a one-part word as spelled, a
@@ -25,9 +25,9 @@ _FIELD_NAME = (
     )
     + r")\w*)(?:[ \t)]|\\\n)*:"
 )
-_FIELDS = (re.compile("\n" + _FIELD_NAME), re.compile(";" + _FIELD_NAME))
+_FIELDS = (lazy_pattern("\n" + _FIELD_NAME), lazy_pattern(";" + _FIELD_NAME))
 # every class statement's name (a superset of the top-level classes the rule reads)
-_CLASS_NAME = re.compile(r"\bclass\s+(\w+)")
+_CLASS_NAME = lazy_pattern(r"\bclass\s+(\w+)")
 # tokens a login/token endpoint issues to their owner: returning them is the point
 _ISSUED_TOKENS = frozenset({"access_token", "refresh_token", "id_token"})
 # a response model or route named so hands a credential out (`ApiTokenCreatedResponse`,

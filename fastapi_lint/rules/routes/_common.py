@@ -1,7 +1,6 @@
 """Helpers shared by the route rules: status codes, response objects and route bodies."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import List, Optional, Set, Tuple
 
@@ -9,7 +8,7 @@ import libcst as cst
 
 from fastapi_lint.facts import DEPENDS, SPECIAL, RouteInfo
 from fastapi_lint.names import dotted, iter_params, keyword
-from fastapi_lint.prefilter import ROUTE_METHOD_NAMES
+from fastapi_lint.prefilter import ROUTE_METHOD_NAMES, lazy_pattern
 from fastapi_lint.rule import Rule
 
 # route methods of HTTP routes (``prefilter.has_route(text, HTTP_ROUTE_METHODS)``: not websocket)
@@ -18,7 +17,7 @@ _HTTP_STATUS_NAMES = {
     "OK": 200, "CREATED": 201, "ACCEPTED": 202, "NO_CONTENT": 204, "RESET_CONTENT": 205,
     "NOT_MODIFIED": 304,
 }
-_STATUS_CONSTANT = re.compile(r"^(?:HTTP|WS)_(\d{3})(?:_|$)")
+_STATUS_CONSTANT = lazy_pattern(r"^(?:HTTP|WS)_(\d{3})(?:_|$)")
 _RESPONSE_MODULES = ("fastapi.", "starlette.", "sse_starlette.")
 
 

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import re
 from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
 from fastapi_lint.facts import RouteInfo
-from fastapi_lint.prefilter import count_routes, has_route
+from fastapi_lint.prefilter import count_routes, has_route, lazy_pattern
 from fastapi_lint.project import ProjectIndex
 from fastapi_lint.project.route_table import Route, table
 from fastapi_lint.rule import Default, Severity
@@ -14,7 +13,7 @@ from fastapi_lint.rules.routes._wiring import QualnameRule, module_of
 from fastapi_lint.rules.routes.shadowed_route import first_registered, normal_path, same_handler
 
 # `{item_id}` and `{id}` match the same requests: only the converter matters
-_PLACEHOLDER = re.compile(r"\{[A-Za-z_]\w*(:[^}]*)?\}")
+_PLACEHOLDER = lazy_pattern(r"\{[A-Za-z_]\w*(:[^}]*)?\}")
 _Key = Tuple[int, str, str, str, str]
 _EMPTY = cst.Module([])
 _Function = Tuple[str, str]  # (module, function qualname)

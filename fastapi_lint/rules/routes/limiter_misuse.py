@@ -1,19 +1,18 @@
 from __future__ import annotations
 
-import re
 from typing import List, Optional
 
 import libcst as cst
 
 from fastapi_lint.facts import SPECIAL_PARAM_TYPES, unwrap_annotation
 from fastapi_lint.names import iter_params
-from fastapi_lint.prefilter import has_route
+from fastapi_lint.prefilter import has_route, lazy_pattern
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules.routes._common import is_limiter_decorator
 
 _CONNECTION_PARAMS = ("request", "websocket")
 # `@<expr>.limit(` / `@<expr>.shared_limit(`, laid out as prefilter.has_route reads decorators
-_LIMIT_DECORATOR = re.compile(r"@(?:[^\n]|\\\n)*?\.(?:\s|\\\n)*(?:shared_)?limit(?:\s|\\\n|\))*\(")
+_LIMIT_DECORATOR = lazy_pattern(r"@(?:[^\n]|\\\n)*?\.(?:\s|\\\n)*(?:shared_)?limit(?:\s|\\\n|\))*\(")
 
 
 class LimiterMisuse(Rule):

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
@@ -8,7 +7,7 @@ import libcst as cst
 from fastapi_lint.project import signatures
 from fastapi_lint.facts import DEPENDS, PATH, SPECIAL, RouteInfo, marker_kind, path_parameters
 from fastapi_lint.names import iter_params, keyword, positional
-from fastapi_lint.prefilter import has_route
+from fastapi_lint.prefilter import has_route, lazy_pattern
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
 from fastapi_lint.project.route_decls import ROUTE_DECLS
 from fastapi_lint.rule import Default, Severity
@@ -19,7 +18,7 @@ _CHAIN_LEVELS = ("app", "include", "router")
 PATH_PARAMS_READ = "path_params_read"
 # `request.path_params["organization"]` or `.get("organization")`, in any module: a
 # middleware or a base class reading a prefix's placeholder for every route
-_READ = re.compile(r"""path_params\s*(?:\[|\.get\(|\.pop\()\s*["'](\w+)["']""")
+_READ = lazy_pattern(r"""path_params\s*(?:\[|\.get\(|\.pop\()\s*["'](\w+)["']""")
 
 
 @collector(PATH_PARAMS_READ, triggers=("path_params",))

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import re
 from typing import Optional
 
 import libcst as cst
 
 from fastapi_lint.facts import BODY, QUERY, unwrap_annotation
 from fastapi_lint.names import iter_params
-from fastapi_lint.prefilter import has_route
+from fastapi_lint.prefilter import has_route, lazy_pattern
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules.routes._common import HTTP_ROUTE_METHODS
 
@@ -18,7 +17,7 @@ _MAPPINGS = frozenset({
 _ANY = frozenset({"typing.Any", "typing_extensions.Any"})
 _JSON = frozenset({"pydantic.Json", "pydantic.types.Json"})
 # the last part of every name above, as an import, alias or annotation spells it
-_RAW_NAMES = re.compile(r"\b(?:dict|Dict|Mapping|MutableMapping|Any|Json)\b")
+_RAW_NAMES = lazy_pattern(r"\b(?:dict|Dict|Mapping|MutableMapping|Any|Json)\b")
 
 
 class RawDictBody(Rule):

@@ -9,6 +9,7 @@ from fastapi_lint.project import ProjectIndex
 from fastapi_lint.project.route_table import Route, table
 from fastapi_lint.rule import Default, Severity
 from fastapi_lint.rules.routes._wiring import QualnameRule, has_route, module_of
+from fastapi_lint.prefilter import lazy_pattern
 
 # Starlette's converters, and a value of each that no stricter converter accepts
 _CONVERTERS = {
@@ -18,7 +19,7 @@ _CONVERTERS = {
     "float": (r"[0-9]+(?:\.[0-9]+)?", "7.5"),
     "uuid": ("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "0f0f0f0f-0f0f-0f0f-0f0f-0f0f0f0f0f0f"),
 }
-_PARAM = re.compile(r"\{([A-Za-z_]\w*)(?::([a-z]+))?\}")
+_PARAM = lazy_pattern(r"\{([A-Za-z_]\w*)(?::([a-z]+))?\}")
 _Key = Tuple[str, str]  # (module, function qualname)
 
 
@@ -32,7 +33,7 @@ def _pattern(path: str) -> Optional["re.Pattern[str]"]:
         parts += [re.escape(path[last:match.start()]), converter[0]]
         last = match.end()
     parts.append(re.escape(path[last:]))
-    return re.compile("".join(parts))
+    return lazy_pattern("".join(parts))
 
 
 def _example(path: str) -> Optional[str]:

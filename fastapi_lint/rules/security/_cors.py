@@ -11,10 +11,11 @@ from fastapi_lint.context import FileContext
 from fastapi_lint.names import is_true, keyword, positional, string_value
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
 from fastapi_lint.rule import Rule
+from fastapi_lint.prefilter import lazy_pattern
 
 WILDCARD_SETTINGS = "wildcard_settings"
 # `allowed_hosts: List[str] = ["*"]` in a settings class, `ORIGINS = ("*",)` in a module
-_WILDCARD_DEFAULT = re.compile(
+_WILDCARD_DEFAULT = lazy_pattern(
     r"^([ \t]*)([A-Za-z_]\w*)[ \t]*(?::[^=\n]+)?=[ \t]*[\[({][ \t]*[\"']\*[\"'][ \t]*,?[ \t]*[\])}]", re.M)
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
+from fastapi_lint.prefilter import lazy_pattern
 
 EXCEPTION_FLOW = "exception_flow"
 _ROOT_DECORATORS = frozenset({
@@ -32,7 +33,7 @@ _ROOT_DECORATORS = frozenset({
     "exception_handler", "middleware",
 })
 _DEPENDENCY_CALLS = frozenset({"Depends", "Security"})
-_DEF_NAME = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)", re.M)
+_DEF_NAME = lazy_pattern(r"^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)", re.M)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ controlled value), and what the project's own text helpers and validators return
 from __future__ import annotations
 
 import bisect
-import re
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
@@ -24,8 +23,9 @@ import libcst as cst
 from fastapi_lint.names import dotted, string_value
 from fastapi_lint.rule import Rule
 from fastapi_lint.rules.security._text_facts import TextTable
+from fastapi_lint.prefilter import lazy_pattern
 
-_UPPER = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
+_UPPER = lazy_pattern(r"^_*[A-Z][A-Z0-9_]*$")
 _DEPTH = 16  # `q += ...` six times is twelve levels
 # calls whose result cannot carry attacker-chosen text into a query or command
 _CASTS = {"builtins.int", "builtins.float", "builtins.len", "builtins.bool", "builtins.round",
@@ -53,7 +53,7 @@ _CHECK_METHODS = {"match", "fullmatch"}
 _LOOKUPS = {"fetchone", "fetchrow", "fetchval", "first", "one_or_none", "scalar", "scalar_one_or_none"}
 _CHECK_PREDICATES = {"isidentifier", "isalnum", "isdigit", "isdecimal", "isnumeric"}
 LATEST = 1 << 60  # a point after every binding made so far
-_SCHEMA_IDENTIFIER = re.compile(
+_SCHEMA_IDENTIFIER = lazy_pattern(
     r"(?:^|_)(?:table|schema|column|index|trigger|function|constraint|sequence|view)_?name$")
 # what a guard binds the name it checked to: a value the code controls
 CHECKED = cst.Integer("0")

@@ -19,6 +19,7 @@ from typing import Callable, Dict, Iterable, Optional, Set, Tuple
 
 from fastapi_lint.project.astnames import import_bindings, importing_package, module_statements, resolve
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
+from fastapi_lint.prefilter import lazy_pattern
 
 PATH_SINKS = "path_sinks"
 # (a parameter's position, its name)
@@ -205,4 +206,4 @@ def _call_pattern(project: ProjectIndex) -> Optional["re.Pattern[str]"]:
             names.update(found)
     if not names:
         return None
-    return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\s*\(")
+    return lazy_pattern(r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\s*\(")

@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import ast
 import bisect
-import re
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
+from fastapi_lint.prefilter import lazy_pattern
 
 TEXT_FACTS = "sql_text_facts"
-_UPPER = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
+_UPPER = lazy_pattern(r"^_*[A-Z][A-Z0-9_]*$")
 _CHECK_METHODS = frozenset(("match", "fullmatch"))
 _CHECK_PREDICATES = frozenset(("isidentifier", "isalnum", "isdigit", "isdecimal", "isnumeric"))
 # calls that keep text constant when their arguments are
@@ -67,7 +67,7 @@ class ModuleText:
 # the modules worth reading (the project pass reads every module: keep it cheap): those that
 # run SQL or hand over text to be run, define routes, validate values or declare `Literal` types
 _TRIGGERS = ("execute", "fetch", "text(", "match(", "isidentifier", "isalnum", "Literal[")
-_ROUTE_DECORATOR = re.compile(r"@[\w.]+\.(?:get|post|put|patch|delete|options|head|trace|api_route|websocket)\(")
+_ROUTE_DECORATOR = lazy_pattern(r"@[\w.]+\.(?:get|post|put|patch|delete|options|head|trace|api_route|websocket)\(")
 
 
 @collector(TEXT_FACTS, triggers=_TRIGGERS + ("@",))

@@ -7,14 +7,14 @@ from typing import FrozenSet, Iterator, List, Optional, Set, Tuple
 import libcst as cst
 
 from fastapi_lint.names import iter_params, keyword, positional
-from fastapi_lint.prefilter import definition_pattern, has_route
+from fastapi_lint.prefilter import definition_pattern, has_route, lazy_pattern
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules.security._exceptions import EXCEPTION_FLOW, ProjectExceptions, project_exceptions
 
 EXCEPTION_HANDLERS = "exception_handlers"
 # `app.add_exception_handler(ValueError, on_value_error)`, also `handlers.on_value_error`
-_ADD_HANDLER = re.compile(
+_ADD_HANDLER = lazy_pattern(
     r"\badd_exception_handler\(\s*([\w.]+)\s*,\s*(?:handler\s*=\s*)?(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)")
 
 _FORMAT_TRACEBACK = {"traceback.format_exc", "traceback.format_exception", "traceback.format_tb",
@@ -44,29 +44,29 @@ _BROAD = frozenset({"builtins.Exception", "builtins.BaseException"})
 
 
 # `FastAPI(exception_handlers={404: not_found, Exc: handlers.on_exc})`
-_HANDLER_DICT = re.compile(r"\bexception_handlers\s*=\s*\{([^{}]*)\}")
-_DICT_VALUE = re.compile(r":\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)")
+_HANDLER_DICT = lazy_pattern(r"\bexception_handlers\s*=\s*\{([^{}]*)\}")
+_DICT_VALUE = lazy_pattern(r":\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)")
 
 # Prefilter. A handler registered by name in another module may be any function of this
 # one, so the file is judged by what a leak needs: a sink (`return`, a `...Response` or
 # `HTTPException`/`WebSocketException` call) and a read of the exception's text.
 _GAP = r"(?:\s|\\\n|#[^\n]*\n)*"
 _SINKS = ("return", "Response", "Exception", "yield")
-_ARGS = re.compile(r"\." + _GAP + r"args\b")  # exc.args
-_STR_CALL = re.compile(r"(?:str|repr)" + _GAP + r"\(" + _GAP + r"(?:\*+" + _GAP + r")?[^\W\d]")  # str(exc)
+_ARGS = lazy_pattern(r"\." + _GAP + r"args\b")  # exc.args
+_STR_CALL = lazy_pattern(r"(?:str|repr)" + _GAP + r"\(" + _GAP + r"(?:\*+" + _GAP + r")?[^\W\d]")  # str(exc)
 # an alias of str/repr: `s = str` (and any use of the `builtins` module: `s = builtins.repr`,
 # `from builtins import str as s`)
-_STR_ALIAS = re.compile(r"=(?:[\s(]|\\\n)*(?:str|repr)\b")
-_F_STRING = re.compile(r"[fF][rRbB]?[\"']")  # f"{exc}", rf"{exc}"
+_STR_ALIAS = lazy_pattern(r"=(?:[\s(]|\\\n)*(?:str|repr)\b")
+_F_STRING = lazy_pattern(r"[fF][rRbB]?[\"']")  # f"{exc}", rf"{exc}"
 # `@app.middleware("http")`, `async def dispatch(self, request, call_next)`
-_DISPATCH = re.compile(r"def\s+dispatch\b")  # (no leading `\b`: `re` can then skip to each "def")
+_DISPATCH = lazy_pattern(r"def\s+dispatch\b")  # (no leading `\b`: `re` can then skip to each "def")
 
 
 def _defines_middleware(text: str) -> bool:
     # two tests, not one alternation: a pattern with a branch that starts with `\b` is tried
     # at every position of the text (0.4 s over the benchmark corpus; now 0.02 s)
     return ".middleware(" in text or ("dispatch" in text and _DISPATCH.search(text) is not None)
-_MODULO = re.compile(r"%" + _GAP + r"[\w(]")  # "..." % exc
+_MODULO = lazy_pattern(r"%" + _GAP + r"[\w(]")  # "..." % exc
 
 
 def may_leak(text: str) -> bool:

@@ -9,7 +9,7 @@ import libcst as cst
 
 from fastapi_lint.credentials import FAKE_WORDS, KEY_FORMATS, KEY_STARTS, ValueKind, classify, key_format
 from fastapi_lint.names import argument, dotted, iter_params, string_value
-from fastapi_lint.prefilter import resolvable
+from fastapi_lint.prefilter import lazy_pattern, resolvable
 from fastapi_lint.project import LazyAst, prefilter_fact
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.project.served import in_script_paths
@@ -44,7 +44,7 @@ _FIELD = {"pydantic.Field", "pydantic.fields.Field", "sqlmodel.Field", "pydantic
 _GETENV = {"os.getenv": 1, "os.environ.get": 1, "os.environ.setdefault": 1,
            "starlette.config.Config()": 2, "decouple.config": 1, "decouple.AutoConfig()": 1}
 # -- prefilter ---------------------------------------------------------------------------------
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_NON_ASCII = lazy_pattern(r"[^\x00-\x7f]")
 
 
 def _lowered(text: str) -> str:
@@ -72,17 +72,17 @@ def _says_pattern(words) -> str:
 _BINDING = r"\w*(?:[\s)]|\\\n|#[^\n]*\n)*[=:]"
 _NAME_PATTERNS: Dict[Tuple[str, ...], "re.Pattern[str]"] = {}
 _SQUASHED_WORDS = tuple((word, word.replace("_", "")) for word in _WORDS)
-_GAP = re.compile(r"(?:\s|\\\n|#[^\n]*\n)*")
-_STRING_START = re.compile(r"[rRbBuUfF]{0,2}[\"']")
+_GAP = lazy_pattern(r"(?:\s|\\\n|#[^\n]*\n)*")
+_STRING_START = lazy_pattern(r"[rRbBuUfF]{0,2}[\"']")
 # a dotted name and what follows it: `(` a call (Field, getenv, maybe under an alias), `=`
 # another target of a chained assignment, `[` a subscript target of one
-_DOTTED = re.compile(r"[^\W\d]\w*(?:(?:\s|\\\n|#[^\n]*\n)*\.(?:\s|\\\n|#[^\n]*\n)*[^\W\d]\w*)*"
+_DOTTED = lazy_pattern(r"[^\W\d]\w*(?:(?:\s|\\\n|#[^\n]*\n)*\.(?:\s|\\\n|#[^\n]*\n)*[^\W\d]\w*)*"
                      r"(?:\s|\\\n|#[^\n]*\n)*[(=\[]")
 # words that may open the next line of an annotation split inside brackets
 _CONTINUING = frozenset({"if", "else", "and", "or", "not", "in", "is", "lambda"})
 # a literal in a key format: after its quote, blanks (or escapes: superfluously any hex or
 # octal one), then the format spelled out (the rule matches it after stripping blanks)
-_KEY_LITERAL = re.compile(
+_KEY_LITERAL = lazy_pattern(
     r"[\"'](?:\s|\\(?:[\nabfnrtv]|x[0-9a-fA-F]{2}|[0-7]{1,3}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|N\{[^}\n]*\}))*"
     + KEY_FORMATS.pattern[1:])
 _JWT_CALLS = resolvable(_JWT)

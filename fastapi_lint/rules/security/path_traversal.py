@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set
 
@@ -8,7 +7,7 @@ import libcst as cst
 
 from fastapi_lint.facts import DEPENDS, SPECIAL, unwrap_annotation
 from fastapi_lint.names import argument, iter_params
-from fastapi_lint.prefilter import has_route
+from fastapi_lint.prefilter import has_route, lazy_pattern
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.rules.security._path_sinks import (
     PATH_METHODS, PATH_SINK_METHODS, PATH_SINKS, PROPAGATE, SANITIZE, SINKS, calls_helper, helper_params,
@@ -35,7 +34,7 @@ _SINKS = SINKS
 _PATH_SINK_METHODS = PATH_SINK_METHODS
 
 # Prefilter: the last part of a sink's name or a sink method, as a call, import or alias spells it
-_SINK_NAMES = re.compile(
+_SINK_NAMES = lazy_pattern(
     r"\b(?:" + "|".join(sorted({n.rpartition(".")[2] for n in _SINKS} | _PATH_SINK_METHODS)) + r")\b")
 
 

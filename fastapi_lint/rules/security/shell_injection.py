@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import re
 from typing import Optional
 
 import libcst as cst
 
 from fastapi_lint.names import argument, is_true, keyword
-from fastapi_lint.prefilter import resolvable
+from fastapi_lint.prefilter import lazy_pattern, resolvable
 from fastapi_lint.rule import Default, Severity
 from fastapi_lint.rules.security._flow import LocalValuesRule
 from fastapi_lint.project.served import SERVED, MainGuardAware
@@ -21,7 +20,7 @@ _SHELL = {
 # interpolations wrapped in these cannot break out of their shell word (POSIX shells)
 _QUOTING = frozenset({"shlex.quote", "pipes.quote"})
 # a `shell=` keyword (blanks, comments and line continuations allowed before the `=`)
-_SHELL_KEYWORD = re.compile(r"\bshell(?:\s|\\\n|#[^\n]*\n)*=")
+_SHELL_KEYWORD = lazy_pattern(r"\bshell(?:\s|\\\n|#[^\n]*\n)*=")
 _SHELL_CALLS = resolvable(_SHELL)
 
 

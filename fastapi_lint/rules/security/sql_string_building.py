@@ -15,6 +15,7 @@ from fastapi_lint.project import signatures
 from fastapi_lint.rules.security._flow import LATEST, LocalValuesRule, last_name, safe_type
 from fastapi_lint.rules.security._text_facts import TEXT_FACTS, text_table
 from fastapi_lint.project.astnames import literal_quietly
+from fastapi_lint.prefilter import lazy_pattern
 
 HOLE = " __X__ "
 _IDENT = r"""[\w."`\[\]]"""
@@ -31,8 +32,8 @@ _STATEMENT = (
 )
 # upper-case keywords may sit anywhere (a CTE, a sub-query); lower-case ones must open the
 # string, so prose such as "Please select 3 items from the menu" is not SQL
-_UPPER_SQL = re.compile(_STATEMENT)
-_LOWER_SQL = re.compile(r"^[\s(]*(?:" + _STATEMENT.lower() + ")")
+_UPPER_SQL = lazy_pattern(_STATEMENT)
+_LOWER_SQL = lazy_pattern(r"^[\s(]*(?:" + _STATEMENT.lower() + ")")
 # Prefilter: the keywords each statement of _STATEMENT needs besides its first one. Both
 # sit in string literals of the file, spelled out (not by escapes), maybe in different
 # pieces of the built string. A lower-case first keyword opens a literal: after its quote
@@ -45,12 +46,12 @@ _SECOND_KEYWORDS = {"SELECT": ("FROM",), "INSERT": ("INTO",), "UPDATE": ("SET",)
                     "TRUNCATE": ("",), "CREATE": _OBJECT_WORDS, "DROP": _OBJECT_WORDS,
                     "ALTER": _OBJECT_WORDS}
 _ESCAPE = r"\\(?:\n|[\\'\"abfnrtv]|x[0-9a-fA-F]{2}|[0-7]{1,3}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|N\{[^}\n]*\})"
-_LOWER_OPENING = re.compile(
+_LOWER_OPENING = lazy_pattern(
     r"[\"'](?:[\s(]|" + _ESCAPE + r")*(" + "|".join(_SECOND_KEYWORDS).lower() + r")"
     r"(?:[\s\\{%]|[\"'](?!(?:\s|\\\n|#[^\n]*\n)*[,:\]}]))")
 
-_PRINTF = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sdifrxXeEgGc]")
-_BRACES = re.compile(r"\{[^{}]*\}")
+_PRINTF = lazy_pattern(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sdifrxXeEgGc]")
+_BRACES = lazy_pattern(r"\{[^{}]*\}")
 
 
 def may_build_sql(text: str) -> bool:
@@ -151,11 +152,11 @@ _WRAPPER_METHODS = frozenset(("strip", "lstrip", "rstrip", "bindparams", "column
                               "replace", "rewrite_query"))
 # text just before a hole that makes it a value (where a bound parameter belongs), not an
 # identifier or a fragment of the statement
-_VALUE_POSITION = re.compile(r"(?:[=<>]|\bLIKE|\bIN\s*\(|\bVALUES\s*\(|\bLIMIT|\bOFFSET|\bBETWEEN)\s*$",
+_VALUE_POSITION = lazy_pattern(r"(?:[=<>]|\bLIKE|\bIN\s*\(|\bVALUES\s*\(|\bLIMIT|\bOFFSET|\bBETWEEN)\s*$",
                              re.IGNORECASE)
 # how far a string is followed through names and `+` (a query extended by `q += ...` a dozen times)
 _BUILD_DEPTH = 24
-_DDL = re.compile(r"[\s(]*(?:CREATE|DROP|ALTER|TRUNCATE|GRANT|REVOKE|COMMENT)\b", re.IGNORECASE)
+_DDL = lazy_pattern(r"[\s(]*(?:CREATE|DROP|ALTER|TRUNCATE|GRANT|REVOKE|COMMENT)\b", re.IGNORECASE)
 _REQUEST_SOURCES = frozenset(("path", "query", "header", "cookie", "body", "special"))
 
 
@@ -516,10 +517,10 @@ class SqlStringBuilding(LocalValuesRule):
 
 
 # where code runs outside requests: migrations, scripts, command-line tools
-_OUTSIDE_PATH = re.compile(r"(?:^|/)(?:alembic|migrations?|scripts|bin)/|(?:^|/)migrations?\.py$")
+_OUTSIDE_PATH = lazy_pattern(r"(?:^|/)(?:alembic|migrations?|scripts|bin)/|(?:^|/)migrations?\.py$")
 # a module importing these is a migration or a command-line tool
 _OUTSIDE_IMPORTS = frozenset(("alembic", "argparse", "click", "typer"))
-_MAIN_GUARD = re.compile(r"""^if\s+__name__\s*==\s*['"]__main__['"]\s*:""", re.M)
+_MAIN_GUARD = lazy_pattern(r"""^if\s+__name__\s*==\s*['"]__main__['"]\s*:""", re.M)
 
 
 def _outside_requests(ctx) -> bool:

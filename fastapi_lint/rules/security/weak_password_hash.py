@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import re
 from typing import Iterator, Optional, Set
 
 import libcst as cst
 
 from fastapi_lint.names import argument, keyword, string_value
-from fastapi_lint.prefilter import resolvable, says_any
+from fastapi_lint.prefilter import lazy_pattern, resolvable, says_any
 from fastapi_lint.rule import Default, Rule, Severity
 from fastapi_lint.words import says
 
@@ -19,7 +18,7 @@ PASSWORD_WORDS = ("password", "passwd", "pwd", "passphrase", "pass_word")
 # Prefilter: a digest or hmac call (a hash object's `.update` needs one too), and a name
 # saying password or a broken digest (`_digest_name` drops `-`)
 _DIGEST_CALLS = resolvable((*_HASHLIB, *_HMAC, "hashlib.new"))
-_BROKEN_DIGEST = re.compile("|".join("-*".join(d) for d in _BROKEN))  # in the lower-cased text
+_BROKEN_DIGEST = lazy_pattern("|".join("-*".join(d) for d in _BROKEN))  # in the lower-cased text
 
 
 class WeakPasswordHash(Rule):
