@@ -5,7 +5,7 @@ import json
 import os
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 from packaging.specifiers import Specifier, SpecifierSet
 from packaging.version import Version
 
@@ -57,6 +57,21 @@ def test_a_decided_range_holds_for_every_version_it_allows(items, floor) -> None
         assert all(v >= Version(floor) for v in allowed)
     elif answer is False:
         assert all(v < Version(floor) for v in allowed)
+
+
+_releases = st.lists(st.integers(0, 12), min_size=1, max_size=4).map(lambda parts: ".".join(map(str, parts)))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_releases | st.sampled_from(["1.0rc1", "2.0.post1", "0.95.0.dev3", "1!1.0"]), min_size=1, max_size=3),
+       _releases | st.sampled_from(["0.95", "1.0a1"]))
+@example(["1"], "1.0")  # trailing zeros do not count
+@example(["0.95.0", "0.95"], "0.95.0.0")
+def test_locked_plain_releases_compare_as_packaging_compares_them(pins, floor) -> None:
+    """Plain releases are compared without packaging: the answers are packaging's."""
+    answers = {Version(pin) >= Version(floor) for pin in pins}
+    expected = answers.pop() if len(answers) == 1 else None
+    assert Declared("fastapi", pins=tuple(pins)).at_least(floor) is expected
 
 
 @pytest.mark.parametrize("poetry,pep440", [

@@ -58,6 +58,10 @@ class Declared:
         every range holds at once, as a resolver would have it, and one range that decides
         is enough — unless another decides the other way.
         """
+        if self.pins and _is_release(version) and all(map(_is_release, self.pins)):
+            # the usual lock: plain releases, compared without importing packaging (5 ms)
+            answers = {_release(pin) >= _release(version) for pin in self.pins}
+            return answers.pop() if len(answers) == 1 else None
         from packaging.version import Version
 
         floor = Version(version)
@@ -117,6 +121,19 @@ UNKNOWN = DeclaredVersions()
 
 
 _SEPARATORS = re.compile(r"[-_.]+")
+_RELEASE = re.compile(r"[0-9]+(?:\.[0-9]+)*")
+
+
+def _is_release(version: str) -> bool:
+    return _RELEASE.fullmatch(version) is not None
+
+
+def _release(version: str) -> Tuple[int, ...]:
+    """A plain release's numbers as PEP 440 orders them (``1.0`` is ``1.0.0``)."""
+    numbers = [int(part) for part in version.split(".")]
+    while len(numbers) > 1 and numbers[-1] == 0:
+        numbers.pop()
+    return tuple(numbers)
 
 
 def canonicalize_name(name: str) -> str:
