@@ -11,7 +11,8 @@ from packaging.version import Version
 
 from fastapi_lint import runner
 from fastapi_lint.config import ConfigError, load_config
-from fastapi_lint.project.versions import Declared, DeclaredVersions, _range_at_least, poetry_range, read_versions
+from fastapi_lint.project.versions import (Declared, DeclaredVersions, _bounds, _decide, _range_at_least, poetry_range,
+                                          read_versions)
 
 
 def _write(root, name: str, text: str) -> None:
@@ -36,7 +37,7 @@ def _write(root, name: str, text: str) -> None:
     ("!=0.99", "0.95", None),
 ])
 def test_a_range_decides_only_what_every_allowed_version_shares(spec, floor, expected) -> None:
-    assert _range_at_least(spec, Version(floor)) is expected
+    assert _range_at_least(spec, floor) is expected
 
 
 _versions = st.builds(lambda a, b, c: f"{a}.{b}.{c}", st.integers(0, 3), st.integers(0, 3), st.integers(0, 3))
@@ -50,13 +51,40 @@ _specifiers = st.lists(
 @given(_specifiers, _versions)
 def test_a_decided_range_holds_for_every_version_it_allows(items, floor) -> None:
     spec = ",".join(items)
-    answer = _range_at_least(spec, Version(floor))
+    answer = _range_at_least(spec, floor)
     grid = [Version(f"{a}.{b}.{c}") for a in range(5) for b in range(5) for c in range(5)]
     allowed = [v for v in grid if v in SpecifierSet(spec)]
     if answer is True:
         assert all(v >= Version(floor) for v in allowed)
     elif answer is False:
         assert all(v < Version(floor) for v in allowed)
+
+
+_any_specifiers = st.lists(
+    st.builds(lambda op, v, star: f"{op} {v}{'.*' if star else ''}",
+              st.sampled_from(["==", "===", ">=", "<=", ">", "<", "~=", "!="]),
+              st.lists(st.integers(0, 3), min_size=1, max_size=3).map(lambda p: ".".join(map(str, p)))
+              | st.sampled_from(["1.0rc1", "2.0.post1"]), st.booleans()),
+    max_size=3,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_any_specifiers, st.sampled_from(["0.95", "1", "1.0", "2.0.1", "0.0"]))
+@example(["~= 1"], "1")  # invalid: ~= needs two parts
+@example([">= 1.2.*"], "1")  # invalid: a wildcard only with == and !=
+def test_plain_ranges_are_decided_as_packaging_decides_them(items, floor) -> None:
+    """Ranges of plain releases are decided without packaging: the answers are those of
+    packaging's specifiers (None for the ones it rejects)."""
+    from packaging.specifiers import InvalidSpecifier
+
+    spec = ",".join(items)
+    try:
+        parsed = SpecifierSet(spec)
+        expected = _decide([(item.operator, item.version) for item in parsed], Version(floor), _bounds)
+    except (InvalidSpecifier, ValueError):
+        expected = None
+    assert _range_at_least(spec, floor) is expected
 
 
 _releases = st.lists(st.integers(0, 12), min_size=1, max_size=4).map(lambda parts: ".".join(map(str, parts)))

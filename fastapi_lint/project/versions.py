@@ -20,7 +20,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Set, Tuple
 
 from fastapi_lint import __version__
 from fastapi_lint.discovery_cache import Watch, WatchedCache, signature
@@ -58,17 +58,10 @@ class Declared:
         every range holds at once, as a resolver would have it, and one range that decides
         is enough — unless another decides the other way.
         """
-        if self.pins and _is_release(version) and all(map(_is_release, self.pins)):
-            # the usual lock: plain releases, compared without importing packaging (5 ms)
-            answers = {_release(pin) >= _release(version) for pin in self.pins}
-            return answers.pop() if len(answers) == 1 else None
-        from packaging.version import Version
-
-        floor = Version(version)
         if self.pins:
-            answers = {_pin_at_least(pin, floor) for pin in self.pins}
+            answers = {_pin_at_least(pin, version) for pin in self.pins}
             return answers.pop() if len(answers) == 1 else None
-        answers = {_range_at_least(spec, floor) for spec in self.ranges} - {None}
+        answers = {_range_at_least(spec, version) for spec in self.ranges} - {None}
         return answers.pop() if len(answers) == 1 else None
 
     def ranges_at_least(self, version: str) -> Optional[bool]:
@@ -128,9 +121,13 @@ def _is_release(version: str) -> bool:
     return _RELEASE.fullmatch(version) is not None
 
 
+def _written(version: str) -> Tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
 def _release(version: str) -> Tuple[int, ...]:
     """A plain release's numbers as PEP 440 orders them (``1.0`` is ``1.0.0``)."""
-    numbers = [int(part) for part in version.split(".")]
+    numbers = list(_written(version))
     while len(numbers) > 1 and numbers[-1] == 0:
         numbers.pop()
     return tuple(numbers)
@@ -142,31 +139,53 @@ def canonicalize_name(name: str) -> str:
 
 
 # -- deciding ----------------------------------------------------------------------------------
-def _pin_at_least(pin: str, floor: Version) -> Optional[bool]:
+# Versions are compared as packaging compares them; plain releases (``0.95.1``), what lock
+# files and most ranges hold, without importing it (7 ms of a one-file run).
+def _pin_at_least(pin: str, floor: str) -> Optional[bool]:
+    if _is_release(pin) and _is_release(floor):
+        return _release(pin) >= _release(floor)
     from packaging.version import InvalidVersion, Version
 
     try:
-        return Version(pin) >= floor
+        return Version(pin) >= Version(floor)
     except InvalidVersion:
         return None
 
 
-def _range_at_least(spec_text: str, floor: Version) -> Optional[bool]:
+_PLAIN_SPECIFIER = re.compile(r"\s*(===|==|>=|<=|~=|!=|>|<)\s*([0-9]+(?:\.[0-9]+)*(?:\.\*)?)\s*")
+
+
+def _plain_specifier(item: str) -> Optional[Tuple[str, str]]:
+    """(operator, version) of a specifier of a plain release that PEP 440 allows."""
+    match = _PLAIN_SPECIFIER.fullmatch(item)
+    if match is None:
+        return None
+    operator, text = match.groups()
+    if (text.endswith(".*") and operator not in ("==", "!=")) or (operator == "~=" and "." not in text):
+        return None  # invalid: packaging says so
+    return operator, text
+
+
+def _range_at_least(spec_text: str, floor: str) -> Optional[bool]:
     """True when every version the range allows is >= ``floor``, False when none is."""
+    plain = [_plain_specifier(item) for item in spec_text.split(",")] if spec_text.strip() else []
+    if _is_release(floor) and all(plain):
+        return _decide([item for item in plain if item is not None], _release(floor), _plain_bounds)
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
-    from packaging.version import InvalidVersion
+    from packaging.version import InvalidVersion, Version
 
     try:
         spec = SpecifierSet(spec_text)
-    except InvalidSpecifier:
+        return _decide([(item.operator, item.version) for item in spec], Version(floor), _bounds)
+    except (InvalidSpecifier, InvalidVersion):
         return None
-    lowest: Optional[Version] = None  # every allowed version is >= lowest
-    below: Optional[Tuple[Version, bool]] = None  # every allowed version is < (or <=) this
-    for item in spec:
-        try:
-            low, high = _bounds(item.operator, item.version)
-        except InvalidVersion:
-            return None
+
+
+def _decide(items: List[Tuple[str, str]], floor: Any, bounds: Callable[[str, str], Tuple[Any, Any]]) -> Optional[bool]:
+    lowest: Any = None  # every allowed version is >= lowest
+    below: Any = None  # (limit, inclusive): every allowed version is < (or <=) limit
+    for operator, text in items:
+        low, high = bounds(operator, text)
         if low is not None and (lowest is None or low > lowest):
             lowest = low
         if high is not None and (below is None or high[0] < below[0]):
@@ -184,28 +203,44 @@ def _bounds(operator: str, text: str) -> Tuple[Optional[Version], Optional[Tuple
     """(lowest allowed, (upper limit, limit itself allowed)) of one specifier."""
     from packaging.version import Version
 
+    return _bounds_of(operator, text, Version, lambda text: Version(text).release,
+                      lambda numbers: Version(_dotted(numbers)))
+
+
+def _plain_bounds(operator: str, text: str) -> Tuple[Any, Any]:
+    """:func:`_bounds` of a plain release, in :func:`_release` numbers."""
+    return _bounds_of(operator, text, _release, _written, lambda numbers: _release(_dotted(numbers)))
+
+
+def _bounds_of(operator: str, text: str, version: Callable[[str], Any], written: Callable[[str], Tuple[int, ...]],
+               of_release: Callable[[Tuple[int, ...]], Any]) -> Tuple[Any, Any]:
+    """``_bounds`` in the versions ``version`` makes; ``written``: a version's release
+    numbers as written (``~=1.2.0`` allows below 1.3), ``of_release``: the version of some."""
+    if operator == "!=":
+        return None, None  # excludes a version (or a series): no bound
     if operator in ("==", "===") and text.endswith(".*"):
-        prefix = Version(text[:-2])
-        return prefix, (_next_release(prefix.release), False)
-    version = Version(text)
+        return version(text[:-2]), (of_release(_next_release(written(text[:-2]))), False)
+    exact = version(text)
     if operator in ("==", "==="):
-        return version, (version, True)
+        return exact, (exact, True)
     if operator in (">=", ">"):
-        return version, None
+        return exact, None
     if operator == "<":
-        return None, (version, False)
+        return None, (exact, False)
     if operator == "<=":
-        return None, (version, True)
+        return None, (exact, True)
     if operator == "~=":
-        return version, (_next_release(version.release[:-1] or version.release), False)
-    return None, None  # "!=" excludes one version: no bound
+        release = written(text)
+        return exact, (of_release(_next_release(release[:-1] or release)), False)
+    return None, None
 
 
-def _next_release(release: Tuple[int, ...]) -> Version:
-    from packaging.version import Version
+def _next_release(release: Tuple[int, ...]) -> Tuple[int, ...]:
+    return (*release[:-1], release[-1] + 1)
 
-    bumped = list(release[:-1]) + [release[-1] + 1]
-    return Version(".".join(map(str, bumped)))
+
+def _dotted(release: Tuple[int, ...]) -> str:
+    return ".".join(map(str, release))
 
 
 def poetry_range(text: str) -> str:
@@ -221,7 +256,7 @@ def poetry_range(text: str) -> str:
             base = part[1:].strip()
             numbers = _numbers(base)
             upper = numbers[:2] if len(numbers) >= 2 else numbers[:1]
-            out.append(f">={base},<{_next_release(tuple(upper))}")
+            out.append(f">={base},<{_dotted(_next_release(tuple(upper)))}")
         elif part[0].isdigit():
             out.append(f"=={part}")
         else:
@@ -242,7 +277,7 @@ def _caret(base: str) -> str:
         if number != 0 or index == len(numbers) - 1:
             upper = tuple(numbers[:index + 1])
             break
-    return f">={base},<{_next_release(upper)}"
+    return f">={base},<{_dotted(_next_release(upper))}"
 
 
 # -- reading -----------------------------------------------------------------------------------
