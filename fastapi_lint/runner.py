@@ -223,14 +223,16 @@ def _index_files(files: Sequence[SourceFile], root: str, hashed: bool,
         found[number] = summary
         if summaries is not None:
             _remember(fresh, stats, number, files[number].absolute, contents[number], summary)
-    if rewrite and summaries is not None:
-        if later is None:
-            store_snapshot(summaries, fresh, started)
-        else:
-            later.append(functools.partial(store_snapshot, summaries, fresh, started))
     index = ProjectIndex(root=root)
     for number in sorted(found):  # file order: a later file of a module replaces an earlier one
         index.insert(found[number], files[number].absolute)
+    if snapshot is not None:
+        index.adopt_fact_sums(snapshot.sums_for(index))
+    if rewrite and summaries is not None:
+        if later is None:
+            store_snapshot(summaries, fresh, started, index)
+        else:
+            later.append(functools.partial(store_snapshot, summaries, fresh, started, index))
     return index, sizes, digests, outcome.errors
 
 

@@ -713,6 +713,14 @@ def test_lazy_facts_read_as_the_dict_they_were_made_from(extra, touched) -> None
     assert again.pop("y") == 1 and "y" not in again
 
 
+def _indexed(entries) -> ProjectIndex:
+    """The index a run builds from a snapshot's entries."""
+    index = ProjectIndex(root="/p")
+    for path, entry in entries.items():
+        index.insert(entry.summary, path)
+    return index
+
+
 @given(st.lists(_EXTRA, min_size=1, max_size=3),
        st.lists(st.sampled_from(["call_graph", "signatures", "route_decls", "x", "y"]), max_size=4))
 @settings(max_examples=60, deadline=None)
@@ -728,13 +736,14 @@ def test_facts_read_back_from_a_snapshot_file_are_those_stored(extras, touched) 
         cache = SummaryCache(directory, "salt", b"k" * 32)
         summaries = {f"/p/m{i}.py": ModuleSummary(f"m{i}", extra=dict(extra), sites={"s": i})
                      for i, extra in enumerate(extras)}
-        store_snapshot(cache, {path: SnapshotEntry(1, 2, "d", summary) for path, summary in summaries.items()}, 3)
+        entries = {path: SnapshotEntry(1, 2, "d", summary) for path, summary in summaries.items()}
+        store_snapshot(cache, entries, 3, _indexed(entries))
         loaded = load_snapshot(cache)
         assert loaded is not None and loaded.taken_ns == 3
         for name in touched:
             for path, entry in loaded.entries.items():
                 assert entry.summary.extra.get(name) == summaries[path].extra.get(name)
-        store_snapshot(cache, loaded.entries, 4)
+        store_snapshot(cache, loaded.entries, 4, _indexed(loaded.entries))
         again = load_snapshot(cache)
         assert again is not None
         for snapshot in (loaded, again):
@@ -750,7 +759,8 @@ def test_without_pread_the_facts_are_read_at_load_and_the_file_is_closed(tmp_pat
 
     cache = SummaryCache(str(tmp_path / "cache"), "salt", b"k" * 32)
     summary = ModuleSummary("m", extra={"route_decls": {"a": 1}, "call_graph": [1, 2]}, sites={"s": 1})
-    store_snapshot(cache, {"/p/m.py": SnapshotEntry(1, 2, "d", summary)}, 3)
+    entries = {"/p/m.py": SnapshotEntry(1, 2, "d", summary)}
+    store_snapshot(cache, entries, 3, _indexed(entries))
     monkeypatch.delattr(os, "pread")
     loaded = load_snapshot(cache)
     assert loaded is not None
@@ -780,3 +790,63 @@ def test_a_warm_index_unpickles_a_collectors_data_only_when_it_is_read(tmp_path)
         assert summary.extra.get("call_graph") == fresh.modules[summary.module].extra["call_graph"]
         assert "call_graph" not in summary.extra._blobs
     assert warm.fingerprint() == fresh.fingerprint()
+
+
+# -- the index's fact sums, from the snapshot's ------------------------------------------------
+_CHANGES = st.lists(st.tuples(
+    st.sampled_from(["edit", "comment", "add", "delete", "shadow", "package"]),
+    st.sampled_from(["a", "b", "c", "d"])), min_size=1, max_size=5)
+_SOURCES = {
+    "a": "from fastapi import Depends\n\ndef get_db():\n    return 1\n",
+    "b": "import time\n\nasync def work():\n    time.sleep(1)\n",
+    "c": "from fastapi import APIRouter\nrouter = APIRouter()\n\n@router.get('/x')\ndef x():\n    return 1\n",
+    "d": "x = 1\n",
+}
+
+
+@given(_CHANGES)
+@settings(max_examples=40, deadline=None)
+def test_sums_moved_from_the_snapshot_equal_the_sums_made_afresh(changes) -> None:
+    """A run that keeps the snapshot takes its fact sums and moves them by what changed
+    since (edits, new files, deleted ones, a module another file now provides, a module
+    turned package): they equal the sums of an index made without any cache."""
+    import tempfile
+
+    from fastapi_lint.cache import collector_fingerprints
+    from fastapi_lint.project.fingerprint import LAYOUT
+
+    with tempfile.TemporaryDirectory() as directory:
+        root = os.path.join(directory, "proj")
+        os.makedirs(os.path.join(root, "app"))
+        open(os.path.join(root, "app", "__init__.py"), "w").close()
+        for name, text in _SOURCES.items():
+            with open(os.path.join(root, "app", f"{name}.py"), "w") as handle:
+                handle.write(text)
+        _age(root)
+        _index(root, _cache(root))  # writes the snapshot
+        for kind, name in changes:
+            path = os.path.join(root, "app", f"{name}.py")
+            if kind == "edit":
+                with open(path, "a") as handle:
+                    handle.write(f"\ndef added_{len(changes)}():\n    return Depends(get_db)\n")
+            elif kind == "comment":
+                with open(path, "a") as handle:
+                    handle.write("# a comment\n")
+            elif kind == "add":
+                with open(os.path.join(root, "app", f"new_{name}.py"), "w") as handle:
+                    handle.write(_SOURCES[name])
+            elif kind == "delete" and os.path.exists(path):
+                os.remove(path)
+            elif kind == "shadow":  # another file names the same module: app/<name>/__init__.py
+                os.makedirs(os.path.join(root, "app", name), exist_ok=True)
+                with open(os.path.join(root, "app", name, "__init__.py"), "w") as handle:
+                    handle.write("y = 2\n")
+            elif kind == "package":
+                os.makedirs(os.path.join(root, "app", f"pkg_{name}"), exist_ok=True)
+                with open(os.path.join(root, "app", f"pkg_{name}", "__init__.py"), "w") as handle:
+                    handle.write(_SOURCES[name])
+        warm = _index(root, _cache(root))
+        assert warm._fact_sums is not None  # taken from the snapshot, not made again
+        fresh = _index(root, None)
+        names = {name for sums in (warm.fact_sums(), fresh.fact_sums()) for name in sums} | {LAYOUT}
+        assert collector_fingerprints(warm, names) == collector_fingerprints(fresh, names)

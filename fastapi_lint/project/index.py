@@ -78,7 +78,8 @@ class ModuleSummary:
     # whether CPython's parser accepted the module (None: no collector needed its tree)
     parses: Optional[bool] = None
     # digest of each collector's data here (fingerprint.fact_digests), made on first need
-    fingerprints: Optional[Dict[str, int]] = None
+    # (derived from the fields above: no part of a summary's equality)
+    fingerprints: Optional[Dict[str, int]] = field(default=None, compare=False)
     # where things are, per collector: positions recorded beside the facts for the places a
     # finding points to (rule.Related). No fact: no table is derived from them and no other
     # module's findings depend on them, so a buffer whose lines merely moved changes no facts
@@ -431,9 +432,8 @@ class ProjectIndex:
         self.tables = None
         # a later file of the same module replaces the earlier one, as ``add`` always did
         old = self.modules.get(summary.module)
-        self.modules[summary.module] = summary
         self._count(old, -1)
-        self._count(summary, 1)
+        self.modules[summary.module] = summary
         # the tables derived from what changed are stale now (the language server inserts
         # into an index that rules already read)
         self._forget(old, summary)
@@ -442,29 +442,32 @@ class ProjectIndex:
             self._paths[summary.module] = path
             if summary.parses:
                 self.parsed_files.add(path)
+        self._count(summary, 1)
 
     def fact_sums(self) -> Dict[str, int]:
-        """Per collector name, the sum of the modules' digests of its data
-        (``fingerprint.fact_digests``): the project's digest of it, once reduced."""
+        """Per collector name, the sum of the modules' digests of its data, and under
+        ``fingerprint.LAYOUT`` of their names, files and kinds (``fingerprint.count_module``):
+        the project's digest of each, once reduced."""
         if self._fact_sums is None:
-            from fastapi_lint.project.fingerprint import fact_digests
+            from fastapi_lint.project.fingerprint import count_module
 
             sums: Dict[str, int] = {}
-            for summary in self.modules.values():
-                for name, value in fact_digests(summary).items():
-                    sums[name] = sums.get(name, 0) + value
+            for module, summary in self.modules.items():
+                count_module(sums, summary, self._paths.get(module, ""), 1)
             self._fact_sums = sums
         return self._fact_sums
 
+    def adopt_fact_sums(self, sums: Dict[str, int]) -> None:
+        """Take ``fact_sums`` made elsewhere (the snapshot's, moved by what changed since)."""
+        self._fact_sums = sums
+
     def _count(self, summary: Optional[ModuleSummary], sign: int) -> None:
-        """Add (1) or take away (-1) a module's digests from the sums, once they are made."""
+        """Add (1) or take away (-1) an indexed module from the sums, once they are made."""
         if summary is None or self._fact_sums is None:
             return
-        from fastapi_lint.project.fingerprint import fact_digests
+        from fastapi_lint.project.fingerprint import count_module
 
-        sums = self._fact_sums
-        for name, value in fact_digests(summary).items():
-            sums[name] = sums.get(name, 0) + sign * value
+        count_module(self._fact_sums, summary, self._paths.get(summary.module, ""), sign)
 
     def _forget(self, old: Optional[ModuleSummary], new: ModuleSummary) -> None:
         """Drop the derived tables that read what changed from ``old`` to ``new``."""
@@ -488,8 +491,8 @@ class ProjectIndex:
         self.tables = None
         self.parsed_files.discard(path)
         if self.modules.get(summary.module) is summary:
-            del self.modules[summary.module]
             self._count(summary, -1)
+            del self.modules[summary.module]
             self._paths.pop(summary.module, None)
             for other, kept in self._by_path.items():
                 if kept.module == summary.module:

@@ -31,13 +31,14 @@ from typing import Any, Callable, Dict, Iterator, List, MutableMapping, NamedTup
 
 from fastapi_lint.cache import _code_fingerprint, _write_atomic, cache_root, digest, ensure_cache_directory
 from fastapi_lint.config import Config
-from fastapi_lint.project.index import ModuleSummary, collector_identities
+from fastapi_lint.project.fingerprint import count_module, pack_digests
+from fastapi_lint.project.index import ModuleSummary, ProjectIndex, collector_identities
 
 SCHEMA = 7  # 2: ModuleSummary.parses; 3: ModuleSummary.fingerprints; 4: is_package, routers; 5: sites;
 # 6: sites unpickled on first read; 7: fingerprints are numbers that bind the module name
 _MAGIC = b"FLSUM1\n"
-_SNAPSHOT_MAGIC = b"FLSNAP4\n"  # 2: each collector's data pickled on its own (LazyFacts); 3: MAC of the SHA-256;
-# 4: a signed head, the facts read region by region
+_SNAPSHOT_MAGIC = b"FLSNAP5\n"  # 2: each collector's data pickled on its own (LazyFacts); 3: MAC of the SHA-256;
+# 4: a signed head, the facts read region by region; 5: the index's fact sums, packed digests
 _SNAPSHOT = "project.snapshot"
 # a file changed less than this before the snapshot was taken may change again within its
 # filesystem's timestamp granularity without its mtime moving (git's "racily clean" case):
@@ -406,12 +407,37 @@ class Snapshot(NamedTuple):
 
     taken_ns: int
     entries: Dict[str, SnapshotEntry]
+    # the index its run built from the entries: the file each module's summary came from,
+    # and the index's fact sums (ProjectIndex.fact_sums)
+    owners: Dict[str, str]
+    sums: Dict[str, int]
 
     def unchanged(self, absolute: str, info: os.stat_result) -> Optional[SnapshotEntry]:
         entry = self.entries.get(absolute)
         if entry is None or entry.mtime_ns != info.st_mtime_ns or entry.size != info.st_size:
             return None
         return entry if info.st_mtime_ns < self.taken_ns - _RACY_NS else None
+
+    def sums_for(self, index: ProjectIndex) -> Dict[str, int]:
+        """``index``'s fact sums: the snapshot's, less the modules that are no longer as
+        they were, plus what took their place. A one-file run digests the one module it
+        changed instead of adding up every module's digests."""
+        sums = dict(self.sums)
+        entries, owners = self.entries, self.owners
+        for module, summary in index.modules.items():
+            path = index.path_of(module) or ""
+            owner = owners.get(module)
+            if owner is not None:
+                kept = entries[owner].summary
+                if owner == path and kept is summary:
+                    continue  # the same summary of the same file
+                count_module(sums, kept, owner, -1)
+            count_module(sums, summary, path, 1)
+        if len(owners) != len(index.modules) or any(module not in index.modules for module in owners):
+            for module, owner in owners.items():
+                if module not in index.modules:
+                    count_module(sums, entries[owner].summary, owner, -1)
+        return sums
 
 
 _LENGTH = struct.Struct("<Q")
@@ -459,17 +485,22 @@ def _read_snapshot(cache: "SummaryCache", path: str, handle: Any) -> Optional[Sn
     return snapshot if isinstance(snapshot, Snapshot) else None
 
 
-def store_snapshot(cache: "SummaryCache", entries: Dict[str, SnapshotEntry], taken_ns: int) -> None:
-    """Write the snapshot atomically; failing to is no error (the next run reads entries)."""
+def store_snapshot(cache: "SummaryCache", entries: Dict[str, SnapshotEntry], taken_ns: int,
+                   index: ProjectIndex) -> None:
+    """Write the snapshot atomically; failing to is no error (the next run reads entries).
+    ``index``: the index built from ``entries``."""
     try:
         section = _Section()
         stored = {path: entry._replace(summary=dataclasses.replace(
                       entry.summary, extra=section.add("", entry.summary.extra),
-                      sites=section.add("sites:", entry.summary.sites)))
+                      sites=section.add("sites:", entry.summary.sites),
+                      fingerprints=pack_digests(entry.summary.fingerprints)))
                   for path, entry in entries.items()}
+        owners = {module: index.path_of(module) or "" for module in index.modules}
         table, chunks = section.table()
         head = (pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL)
-                + pickle.dumps(Snapshot(taken_ns, stored), protocol=pickle.HIGHEST_PROTOCOL))
+                + pickle.dumps(Snapshot(taken_ns, stored, owners, index.fact_sums()),
+                               protocol=pickle.HIGHEST_PROTOCOL))
         length = _LENGTH.pack(len(head))
         ensure_cache_directory(cache.directory, cache.entries)
         _write_atomic(_snapshot_path(cache),

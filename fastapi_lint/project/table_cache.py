@@ -78,7 +78,6 @@ class TableStore:
         self._owner = os.getpid()  # forked workers read the store, never write it
         self._index: Optional["ProjectIndex"] = None
         self._writable = True
-        self._layout: Optional[str] = None
         self._digests: Dict[Optional[Tuple[str, ...]], str] = {}
 
     @classmethod
@@ -106,7 +105,7 @@ class TableStore:
         ``writable``: keep the tables this process derives; a run that lints in workers
         derives here only the call graph and the served code, each too big to keep, and
         pickling them far enough to learn so costs a tenth of a second."""
-        self._index, self._layout, self._digests = index, None, {}
+        self._index, self._digests = index, {}
         self._writable = writable
         index.tables = self
 
@@ -116,18 +115,13 @@ class TableStore:
         found = self._digests.get(key)
         if found is None:
             from fastapi_lint.cache import collector_fingerprints
-            from fastapi_lint.project.fingerprint import IMPLICIT_FACTS
+            from fastapi_lint.project.fingerprint import IMPLICIT_FACTS, LAYOUT
             from fastapi_lint.project.index import collector_identities
 
-            if self._layout is None:
-                layout = hashlib.blake2b(digest_size=20)
-                for module, summary in index.modules.items():
-                    path = index.path_of(module) or ""
-                    layout.update(f"{len(module)}:{module}{len(path)}:{path}{int(summary.is_package)}".encode())
-                self._layout = layout.hexdigest()
             names = set(key) if key is not None else {name for name, *_ in collector_identities()}
-            digests = collector_fingerprints(index, names | {IMPLICIT_FACTS})
-            material = [self._settings, self._layout, key is None, sorted(digests.items())]
+            # the module layout (names, files, packages) with what the table reads
+            digests = collector_fingerprints(index, names | {IMPLICIT_FACTS, LAYOUT})
+            material = [self._settings, key is None, sorted(digests.items())]
             found = self._digests[key] = hashlib.blake2b(json.dumps(material).encode(), digest_size=20).hexdigest()
         return found
 
