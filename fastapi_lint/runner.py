@@ -21,7 +21,8 @@ from fastapi_lint.project.served import SERVED, served_code
 from fastapi_lint.project import ModuleSummary, ProjectIndex, module_name_for
 from fastapi_lint.registry import all_rules
 from fastapi_lint.rule import Finding, Rule
-from fastapi_lint.project.summary_cache import SnapshotEntry, SummaryCache, load_snapshot, now_ns, store_snapshot
+from fastapi_lint.project.summary_cache import (SnapshotDamaged, SnapshotEntry, SummaryCache, load_snapshot, now_ns,
+                                                store_snapshot)
 from fastapi_lint.project.table_cache import TableStore
 from fastapi_lint.project.versions import DeclaredVersions, VersionsCache, read_versions
 
@@ -108,7 +109,11 @@ def _index_project(files: Sequence[SourceFile], root: str, hashed: bool,
     With ``later``, writing the snapshot is appended there instead of done now.
     """
     with _collector_paused():
-        indexed = _index_files(files, root, hashed, summaries, jobs, later)
+        try:
+            indexed = _index_files(files, root, hashed, summaries, jobs, later)
+        except SnapshotDamaged as exc:  # it is removed: the index is made again without it
+            indexed = _index_files(files, root, hashed, summaries, jobs, later)
+            indexed[3].insert(0, str(exc))
         if freeze:
             # the index (a million objects when read from the snapshot, made while the
             # collector was paused) lives until the run ends: out of the collector's sight

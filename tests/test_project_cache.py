@@ -559,9 +559,50 @@ def test_facts_changed_in_the_snapshot_end_the_run_with_a_message_and_the_next_r
     damaged = subprocess.run(lint + ["."], cwd=root, capture_output=True, text=True)
     assert damaged.returncode == 2 and "Traceback" not in damaged.stderr, damaged.stderr
     assert "was changed after it was written" in damaged.stderr
-    assert not os.path.exists(path)
+    # found while indexing (the changed module's old summary): the index is made again
+    # without the snapshot, the findings are whole, and a new snapshot replaces it
+    assert damaged.stdout == clean.stdout
+    with open(path, "rb") as handle:
+        assert handle.read() != bytes(data)
     again = subprocess.run(lint + ["."], cwd=root, capture_output=True, text=True)
     assert again.returncode == 0 and again.stderr == "" and again.stdout == clean.stdout
+def test_facts_changed_in_the_snapshot_found_by_a_rule_end_its_work_with_a_message(tmp_path) -> None:
+    """Damage in a collector's facts, left alone by the index (the summaries' region is
+    whole), is found when a rule reads them: that rule's work ends with the message, the
+    snapshot is removed, and the next run is clean."""
+    import io
+    import pickle
+    import subprocess
+    import sys
+
+    from fastapi_lint.project.summary_cache import _SUMMARIES, _snapshot_path
+
+    root = _project(tmp_path)
+    _age(root)
+    lint = [sys.executable, "-m", "fastapi_lint", "--format", "flake8", "--exit-zero", "--jobs", "1"]
+    clean = subprocess.run(lint + ["--no-cache", "."], cwd=root, capture_output=True, text=True)
+    subprocess.run(lint + ["."], cwd=root, check=True, capture_output=True)  # writes the snapshot
+    path = _snapshot_path(_cache(root))
+    with open(path, "rb") as handle:
+        data = bytearray(handle.read())
+    head = int.from_bytes(data[40:48], "little")
+    table = pickle.load(io.BytesIO(bytes(data[48:48 + head])))
+    for region, (offset, length, _) in table.items():
+        if region != _SUMMARIES:
+            start = 48 + head + offset
+            data[start:start + length] = bytes(byte ^ 1 for byte in data[start:start + length])
+    with open(path, "wb") as handle:
+        handle.write(bytes(data))
+    changed = tmp_path / "proj" / "app" / "FAPI101.py"
+    changed.write_text(changed.read_text() + "# changed\n")  # linted again: the rules read facts
+    damaged = subprocess.run(lint + ["."], cwd=root, capture_output=True, text=True)
+    assert damaged.returncode == 2 and "Traceback" not in damaged.stderr, damaged.stderr
+    assert "was changed after it was written" in damaged.stderr
+    assert not os.path.exists(path), damaged.stderr
+    again = subprocess.run(lint + ["."], cwd=root, capture_output=True, text=True)
+    assert again.returncode == 0 and again.stderr == "" and again.stdout == clean.stdout
+
+
 _KEYS = st.one_of(st.text(max_size=4), st.integers(-3, 3), st.tuples(st.text(max_size=2), st.integers(0, 2)))
 _LEAVES = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.text(max_size=4))
 _FACTS = st.recursive(
@@ -732,9 +773,14 @@ def test_facts_read_back_from_a_snapshot_file_are_those_stored(extras, touched) 
     from fastapi_lint.project.summary_cache import (SnapshotEntry, SummaryCache, load_snapshot,
                                                     store_snapshot)
 
+    from fastapi_lint.project.routers import RouterFacts
+
     with tempfile.TemporaryDirectory() as directory:
         cache = SummaryCache(directory, "salt", b"k" * 32)
-        summaries = {f"/p/m{i}.py": ModuleSummary(f"m{i}", extra=dict(extra), sites={"s": i})
+        summaries = {f"/p/m{i}.py": ModuleSummary(f"m{i}", apps={"app"} if i % 2 else set(),
+                                                  is_package=i == 1, parses=bool(i % 2) or None,
+                                                  routers=RouterFacts(names={"r": f"m{i}.APIRouter()"}) if i else None,
+                                                  extra=dict(extra), sites={"s": i}, fingerprints={"x": i})
                      for i, extra in enumerate(extras)}
         entries = {path: SnapshotEntry(1, 2, "d", summary) for path, summary in summaries.items()}
         store_snapshot(cache, entries, 3, _indexed(entries))
@@ -746,10 +792,29 @@ def test_facts_read_back_from_a_snapshot_file_are_those_stored(extras, touched) 
         store_snapshot(cache, loaded.entries, 4, _indexed(loaded.entries))
         again = load_snapshot(cache)
         assert again is not None
+        import pickle
+
+        unread = load_snapshot(cache)  # pickled (the per-file cache, a worker) before any read
+        assert unread is not None
+        for path, entry in unread.entries.items():
+            copy = pickle.loads(pickle.dumps(entry.summary))
+            assert "_stored" not in vars(copy) and copy == summaries[path]
+        first = load_snapshot(cache)  # each field read first, before any other
+        assert first is not None
+        for path, entry in first.entries.items():
+            assert entry.summary.routers == summaries[path].routers
+        first = load_snapshot(cache)
+        assert first is not None
+        for path, entry in first.entries.items():
+            assert entry.summary.fingerprints == summaries[path].fingerprints
         for snapshot in (loaded, again):
             for path, entry in snapshot.entries.items():
-                assert dict(entry.summary.extra) == summaries[path].extra
-                assert dict(entry.summary.sites) == summaries[path].sites
+                summary, original = entry.summary, summaries[path]
+                assert dict(summary.extra) == original.extra
+                assert dict(summary.sites) == original.sites
+                assert (summary.module, summary.apps, summary.is_package, summary.routers, summary.parses,
+                        summary.fingerprints) == (original.module, original.apps, original.is_package,
+                                                  original.routers, original.parses, original.fingerprints)
 
 
 def test_without_pread_the_facts_are_read_at_load_and_the_file_is_closed(tmp_path, monkeypatch) -> None:
@@ -771,21 +836,23 @@ def test_without_pread_the_facts_are_read_at_load_and_the_file_is_closed(tmp_pat
 
 def test_a_warm_index_unpickles_a_collectors_data_only_when_it_is_read(tmp_path) -> None:
     """Most of the snapshot's bytes are the call graph and the served code, which a one-file
-    run rarely reads: each collector's share of a module stays bytes until read."""
-    from fastapi_lint.project.summary_cache import LazyFacts
+    run rarely reads: a summary's fields stay in the file until one is used, and each
+    collector's share of a module stays bytes until read."""
+    from fastapi_lint.project.summary_cache import _SUMMARIES, LazyFacts
 
     root = _project(tmp_path)
     _age(root)
     fresh = _index(root, None)
     _index(root, _cache(root))  # writes the snapshot
     warm = _index(root, _cache(root))
+    assert all("_stored" in vars(s) and "extra" not in vars(s) for s in warm.modules.values())
     summaries = [s for s in warm.modules.values() if "call_graph" in s.extra]
     assert summaries and all(isinstance(s.extra, LazyFacts) for s in summaries)
     regions = summaries[0].extra._stored[0]
-    assert regions._read == {}  # nothing read from the file yet
+    assert set(regions._read) == {_SUMMARIES}  # the summaries' fields, no collector's data yet
     first = summaries[0]
     assert first.extra.get("call_graph") == fresh.modules[first.module].extra["call_graph"]
-    assert set(regions._read) == {"call_graph"}  # that collector's region, no other
+    assert set(regions._read) == {_SUMMARIES, "call_graph"}  # that collector's region, no other
     for summary in summaries:
         assert summary.extra.get("call_graph") == fresh.modules[summary.module].extra["call_graph"]
         assert "call_graph" not in summary.extra._blobs

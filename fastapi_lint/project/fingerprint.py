@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import pickle
 from collections.abc import Mapping
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -91,8 +90,6 @@ def fact_digests(summary: ModuleSummary) -> Dict[str, int]:
     on it. The name is digested with the data: the same facts moved to another module
     change the sum."""
     found = summary.fingerprints
-    if type(found) is bytes:  # as the snapshot's head keeps them (pack_digests)
-        found = summary.fingerprints = pickle.loads(found)
     if found is None:
         facts: Dict[str, Any] = dict(summary.extra)
         if summary.apps or summary.routers or summary.is_package:
@@ -113,13 +110,6 @@ def count_module(sums: Dict[str, int], summary: ModuleSummary, path: str, sign: 
 
 def _number(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=FACT_DIGEST_BITS // 8).digest(), "big")
-
-
-def pack_digests(digests: Any) -> Any:
-    """A summary's fact digests as the snapshot's head keeps them: one string of bytes,
-    unpickled only for the few modules a run changes (30,000 numbers were a tenth of the
-    head's reading on onyx)."""
-    return pickle.dumps(digests, protocol=pickle.HIGHEST_PROTOCOL) if isinstance(digests, dict) else digests
 
 
 def fact_text(value: Any) -> str:

@@ -63,6 +63,10 @@ def module_name_for(path: str, root: str) -> Tuple[str, bool]:
     return ".".join(parts), is_package
 
 
+def _none() -> None:
+    return None
+
+
 @dataclass
 class ModuleSummary:
     """What the project pass knows about one module."""
@@ -72,18 +76,38 @@ class ModuleSummary:
     # the module is a package's ``__init__`` (module names resolve through packages)
     is_package: bool = False
     # what could make a router here (classes, factories, attributes, include_router calls)
-    routers: Optional[_routers.RouterFacts] = None
+    # (this and fingerprints default by a factory: a class attribute would answer for a
+    # summary whose fields are still in the snapshot's file, see __getattr__)
+    routers: Optional[_routers.RouterFacts] = field(default_factory=_none)
     # free-form facts contributed by collectors, keyed by collector name
     extra: Dict[str, object] = field(default_factory=dict)
     # whether CPython's parser accepted the module (None: no collector needed its tree)
     parses: Optional[bool] = None
     # digest of each collector's data here (fingerprint.fact_digests), made on first need
     # (derived from the fields above: no part of a summary's equality)
-    fingerprints: Optional[Dict[str, int]] = field(default=None, compare=False)
+    fingerprints: Optional[Dict[str, int]] = field(default_factory=_none, compare=False)
     # where things are, per collector: positions recorded beside the facts for the places a
     # finding points to (rule.Related). No fact: no table is derived from them and no other
     # module's findings depend on them, so a buffer whose lines merely moved changes no facts
     sites: Dict[str, object] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        """The fields a snapshot's head left in its file (``summary_cache``), read on the
+        first use of one; only then is a field missing."""
+        stored = self.__dict__.get("_stored") if not name.startswith("__") else None
+        if stored is None:
+            raise AttributeError(name)
+        from fastapi_lint.project.summary_cache import fill_summary
+
+        fill_summary(self, stored)
+        del self.__dict__["_stored"]
+        return getattr(self, name)
+
+    def __getstate__(self) -> Dict[str, Any]:
+        stored = self.__dict__.get("_stored")
+        if stored is not None and stored[0].regions is not None:  # (the head's own copy: as it is)
+            self.__getattr__("apps")  # a pickle holds every field
+        return self.__dict__
 
     def facts(self) -> Tuple[Any, ...]:
         """What other modules read of this one. Compared with ==, not digested (a digest costs

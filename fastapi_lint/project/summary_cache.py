@@ -14,8 +14,6 @@ is a miss: the file is summarized afresh. Entries live next to the result cache
 """
 from __future__ import annotations
 
-import dataclasses
-import functools
 import hashlib
 import hmac
 import io
@@ -31,14 +29,14 @@ from typing import Any, Callable, Dict, Iterator, List, MutableMapping, NamedTup
 
 from fastapi_lint.cache import _code_fingerprint, _write_atomic, cache_root, digest, ensure_cache_directory
 from fastapi_lint.config import Config
-from fastapi_lint.project.fingerprint import count_module, pack_digests
+from fastapi_lint.project.fingerprint import count_module
 from fastapi_lint.project.index import ModuleSummary, ProjectIndex, collector_identities
 
 SCHEMA = 7  # 2: ModuleSummary.parses; 3: ModuleSummary.fingerprints; 4: is_package, routers; 5: sites;
 # 6: sites unpickled on first read; 7: fingerprints are numbers that bind the module name
 _MAGIC = b"FLSUM1\n"
-_SNAPSHOT_MAGIC = b"FLSNAP5\n"  # 2: each collector's data pickled on its own (LazyFacts); 3: MAC of the SHA-256;
-# 4: a signed head, the facts read region by region; 5: the index's fact sums, packed digests
+_SNAPSHOT_MAGIC = b"FLSNAP6\n"  # 2: each collector's data pickled on its own (LazyFacts); 3: MAC of the SHA-256;
+# 4: a signed head, the facts read region by region; 5: the index's fact sums; 6: summaries read when used
 _SNAPSHOT = "project.snapshot"
 # a file changed less than this before the snapshot was taken may change again within its
 # filesystem's timestamp granularity without its mtime moving (git's "racily clean" case):
@@ -333,25 +331,30 @@ def _stored_facts(regions: _Regions, prefix: str, places: Dict[str, _Place]) -> 
     return facts
 
 
-class _StoredFacts(NamedTuple):
-    """In the snapshot's head, where a module's collector data lies in the facts section."""
+class _Source:
+    """The snapshot file a head's summaries were left in. The head is pickled with this one
+    object standing for the file; reading the head sets ``regions``."""
 
-    prefix: str  # of its regions' names: the summary's field
-    places: Dict[str, _Place]
+    __slots__ = ("regions",)
 
-    def __reduce__(self) -> Any:  # read back by _HeadLoader, which knows the file
-        return _stored_facts, tuple(self)
+    def __init__(self) -> None:
+        self.regions: Optional[_Regions] = None
 
 
-class _HeadLoader(pickle.Unpickler):
-    def __init__(self, data: Any, regions: _Regions) -> None:
-        super().__init__(io.BytesIO(data))
-        self._regions = regions
+# the region of each summary's fields but its name and kind (summary_fields)
+_SUMMARIES = "summary"
 
-    def find_class(self, module: str, name: str) -> Any:
-        if module == __name__ and name == "_stored_facts":
-            return functools.partial(_stored_facts, self._regions)
-        return super().find_class(module, name)
+
+def fill_summary(summary: ModuleSummary, stored: Tuple[_Source, int, int]) -> None:
+    """Read the fields of a summary the snapshot's head left in its file (ModuleSummary
+    asks on the first use of one): its apps, routers, collector data and sites (their places
+    in the file), and its fact digests."""
+    source, offset, length = stored
+    regions = source.regions
+    assert regions is not None  # set when the head was read
+    apps, routers, extra, sites, fingerprints = pickle.loads(regions.blob(_SUMMARIES, offset, length))
+    summary.__dict__.update(apps=apps, routers=routers, extra=_stored_facts(regions, "", extra),
+                            sites=_stored_facts(regions, "sites:", sites), fingerprints=fingerprints)
 
 
 class _Section:
@@ -361,17 +364,28 @@ class _Section:
         self.regions: Dict[str, List[bytes]] = {}
         self._sizes: Dict[str, int] = {}
 
-    def add(self, prefix: str, facts: Any) -> _StoredFacts:
+    def add(self, prefix: str, facts: Any) -> Dict[str, _Place]:
+        """Store each collector's data in its region; where each lies."""
         items = facts.blob_items() if isinstance(facts, LazyFacts) else [
             (name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) for name, value in facts.items()]
-        places = {}
-        for name, blob in items:
-            region = prefix + name
-            offset = self._sizes.get(region, 0)
-            self.regions.setdefault(region, []).append(blob)
-            self._sizes[region] = offset + len(blob)
-            places[name] = (offset, len(blob))
-        return _StoredFacts(prefix, places)
+        return {name: self.add_blob(prefix + name, blob) for name, blob in items}
+
+    def add_blob(self, region: str, blob: bytes) -> _Place:
+        offset = self._sizes.get(region, 0)
+        self.regions.setdefault(region, []).append(blob)
+        self._sizes[region] = offset + len(blob)
+        return offset, len(blob)
+
+    def summary(self, summary: ModuleSummary, source: _Source) -> ModuleSummary:
+        """The summary as the head keeps it: its name, kind and whether it parses; the rest
+        in the file, read back when first used (a one-file run uses a few of thousands)."""
+        fields = (summary.apps, summary.routers, self.add("", summary.extra), self.add("sites:", summary.sites),
+                  summary.fingerprints)
+        place = self.add_blob(_SUMMARIES, pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL))
+        stub = ModuleSummary.__new__(ModuleSummary)
+        stub.__dict__.update(module=summary.module, is_package=summary.is_package, parses=summary.parses,
+                             _stored=(source, *place))
+        return stub
 
     def table(self) -> Tuple[Dict[str, Tuple[int, int, bytes]], List[bytes]]:
         """Each region's offset, length and SHA-256, and the section's bytes."""
@@ -411,6 +425,7 @@ class Snapshot(NamedTuple):
     # and the index's fact sums (ProjectIndex.fact_sums)
     owners: Dict[str, str]
     sums: Dict[str, int]
+    source: _Source  # the file its summaries' other fields are in
 
     def unchanged(self, absolute: str, info: os.stat_result) -> Optional[SnapshotEntry]:
         entry = self.entries.get(absolute)
@@ -479,10 +494,13 @@ def _read_snapshot(cache: "SummaryCache", path: str, handle: Any) -> Optional[Sn
         reader = io.BytesIO(head)
         table = pickle.load(reader)  # plain data: regions and their digests
         regions = _Regions(path, handle, len(prefix) + size, table)
-        snapshot = _HeadLoader(memoryview(head)[reader.tell():], regions).load()
+        snapshot = pickle.loads(memoryview(head)[reader.tell():])
     except Exception:  # a signed snapshot of a changed class layout: a miss, not an error
         return None
-    return snapshot if isinstance(snapshot, Snapshot) else None
+    if not isinstance(snapshot, Snapshot):
+        return None
+    snapshot.source.regions = regions
+    return snapshot
 
 
 def store_snapshot(cache: "SummaryCache", entries: Dict[str, SnapshotEntry], taken_ns: int,
@@ -490,16 +508,13 @@ def store_snapshot(cache: "SummaryCache", entries: Dict[str, SnapshotEntry], tak
     """Write the snapshot atomically; failing to is no error (the next run reads entries).
     ``index``: the index built from ``entries``."""
     try:
-        section = _Section()
-        stored = {path: entry._replace(summary=dataclasses.replace(
-                      entry.summary, extra=section.add("", entry.summary.extra),
-                      sites=section.add("sites:", entry.summary.sites),
-                      fingerprints=pack_digests(entry.summary.fingerprints)))
+        section, source = _Section(), _Source()
+        stored = {path: entry._replace(summary=section.summary(entry.summary, source))
                   for path, entry in entries.items()}
         owners = {module: index.path_of(module) or "" for module in index.modules}
         table, chunks = section.table()
         head = (pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL)
-                + pickle.dumps(Snapshot(taken_ns, stored, owners, index.fact_sums()),
+                + pickle.dumps(Snapshot(taken_ns, stored, owners, index.fact_sums(), source),
                                protocol=pickle.HIGHEST_PROTOCOL))
         length = _LENGTH.pack(len(head))
         ensure_cache_directory(cache.directory, cache.entries)
