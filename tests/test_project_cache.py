@@ -708,6 +708,7 @@ def test_the_project_key_is_equal_exactly_when_the_read_facts_are(first, second)
                                    st.dictionaries(st.sampled_from(["signatures", "other"]),
                                                    st.sampled_from(["0", "1", 2]), max_size=2)),
                          max_size=6))
+@example({"a.b": {"signatures": "0"}}, [("a", {}), ("a.b", {}), ("a.b", {}), ("a.b", {})])  # 3 files, 1 module
 @settings(max_examples=200, deadline=None)
 def test_the_sums_kept_through_changes_equal_the_sums_made_afresh(start, changes) -> None:
     """An index whose sums were made keeps them through inserts and removals (the language
