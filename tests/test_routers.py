@@ -5,7 +5,10 @@ import os
 import textwrap
 from typing import Dict
 
+from hypothesis import given, settings, strategies as st
+
 from fastapi_lint.project import routers
+from fastapi_lint.project.index import _ImportableNames
 from fastapi_lint.config import Config
 from fastapi_lint.discovery import discover
 from fastapi_lint.project import ProjectIndex
@@ -78,6 +81,60 @@ def test_a_script_directory_module_is_imported_only_from_its_directory() -> None
     assert index.resolve_module("redis", importer="scripts.seed") == "scripts.redis"
     assert index.resolve_module("main") is None
     assert index.resolve_module("app.main") == "app.main"
+
+
+def _importable_names_table(modules: Dict[str, bool]) -> Dict[str, tuple]:
+    """The whole table of importable names, as the index once built it: the oracle of the
+    per-name answers."""
+    from fastapi_lint.project.index import _NAMESPACE_NAME, _PACKAGE_NAME, _SCRIPT_DIRECTORY, _parent
+
+    packages = {name for name, is_package in modules.items() if is_package}
+    roots = {_parent(name) for name in packages}
+    best: Dict[str, tuple] = {}
+
+    def offer(name, rank, module):
+        found = best.get(name)
+        if found is None or rank < found[0]:
+            best[name] = (rank, [module])
+        elif rank == found[0] and module not in found[1]:
+            found[1].append(module)
+
+    for module in modules:
+        if not module:
+            continue
+        parts = module.split(".")
+        start = len(parts) - 1
+        while start > 0 and ".".join(parts[:start]) in packages:
+            start -= 1
+        canonical = ".".join(parts[start:])
+        offer(module, _PACKAGE_NAME, module)
+        if start == len(parts) - 1 > 0 and module not in packages and _parent(module) not in roots:
+            offer(canonical, _SCRIPT_DIRECTORY, module)
+        else:
+            offer(canonical, _PACKAGE_NAME, module)
+        for longer in range(start - 1, 0, -1):
+            offer(".".join(parts[longer:]), _NAMESPACE_NAME, module)
+    return {name: (rank, tuple(found)) for name, (rank, found) in best.items()}
+
+
+_PARTS = st.sampled_from(["a", "b", "app", "db", "x"])
+
+
+@given(st.dictionaries(st.lists(_PARTS, min_size=1, max_size=4).map(".".join), st.booleans(), max_size=12),
+       st.lists(st.lists(_PARTS, min_size=1, max_size=3).map(".".join), max_size=5))
+@settings(max_examples=300, deadline=None)
+def test_each_name_resolves_as_the_whole_table_of_names_says(modules, asked) -> None:
+    """Names are worked out one at a time, from the modules of their last part: the answer
+    for every name (known or not) is the whole table's."""
+    from fastapi_lint.project.index import ModuleSummary
+
+    index = ProjectIndex(root=ROOT)
+    for name, is_package in modules.items():
+        index.insert(ModuleSummary(name, is_package=is_package))
+    table = _importable_names_table(modules)
+    names = index.derived("importable-names", _ImportableNames, reads=())
+    for name in [*table, *asked]:
+        assert names.get(name) == table.get(name)
 
 
 ROUTING = {
