@@ -19,6 +19,7 @@ def private_key_home(tmp_path, monkeypatch) -> None:
     all_rules()
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setattr(table_cache, "MIN_SECONDS", 0.0)  # every table counts as slow here
+    monkeypatch.setattr(table_cache, "SECONDS_PER_BYTE", 0.0)  # and as quick to read back
 
 
 def _index(tmp_path) -> ProjectIndex:
@@ -135,6 +136,19 @@ def test_a_table_too_big_to_be_worth_keeping_is_not_kept(tmp_path, monkeypatch) 
     _run(tmp_path, big)
     _run(tmp_path, big)
     assert big.calls == 2
+
+
+def test_a_table_about_as_slow_to_read_back_as_to_derive_is_not_kept(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(table_cache, "SECONDS_PER_BYTE", 1.0)  # a second a byte: never worth it
+
+    compute = Counting()
+    _run(tmp_path, compute)
+    _run(tmp_path, compute)
+    assert compute.calls == 2
+    monkeypatch.setattr(table_cache, "SECONDS_PER_BYTE", 0.0)
+    _run(tmp_path, compute)
+    _run(tmp_path, compute)
+    assert compute.calls == 3  # kept once it is worth it
 
 
 def test_a_store_not_signed_by_this_user_is_ignored(tmp_path) -> None:

@@ -34,6 +34,10 @@ _FILE = "derived.tables"
 # a table cheaper to derive than this is not worth a pickle (nor are the memo tables that
 # start empty and fill as rules ask)
 MIN_SECONDS = 0.002
+# nor is one whose pickle takes about as long to read back as the table took to derive:
+# reading back runs at 100-150 MB/s, counted here at 100 (onyx's importable names, 260 KB
+# made in 2 ms, were kept, then written again each time a run took 2.1 ms to make them)
+SECONDS_PER_BYTE = 1e-8
 MAX_BYTES = 2_000_000
 MAX_TABLES = 200
 
@@ -152,6 +156,8 @@ class TableStore:
         except Exception:  # _NotATable (too big, or the run's own), or a value that does not pickle
             return
         data = stream.getvalue()
+        if seconds < 2 * SECONDS_PER_BYTE * len(data):
+            return  # reading it back would save less than half the time it took
         self._tables.pop(key, None)  # the newest last: the oldest go first when there are many
         self._tables[key] = (self._inputs(index, reads), data)
         self._changed = True
