@@ -138,17 +138,20 @@ def test_a_table_too_big_to_be_worth_keeping_is_not_kept(tmp_path, monkeypatch) 
     assert big.calls == 2
 
 
-def test_a_table_about_as_slow_to_read_back_as_to_derive_is_not_kept(tmp_path, monkeypatch) -> None:
+def test_a_table_about_as_slow_to_read_back_as_to_derive_is_not_kept_nor_pickled_again(
+        tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(table_cache, "SECONDS_PER_BYTE", 1.0)  # a second a byte: never worth it
+    pickled: List[object] = []
+    dump = table_cache._TablePickler.dump
+    monkeypatch.setattr(table_cache._TablePickler, "dump", lambda self, obj: (pickled.append(obj), dump(self, obj)))
 
     compute = Counting()
     _run(tmp_path, compute)
     _run(tmp_path, compute)
-    assert compute.calls == 2
-    monkeypatch.setattr(table_cache, "SECONDS_PER_BYTE", 0.0)
-    _run(tmp_path, compute)
-    _run(tmp_path, compute)
-    assert compute.calls == 3  # kept once it is worth it
+    assert compute.calls == 2  # derived each run
+    assert len(pickled) == 1  # and pickled once: the store remembers it is not worth it
+    _run(tmp_path, compute, settings="t")
+    assert compute.calls == 3 and len(pickled) == 2  # other inputs: tried again
 
 
 def test_a_store_not_signed_by_this_user_is_ignored(tmp_path) -> None:

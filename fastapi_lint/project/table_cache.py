@@ -48,11 +48,15 @@ class _NotATable(Exception):
 
 
 class _Bounded(io.BytesIO):
-    """Gives up as soon as a table's pickle grows past MAX_BYTES (the call graph is tens of
-    MB: pickling all of it to learn so would cost more than the store saves)."""
+    """Gives up as soon as a table's pickle grows past ``limit`` bytes (the call graph is tens
+    of MB: pickling all of it to learn so would cost more than the store saves)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self._limit = limit
 
     def write(self, data: Any) -> int:
-        if self.tell() + len(data) > MAX_BYTES:
+        if self.tell() + len(data) > self._limit:
             raise _NotATable
         return super().write(data)
 
@@ -65,7 +69,7 @@ class _TablePickler(pickle.Pickler):
         self._refused = refused
 
     def persistent_id(self, obj: Any) -> None:
-        if isinstance(obj, self._refused):
+        if type(obj) in self._refused:  # (called for every object: no isinstance of an ABC)
             raise _NotATable
         return None
 
@@ -77,7 +81,8 @@ class TableStore:
         # what else a table's code may have read: the configuration (a rule's options), the
         # declared versions
         self._settings = settings
-        self._tables: Dict[str, Tuple[str, bytes]] = {}  # key -> (inputs digest, pickled table)
+        # key -> (inputs digest, pickled table, or None: not worth keeping from those inputs)
+        self._tables: Dict[str, Tuple[str, Optional[bytes]]] = {}
         self._changed = False
         self._owner = os.getpid()  # forked workers read the store, never write it
         self._index: Optional["ProjectIndex"] = None
@@ -133,7 +138,7 @@ class TableStore:
     def get(self, index: "ProjectIndex", key: str, compute: Callable[..., Any],
             reads: Optional[Tuple[str, ...]]) -> Any:
         kept = self._tables.get(key)
-        if kept is None or index is not self._index or not _built_in(compute):
+        if kept is None or kept[1] is None or index is not self._index or not _built_in(compute):
             return MISSING
         if kept[0] != self._inputs(index, reads):
             return MISSING
@@ -150,16 +155,21 @@ class TableStore:
         from fastapi_lint.project.index import ModuleSummary, ProjectIndex
         from fastapi_lint.project.summary_cache import LazyFacts
 
-        stream = _Bounded()
+        inputs = self._inputs(index, reads)
+        kept = self._tables.get(key)
+        if kept is not None and kept[1] is None and kept[0] == inputs:
+            return  # found not worth keeping from these inputs: not pickled again
+        # past this size, reading it back would save less than half the time it took (the
+        # pickling stops there: a big table's pickle costs several times its derivation)
+        worth = int(seconds / (2 * SECONDS_PER_BYTE)) if SECONDS_PER_BYTE else MAX_BYTES
+        stream = _Bounded(min(MAX_BYTES, worth))
         try:
             _TablePickler(stream, (ModuleSummary, ProjectIndex, LazyFacts)).dump(table)
+            data: Optional[bytes] = stream.getvalue()
         except Exception:  # _NotATable (too big, or the run's own), or a value that does not pickle
-            return
-        data = stream.getvalue()
-        if seconds < 2 * SECONDS_PER_BYTE * len(data):
-            return  # reading it back would save less than half the time it took
+            data = None  # remembered: the next runs do not pickle it to learn so again
         self._tables.pop(key, None)  # the newest last: the oldest go first when there are many
-        self._tables[key] = (self._inputs(index, reads), data)
+        self._tables[key] = (inputs, data)
         self._changed = True
 
     def save(self) -> None:
