@@ -109,6 +109,11 @@ class ModuleSummary:
             self.__getattr__("apps")  # a pickle holds every field
         return self.__dict__
 
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        # (defined: unpickling looks it up, and a missing one would cost a __getattr__ call
+        # for each of the snapshot's thousands of summaries)
+        self.__dict__.update(state)
+
     def facts(self) -> Tuple[Any, ...]:
         """What other modules read of this one. Compared with ==, not digested (a digest costs
         a serialization): a value without its own __eq__ compares unequal, which costs a
@@ -453,20 +458,26 @@ class ProjectIndex:
         return summary
 
     def insert(self, summary: ModuleSummary, path: Optional[str] = None) -> None:
+        # (a warm run inserts every module of the snapshot: what an index being built has
+        # no use for, sums and derived tables, is skipped without a call)
         self.tables = None
         # a later file of the same module replaces the earlier one, as ``add`` always did
         old = self.modules.get(summary.module)
-        self._count(old, -1)
+        counted = self._fact_sums is not None
+        if counted:
+            self._count(old, -1)
         self.modules[summary.module] = summary
         # the tables derived from what changed are stale now (the language server inserts
         # into an index that rules already read)
-        self._forget(old, summary)
+        if self._derived:
+            self._forget(old, summary)
         if path is not None:
             self._by_path[path] = summary
             self._paths[summary.module] = path
             if summary.parses:
                 self.parsed_files.add(path)
-        self._count(summary, 1)
+        if counted:
+            self._count(summary, 1)
 
     def fact_sums(self) -> Dict[str, int]:
         """Per collector name, the sum of the modules' digests of its data, and under
