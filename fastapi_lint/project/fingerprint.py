@@ -53,10 +53,13 @@ _FIELDS: Dict[type, Tuple[str, ...]] = {}
 
 
 def _field_names(kind: type) -> Optional[Tuple[str, ...]]:
-    """The field names of a dataclass type; None for any other type."""
+    """The field names of a dataclass or named tuple type; None for any other type."""
     names = _FIELDS.get(kind)
-    if names is None and dataclasses.is_dataclass(kind):
-        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind))
+    if names is None:
+        if dataclasses.is_dataclass(kind):
+            names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind))
+        elif issubclass(kind, tuple) and hasattr(kind, "_fields"):
+            names = _FIELDS[kind] = tuple(kind._fields)
     return names
 
 

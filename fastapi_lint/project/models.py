@@ -20,7 +20,7 @@ import ast
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
+from typing import Callable, Dict, FrozenSet, List, NamedTuple, Optional, Set, Tuple
 
 from fastapi_lint.project.astnames import import_bindings, importing_package, parse_quietly
 from fastapi_lint.project.index import LazyAst, ModuleSummary, ProjectIndex, collector
@@ -50,8 +50,7 @@ _V1_ONLY = lazy_pattern(
 Key = Tuple[str, str]  # (module, class name)
 
 
-@dataclass(frozen=True)
-class RouteExposure:
+class RouteExposure(NamedTuple):
     """A route that returns response models: who gets the fields, and why."""
 
     refs: Tuple[str, ...]  # resolved names of its response model(s)

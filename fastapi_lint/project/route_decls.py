@@ -11,8 +11,7 @@ keeps its identity.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, replace
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, List, NamedTuple, Optional, Set, Tuple
 
 from fastapi_lint.project.astnames import import_bindings, importing_package, module_statements, resolve
 from fastapi_lint.project.index import LazyAst, ModuleSummary, collector
@@ -29,8 +28,7 @@ _LIKE_ROUTER = lazy_pattern(r"(?i)router|app|api")
 _BLOCKS = (ast.If, ast.With, ast.AsyncWith, ast.Try, ast.For, ast.AsyncFor, ast.While)
 
 
-@dataclass(frozen=True)
-class Creation:
+class Creation(NamedTuple):
     """``name = APIRouter(prefix=..., tags=..., dependencies=...)`` (or FastAPI, a subclass)."""
 
     key: str  # the dotted name the router is known by (``mod.router``)
@@ -46,8 +44,7 @@ class Creation:
     via: Optional[Tuple[str, int]] = None
 
 
-@dataclass(frozen=True)
-class RouteDecl:
+class RouteDecl(NamedTuple):
     """One route registration: a decorator or an ``add_api_route`` call."""
 
     receiver: str
@@ -67,8 +64,7 @@ class RouteDecl:
     secured: bool = False  # ``Security(...)`` among the route's or its parameters' dependencies
 
 
-@dataclass(frozen=True)
-class Wiring:
+class Wiring(NamedTuple):
     """``receiver.include_router(child, prefix=...)`` or ``receiver.mount(path, child)``."""
 
     receiver: str
@@ -86,8 +82,7 @@ class Wiring:
     arguments: Tuple[Tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(NamedTuple):
     """``helper(app, router)``: a call passing what may be an app or a router."""
 
     function: str
@@ -96,8 +91,7 @@ class Invocation:
     keywords: Tuple[Tuple[str, Optional[str]], ...] = ()
 
 
-@dataclass(frozen=True)
-class ModuleRoutes:
+class ModuleRoutes(NamedTuple):
     creations: Tuple[Creation, ...] = ()
     routes: Tuple[RouteDecl, ...] = ()
     wiring: Tuple[Wiring, ...] = ()
@@ -282,7 +276,7 @@ class _Walker:
             if made is None or _CREATOR.search(made[:-2].rpartition(".")[2]) is None:
                 continue
             key = f"{self.local(qualname)}.<locals>.{names[0]}" if qualname else self.local(names[0])
-            self.creations.append(replace(self._creation(key, made[:-2], argument, lookup), via=(function, position)))
+            self.creations.append(self._creation(key, made[:-2], argument, lookup)._replace(via=(function, position)))
             self.keys.add(key)
             arguments = tuple(key if n == position else resolve(a, lookup) for n, a in enumerate(call.args))
             self.invocations.append(Invocation(function, arguments, line))

@@ -11,8 +11,8 @@ routes whose router the model cannot place (``unresolved``). Computed once per i
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Dict, List, Optional, Set, Tuple
+from dataclasses import dataclass, field
+from typing import Dict, List, NamedTuple, Optional, Set, Tuple
 
 from fastapi_lint.project import routers
 from fastapi_lint.project.index import ModuleSummary, ProjectIndex
@@ -22,14 +22,12 @@ _MAX_DEPTH = 12
 _MAX_NESTING = 16  # include chains deeper than this are cycles in disguise
 
 
-@dataclass(frozen=True)
-class Dependency:
+class Dependency(NamedTuple):
     target: str
     level: str  # "app", "include", "router", "route", "parameter"
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(NamedTuple):
     """An app or router created in the project."""
 
     key: str
@@ -39,8 +37,7 @@ class Node:
     is_app: bool
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(NamedTuple):
     methods: Tuple[str, ...]
     path: Optional[str]  # the full path; None when a part is not a literal
     module: str
@@ -109,7 +106,7 @@ class _Builder:
             self.returns.update((factory, (name, value)) for factory, value in records.returns)
             for creation in records.creations:
                 kind = self._kind(creation.callee, name)
-                creation = replace(creation, prefix=self.text(creation.prefix, name))
+                creation = creation._replace(prefix=self.text(creation.prefix, name))
                 if kind is not None:
                     self.nodes[creation.key] = Node(creation.key, name, self._file(summary), creation, kind == "app")
         for key, node in list(self.nodes.items()):  # made on the spot for a helper: is it returned?
@@ -226,7 +223,7 @@ class _Builder:
         return self.constants.get(located[1], {}).get(located[2])
 
     def _wire(self, module: str, summary: ModuleSummary, wiring: Wiring) -> None:
-        wiring = replace(wiring, prefix=self.text(wiring.prefix, module))
+        wiring = wiring._replace(prefix=self.text(wiring.prefix, module))
         parent = self.canonical(wiring.receiver, module)
         if parent is None and wiring.receiver.endswith(".router"):  # ``app.router.include_router(r)``
             owner = self.canonical(wiring.receiver[:-len(".router")], module)
@@ -255,8 +252,8 @@ class _Builder:
         for wiring in self.parametric.get(function or "", ()):
             receiver, child = (_argument(v, invocation) for v in (wiring.receiver, wiring.child))
             if receiver is not None:
-                self._wire(module, summary, replace(wiring, receiver=receiver, child=child,
-                                                    line=invocation.line, function=""))
+                self._wire(module, summary, wiring._replace(receiver=receiver, child=child,
+                                                            line=invocation.line, function=""))
 
     def _mounted(self, key: str) -> bool:
         return any(w.mount and self.canonical(w.child, m) == key
@@ -296,7 +293,7 @@ class _Builder:
 
     def _route(self, module: str, decl: RouteDecl, chain: "_Chain", router: Optional[str],
                file: Optional[str] = None) -> Route:
-        decl = replace(decl, path=bind(self.text(decl.path, module), chain.arguments))
+        decl = decl._replace(path=bind(self.text(decl.path, module), chain.arguments))
         path = None if decl.path is None or chain.prefix is None else chain.prefix + decl.path
         methods = tuple(m.upper() for m in (bind(m, chain.arguments) for m in decl.methods) if m) or ("GET",)
         dependencies = chain.dependencies + tuple(Dependency(d, "route") for d in decl.dependencies) \
@@ -312,8 +309,7 @@ class _Builder:
         return self.files.get(id(summary), summary.module)
 
 
-@dataclass(frozen=True)
-class _Chain:
+class _Chain(NamedTuple):
     """What the chain of includes from the app down to a router adds to its routes."""
 
     app: Optional[str]
@@ -326,10 +322,10 @@ class _Chain:
     arguments: Tuple[Tuple[str, str], ...] = ()
 
     def at(self, order: Tuple[Tuple[str, int], ...]) -> "_Chain":
-        return replace(self, order=order)
+        return self._replace(order=order)
 
     def into(self, wiring: Wiring, node: Node, order, own_dependencies) -> "_Chain":
-        wiring = replace(wiring, prefix=bind(wiring.prefix, self.arguments))
+        wiring = wiring._replace(prefix=bind(wiring.prefix, self.arguments))
         if wiring.mount:
             prefix = None if self.prefix is None or wiring.prefix is None else self.prefix + wiring.prefix.rstrip("/")
             # a mounted application answers on its own: the parent's dependencies and tags

@@ -32,8 +32,9 @@ from fastapi_lint.config import Config
 from fastapi_lint.project.fingerprint import count_module
 from fastapi_lint.project.index import ModuleSummary, ProjectIndex, collector_identities
 
-SCHEMA = 7  # 2: ModuleSummary.parses; 3: ModuleSummary.fingerprints; 4: is_package, routers; 5: sites;
-# 6: sites unpickled on first read; 7: fingerprints are numbers that bind the module name
+SCHEMA = 8  # 2: ModuleSummary.parses; 3: ModuleSummary.fingerprints; 4: is_package, routers; 5: sites;
+# 6: sites unpickled on first read; 7: fingerprints are numbers that bind the module name;
+# 8: the route, route declaration, model and text facts are named tuples
 _MAGIC = b"FLSUM1\n"
 _SNAPSHOT_MAGIC = b"FLSNAP6\n"  # 2: each collector's data pickled on its own (LazyFacts); 3: MAC of the SHA-256;
 # 4: a signed head, the facts read region by region; 5: the index's fact sums; 6: summaries read when used

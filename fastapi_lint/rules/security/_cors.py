@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import FrozenSet, Optional, Tuple
+from typing import FrozenSet, NamedTuple, Optional, Tuple
 
 import libcst as cst
 
@@ -51,8 +50,7 @@ _MIDDLEWARE = {"starlette.middleware.Middleware", "fastapi.middleware.Middleware
 _ATTACKER_ORIGINS = ("https://attacker.example", "http://evil.test:8080")
 
 
-@dataclass(frozen=True)
-class WildcardCors:
+class WildcardCors(NamedTuple):
     argument: cst.Arg  # the allow_origins / allow_origin_regex argument
     credentials: bool
 

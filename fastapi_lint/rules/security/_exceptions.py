@@ -22,7 +22,7 @@ import re
 from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Set, Tuple
 
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
 from fastapi_lint.prefilter import lazy_pattern
@@ -36,8 +36,7 @@ _DEPENDENCY_CALLS = frozenset({"Depends", "Security"})
 _DEF_NAME = lazy_pattern(r"^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)", re.M)
 
 
-@dataclass(frozen=True)
-class ModuleExceptions:
+class ModuleExceptions(NamedTuple):
     # "name" -> (exception names raised with an own message, simple names called)
     functions: Tuple[Tuple[str, Tuple[str, ...], Tuple[str, ...]], ...]
     classes: Tuple[str, ...]  # classes the module defines

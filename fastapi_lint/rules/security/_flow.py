@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, List, NamedTuple, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -68,8 +68,7 @@ class Frame:
     keys_only: Set[int] = field(default_factory=set)  # bindings of dicts whose keys only are controlled
 
 
-@dataclass(frozen=True)
-class Binding:
+class Binding(NamedTuple):
     value: Optional[cst.BaseExpression]  # None: bound to something unknown (loop, unpacking)
     index: int
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import ast
 import bisect
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, Iterator, List, NamedTuple, Optional, Set, Tuple
 
 from fastapi_lint.project import LazyAst, ModuleSummary, ProjectIndex, collector
 from fastapi_lint.prefilter import lazy_pattern
@@ -42,8 +42,7 @@ _DEPTH = 12
 Names = Tuple[str, ...]  # sorted: a summary's repr is part of the cached index's fingerprint
 
 
-@dataclass(frozen=True)
-class FunctionText:
+class FunctionText(NamedTuple):
     params: Tuple[str, ...]  # in call order, without ``self``/``cls``
     text: bool  # every return is text built from constants, parameters and project members
     param_deps: Names  # parameters whose values the returned text holds
@@ -58,8 +57,7 @@ class FunctionText:
 
 
 # -- the project pass ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ModuleText:
+class ModuleText(NamedTuple):
     functions: Dict[str, Tuple[FunctionText, ...]]  # by bare name
     literal_types: Tuple[str, ...] = ()  # `Field = Literal["a", "b"]`: a type of constant values
 
