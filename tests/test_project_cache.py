@@ -532,11 +532,14 @@ def test_a_snapshot_not_signed_by_this_user_is_ignored(tmp_path, summarize_calls
     assert warm.fingerprint() == _index(root, None).fingerprint()
 
 
-def test_facts_changed_in_the_snapshot_end_the_run_with_a_message_and_the_next_run_is_clean(
-        tmp_path, monkeypatch) -> None:
-    """The head signs each module's facts by their SHA-256, checked when first read: facts
-    changed on disk after the head was read are never unpickled. The run says so (exit 2,
-    no traceback) and removes the snapshot; the next run rebuilds it."""
+def _lint_with_damaged_facts(tmp_path, damage, rebuilt_at_once: bool):
+    """A project linted without a cache, then with one (writing the snapshot); ``damage``
+    changes the snapshot's facts section (its bytes, the head's length and the head's region
+    table), a file is edited (linted again: the rules read facts), and the project is linted
+    again: the damage is reported, and the snapshot replaced at once (``rebuilt_at_once``)
+    or removed; the next run is clean. Returns the clean run and the damaged one."""
+    import io
+    import pickle
     import subprocess
     import sys
 
@@ -550,57 +553,51 @@ def test_facts_changed_in_the_snapshot_end_the_run_with_a_message_and_the_next_r
     path = _snapshot_path(_cache(root))
     with open(path, "rb") as handle:
         data = bytearray(handle.read())
-    facts = 48 + int.from_bytes(data[40:48], "little")  # magic, MAC, the head's length, the head
-    data[facts:] = bytes(byte ^ 1 for byte in data[facts:])
+    head = int.from_bytes(data[40:48], "little")  # after the magic and the MAC
+    damage(data, head, pickle.load(io.BytesIO(bytes(data[48:48 + head]))))
     with open(path, "wb") as handle:
         handle.write(bytes(data))
     changed = tmp_path / "proj" / "app" / "FAPI101.py"
-    changed.write_text(changed.read_text() + "# changed\n")  # linted again: the rules read facts
+    changed.write_text(changed.read_text() + "# changed\n")
     damaged = subprocess.run(lint + ["."], cwd=root, capture_output=True, text=True)
     assert damaged.returncode == 2 and "Traceback" not in damaged.stderr, damaged.stderr
     assert "was changed after it was written" in damaged.stderr
-    # found while indexing (the changed module's old summary): the index is made again
-    # without the snapshot, the findings are whole, and a new snapshot replaces it
-    assert damaged.stdout == clean.stdout
-    with open(path, "rb") as handle:
-        assert handle.read() != bytes(data)
+    if rebuilt_at_once:
+        with open(path, "rb") as handle:
+            assert handle.read() != bytes(data)
+    else:
+        assert not os.path.exists(path)
     again = subprocess.run(lint + ["."], cwd=root, capture_output=True, text=True)
     assert again.returncode == 0 and again.stderr == "" and again.stdout == clean.stdout
+    return clean, damaged
+
+
+def test_facts_changed_in_the_snapshot_end_the_run_with_a_message_and_the_next_run_is_clean(tmp_path) -> None:
+    """The head signs each region of facts by its SHA-256, checked when first read: facts
+    changed on disk after the head was read are never unpickled. Found while indexing (the
+    changed module's old summary), the index is made again without the snapshot: the run
+    says so (exit 2, no traceback), its findings are whole, and a new snapshot replaces it."""
+
+    def everything(data, head, table):
+        data[48 + head:] = bytes(byte ^ 1 for byte in data[48 + head:])
+
+    clean, damaged = _lint_with_damaged_facts(tmp_path, everything, rebuilt_at_once=True)
+    assert damaged.stdout == clean.stdout
+
+
 def test_facts_changed_in_the_snapshot_found_by_a_rule_end_its_work_with_a_message(tmp_path) -> None:
     """Damage in a collector's facts, left alone by the index (the summaries' region is
     whole), is found when a rule reads them: that rule's work ends with the message, the
     snapshot is removed, and the next run is clean."""
-    import io
-    import pickle
-    import subprocess
-    import sys
+    from fastapi_lint.project.summary_cache import _SUMMARIES
 
-    from fastapi_lint.project.summary_cache import _SUMMARIES, _snapshot_path
+    def collectors(data, head, table):
+        for region, (offset, length, _) in table.items():
+            if region != _SUMMARIES:
+                start = 48 + head + offset
+                data[start:start + length] = bytes(byte ^ 1 for byte in data[start:start + length])
 
-    root = _project(tmp_path)
-    _age(root)
-    lint = [sys.executable, "-m", "fastapi_lint", "--format", "flake8", "--exit-zero", "--jobs", "1"]
-    clean = subprocess.run(lint + ["--no-cache", "."], cwd=root, capture_output=True, text=True)
-    subprocess.run(lint + ["."], cwd=root, check=True, capture_output=True)  # writes the snapshot
-    path = _snapshot_path(_cache(root))
-    with open(path, "rb") as handle:
-        data = bytearray(handle.read())
-    head = int.from_bytes(data[40:48], "little")
-    table = pickle.load(io.BytesIO(bytes(data[48:48 + head])))
-    for region, (offset, length, _) in table.items():
-        if region != _SUMMARIES:
-            start = 48 + head + offset
-            data[start:start + length] = bytes(byte ^ 1 for byte in data[start:start + length])
-    with open(path, "wb") as handle:
-        handle.write(bytes(data))
-    changed = tmp_path / "proj" / "app" / "FAPI101.py"
-    changed.write_text(changed.read_text() + "# changed\n")  # linted again: the rules read facts
-    damaged = subprocess.run(lint + ["."], cwd=root, capture_output=True, text=True)
-    assert damaged.returncode == 2 and "Traceback" not in damaged.stderr, damaged.stderr
-    assert "was changed after it was written" in damaged.stderr
-    assert not os.path.exists(path), damaged.stderr
-    again = subprocess.run(lint + ["."], cwd=root, capture_output=True, text=True)
-    assert again.returncode == 0 and again.stderr == "" and again.stdout == clean.stdout
+    _lint_with_damaged_facts(tmp_path, collectors, rebuilt_at_once=False)
 
 
 _KEYS = st.one_of(st.text(max_size=4), st.integers(-3, 3), st.tuples(st.text(max_size=2), st.integers(0, 2)))

@@ -4,7 +4,6 @@ from __future__ import annotations
 import importlib.metadata
 import sys
 import textwrap
-import types
 
 import libcst as cst
 import pytest

@@ -6,7 +6,7 @@ import os
 
 import pytest
 from hypothesis import example, given, settings, strategies as st
-from packaging.specifiers import Specifier, SpecifierSet
+from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from fastapi_lint import runner
