@@ -449,10 +449,9 @@ class Snapshot(NamedTuple):
                     continue  # the same summary of the same file
                 count_module(sums, kept, owner, -1)
             count_module(sums, summary, path, 1)
-        if len(owners) != len(index.modules) or any(module not in index.modules for module in owners):
-            for module, owner in owners.items():
-                if module not in index.modules:
-                    count_module(sums, entries[owner].summary, owner, -1)
+        for module, owner in owners.items():
+            if module not in index.modules:  # gone since
+                count_module(sums, entries[owner].summary, owner, -1)
         return sums
 
 
