@@ -227,8 +227,9 @@ def _run_pool(tasks: Sequence[Task], chunks: List[List[int]], linter: FileLinter
 
 def _terminate(pool: ProcessPoolExecutor) -> None:
     processes = list((getattr(pool, "_processes", None) or {}).values())
-    # read before shutdown(), which forgets the pool's manager thread
+    # read before shutdown(), which forgets the pool's manager thread and result queue
     manager = getattr(pool, "_executor_manager_thread", None)
+    results = getattr(pool, "_result_queue", None)
     for process in processes:
         if process.is_alive():
             process.terminate()
@@ -237,6 +238,13 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
         process.join(timeout=2)
     if manager is None:  # no task was ever submitted
         return
+    # A worker ended while writing its result leaves half a message in the result pipe, and
+    # the manager thread waits for the rest (the interpreter then waits for that thread at
+    # exit: a hang after "interrupted"). The workers' ends of the pipe closed with them; ours
+    # closes here (only workers write to it), so the manager reads the pipe's end and stops.
+    writer = getattr(results, "_writer", None)
+    if writer is not None:
+        writer.close()
     # Let the manager thread see its dead workers and close its wake-up pipe now: the
     # interpreter's exit hook (concurrent.futures' _python_exit) may otherwise write to that
     # pipe while the thread closes it, printing "OSError: Bad file descriptor" after our

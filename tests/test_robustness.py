@@ -229,6 +229,27 @@ def test_an_ended_pool_leaves_the_exit_hook_nothing_to_wake():
     assert not manager.is_alive()
 
 
+def test_a_worker_ended_while_sending_its_result_does_not_hang_the_exit():
+    """A worker terminated by Ctrl-C while writing its result leaves half a message in the
+    result pipe: the pool's manager thread then waits for the rest, and the interpreter
+    waits for that thread at exit (a hang after "interrupted"). Ending the pool closes our
+    end of that pipe too, so the manager reads the end of it and stops."""
+    import struct
+    import concurrent.futures.process as futures_process
+
+    from fastapi_lint import parallel
+
+    pool = futures_process.ProcessPoolExecutor(max_workers=1, mp_context=parallel._context())
+    assert pool.submit(abs, -1).result(timeout=30) == 1
+    manager = pool._executor_manager_thread
+    # the start of a message announcing 1,000 bytes that never come, as a killed writer leaves it
+    os.write(pool._result_queue._writer.fileno(), struct.pack("!i", 1000))
+    time.sleep(0.3)  # the manager is reading it
+    parallel._terminate(pool)
+    manager.join(timeout=10)
+    assert not manager.is_alive()
+
+
 def test_python_warnings_about_the_linted_code_stay_quiet(tree):
     """CPython 3.12+ warns while parsing `"\\d"` (invalid escape): the linted code's business,
     not something to print on our stderr (older versions pass this test either way)."""
